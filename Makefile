@@ -1,0 +1,134 @@
+# ward - one GNU make file.  make [BOARD=x] [VARIANT=asan|small] all|run|test
+#
+# BOARD selects boards/$(BOARD).mk (toolchain, CPU flags, pool sizes, port).
+# VARIANT builds the same sources with sanitizers (asan) or tiny pools
+# (small, so every "pool full" path runs in tests).  Objects go to
+# build/$(BOARD)[-$(VARIANT)]/; nothing is written into the source tree.
+
+BOARD	?= host
+VARIANT	?=
+include boards/$(BOARD).mk
+
+B	:= build/$(BOARD)$(if $(VARIANT),-$(VARIANT))
+
+# Never override a CC given by Buildroot/Yocto/OpenWrt (make predefines cc).
+ifeq ($(origin CC),default)
+CC	:= $(CROSS_COMPILE)gcc
+endif
+HOSTCC	?= cc
+PYTHON	?= /usr/bin/python3
+
+VARIANT_CFLAGS_asan	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+VARIANT_LDFLAGS_asan	:= -fsanitize=address,undefined
+VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 \
+	-DWARD_BIGBUF_COUNT=1 -DWARD_SMALLBUF_COUNT=8 -DWARD_QENT_COUNT=64 \
+	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64
+
+PORT_SRC_linux	:= port/posix/sys.c port/linux/random.c
+PORT_SRC_posix	:= port/posix/sys.c port/posix/random.c
+EV_SRC_poll	:= port/posix/ev_poll.c
+EV_SRC_epoll	:= port/linux/ev_epoll.c
+
+SRC_ALL	:= $(sort $(wildcard src/*.c src/svc/*.c))
+SRC_LIB	:= $(filter-out src/main.c,$(SRC_ALL)) $(PORT_SRC_$(PORT)) $(EV_SRC_$(PORT_EV))
+OBJ_LIB	:= $(patsubst %.c,$(B)/%.o,$(SRC_LIB))
+OBJ_MAIN := $(B)/src/main.o
+
+WARD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-D_POSIX_C_SOURCE=200809L -DJSMN_STRICT -DJSMN_PARENT_LINKS -DJSMN_STATIC \
+	$(BOARD_CFLAGS) $(VARIANT_CFLAGS_$(VARIANT)) $(BOARD_DEFS) \
+	$(VARIANT_DEFS_$(VARIANT)) $(BEARSSL_CFLAGS) -MMD -MP $(CFLAGS)
+WARD_LDFLAGS = $(BOARD_LDFLAGS) $(VARIANT_LDFLAGS_$(VARIANT)) $(LDFLAGS)
+WARD_LIBS = $(BEARSSL_LIBS) -lm
+
+.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc
+all: $(B)/ward
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARD_CFLAGS) -c $< -o $@
+
+$(B)/ward: $(OBJ_LIB) $(OBJ_MAIN)
+	$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+
+# --- unit tests ---------------------------------------------------------
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_OBJ := $(patsubst %.c,$(B)/%.o,$(UNIT_SRC) tests/unit/main.c)
+
+$(B)/tests/unit/suites.inc: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	@for f in $(UNIT_SRC); do n=$${f##*/test_}; echo "SUITE($${n%.c})"; done > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(B)/tests/unit/main.o: tests/unit/main.c $(B)/tests/unit/suites.inc
+	@mkdir -p $(dir $@)
+	$(CC) $(WARD_CFLAGS) -I$(B)/tests/unit -Itests/unit -c $< -o $@
+
+$(B)/tests/unit/test_%.o: tests/unit/test_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARD_CFLAGS) -Isrc -Itests/unit -c $< -o $@
+
+$(B)/unit: $(UNIT_OBJ) $(OBJ_LIB)
+	$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+
+unit: $(B)/unit
+	$(QEMU) ./$(B)/unit
+
+# --- set-up on a fresh Debian machine (idempotent; apt-get as root) -----
+deps:
+	@sh tests/deps.sh
+
+# --- run: dev mode on 127.0.0.1:8000 ------------------------------------
+run: deps all
+	./$(B)/ward --dev
+
+# --- e2e: the built binary against real clients --------------------------
+e2e: $(B)/ward
+	WARD_BIN=$(CURDIR)/$(B)/ward $(PYTHON) tests/e2e/run.py
+
+# --- the whole suite ----------------------------------------------------
+test: deps
+	$(MAKE) unit
+	$(MAKE) e2e
+	$(MAKE) check-nomalloc
+	$(MAKE) VARIANT=asan unit
+	$(MAKE) VARIANT=asan e2e
+	$(MAKE) VARIANT=small unit
+	$(MAKE) fuzz-replay
+	$(MAKE) test-extra
+
+# src/ objects must not call the allocator (pools are static).
+check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)
+	@bad=$$(for o in $(filter $(B)/src/%,$(OBJ_LIB) $(OBJ_MAIN)); do \
+		nm -u $$o | awk '{print $$2}' | grep -E '^(malloc|calloc|realloc|free|strdup|strndup|posix_memalign|aligned_alloc)$$' | sed "s|^|$$o: |"; \
+		done); if [ -n "$$bad" ]; then echo "$$bad"; echo "1 passed, 1 failed"; exit 1; fi; echo "check-nomalloc: 1 passed, 0 failed"
+
+# --- fuzzing: libFuzzer targets; replay builds run the corpus in CI -------
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(filter-out src/main.c src/loop.c,$(SRC_ALL)) $(PORT_SRC_linux) $(EV_SRC_poll)
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DJSMN_STRICT \
+	-DJSMN_PARENT_LINKS -DJSMN_STATIC -DWARD_FUZZ -Isrc
+
+build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz_stubs.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(WARD_LIBS)
+
+build/fuzz-replay/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz_stubs.c tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -o $@ $^ $(WARD_LIBS)
+
+fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
+	@for n in $(FUZZ_NAMES); do mkdir -p build/fuzz/corpus-$$n; \
+	  ./build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+fuzz-replay: $(addprefix build/fuzz-replay/,$(FUZZ_NAMES))
+	@sh tests/fuzz/replay.sh $(FUZZ_NAMES)
+
+clean:
+	rm -rf build
+
+-include tests/bench/bench.mk
+-include boards/rules.mk
+test-extra::
+-include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d)

@@ -1,0 +1,381 @@
+/*
+ * cfg.c - run-time configuration: one table of keys.
+ *
+ * Sources, later ones winning: built-in defaults (the board's), a
+ * `key = value` file (--config), environment variables (WARD_<KEY> for
+ * every key, plus the seeds' names), then --set key=value.  Values are
+ * checked when set; relations between keys in cfg_validate().  Pool sizes
+ * are compile-time: max_connections and max_message only lower them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct ward_cfg cfg;
+
+enum { T_STR, T_INT, T_BOOL, T_SECS, T_ENUM };
+
+struct key {
+	const char	*name;
+	const char	*env;		/* extra env name (seeds), or NULL */
+	uint8_t		 type;
+	size_t		 off;
+	size_t		 size;		/* T_STR capacity */
+	long		 lo, hi;	/* T_INT bounds; T_SECS in ms */
+	const char	*choices;	/* T_ENUM: "a|b|c" (index stored) */
+};
+
+#define S(k, e) { #k, e, T_STR, offsetof(struct ward_cfg, k), \
+	sizeof(((struct ward_cfg *)0)->k), 0, 0, NULL }
+#define I(k, f, lo, hi) { #k, NULL, T_INT, offsetof(struct ward_cfg, f), 0, lo, hi, NULL }
+#define B(k, f, e) { #k, e, T_BOOL, offsetof(struct ward_cfg, f), 0, 0, 1, NULL }
+#define SEC(k, f, e, lo, hi) { #k, e, T_SECS, offsetof(struct ward_cfg, f), 0, lo, hi, NULL }
+#define E(k, f, e, ch) { #k, e, T_ENUM, offsetof(struct ward_cfg, f), 0, 0, 0, ch }
+
+static const struct key keys[] = {
+	S(listen, "WARD_LISTEN"),
+	S(tls_listen, "WARD_TLS_LISTEN"),
+	S(tls_cert, NULL),
+	S(tls_key, NULL),
+	S(jwt_secret, "WARD_JWT_SECRET"),
+	I(jwt_leeway, jwt_leeway, 0, 3600),
+	B(jwt_require_exp, jwt_require_exp, NULL),
+	E(require_auth, require_auth_all, NULL, "documented|all"),
+	S(data_dir, "WARD_DATA_DIR"),
+	E(fsync, fsync_always, NULL, "interval|always"),
+	SEC(heartbeat_interval, heartbeat_ms, "WEBSOCKET_HEARTBEAT_INTERVAL",
+	    0, 86400000),
+	SEC(handshake_timeout, handshake_timeout_ms, NULL, 100, 600000),
+	SEC(idle_timeout, idle_timeout_ms, NULL, 100, 86400000),
+	SEC(close_timeout, close_timeout_ms, NULL, 50, 60000),
+	B(websocket_enabled, websocket_enabled, "WEBSOCKET_ENABLED"),
+	B(echo_endpoint, echo_endpoint, NULL),
+	I(max_connections, max_connections, 1, 1000000),
+	I(max_message, max_message, 125, WARD_MAX_MESSAGE),
+	I(echo_max_message, echo_max_message, 0, 2147483647),
+	S(cors_origins, NULL),
+	S(ws_origins, NULL),
+	S(redis, NULL),
+	S(redis_password, "REDIS_PASSWORD"),
+	E(log_level, log_level, "WARD_LOG_LEVEL", "error|warn|info|debug"),
+	E(log, log_syslog, NULL, "stderr|syslog"),
+};
+
+#ifndef BOARD_LISTEN
+#define BOARD_LISTEN "127.0.0.1:8000"
+#endif
+#ifndef BOARD_DATA_DIR
+#define BOARD_DATA_DIR "./ward-data"
+#endif
+#ifndef BOARD_CORS
+#define BOARD_CORS "*"
+#endif
+#ifndef BOARD_LOG_SYSLOG
+#define BOARD_LOG_SYSLOG 0
+#endif
+
+void
+cfg_defaults(void)
+{
+	memset(&cfg, 0, sizeof cfg);
+	snprintf(cfg.listen, sizeof cfg.listen, "%s", BOARD_LISTEN);
+	snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", BOARD_DATA_DIR);
+	snprintf(cfg.cors_origins, sizeof cfg.cors_origins, "%s", BOARD_CORS);
+	snprintf(cfg.ws_origins, sizeof cfg.ws_origins, "%s", BOARD_CORS);
+	cfg.jwt_leeway = 30;
+	cfg.jwt_require_exp = 1;
+	cfg.fsync_always = 1;
+	cfg.heartbeat_ms = 30000;
+	cfg.handshake_timeout_ms = WARD_HANDSHAKE_TIMEOUT_MS;
+	cfg.idle_timeout_ms = WARD_IDLE_TIMEOUT_MS;
+	cfg.close_timeout_ms = WARD_CLOSE_TIMEOUT_MS;
+	cfg.websocket_enabled = 1;
+	cfg.echo_endpoint = 1;
+	cfg.max_connections = WARD_MAX_CONNS;
+	cfg.max_message = WARD_MAX_MESSAGE;
+	cfg.log_level = PORT_LOG_INFO;
+	cfg.log_syslog = BOARD_LOG_SYSLOG;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = { "1", "true", "on", "yes" };
+	static const char *const no[] = { "0", "false", "off", "no" };
+
+	for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static int
+parse_enum(const char *choices, const char *v, int *out)
+{
+	size_t vl = strlen(v);
+	int idx = 0;
+
+	for (const char *p = choices; *p != '\0'; idx++) {
+		const char *e = strchr(p, '|');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l == vl && memcmp(p, v, l) == 0)
+			return *out = idx, 0;
+		p += l + (e != NULL);
+	}
+	return -1;
+}
+
+static int
+set_num(const struct key *k, const char *v, int *field, char *err,
+    size_t errlen)
+{
+	char *end;
+	double d;
+	long n;
+
+	if (k->type == T_SECS) {
+		d = strtod(v, &end);
+		n = (long)(d * 1000.0 + 0.5);
+		if (*v == '\0' || *end != '\0' || d < 0 || n < k->lo ||
+		    n > k->hi) {
+			snprintf(err, errlen, "%s: expected seconds between "
+			    "%.3g and %.6g, got \"%s\"", k->name, k->lo / 1000.0,
+			    k->hi / 1000.0, v);
+			return WARD_EINVAL;
+		}
+	} else {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < k->lo || n > k->hi) {
+			snprintf(err, errlen, "%s: expected an integer between "
+			    "%ld and %ld, got \"%s\"", k->name, k->lo, k->hi, v);
+			return WARD_EINVAL;
+		}
+	}
+	*field = (int)n;
+	return 0;
+}
+
+int
+cfg_set(const char *name, const char *v, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const struct key *k = &keys[i];
+		char *base = (char *)&cfg + k->off;
+
+		if (strcmp(k->name, name) != 0)
+			continue;
+		switch (k->type) {
+		case T_STR:
+			if (strlen(v) >= k->size) {
+				snprintf(err, errlen, "%s: value longer than %zu "
+				    "bytes", name, k->size - 1);
+				return WARD_EINVAL;
+			}
+			memcpy(base, v, strlen(v) + 1);
+			return 0;
+		case T_BOOL:
+			if (parse_bool(v, (int *)(void *)base) == 0)
+				return 0;
+			snprintf(err, errlen, "%s: expected true/false, on/off, "
+			    "yes/no or 1/0, got \"%s\"", name, v);
+			return WARD_EINVAL;
+		case T_ENUM:
+			if (parse_enum(k->choices, v, (int *)(void *)base) == 0)
+				return 0;
+			snprintf(err, errlen, "%s: expected one of %s, got "
+			    "\"%s\"", name, k->choices, v);
+			return WARD_EINVAL;
+		default:
+			return set_num(k, v, (int *)(void *)base, err, errlen);
+		}
+	}
+	snprintf(err, errlen, "unknown config key \"%s\"", name);
+	return WARD_ENOENT;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	if (e - s >= 2 && s[0] == '"' && e[-1] == '"') {
+		e[-1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+int
+cfg_load_file(const char *path, char *err, size_t errlen)
+{
+	static char text[65536];
+	char msg[256];
+	long n = port_file_read(path, text, sizeof text - 1);
+	int line = 0;
+
+	if (n < 0) {
+		snprintf(err, errlen, "%s: cannot read config file", path);
+		return (int)n;
+	}
+	text[n] = '\0';
+	for (char *p = text, *nl; p != NULL && *p != '\0'; p = nl) {
+		char *eq, *k;
+
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		line++;
+		k = trim(p);
+		if (*k == '\0' || *k == '#' || *k == ';')
+			continue;
+		eq = strchr(k, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path,
+			    line);
+			return WARD_EINVAL;
+		}
+		*eq = '\0';
+		if (cfg_set(trim(k), trim(eq + 1), msg, sizeof msg) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+			return WARD_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+env_redis(char *err, size_t errlen)
+{
+	const char *h = port_getenv("REDIS_HOST"), *p = port_getenv("REDIS_PORT");
+	char v[160];
+
+	if (h == NULL || *h == '\0')
+		return 0;
+	snprintf(v, sizeof v, "%s:%s", h, p && *p ? p : "6379");
+	return cfg_set("redis", v, err, errlen);
+}
+
+int
+cfg_load_env(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		char name[64], msg[200];
+		const char *v;
+		size_t l;
+
+		l = (size_t)snprintf(name, sizeof name, "WARD_%s", keys[i].name);
+		for (size_t j = 5; j < l; j++)
+			if (name[j] >= 'a' && name[j] <= 'z')
+				name[j] = (char)(name[j] - 32);
+		v = port_getenv(name);
+		if (v == NULL && keys[i].env != NULL)
+			v = port_getenv(keys[i].env);
+		if (v == NULL)
+			continue;
+		if (cfg_set(keys[i].name, v, msg, sizeof msg) != 0) {
+			snprintf(err, errlen, "environment %s: %s",
+			    v == port_getenv(name) ? name : keys[i].env, msg);
+			return WARD_EINVAL;
+		}
+	}
+	return env_redis(err, errlen);
+}
+
+int
+cfg_validate(char *err, size_t errlen)
+{
+	if (cfg.listen[0] == '\0' && cfg.tls_listen[0] == '\0') {
+		snprintf(err, errlen, "listen: at least one listener is needed");
+		return WARD_EINVAL;
+	}
+	if (cfg.tls_listen[0] != '\0' &&
+	    (cfg.tls_cert[0] == '\0' || cfg.tls_key[0] == '\0')) {
+		snprintf(err, errlen, "tls_listen needs tls_cert and tls_key");
+		return WARD_EINVAL;
+	}
+	if (cfg.max_connections > WARD_MAX_CONNS) {
+		log_warn("config", "key=max_connections asked=%d pool=%d "
+		    "detail=\"lowered to this build's pool\"",
+		    cfg.max_connections, WARD_MAX_CONNS);
+		cfg.max_connections = WARD_MAX_CONNS;
+	}
+	log_level = cfg.log_level;
+	port_log_syslog(cfg.log_syslog != 0);
+	return 0;
+}
+
+bool
+cfg_origin_allowed(const char *list, struct str origin)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		struct str item = { p, l };
+
+		while (item.n > 0 && (*item.p == ' ' || *item.p == '\t')) {
+			item.p++;
+			item.n--;
+		}
+		while (item.n > 0 && (item.p[item.n - 1] == ' ' ||
+		    item.p[item.n - 1] == '\t'))
+			item.n--;
+		if (item.n == 1 && item.p[0] == '*')
+			return true;
+		if (item.n == origin.n && item.n > 0) {
+			char tmp[512];
+
+			if (item.n < sizeof tmp) {
+				memcpy(tmp, item.p, item.n);
+				tmp[item.n] = '\0';
+				if (str_ieq(origin, tmp))
+					return true;
+			}
+		}
+		p += l + (e != NULL);
+	}
+	return false;
+}
+
+void
+cfg_print(void)
+{
+	char line[700];
+
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const struct key *k = &keys[i];
+		const char *base = (const char *)&cfg + k->off;
+		int v = *(const int *)(const void *)base, n;
+
+		if (k->type == T_STR)
+			n = snprintf(line, sizeof line, "%s = %s\n", k->name,
+			    strcmp(k->name, "jwt_secret") == 0 ||
+			    strcmp(k->name, "redis_password") == 0 ?
+			    (*base ? "(set)" : "") : base);
+		else if (k->type == T_SECS)
+			n = snprintf(line, sizeof line, "%s = %g\n", k->name,
+			    v / 1000.0);
+		else if (k->type == T_ENUM) {
+			const char *c = k->choices;
+
+			for (int j = 0; j < v && strchr(c, '|'); j++)
+				c = strchr(c, '|') + 1;
+			n = snprintf(line, sizeof line, "%s = %.*s\n", k->name,
+			    (int)(strchr(c, '|') ? strchr(c, '|') - c :
+			    (long)strlen(c)), c);
+		} else
+			n = snprintf(line, sizeof line, "%s = %d\n", k->name, v);
+		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));
+	}
+}

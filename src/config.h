@@ -1,0 +1,179 @@
+/*
+ * config.h - every compile-time limit of ward.
+ *
+ * Each limit: its default (the laptop board), what it costs, what hitting
+ * it does, and its hard bounds.  Boards override any of them with -D in
+ * boards/<name>.mk.  Run-time config (cfg.c) may lower some of them at
+ * start-up (max_connections, max_message) but never raise them: the pools
+ * are static arrays sized here.
+ */
+#ifndef WARD_CONFIG_H
+#define WARD_CONFIG_H
+
+#define WARD_VERSION "0.1.0"
+
+/*
+ * Connections.  Cost: sizeof(struct conn) (~200 B) plus one event slot each.
+ * Full: a new client gets "503" and is closed; others are not disturbed.
+ */
+#ifndef WARD_MAX_CONNS
+#define WARD_MAX_CONNS 1024
+#endif
+
+/* Listening sockets (plain and TLS).  Full: start-up error. */
+#ifndef WARD_MAX_LISTENERS
+#define WARD_MAX_LISTENERS 8
+#endif
+
+/*
+ * I/O buffers: borrowed while bytes are in flight (a read being parsed, an
+ * HTTP head not yet complete, a response or echo fragment being sent).  An
+ * idle connection holds none.  Cost: count x WARD_IOBUF_SIZE.  Dry: reading
+ * pauses (backpressure) until one is returned; nobody is failed.
+ */
+#ifndef WARD_IOBUF_SIZE
+#define WARD_IOBUF_SIZE 16384
+#endif
+#ifndef WARD_IOBUF_COUNT
+#define WARD_IOBUF_COUNT 256
+#endif
+
+/*
+ * Small buffers for small outbound frames (control frames, short JSON
+ * messages, error answers).  Dry: falls through to I/O buffers.
+ */
+#ifndef WARD_SMALLBUF_SIZE
+#define WARD_SMALLBUF_SIZE 256
+#endif
+#ifndef WARD_SMALLBUF_COUNT
+#define WARD_SMALLBUF_COUNT 4096
+#endif
+
+/*
+ * Big buffers: a WebSocket message being reassembled (max_message), an
+ * HTTP request with a body (head + body), a large outbound frame.
+ * Dry: reading pauses for connections that need one.
+ */
+#ifndef WARD_MAX_MESSAGE
+#define WARD_MAX_MESSAGE 65536
+#endif
+#ifndef WARD_MAX_HEAD
+#define WARD_MAX_HEAD 8192
+#endif
+#ifndef WARD_MAX_BODY
+#define WARD_MAX_BODY 65536
+#endif
+#ifndef WARD_BIGBUF_COUNT
+#define WARD_BIGBUF_COUNT 64
+#endif
+
+/* Static (read-only) buffers referencing const data, e.g. embedded pages. */
+#ifndef WARD_EXTBUF_COUNT
+#define WARD_EXTBUF_COUNT 256
+#endif
+
+/*
+ * Outbound queue entries: one per (recipient, frame) pair waiting to be
+ * written.  Cost: 8 B each.  Dry: the recipient that cannot be queued to is
+ * closed with 1013 (it is the one not keeping up), or an HTTP request waits.
+ */
+#ifndef WARD_QENT_COUNT
+#define WARD_QENT_COUNT 32768
+#endif
+
+/*
+ * Per-connection outbound budget.  Above HIGH a connection stops being
+ * read (its own requests/echoes wait); above BUDGET a fan-out recipient is
+ * closed with 1013.
+ */
+#ifndef WARD_OUT_HIGH
+#define WARD_OUT_HIGH (256 * 1024)
+#endif
+#ifndef WARD_OUT_BUDGET
+#define WARD_OUT_BUDGET (1024 * 1024)
+#endif
+
+/* HTTP header lines per request.  More: 431. */
+#ifndef WARD_MAX_HEADERS
+#define WARD_MAX_HEADERS 48
+#endif
+
+/* Request-line length.  More: 414. */
+#ifndef WARD_MAX_REQLINE
+#define WARD_MAX_REQLINE 4096
+#endif
+
+/* Timeouts in milliseconds (run-time configurable, these are defaults). */
+#ifndef WARD_HANDSHAKE_TIMEOUT_MS
+#define WARD_HANDSHAKE_TIMEOUT_MS 10000	/* head must arrive within */
+#endif
+#ifndef WARD_IDLE_TIMEOUT_MS
+#define WARD_IDLE_TIMEOUT_MS 60000	/* idle keep-alive HTTP */
+#endif
+#ifndef WARD_CLOSE_TIMEOUT_MS
+#define WARD_CLOSE_TIMEOUT_MS 2000	/* wait for the peer's close */
+#endif
+#ifndef WARD_SHUTDOWN_MS
+#define WARD_SHUTDOWN_MS 4000	/* SIGTERM: exit within 5 s */
+#endif
+
+/* Timer sweep period (ms).  Timeouts are precise to this. */
+#ifndef WARD_TICK_MS
+#define WARD_TICK_MS 100
+#endif
+
+/* Registry / service limits used by later modules. */
+#ifndef WARD_MAX_ROOMS
+#define WARD_MAX_ROOMS 256
+#endif
+#ifndef WARD_ROOM_PEERS
+#define WARD_ROOM_PEERS 16
+#endif
+
+/* Writev batch per flush. */
+#ifndef WARD_IOV_MAX
+#define WARD_IOV_MAX 64
+#endif
+
+/* jsmn tokens per JSON document. */
+#ifndef WARD_JSON_TOKENS
+#define WARD_JSON_TOKENS 512
+#endif
+
+#if WARD_MAX_CONNS < 4 || WARD_MAX_CONNS > 1000000
+#error "WARD_MAX_CONNS out of range (4..1000000)"
+#endif
+#if WARD_IOBUF_SIZE < 4096
+#error "WARD_IOBUF_SIZE must be at least 4096"
+#endif
+#if WARD_MAX_MESSAGE < 125 || WARD_MAX_MESSAGE > (64 * 1024 * 1024)
+#error "WARD_MAX_MESSAGE out of range"
+#endif
+#if WARD_IOBUF_COUNT < 4 || WARD_BIGBUF_COUNT < 1 || WARD_SMALLBUF_COUNT < 4
+#error "buffer pools too small"
+#endif
+_Static_assert(WARD_MAX_HEAD + 16 <= WARD_IOBUF_SIZE,
+    "an HTTP head must fit one I/O buffer");
+_Static_assert(WARD_MAX_REQLINE < WARD_MAX_HEAD, "request line inside head");
+_Static_assert(WARD_OUT_HIGH < WARD_OUT_BUDGET, "watermarks ordered");
+_Static_assert(WARD_SMALLBUF_SIZE >= 136, "a close frame fits a small buffer");
+
+/* The big buffer class holds a whole message or a whole request. */
+#define WARD_BIG_PAYLOAD (WARD_MAX_MESSAGE > WARD_MAX_HEAD + WARD_MAX_BODY ? \
+    WARD_MAX_MESSAGE : WARD_MAX_HEAD + WARD_MAX_BODY)
+#define WARD_BIGBUF_SIZE (WARD_BIG_PAYLOAD + 64)
+
+/*
+ * Spare connection slots, beyond max_connections, used only to answer
+ * "503 server full" cleanly (queue, half-close, drain) instead of a reset.
+ */
+#ifndef WARD_SPARE_CONNS
+#define WARD_SPARE_CONNS 8
+#endif
+#define WARD_CONN_SLOTS (WARD_MAX_CONNS + WARD_SPARE_CONNS)
+
+/* Event slots the port layer must hold: connections + listeners + spare.
+ * Tokens: [0, WARD_CONN_SLOTS) connections, then listeners. */
+#define WARD_EV_SLOTS (WARD_CONN_SLOTS + WARD_MAX_LISTENERS + 8)
+
+#endif

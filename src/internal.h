@@ -1,0 +1,469 @@
+/*
+ * internal.h - shared types and module contracts; the first include of
+ * every .c in src/.
+ *
+ * Data flows one way: port_ev_wait -> conn (bytes in) -> http | ws (parse)
+ * -> router -> a svc/ handler -> frames encoded once -> conn queues by
+ * reference -> flush (writev) -> port.  Handlers never write to sockets.
+ *
+ * Return convention: commands return 0 or a negative WARD_E*; predicates
+ * return bool; parsers return bytes consumed, WARD_NEED_MORE, or an error.
+ */
+#ifndef WARD_INTERNAL_H
+#define WARD_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+#include "../port/port.h"
+
+#define WARD_EAGAIN	PORT_EAGAIN
+#define WARD_EIO	PORT_EIO
+#define WARD_ENOMEM	(-12)	/* a pool is full */
+#define WARD_EINVAL	(-22)
+#define WARD_ETOOBIG	(-27)
+#define WARD_ENOENT	(-2)
+#define WARD_EPERM	(-1)
+#define WARD_ENOSPC	PORT_ENOSPC
+#define WARD_NEED_MORE	(-1000)
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+#define MAX(a, b)	((a) > (b) ? (a) : (b))
+
+/* A borrowed byte range (never owns memory). */
+struct str {
+	const char	*p;
+	size_t		 n;
+};
+#define STR_LIT(s)	((struct str){ (s), sizeof(s) - 1 })
+bool	str_eq(struct str a, const char *lit);
+bool	str_ieq(struct str a, const char *lit);
+
+/* ---------------------------------------------------------------- buf.c */
+/*
+ * Fixed pools of reference-counted buffers in size classes.  A handle is
+ * 1-based (0 = none).  A buffer carries [off, off+len) of valid bytes; a
+ * frame encoded once is queued by reference on every recipient, and goes
+ * back to its pool when the last reference is dropped.
+ */
+enum { BUF_SMALL = 0, BUF_IO, BUF_BIG, BUF_EXT, BUF_NCLASS };
+
+struct buf_stats {
+	uint32_t	cap[BUF_NCLASS], used[BUF_NCLASS], peak[BUF_NCLASS];
+	uint32_t	size[BUF_NCLASS];
+	uint32_t	fails;
+};
+
+void	 buf_init(void);
+/* A buffer of capacity >= need (smallest class with a free slot), or 0. */
+uint32_t buf_get(size_t need);
+/* A buffer of exactly this class, or 0. */
+uint32_t buf_get_class(int cls);
+/* A reference to static bytes (not copied), or 0. */
+uint32_t buf_ext(const void *data, size_t len);
+uint8_t	*buf_base(uint32_t h);		/* start of storage */
+size_t	 buf_cap(uint32_t h);
+uint8_t	*buf_data(uint32_t h);		/* base + off */
+uint32_t buf_len(uint32_t h);
+void	 buf_set(uint32_t h, uint32_t off, uint32_t len);
+void	 buf_ref(uint32_t h);
+void	 buf_unref(uint32_t h);
+bool	 buf_free_in(int cls);		/* a slot of this class is free */
+void	 buf_stats(struct buf_stats *st);
+
+/* --------------------------------------------------------------- utf8.c */
+/* Incremental UTF-8 validation (RFC 3629): state 0 accepts, 1 rejects. */
+#define UTF8_ACCEPT	0
+#define UTF8_REJECT	1
+/* Feed bytes; returns the new state; stops early at REJECT. */
+uint32_t utf8_feed(uint32_t state, const uint8_t *p, size_t n);
+bool	 utf8_valid(const uint8_t *p, size_t n);
+
+/* ------------------------------------------------------------- base64.c */
+size_t	b64_encode(const uint8_t *in, size_t n, char *out);	/* NUL-terminates */
+/* Standard (url=false) or base64url (url=true, no padding required).
+ * Returns bytes decoded or -1 on any invalid input. */
+long	b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, bool url);
+
+/* ---------------------------------------------------------------- log.c */
+extern int log_level;
+void	log_emit(int level, const char *event, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+#define log_error(ev, ...)	log_emit(PORT_LOG_ERROR, ev, __VA_ARGS__)
+#define log_warn(ev, ...)	log_emit(PORT_LOG_WARN, ev, __VA_ARGS__)
+#define log_info(ev, ...)	log_emit(PORT_LOG_INFO, ev, __VA_ARGS__)
+#define log_debug(ev, ...)	do { if (log_level >= PORT_LOG_DEBUG) \
+	log_emit(PORT_LOG_DEBUG, ev, __VA_ARGS__); } while (0)
+/* ISO 8601 UTC with microseconds and Z into out (>= 28 bytes). */
+size_t	time_iso(int64_t wall_us, char *out);
+
+/* ---------------------------------------------------------------- cfg.c */
+struct ward_cfg {
+	char	listen[256];
+	char	tls_listen[256];
+	char	tls_cert[256];
+	char	tls_key[256];
+	char	jwt_secret[256];
+	char	data_dir[256];
+	char	cors_origins[512];
+	char	ws_origins[512];
+	char	redis[128];
+	char	redis_password[128];
+	int	jwt_leeway;		/* s */
+	int	jwt_require_exp;
+	int	require_auth_all;
+	int	fsync_always;
+	int	heartbeat_ms;
+	int	handshake_timeout_ms;
+	int	idle_timeout_ms;
+	int	close_timeout_ms;
+	int	websocket_enabled;
+	int	echo_endpoint;
+	int	max_connections;
+	int	max_message;
+	int	echo_max_message;	/* 0: stream any size */
+	int	log_level;
+	int	log_syslog;
+	int	dev;
+};
+extern struct ward_cfg cfg;
+
+void	cfg_defaults(void);
+/* Set key=value; on failure writes a message into err. */
+int	cfg_set(const char *key, const char *val, char *err, size_t errlen);
+int	cfg_load_file(const char *path, char *err, size_t errlen);
+int	cfg_load_env(char *err, size_t errlen);
+int	cfg_validate(char *err, size_t errlen);
+/* Is origin allowed by the comma list ("*" allows all, "" none)? */
+bool	cfg_origin_allowed(const char *list, struct str origin);
+void	cfg_print(void);
+
+/* --------------------------------------------------------------- json.c */
+enum { JSON_UNDEF = 0, JSON_OBJ, JSON_ARR, JSON_STR, JSON_PRIM };
+struct json_tok {
+	uint8_t	type;
+	int32_t	start, end, size, parent;
+};
+struct json_doc {
+	const char	*src;
+	size_t		 len;
+	int		 ntok;
+	struct json_tok	 tok[WARD_JSON_TOKENS];
+};
+#define JSON_E_SYNTAX	(-1)
+#define JSON_E_TOOBIG	(-2)
+#define JSON_E_DEPTH	(-3)
+/* Strict RFC 8259 parse (one value, no trailing bytes).  0 or JSON_E_*. */
+int	json_parse(struct json_doc *d, const char *src, size_t len);
+/* Token index of key's value in object obj, or -1. */
+int	json_find(const struct json_doc *d, int obj, const char *key);
+/* Index of the first token after i's subtree. */
+int	json_skip(const struct json_doc *d, int i);
+bool	json_is_str(const struct json_doc *d, int i);
+bool	json_is_null(const struct json_doc *d, int i);
+bool	json_tok_eq(const struct json_doc *d, int i, const char *lit);
+struct str json_raw(const struct json_doc *d, int i);	/* source text */
+/* Typed getters: 0, WARD_ENOENT (absent) or WARD_EINVAL (wrong type). */
+int	json_str(const struct json_doc *d, int i, char *out, size_t cap);
+int	json_int(const struct json_doc *d, int i, int64_t *out);
+int	json_num(const struct json_doc *d, int i, double *out);
+int	json_bool(const struct json_doc *d, int i, bool *out);
+
+/* JSON writer into a fixed buffer; err latches on overflow. */
+struct jw {
+	char	*p;
+	size_t	 cap, len;
+	bool	 err;
+	uint8_t	 depth;
+	uint32_t comma;		/* bit per depth: a value precedes */
+};
+void	jw_init(struct jw *w, char *buf, size_t cap);
+void	jw_obj(struct jw *w);
+void	jw_obj_end(struct jw *w);
+void	jw_arr(struct jw *w);
+void	jw_arr_end(struct jw *w);
+void	jw_key(struct jw *w, const char *k);
+void	jw_str(struct jw *w, const char *s);
+void	jw_strn(struct jw *w, const char *s, size_t n);
+void	jw_int(struct jw *w, int64_t v);
+void	jw_num(struct jw *w, double v);
+void	jw_bool(struct jw *w, bool v);
+void	jw_null(struct jw *w);
+void	jw_raw(struct jw *w, const char *s, size_t n);	/* trusted JSON */
+void	jw_time(struct jw *w, int64_t wall_us);
+/* Escape s into out as a JSON string body (no quotes); returns length or
+ * (size_t)-1 if it does not fit. */
+size_t	json_escape(const char *s, size_t n, char *out, size_t cap);
+
+/* --------------------------------------------------------------- http.c */
+enum {
+	HTTP_GET = 1, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE,
+	HTTP_OPTIONS, HTTP_PATCH, HTTP_OTHER
+};
+#define HTTP_M(m)	(1u << (m))
+
+struct http_hdr {
+	struct str	name, value;
+};
+
+#define HTTP_F_CLOSE		0x01	/* Connection: close / HTTP/1.0 */
+#define HTTP_F_UPGRADE_WS	0x02	/* Upgrade token list has websocket */
+#define HTTP_F_CONN_UPGRADE	0x04	/* Connection token list has upgrade */
+#define HTTP_F_EXPECT_100	0x08
+#define HTTP_F_KEEPALIVE	0x10	/* HTTP/1.0 keep-alive asked */
+
+struct http_req {
+	uint8_t		 method;
+	uint8_t		 minor;		/* HTTP/1.<minor> */
+	uint16_t	 flags;
+	struct str	 method_s, target, path, query;
+	int		 nhdr;
+	struct http_hdr	 hdr[WARD_MAX_HEADERS];
+	int64_t		 content_length;	/* -1: none */
+	size_t		 head_len;
+	const uint8_t	*body;
+	size_t		 body_len;
+	struct str	 param[4];	/* route captures */
+	int		 nparam;
+};
+
+/*
+ * Parse a complete request head in buf[0..len).  Returns the head length
+ * (> 0), WARD_NEED_MORE if the blank line has not arrived, or the negative
+ * HTTP status to answer (-400, -414, -431, -501, -505, -411, -413).
+ */
+int	http_parse(struct http_req *r, const char *buf, size_t len);
+/* Find "\r\n\r\n" resuming at *scan; true when the head is complete. */
+bool	http_head_complete(const char *buf, size_t len, size_t *scan);
+/* First header value by name (case-insensitive), or {NULL,0}. */
+struct str http_header(const struct http_req *r, const char *name);
+/* Does a comma-separated header value list contain token (ci)? */
+bool	http_list_has(struct str list, const char *token);
+/* Decode query parameter name into out (percent and '+' decoding).
+ * Returns length, -1 when absent, -2 when malformed or too long. */
+int	http_query_get(struct str query, const char *name, char *out,
+	    size_t cap);
+const char *http_reason(int status);
+
+/* ----------------------------------------------------------------- ws.c */
+#define WS_OP_CONT	0x0
+#define WS_OP_TEXT	0x1
+#define WS_OP_BINARY	0x2
+#define WS_OP_CLOSE	0x8
+#define WS_OP_PING	0x9
+#define WS_OP_PONG	0xA
+
+struct ws_frame_hdr {
+	uint8_t		fin, rsv, opcode, masked;
+	uint8_t		mask[4];
+	uint64_t	len;
+};
+/*
+ * Parse a frame header from a client (RFC 6455 §5.2).  Returns header
+ * bytes (2..14), WARD_NEED_MORE, or -1002 for a protocol violation
+ * (reserved bits, unknown opcode, unmasked, fragmented or oversized
+ * control frame, non-minimal or 2^63+ length).
+ */
+int	ws_parse_header(const uint8_t *p, size_t n, struct ws_frame_hdr *h);
+/* Encode a server frame header (unmasked) into out[10]; returns bytes. */
+size_t	ws_encode_header(uint8_t *out, int opcode, bool fin, uint64_t len);
+size_t	ws_header_len(uint64_t len);
+/* Unmask in place; returns the new mask position. */
+unsigned ws_unmask(uint8_t *p, size_t n, const uint8_t mask[4], unsigned pos);
+/* Sec-WebSocket-Accept for a key (RFC 6455 §1.3) into out[29]. */
+void	ws_accept_key(const char *key, size_t keylen, char *out);
+/* Is this a valid Sec-WebSocket-Key (base64 of exactly 16 bytes)? */
+bool	ws_key_valid(struct str key);
+/* May a peer send this close code (RFC 6455 §7.4)? */
+bool	ws_close_code_valid(unsigned code);
+/* Build a frame (header + payload) in one buffer: handle or 0. */
+uint32_t ws_frame(int opcode, const void *payload, size_t len);
+
+/* Parser state carried in each connection (all zero at the start). */
+struct ws_state {
+	uint64_t	remain;		/* payload bytes left in this frame */
+	uint32_t	utf8;		/* DFA state across fragments */
+	uint32_t	msg_len;	/* bytes of the message so far */
+	uint8_t		mask[4];
+	uint8_t		mpos;
+	uint8_t		op;		/* opcode of the current frame */
+	uint8_t		fin;
+	uint8_t		msg_op;		/* message in progress (0: none) */
+	uint8_t		in_frame;
+	uint8_t		out_first;	/* streaming: next out frame opens */
+};
+
+/* --------------------------------------------------------------- conn.c */
+enum {
+	CS_FREE = 0,
+	CS_HTTP,	/* reading requests */
+	CS_WS,		/* WebSocket open */
+	CS_CLOSING,	/* close frame queued/sent, waiting for the peer's */
+	CS_LINGER,	/* last bytes queued; then half-close and drain */
+	CS_DEAD		/* to be reaped */
+};
+
+#define CF_WANT_OUT	0x0001	/* POLLOUT registered */
+#define CF_PAUSED	0x0002	/* not reading: waiting for a buffer */
+#define CF_THROTTLED	0x0004	/* not reading: own backlog too large */
+#define CF_DIRTY	0x0008	/* on the flush list */
+#define CF_REAP		0x0010	/* on the reap list */
+#define CF_HEAD_REQ	0x0020	/* current request is HEAD */
+#define CF_CLOSE_AFTER	0x0040	/* close once the queue is flushed */
+#define CF_PING_SENT	0x0080	/* heartbeat ping outstanding */
+#define CF_CLOSE_RCVD	0x0100	/* peer's close frame received */
+#define CF_SHUT_WR	0x0200	/* write side half-closed */
+#define CF_EOF		0x0400	/* peer sent FIN */
+#define CF_IN_REQ	0x0800	/* an HTTP request has begun arriving */
+#define CF_STREAM_OPEN	0x1000	/* streaming: out message open */
+#define CF_ABORT	0x2000	/* close with RST */
+#define CF_CONTINUE	0x4000	/* 100 Continue sent for this request */
+#define CF_WS_OPEN	0x8000	/* the endpoint saw open: owes a close */
+#define CF_REFUSED	0x10000	/* over max_connections: 503 then close */
+
+struct route;
+
+struct conn {
+	int32_t		fd;
+	uint16_t	gen;
+	uint8_t		state;
+	uint8_t		listener;
+	uint32_t	flags;
+	uint16_t	route;		/* router index (WebSocket endpoint) */
+	uint16_t	close_code;	/* first failure reason wins */
+	uint16_t	rx_scan;	/* head terminator search resume */
+	uint8_t		ev;		/* interest registered with the port */
+	uint8_t		wait_cls;	/* paused: the buffer class awaited */
+	uint32_t	rx;		/* buffer holding unconsumed input */
+	uint32_t	rx_len;
+	uint32_t	msg;		/* message reassembly / stream out */
+	uint32_t	q_head, q_tail;	/* outbound queue (qent indexes) */
+	uint32_t	q_off;		/* bytes of the head entry sent */
+	uint32_t	q_bytes;	/* backlog */
+	uint32_t	t_rx;		/* ms: last byte received */
+	uint32_t	t_start;	/* ms: request/close started */
+	uint32_t	dirty_next, reap_next, pause_next;
+	uint32_t	reg;		/* registry slot (0: none) */
+	struct ws_state	ws;
+	uint32_t	ud[6];		/* the endpoint's own per-connection data */
+	char		peer[48];
+};
+
+extern struct conn conns[WARD_CONN_SLOTS];
+extern uint32_t now_ms;		/* monotonic ms, truncated, this turn */
+
+void	conn_init(void);
+/* Take a pool slot for an accepted fd; NULL when the pool is full. */
+struct conn *conn_new(int fd, int listener, const char *peer);
+/* Connections counted against max_connections (refusals excluded). */
+uint32_t conn_admitted(void);
+static inline uint32_t conn_id(const struct conn *c) { return (uint32_t)(c - conns); }
+/* Queue a frame/response buffer by reference (takes a new reference).
+ * Returns 0, or WARD_ENOMEM (the connection has been failed with 1013). */
+int	conn_send(struct conn *c, uint32_t buf);
+/* Queue and give up the caller's reference. */
+int	conn_send_owned(struct conn *c, uint32_t buf);
+/* Queue a small WebSocket text message (copied). */
+int	conn_send_text(struct conn *c, const char *s, size_t n);
+/* Start a WebSocket close: queue the close frame and stop reading data. */
+void	conn_close_ws(struct conn *c, unsigned code, const char *reason);
+/* Fail the connection (first reason wins). */
+void	conn_fail(struct conn *c, unsigned code, const char *why);
+/* After the last queued byte: half-close, drain the peer, close. */
+void	conn_linger(struct conn *c);
+/* The core's bookkeeping when a WebSocket opens (registry, counters). */
+void	conn_ws_opened(struct conn *c);
+/* Drop immediately (reset, EOF in the middle, shutdown deadline). */
+void	conn_drop(struct conn *c, bool abort);
+/* Stop/resume reading. */
+void	conn_update_events(struct conn *c);
+/* Event from the port. */
+void	conn_on_event(struct conn *c, unsigned events);
+/* Write every dirty connection's queue: one writev each. */
+void	conn_flush_all(void);
+/* Timeouts and heartbeats; called every WARD_TICK_MS. */
+void	conn_sweep(void);
+/* Close reaped connections. */
+void	conn_reap(void);
+/* Wake connections paused for buffers. */
+void	conn_resume_paused(void);
+uint32_t conn_active(void);
+/* SIGTERM: close WebSockets with 1001, idle HTTP at once. */
+void	conn_shutdown_all(void);
+
+/* ------------------------------------------------------------- router.c */
+/* What an endpoint needs to run on a WebSocket. */
+struct ws_ops {
+	const char	*type;		/* registry socket type */
+	/* After the 101 went out.  May close the connection. */
+	void		(*open)(struct conn *c, const struct http_req *r);
+	/* A whole, validated message (text is valid UTF-8). */
+	void		(*message)(struct conn *c, int opcode, uint8_t *p, size_t n);
+	/* Connection is going away (before the fd closes). */
+	void		(*close)(struct conn *c);
+	uint8_t		 text_only;	/* binary frames close 1003 */
+	/* Echo streaming: validated bytes go straight back as fragments, no
+	 * reassembly, bounded by echo_max_message (0: any size). */
+	uint8_t		 stream_echo;
+};
+
+struct route {
+	const char	*pattern;	/* '*' = [A-Za-z0-9_-]{1,64}, '#' = digits */
+	unsigned	 methods;	/* HTTP_M(...) set for HTTP routes */
+	int		(*http)(struct conn *c, struct http_req *r);
+	const struct ws_ops *ws;	/* non-NULL: a WebSocket endpoint */
+	bool		(*enabled)(void);	/* NULL: always */
+};
+
+/* Handle one complete request (body included). */
+void	router_dispatch(struct conn *c, struct http_req *r);
+const struct route *router_route(uint16_t idx);
+/* Visit every WebSocket path pattern (for listings). */
+void	router_each_ws(void (*fn)(const struct route *rt, void *arg), void *arg);
+
+/* Responses (router.c).  Body is copied. */
+int	http_respond(struct conn *c, int status, const char *ctype,
+	    const void *body, size_t len, const char *extra);
+/* Body is static and referenced, not copied. */
+int	http_respond_static(struct conn *c, int status, const char *ctype,
+	    const void *body, size_t len, const char *extra);
+/* Queue bytes as they are (e.g. a 101 head). */
+int	http_respond_raw(struct conn *c, const char *p, size_t n);
+int	http_error(struct conn *c, int status, const char *code,
+	    const char *detail);
+int	http_json(struct conn *c, int status, const struct jw *w);
+int	http_respond_json_error(struct conn *c, int status, const char *code,
+	    const char *detail, const char *extra);
+
+/* ----------------------------------------------------------------- ws.c */
+/* Complete an upgrade: validate, answer 101, enter CS_WS. */
+void	ws_upgrade(struct conn *c, struct http_req *r, uint16_t route);
+/* Consume WebSocket bytes; returns bytes consumed (rest kept). */
+size_t	ws_feed(struct conn *c, uint8_t *p, size_t n);
+/* Encode and queue a message on one connection. */
+int	ws_send(struct conn *c, int opcode, const void *p, size_t n);
+
+/* --------------------------------------------------------------- loop.c */
+int	loop_listen(const char *list, bool tls);
+int	loop_run(void);
+void	loop_stop(void);
+extern bool loop_draining;
+uint64_t loop_started_us(void);
+int	loop_listen_port(int i);
+
+/* --------------------------------------------------------------- stats */
+struct ward_stats {
+	uint64_t	accepted, refused_full, handshakes, handshake_fail;
+	uint64_t	msgs_in, msgs_out, bytes_in, bytes_out;
+	uint64_t	closes[16];	/* by close code bucket (see stats_close) */
+	uint64_t	http_requests, http_errors;
+	uint64_t	drops_slow;	/* 1013 for slow consumers */
+};
+extern struct ward_stats stats;
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * health.c - GET /health, /health/live, /health/ready (SPEC §5, §10).
+ */
+#include "../internal.h"
+
+static int
+health(struct conn *c, struct http_req *r)
+{
+	char body[512];
+	struct jw w;
+
+	(void)r;
+	jw_init(&w, body, sizeof body);
+	jw_obj(&w);
+	jw_key(&w, "status");
+	jw_str(&w, "healthy");
+	jw_key(&w, "version");
+	jw_str(&w, WARD_VERSION);
+	jw_key(&w, "uptime_s");
+	jw_int(&w, (int64_t)((port_now_us() - loop_started_us()) / 1000000));
+	jw_key(&w, "connections");
+	jw_int(&w, conn_admitted());
+	jw_key(&w, "event_backend");
+	jw_str(&w, port_ev_backend());
+	jw_key(&w, "draining");
+	jw_bool(&w, loop_draining);
+	jw_key(&w, "timestamp");
+	jw_time(&w, port_wall_us());
+	jw_obj_end(&w);
+	return http_json(c, 200, &w);
+}
+
+static int
+live(struct conn *c, struct http_req *r)
+{
+	static const char body[] = "{\"status\":\"alive\"}";
+
+	(void)r;
+	return http_respond_static(c, 200, "application/json", body,
+	    sizeof body - 1, NULL);
+}
+
+static int
+ready(struct conn *c, struct http_req *r)
+{
+	static const char ok[] = "{\"status\":\"ready\"}";
+	static const char no[] = "{\"status\":\"draining\"}";
+
+	(void)r;
+	if (loop_draining)
+		return http_respond_static(c, 503, "application/json", no,
+		    sizeof no - 1, NULL);
+	return http_respond_static(c, 200, "application/json", ok,
+	    sizeof ok - 1, NULL);
+}
+
+const struct route health_routes[] = {
+	{ "/health", HTTP_M(HTTP_GET), health, NULL, NULL },
+	{ "/health/live", HTTP_M(HTTP_GET), live, NULL, NULL },
+	{ "/health/ready", HTTP_M(HTTP_GET), ready, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL }
+};
