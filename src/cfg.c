@@ -39,6 +39,7 @@ static const struct key keys[] = {
 	S(tls_cert, NULL),
 	S(tls_key, NULL),
 	S(jwt_secret, "WARD_JWT_SECRET"),
+	S(jwt_public_key, NULL),
 	I(jwt_leeway, jwt_leeway, 0, 3600),
 	B(jwt_require_exp, jwt_require_exp, NULL),
 	E(require_auth, require_auth_all, NULL, "documented|all"),

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "auth.h"
 
 struct qent {
 	uint32_t	next;
@@ -153,10 +154,11 @@ queue_push(struct conn *c, uint32_t h)
 	return 0;
 }
 
+/* New data may follow: HTTP answers, or frames before our close frame. */
 static bool
 can_send(const struct conn *c)
 {
-	return c->state != CS_DEAD && c->state != CS_FREE &&
+	return (c->state == CS_HTTP || c->state == CS_WS) &&
 	    !(c->flags & CF_SHUT_WR);
 }
 
@@ -175,6 +177,8 @@ conn_send(struct conn *c, uint32_t h)
 		return WARD_ENOMEM;
 	}
 	buf_ref(h);
+	if (c->state == CS_WS)
+		reg_note_out(conn_id(c), buf_len(h));
 	return 0;
 }
 
@@ -270,11 +274,43 @@ conn_drop(struct conn *c, bool abort)
 	}
 }
 
-void
-conn_ws_opened(struct conn *c)
+static void
+copy_text(char *dst, size_t cap, const char *src)
 {
+	size_t n = strlen(src);
+
+	if (n >= cap) {		/* cut at a UTF-8 character boundary */
+		n = cap - 1;
+		while (n > 0 && ((uint8_t)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
+conn_ws_opened(struct conn *c, const char *type,
+    const struct auth_claims *a)
+{
+	struct reg_entry *e = &reg[conn_id(c)];
+
 	c->flags |= CF_WS_OPEN;
 	c->flags &= ~CF_IN_REQ;
+	reg_register(conn_id(c), reg_type_of(type));
+	if (a == NULL)
+		return;
+	e->authed = 1;
+	copy_text(e->role, sizeof e->role, a->role);
+	copy_text(e->name, sizeof e->name, a->name);
+	copy_text(e->user, sizeof e->user, a->sub);
+	copy_text(e->practice, sizeof e->practice, a->practice_id);
+	if (a->has_exp) {
+		int64_t left = a->exp + cfg.jwt_leeway -
+		    port_wall_us() / 1000000;
+
+		e->exp_ms = (uint64_t)now_ms + (uint64_t)(left > 0 ? left : 0) *
+		    1000u;
+	}
 }
 
 /* --- input -------------------------------------------------------------- */
@@ -605,6 +641,11 @@ sweep_ws(struct conn *c)
 	uint32_t idle = now_ms - c->t_rx;
 	uint32_t hb = (uint32_t)cfg.heartbeat_ms;
 
+	if (reg[conn_id(c)].exp_ms != 0 &&
+	    (uint64_t)now_ms >= reg[conn_id(c)].exp_ms) {
+		conn_close_ws(c, 1008, "token expired");
+		return;
+	}
 	if (hb == 0)
 		return;
 	if (idle >= 2 * hb) {
@@ -703,6 +744,8 @@ reap_one(struct conn *c)
 	if ((c->flags & CF_WS_OPEN) && rt != NULL && rt->ws != NULL &&
 	    rt->ws->close != NULL)
 		rt->ws->close(c);
+	if (c->flags & CF_WS_OPEN)
+		reg_unregister(conn_id(c));
 	c->flags &= ~CF_WS_OPEN;
 	queue_drop_all(c);
 	buf_unref(c->rx);

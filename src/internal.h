@@ -35,6 +35,8 @@
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
 #define MAX(a, b)	((a) > (b) ? (a) : (b))
 
+struct auth_claims;
+
 /* A borrowed byte range (never owns memory). */
 struct str {
 	const char	*p;
@@ -130,6 +132,7 @@ struct ward_cfg {
 	int	log_level;
 	int	log_syslog;
 	int	dev;
+	char	jwt_public_key[256];	/* PEM file for ES256/RS256 */
 };
 extern struct ward_cfg cfg;
 
@@ -174,13 +177,20 @@ int	json_int(const struct json_doc *d, int i, int64_t *out);
 int	json_num(const struct json_doc *d, int i, double *out);
 int	json_bool(const struct json_doc *d, int i, bool *out);
 
-/* JSON writer into a fixed buffer; err latches on overflow. */
+/*
+ * JSON writer into a fixed buffer; err latches on overflow.  With p NULL
+ * it only counts (total).  With spill set, a full buffer is handed to
+ * spill (which must give a new one: p, cap, len = 0) instead of failing.
+ */
 struct jw {
 	char	*p;
-	size_t	 cap, len;
+	size_t	 cap, len, total;
 	bool	 err;
 	uint8_t	 depth;
 	uint32_t comma;		/* bit per depth: a value precedes */
+	int	(*spill)(struct jw *w);
+	void	*ctx;
+	uint32_t buf;		/* spill mode: the buffer behind p */
 };
 void	jw_init(struct jw *w, char *buf, size_t cap);
 void	jw_obj(struct jw *w);
@@ -195,6 +205,8 @@ void	jw_num(struct jw *w, double v);
 void	jw_bool(struct jw *w, bool v);
 void	jw_null(struct jw *w);
 void	jw_raw(struct jw *w, const char *s, size_t n);	/* trusted JSON */
+/* "key":value from raw JSON texts (key with its quotes). */
+void	jw_member_raw(struct jw *w, struct str key, struct str val);
 void	jw_time(struct jw *w, int64_t wall_us);
 /* Escape s into out as a JSON string body (no quotes); returns length or
  * (size_t)-1 if it does not fit. */
@@ -230,6 +242,9 @@ struct http_req {
 	size_t		 body_len;
 	struct str	 param[4];	/* route captures */
 	int		 nparam;
+	/* Set by the router when a valid token came with the request. */
+	const struct auth_claims *auth;
+	bool		 bearer_proto;	/* token came as a subprotocol */
 };
 
 /*
@@ -283,6 +298,10 @@ bool	ws_key_valid(struct str key);
 bool	ws_close_code_valid(unsigned code);
 /* Build a frame (header + payload) in one buffer: handle or 0. */
 uint32_t ws_frame(int opcode, const void *payload, size_t len);
+/* Write a JSON text message straight into a frame buffer (max payload
+ * bytes): begin, jw_* calls, end -> frame handle (0 on overflow/pool). */
+bool	ws_jw_begin(struct jw *w, size_t max);
+uint32_t ws_jw_end(struct jw *w);
 
 /* Parser state carried in each connection (all zero at the start). */
 struct ws_state {
@@ -350,7 +369,8 @@ struct conn {
 	uint32_t	dirty_next, reap_next, pause_next;
 	uint32_t	reg;		/* registry slot (0: none) */
 	struct ws_state	ws;
-	uint32_t	ud[6];		/* the endpoint's own per-connection data */
+	uint32_t	ud[8];		/* the endpoint's own per-connection data
+					 * (ud[0..5]: two group memberships) */
 	char		peer[48];
 };
 
@@ -377,7 +397,8 @@ void	conn_fail(struct conn *c, unsigned code, const char *why);
 /* After the last queued byte: half-close, drain the peer, close. */
 void	conn_linger(struct conn *c);
 /* The core's bookkeeping when a WebSocket opens (registry, counters). */
-void	conn_ws_opened(struct conn *c);
+void	conn_ws_opened(struct conn *c, const char *type,
+	    const struct auth_claims *auth);
 /* Drop immediately (reset, EOF in the middle, shutdown deadline). */
 void	conn_drop(struct conn *c, bool abort);
 /* Stop/resume reading. */
@@ -400,6 +421,7 @@ void	conn_shutdown_all(void);
 /* What an endpoint needs to run on a WebSocket. */
 struct ws_ops {
 	const char	*type;		/* registry socket type */
+	const char	*listing;	/* path shown in ws_endpoints */
 	/* After the 101 went out.  May close the connection. */
 	void		(*open)(struct conn *c, const struct http_req *r);
 	/* A whole, validated message (text is valid UTF-8). */
@@ -418,6 +440,12 @@ struct route {
 	int		(*http)(struct conn *c, struct http_req *r);
 	const struct ws_ops *ws;	/* non-NULL: a WebSocket endpoint */
 	bool		(*enabled)(void);	/* NULL: always */
+	/*
+	 * Who may call: NULL = anyone (unless require_auth = all), "*" = any
+	 * valid token, "admin,doctor" = a valid token with one of these roles.
+	 * HTTP answers 401/403; WebSockets upgrade, then close 1008.
+	 */
+	const char	*roles;
 };
 
 /* Handle one complete request (body included). */
@@ -437,16 +465,122 @@ int	http_respond_raw(struct conn *c, const char *p, size_t n);
 int	http_error(struct conn *c, int status, const char *code,
 	    const char *detail);
 int	http_json(struct conn *c, int status, const struct jw *w);
+/* A JSON answer of any size: gen runs twice (count, then write across
+ * pooled buffers), so it must write the same bytes both times. */
+int	http_json_gen(struct conn *c, int status,
+	    void (*gen)(struct jw *w, void *arg), void *arg);
 int	http_respond_json_error(struct conn *c, int status, const char *code,
 	    const char *detail, const char *extra);
 
 /* ----------------------------------------------------------------- ws.c */
-/* Complete an upgrade: validate, answer 101, enter CS_WS. */
-void	ws_upgrade(struct conn *c, struct http_req *r, uint16_t route);
+/* Complete an upgrade: validate, answer 101, enter CS_WS.  With refuse
+ * set (an auth failure), the socket opens and closes at once with 1008. */
+void	ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
+	    const char *refuse);
 /* Consume WebSocket bytes; returns bytes consumed (rest kept). */
 size_t	ws_feed(struct conn *c, uint8_t *p, size_t n);
 /* Encode and queue a message on one connection. */
 int	ws_send(struct conn *c, int opcode, const void *p, size_t n);
+
+/* ----------------------------------------------------------- registry.c */
+/*
+ * The socket registry (the seeds' SocketStatusService): one entry per
+ * connection slot, filled when a WebSocket opens and cleared when it goes.
+ */
+enum {
+	ST_NONE = 0, ST_CALL, ST_STT, ST_STT_ROOM, ST_STT_SALES, ST_STT_ADMIN,
+	ST_DOCTOR_STATUS, ST_NOTIFICATIONS, ST_CONSULTATIONS, ST_UNIFIED,
+	ST_DIAGNOSIS, ST_ECHO, ST_ADMIN, ST_COUNT
+};
+
+struct reg_entry {
+	uint64_t	id;		/* socket_id, printed as 12 hex digits */
+	int64_t		connected_us;	/* wall clock */
+	int64_t		last_us;	/* wall clock of the last message */
+	uint64_t	exp_ms;		/* token expiry, monotonic ms (0: none) */
+	uint64_t	bytes_in, bytes_out;
+	uint32_t	msgs_in, msgs_out;
+	uint8_t		type;
+	uint8_t		authed;
+	char		role[24];
+	char		name[48];
+	char		user[32];
+	char		room[40];
+	char		practice[24];
+};
+
+extern struct reg_entry reg[WARD_CONN_SLOTS];
+
+const char *reg_type_name(int type);
+int	reg_type_of(const char *name);		/* ST_NONE if unknown */
+/* Register slot with a type; the id is new and unique. */
+void	reg_register(uint32_t slot, int type);
+void	reg_unregister(uint32_t slot);
+void	reg_note_in(uint32_t slot, size_t bytes);
+void	reg_note_out(uint32_t slot, size_t bytes);
+/* Slot of a socket id, or -1. */
+long	reg_find(uint64_t id);
+uint32_t reg_count(int type);			/* ST_NONE: all */
+void	reg_id_text(uint64_t id, char out[13]);
+bool	reg_id_parse(struct str s, uint64_t *id);
+/* Write one entry as a JSON object. */
+void	reg_entry_json(struct jw *w, uint32_t slot, const char *remote);
+/* {"active","total_sockets","sockets_by_type","timestamp"} fields. */
+void	reg_summary_json(struct jw *w);
+
+/* ------------------------------------------------------------- fanout.c */
+/*
+ * Groups: named sets of connections (a call room, an STT room, a
+ * practice, the admin monitors...).  Membership is intrusive (two slots per
+ * connection in ud[0..5]), so a group can hold every connection of the
+ * pool; a frame sent to a group is encoded once and queued by reference.
+ */
+enum {
+	GK_CALL = 1, GK_STT_ROOM, GK_STT_SALES, GK_STT_ADMIN, GK_PRACTICE,
+	GK_TELEMED, GK_DIAGNOSIS, GK_DOCTORS, GK_USER, GK_CONSULT, GK_ADMIN,
+	GK_OTHER
+};
+
+#ifndef WARD_MAX_GROUPS
+#define WARD_MAX_GROUPS (WARD_MAX_ROOMS * 4)
+#endif
+
+void	grp_init(void);
+/* Join (kind, name) in membership slot ms (0 or 1), creating the group.
+ * cap > 0 limits members.  Returns the group id (> 0), WARD_ENOMEM (no
+ * group left) or WARD_ETOOBIG (group full). */
+int	grp_join(struct conn *c, int ms, int kind, const char *name, size_t n,
+	    uint32_t cap);
+void	grp_leave(struct conn *c, int ms);
+int	grp_of(const struct conn *c, int ms);		/* 0: none */
+int	grp_find(int kind, const char *name, size_t n);	/* 0: none */
+uint32_t grp_size(int g);
+const char *grp_name(int g);
+/* Next seq number of the group (stamps). */
+uint32_t grp_next_seq(int g);
+/* First member, next member (NULL at the end). */
+struct conn *grp_first(int g);
+struct conn *grp_next(const struct conn *c, int g);
+/* Queue a frame buffer to every member but except; returns recipients. */
+uint32_t grp_send(int g, uint32_t frame, const struct conn *except);
+/* Encode a text message once and send it to the group. */
+uint32_t grp_send_text(int g, const char *s, size_t n,
+	    const struct conn *except);
+uint32_t grp_count(void);
+
+/* ------------------------------------------------------------ svc common */
+/* {"type":"error","error":code,"detail":detail} on one connection. */
+void	svc_error(struct conn *c, const char *code, const char *detail);
+/*
+ * Parse a text message as a JSON object with a string "type".  Answers
+ * {"type":"ping"} with a pong, and bad input with an error message; then
+ * returns NULL.  Otherwise the document (shared; valid until the next
+ * call), with the type in type[cap].
+ */
+const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
+	    size_t n, char *type, size_t cap);
+/* Send a finished writer's text to one connection (error if it overflowed). */
+void	svc_send_jw(struct conn *c, const struct jw *w);
 
 /* --------------------------------------------------------------- loop.c */
 int	loop_listen(const char *list, bool tls);

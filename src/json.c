@@ -465,26 +465,39 @@ json_bool(const struct json_doc *d, int i, bool *out)
 void
 jw_init(struct jw *w, char *buf, size_t cap)
 {
+	memset(w, 0, sizeof *w);
 	w->p = buf;
 	w->cap = cap;
-	w->len = 0;
-	w->err = cap == 0;
-	w->depth = 0;
-	w->comma = 0;
-	if (cap > 0)
+	w->err = buf != NULL && cap == 0;
+	if (buf != NULL && cap > 0)
 		buf[0] = '\0';
 }
 
 static void
 put(struct jw *w, const char *s, size_t n)
 {
-	if (w->err || w->len + n + 1 > w->cap) {
-		w->err = true;
+	if (w->err)
 		return;
+	w->total += n;
+	if (w->p == NULL)
+		return;			/* counting */
+	while (n > 0) {
+		size_t room = w->cap - w->len - 1, k;
+
+		if (room == 0) {
+			if (w->spill == NULL || w->spill(w) != 0) {
+				w->err = true;
+				return;
+			}
+			continue;
+		}
+		k = MIN(room, n);
+		memcpy(w->p + w->len, s, k);
+		w->len += k;
+		w->p[w->len] = '\0';
+		s += k;
+		n -= k;
 	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-	w->p[w->len] = '\0';
 }
 
 /* Before a value (or a key): a comma if a sibling precedes. */
@@ -563,24 +576,22 @@ json_escape(const char *s, size_t n, char *out, size_t cap)
 void
 jw_strn(struct jw *w, const char *s, size_t n)
 {
-	size_t room, l;
+	char tmp[6 * 32];
 
 	sep(w);
 	put(w, "\"", 1);
-	if (w->err)
-		return;
-	room = w->cap - w->len - 1;
 	/* text that is not valid UTF-8 is never emitted raw */
 	if (!utf8_valid((const uint8_t *)s, n)) {
 		s = "\xEF\xBF\xBD";
 		n = 3;
 	}
-	l = json_escape(s, n, w->p + w->len, room);
-	if (l == (size_t)-1) {
-		w->err = true;
-		return;
+	while (n > 0 && !w->err) {
+		size_t k = MIN(n, (size_t)32);
+
+		put(w, tmp, json_escape(s, k, tmp, sizeof tmp));
+		s += k;
+		n -= k;
 	}
-	w->len += l;
 	put(w, "\"", 1);
 }
 
@@ -642,6 +653,15 @@ jw_raw(struct jw *w, const char *s, size_t n)
 {
 	sep(w);
 	put(w, s, n);
+}
+
+void
+jw_member_raw(struct jw *w, struct str key, struct str val)
+{
+	sep(w);
+	put(w, key.p, key.n);
+	put(w, ":", 1);
+	put(w, val.p, val.n);
 }
 
 void

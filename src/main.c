@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "auth.h"
 
 static void
 out(const char *fmt, ...)
@@ -107,22 +108,97 @@ dev_secret(void)
 	return cfg_set("jwt_secret", hex, err, sizeof err);
 }
 
+/* Mint a token with the configured secret; 0 or negative. */
+static int
+mint(const char *sub, const char *role, const char *name,
+    const char *practice, long ttl, char *out, size_t cap)
+{
+	struct auth_claims c;
+	int64_t now = port_wall_us() / 1000000;
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.sub, sizeof c.sub, "%s", sub);
+	snprintf(c.role, sizeof c.role, "%s", role);
+	snprintf(c.name, sizeof c.name, "%s", name ? name : "");
+	snprintf(c.practice_id, sizeof c.practice_id, "%s",
+	    practice ? practice : "");
+	c.iat = now;
+	c.has_iat = true;
+	c.exp = now + ttl;
+	c.has_exp = ttl > 0;
+	return auth_sign_hs256(&c, out, cap) < 0 ? WARD_EINVAL : 0;
+}
+
 static void
 dev_banner(void)
 {
+	static const struct { const char *sub, *role, *name; } who[] = {
+		{ "1", "admin", "Admin" },
+		{ "7", "doctor", "Dr. Smith" },
+		{ "42", "patient", "Pat Doe" },
+	};
 	int port = loop_listen_port(0);
+	char tok[3][1024];
 
-	out("\nward %s - development mode\n"
-	    "  listening on http://127.0.0.1:%d (and the other listen= "
-	    "addresses)\n"
-	    "  a random JWT secret was made for this run\n\n"
+	for (size_t i = 0; i < ARRAY_LEN(who); i++)
+		if (mint(who[i].sub, who[i].role, who[i].name, "1", 86400,
+		    tok[i], sizeof tok[i]) != 0)
+			tok[i][0] = '\0';
+	out("\nward %s - development mode on http://127.0.0.1:%d\n"
+	    "a random JWT secret was made for this run; tokens valid 24 h:\n"
+	    "  ADMIN=%s\n  DOCTOR=%s\n  PATIENT=%s\n\n"
 	    "try:\n"
 	    "  curl -s http://127.0.0.1:%d/health\n"
-	    "  curl -si http://127.0.0.1:%d/ws/echo        # 426: a WebSocket "
-	    "path\n"
+	    "  curl -s http://127.0.0.1:%d/consultation/socket-status/\n"
+	    "  curl -s -H \"Authorization: Bearer $ADMIN\" "
+	    "http://127.0.0.1:%d/consultation/socket-status/sockets/\n"
 	    "  python3 -m websockets ws://127.0.0.1:%d/ws/echo\n"
-	    "  npx wscat -c ws://127.0.0.1:%d/ws/echo\n\n",
-	    WARD_VERSION, port, port, port, port, port);
+	    "  python3 -m websockets ws://127.0.0.1:%d/ws/call/room1/\n"
+	    "  python3 -m websockets \"ws://127.0.0.1:%d/ws/stt/room/"
+	    "?role=doctor&name=Smith&room=r1\"\n"
+	    "  python3 -m websockets \"ws://127.0.0.1:%d/ws/stt/admin/"
+	    "?token=$ADMIN\"\n\n",
+	    WARD_VERSION, port, tok[0], tok[1], tok[2], port, port, port, port,
+	    port, port, port);
+}
+
+/* ward token --sub 7 --role doctor [--name N] [--practice P] [--ttl S] */
+static int
+cmd_token(int argc, char **argv)
+{
+	const char *sub = NULL, *role = NULL, *name = NULL, *pr = NULL;
+	long ttl = 3600;
+	char tok[AUTH_TOKEN_MAX + 1];
+
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--sub") == 0)
+			sub = argv[i + 1];
+		else if (strcmp(argv[i], "--role") == 0)
+			role = argv[i + 1];
+		else if (strcmp(argv[i], "--name") == 0)
+			name = argv[i + 1];
+		else if (strcmp(argv[i], "--practice") == 0)
+			pr = argv[i + 1];
+		else if (strcmp(argv[i], "--ttl") == 0)
+			ttl = strtol(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--set") != 0 &&
+		    strcmp(argv[i], "--config") != 0) {
+			log_error("token", "arg=\"%s\" detail=\"unknown option\"",
+			    argv[i]);
+			return 2;
+		}
+	}
+	if (sub == NULL || role == NULL) {
+		out("usage: ward token --sub ID --role ROLE [--name NAME] "
+		    "[--practice ID] [--ttl SECONDS] [--set jwt_secret=...]\n");
+		return 2;
+	}
+	if (mint(sub, role, name, pr, ttl, tok, sizeof tok) != 0) {
+		log_error("token", "detail=\"cannot sign: is jwt_secret set?\"");
+		return 1;
+	}
+	out("%s\n", tok);
+	return 0;
 }
 
 struct args {
@@ -134,6 +210,12 @@ struct args {
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
+	if (argc > 1 && strcmp(argv[1], "token") == 0) {
+		for (int i = 2; i + 1 < argc; i++)
+			if (strcmp(argv[i], "--config") == 0)
+				a->config = argv[i + 1];
+		return 0;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
 
@@ -203,6 +285,12 @@ configure(int argc, char **argv, struct args *a)
 	cfg.dev = a->dev;
 	if (a->dev && dev_secret() != 0)
 		return 1;
+	if (auth_init(cfg.jwt_secret, strlen(cfg.jwt_secret),
+	    cfg.jwt_public_key[0] ? cfg.jwt_public_key : NULL, err,
+	    sizeof err) != 0) {
+		log_error("config", "key=jwt detail=\"%s\"", err);
+		return 2;
+	}
 	return 0;
 }
 
@@ -215,6 +303,8 @@ main(int argc, char **argv)
 	port_init();
 	if ((rc = configure(argc, argv, &a)) != 0)
 		return rc;
+	if (argc > 1 && strcmp(argv[1], "token") == 0)
+		return cmd_token(argc, argv);
 	if (a.print_config)
 		cfg_print();
 	if (a.print_limits) {
@@ -227,6 +317,7 @@ main(int argc, char **argv)
 	}
 	buf_init();
 	conn_init();
+	grp_init();
 	if (loop_listen(cfg.listen, false) != 0)
 		return 1;
 	if (a.dev)

@@ -13,13 +13,20 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "auth.h"
 
 extern const struct route health_routes[];
 extern const struct route echo_routes[];
+extern const struct route status_routes[];
+extern const struct route call_routes[];
+extern const struct route stt_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
 	echo_routes,
+	status_routes,
+	call_routes,
+	stt_routes,
 };
 
 #define MAX_ROUTES 128
@@ -188,9 +195,78 @@ set_cors(struct http_req *r)
 	return true;
 }
 
+/*
+ * The request's token: ?token=, Authorization: Bearer, or (WebSocket)
+ * Sec-WebSocket-Protocol: bearer, <token>.  Never logged.
+ */
+static struct str
+find_token(struct http_req *r)
+{
+	static char qtok[AUTH_TOKEN_MAX + 2];
+	struct str h = http_header(r, "authorization");
+	int n;
+
+	if (h.p != NULL && h.n > 7 && str_ieq((struct str){ h.p, 7 }, "bearer "))
+		return (struct str){ h.p + 7, h.n - 7 };
+	h = http_header(r, "sec-websocket-protocol");
+	if (h.p != NULL && h.n > 7 && str_ieq((struct str){ h.p, 7 }, "bearer,")) {
+		size_t i = 7;
+
+		while (i < h.n && (h.p[i] == ' ' || h.p[i] == '\t'))
+			i++;
+		r->bearer_proto = true;
+		return (struct str){ h.p + i, h.n - i };
+	}
+	n = http_query_get(r->query, "token", qtok, sizeof qtok);
+	if (n == -2)
+		return (struct str){ "!", 1 };	/* malformed: invalid */
+	return n >= 0 ? (struct str){ qtok, (size_t)n } : (struct str){ NULL, 0 };
+}
+
+/*
+ * Authenticate and authorise.  Returns 0, 401 or 403 with a short reason
+ * in *why ("invalid token", "token expired", "access denied").
+ */
+static int
+check_auth(struct http_req *r, const struct route *rt, const char **why)
+{
+	static struct auth_claims claims;
+	struct str tok = find_token(r);
+	bool need = rt->roles != NULL || cfg.require_auth_all;
+
+	r->auth = NULL;
+	if (tok.p != NULL) {
+		int rc = auth_verify(tok.p, tok.n, port_wall_us() / 1000000,
+		    cfg.jwt_leeway, cfg.jwt_require_exp != 0, &claims);
+
+		if (rc != AUTH_OK) {
+			*why = rc == AUTH_E_EXPIRED ? "token expired" :
+			    "invalid token";
+			log_debug("auth_refused", "path_kind=%s reason=\"%s\"",
+			    rt->ws ? "ws" : "http", *why);
+			return 401;
+		}
+		r->auth = &claims;
+	}
+	if (!need)
+		return 0;
+	if (r->auth == NULL) {
+		*why = "invalid token";
+		return 401;
+	}
+	if (rt->roles != NULL && strcmp(rt->roles, "*") != 0 &&
+	    !auth_role_in(&claims, rt->roles)) {
+		*why = "access denied";
+		return 403;
+	}
+	return 0;
+}
+
 static void
 dispatch_ws(struct conn *c, struct http_req *r, uint16_t idx)
 {
+	const char *why = NULL;
+
 	if (r->method != HTTP_GET && r->method != HTTP_HEAD) {
 		respond_405(c, methods_of(flat[idx]));
 		return;
@@ -200,7 +276,9 @@ dispatch_ws(struct conn *c, struct http_req *r, uint16_t idx)
 		return;
 	}
 	if (r->method == HTTP_GET && (r->flags & HTTP_F_UPGRADE_WS)) {
-		ws_upgrade(c, r, idx);
+		if (check_auth(r, flat[idx], &why) == 0)
+			why = NULL;
+		ws_upgrade(c, r, idx, why);
 		return;
 	}
 	http_respond_json_error(c, 426, "upgrade_required",
@@ -214,6 +292,8 @@ router_dispatch(struct conn *c, struct http_req *r)
 {
 	uint16_t idx = find(r);
 	const struct route *rt = idx ? flat[idx] : NULL;
+	const char *why = NULL;
+	int st;
 
 	cors_hdr[0] = '\0';
 	if (rt == NULL || (rt->enabled != NULL && !rt->enabled())) {
@@ -230,6 +310,8 @@ router_dispatch(struct conn *c, struct http_req *r)
 		dispatch_ws(c, r, idx);
 	} else if (!(methods_of(rt) & HTTP_M(r->method))) {
 		respond_405(c, methods_of(rt));
+	} else if ((st = check_auth(r, rt, &why)) != 0) {
+		http_error(c, st, st == 401 ? "unauthorized" : "forbidden", why);
 	} else {
 		if (r->method == HTTP_HEAD)
 			r->method = HTTP_GET;	/* CF_HEAD_REQ drops the body */
@@ -374,6 +456,63 @@ http_json(struct conn *c, int status, const struct jw *w)
 		return http_error(c, 500, "internal_error",
 		    "response too large");
 	return http_respond(c, status, "application/json", w->p, w->len, NULL);
+}
+
+static int
+spill(struct jw *w)
+{
+	struct conn *c = w->ctx;
+	uint32_t h;
+
+	buf_set(w->buf, 0, (uint32_t)w->len);
+	conn_send_owned(c, w->buf);
+	h = buf_get_class(BUF_IO);
+	if (h == 0) {
+		w->buf = 0;
+		return WARD_ENOMEM;
+	}
+	w->buf = h;
+	w->p = (char *)buf_base(h);
+	w->cap = buf_cap(h);
+	w->len = 0;
+	return 0;
+}
+
+int
+http_json_gen(struct conn *c, int status, void (*gen)(struct jw *, void *),
+    void *arg)
+{
+	char head[1024];
+	struct jw w;
+	size_t hl;
+	uint32_t h;
+
+	jw_init(&w, NULL, 0);
+	gen(&w, arg);
+	if (w.err)
+		return http_error(c, 500, "internal_error", "answer failed");
+	hl = build_head(c, head, sizeof head, status, "application/json",
+	    w.total, NULL);
+	if (hl == 0 || http_respond_raw(c, head, hl) != 0)
+		return WARD_ENOMEM;
+	if (c->flags & CF_HEAD_REQ)
+		return 0;
+	if ((h = buf_get_class(BUF_IO)) == 0) {
+		conn_drop(c, false);
+		return WARD_ENOMEM;
+	}
+	jw_init(&w, (char *)buf_base(h), buf_cap(h));
+	w.spill = spill;
+	w.ctx = c;
+	w.buf = h;
+	gen(&w, arg);
+	if (w.err) {		/* the length was promised: cut the line */
+		buf_unref(w.buf);
+		conn_drop(c, true);
+		return WARD_ENOMEM;
+	}
+	buf_set(w.buf, 0, (uint32_t)w.len);
+	return conn_send_owned(c, w.buf);
 }
 
 static const char *

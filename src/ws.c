@@ -171,6 +171,40 @@ ws_frame(int opcode, const void *payload, size_t len)
 	return h;
 }
 
+bool
+ws_jw_begin(struct jw *w, size_t max)
+{
+	uint32_t h = buf_get(max + HEADROOM);
+
+	if (h == 0) {
+		jw_init(w, NULL, 0);
+		w->err = true;
+		return false;
+	}
+	jw_init(w, (char *)buf_base(h) + HEADROOM, buf_cap(h) - HEADROOM);
+	w->buf = h;
+	return true;
+}
+
+uint32_t
+ws_jw_end(struct jw *w)
+{
+	uint32_t h = w->buf;
+	size_t hl;
+
+	if (h == 0)
+		return 0;
+	if (w->err) {
+		buf_unref(h);
+		return 0;
+	}
+	hl = ws_header_len(w->len);
+	ws_encode_header(buf_base(h) + HEADROOM - hl, WS_OP_TEXT, true, w->len);
+	buf_set(h, (uint32_t)(HEADROOM - hl), (uint32_t)(w->len + hl));
+	stats.msgs_out++;
+	return h;
+}
+
 int
 ws_send(struct conn *c, int opcode, const void *p, size_t n)
 {
@@ -223,11 +257,12 @@ handshake_check(struct conn *c, struct http_req *r)
 }
 
 void
-ws_upgrade(struct conn *c, struct http_req *r, uint16_t route)
+ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
+    const char *refuse)
 {
 	const struct route *rt = router_route(route);
 	struct str key = http_header(r, "sec-websocket-key");
-	char head[160], acc[32];
+	char head[200], acc[32];
 	int n;
 
 	if (handshake_check(c, r) != 0) {
@@ -237,7 +272,8 @@ ws_upgrade(struct conn *c, struct http_req *r, uint16_t route)
 	ws_accept_key(key.p, key.n, acc);
 	n = snprintf(head, sizeof head, "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Accept: %s\r\n\r\n", acc);
+	    "Sec-WebSocket-Accept: %s\r\n%s\r\n", acc, r->bearer_proto ?
+	    "Sec-WebSocket-Protocol: bearer\r\n" : "");
 	if (http_respond_raw(c, head, (size_t)n) != 0) {
 		stats.handshake_fail++;
 		return;
@@ -246,8 +282,14 @@ ws_upgrade(struct conn *c, struct http_req *r, uint16_t route)
 	c->route = route;
 	memset(&c->ws, 0, sizeof c->ws);
 	c->t_rx = now_ms;
+	if (refuse != NULL) {
+		stats.handshake_fail++;
+		c->flags &= ~CF_IN_REQ;
+		conn_close_ws(c, 1008, refuse);
+		return;
+	}
 	stats.handshakes++;
-	conn_ws_opened(c);
+	conn_ws_opened(c, rt->ws->type, r->auth);
 	if (rt->ws->open != NULL)
 		rt->ws->open(c, r);
 }
@@ -380,6 +422,7 @@ message_done(struct conn *c, uint8_t *p, size_t n)
 	int op = c->ws.msg_op;
 
 	stats.msgs_in++;
+	reg_note_in(conn_id(c), c->ws.msg_len);
 	if (o->stream_echo) {
 		if (stream_emit(c, true) != 0)
 			conn_fail(c, 1013, "no buffer");
@@ -497,6 +540,7 @@ fast_message(struct conn *c, uint8_t *p, size_t n, const struct ws_frame_hdr *h,
 		return n;
 	}
 	c->ws.msg_op = h->opcode;
+	c->ws.msg_len = (uint32_t)h->len;
 	message_done(c, pl, (size_t)h->len);
 	return (size_t)hl + (size_t)h->len;
 }

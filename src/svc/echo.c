@@ -21,6 +21,6 @@ static const struct ws_ops echo_ops = {
 };
 
 const struct route echo_routes[] = {
-	{ "/ws/echo", 0, NULL, &echo_ops, echo_enabled },
-	{ NULL, 0, NULL, NULL, NULL }
+	{ "/ws/echo", 0, NULL, &echo_ops, echo_enabled, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
 };

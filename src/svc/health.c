@@ -55,8 +55,8 @@ ready(struct conn *c, struct http_req *r)
 }
 
 const struct route health_routes[] = {
-	{ "/health", HTTP_M(HTTP_GET), health, NULL, NULL },
-	{ "/health/live", HTTP_M(HTTP_GET), live, NULL, NULL },
-	{ "/health/ready", HTTP_M(HTTP_GET), ready, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL }
+	{ "/health", HTTP_M(HTTP_GET), health, NULL, NULL, NULL },
+	{ "/health/live", HTTP_M(HTTP_GET), live, NULL, NULL, NULL },
+	{ "/health/ready", HTTP_M(HTTP_GET), ready, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
 };

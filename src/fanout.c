@@ -1,0 +1,221 @@
+/*
+ * fanout.c - groups of connections and encode-once delivery.
+ *
+ * A group is (kind, name) -> a doubly linked list threaded through the
+ * members' ud[] slots (membership slot ms uses ud[3*ms .. 3*ms+2]: group
+ * id, next, prev; slots are stored +1 so 0 means none).  Joining, leaving
+ * and finding are O(1) (a hash of the name); sending walks the members and
+ * queues one shared frame on each: n recipients cost one encode and n
+ * queue entries.  An empty group returns to the pool at once.
+ */
+#include "internal.h"
+
+#define GRP_NAME_MAX	64
+#define GRP_HASH	(2 * WARD_MAX_GROUPS)
+
+struct group {
+	uint8_t		kind;
+	uint8_t		used;
+	uint8_t		name_len;
+	char		name[GRP_NAME_MAX + 1];
+	uint32_t	head;		/* first member slot + 1 */
+	uint32_t	count, cap, seq;
+	uint32_t	hnext;		/* hash chain / free list */
+};
+
+static struct group groups[WARD_MAX_GROUPS + 1];	/* [0] = none */
+static uint32_t htab[GRP_HASH];
+static uint32_t free_head, nused;
+
+void
+grp_init(void)
+{
+	memset(htab, 0, sizeof htab);
+	for (uint32_t i = 1; i <= WARD_MAX_GROUPS; i++) {
+		groups[i].used = 0;
+		groups[i].hnext = i < WARD_MAX_GROUPS ? i + 1 : 0;
+	}
+	free_head = 1;
+	nused = 0;
+}
+
+static uint32_t
+hash(int kind, const char *s, size_t n)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)kind;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h % GRP_HASH;
+}
+
+int
+grp_find(int kind, const char *name, size_t n)
+{
+	for (uint32_t g = htab[hash(kind, name, n)]; g != 0; g = groups[g].hnext)
+		if (groups[g].kind == kind && groups[g].name_len == n &&
+		    memcmp(groups[g].name, name, n) == 0)
+			return (int)g;
+	return 0;
+}
+
+static int
+grp_create(int kind, const char *name, size_t n, uint32_t cap)
+{
+	uint32_t g = free_head, h;
+	struct group *gr;
+
+	if (g == 0)
+		return WARD_ENOMEM;
+	gr = &groups[g];
+	free_head = gr->hnext;
+	gr->used = 1;
+	gr->kind = (uint8_t)kind;
+	gr->name_len = (uint8_t)n;
+	memcpy(gr->name, name, n);
+	gr->name[n] = '\0';
+	gr->head = 0;
+	gr->count = 0;
+	gr->seq = 0;
+	gr->cap = cap;
+	h = hash(kind, name, n);
+	gr->hnext = htab[h];
+	htab[h] = g;
+	nused++;
+	return (int)g;
+}
+
+static void
+grp_destroy(uint32_t g)
+{
+	struct group *gr = &groups[g];
+	uint32_t *pp = &htab[hash(gr->kind, gr->name, gr->name_len)];
+
+	while (*pp != 0 && *pp != g)
+		pp = &groups[*pp].hnext;
+	if (*pp == g)
+		*pp = gr->hnext;
+	gr->used = 0;
+	gr->hnext = free_head;
+	free_head = g;
+	nused--;
+}
+
+int
+grp_join(struct conn *c, int ms, int kind, const char *name, size_t n,
+    uint32_t cap)
+{
+	uint32_t *u = &c->ud[3 * ms];
+	int g;
+
+	if (n == 0 || n > GRP_NAME_MAX)
+		return WARD_EINVAL;
+	if (u[0] != 0)
+		grp_leave(c, ms);
+	g = grp_find(kind, name, n);
+	if (g == 0 && (g = grp_create(kind, name, n, cap)) < 0)
+		return g;
+	if (groups[g].cap > 0 && groups[g].count >= groups[g].cap)
+		return WARD_ETOOBIG;
+	u[0] = (uint32_t)g;
+	u[1] = groups[g].head;
+	u[2] = 0;
+	if (groups[g].head != 0)
+		conns[groups[g].head - 1].ud[3 * ms + 2] = conn_id(c) + 1;
+	groups[g].head = conn_id(c) + 1;
+	groups[g].count++;
+	return g;
+}
+
+void
+grp_leave(struct conn *c, int ms)
+{
+	uint32_t *u = &c->ud[3 * ms];
+	uint32_t g = u[0];
+
+	if (g == 0)
+		return;
+	if (u[2] != 0)
+		conns[u[2] - 1].ud[3 * ms + 1] = u[1];
+	else
+		groups[g].head = u[1];
+	if (u[1] != 0)
+		conns[u[1] - 1].ud[3 * ms + 2] = u[2];
+	u[0] = u[1] = u[2] = 0;
+	if (--groups[g].count == 0)
+		grp_destroy(g);
+}
+
+int
+grp_of(const struct conn *c, int ms)
+{
+	return (int)c->ud[3 * ms];
+}
+
+uint32_t
+grp_size(int g)
+{
+	return g > 0 && groups[g].used ? groups[g].count : 0;
+}
+
+const char *
+grp_name(int g)
+{
+	return g > 0 ? groups[g].name : "";
+}
+
+uint32_t
+grp_next_seq(int g)
+{
+	return ++groups[g].seq;
+}
+
+uint32_t
+grp_count(void)
+{
+	return nused;
+}
+
+/* Which membership slot of c is in group g. */
+static int
+slot_in(const struct conn *c, int g)
+{
+	return c->ud[0] == (uint32_t)g ? 0 : 1;
+}
+
+struct conn *
+grp_first(int g)
+{
+	return g > 0 && groups[g].head ? &conns[groups[g].head - 1] : NULL;
+}
+
+struct conn *
+grp_next(const struct conn *c, int g)
+{
+	uint32_t nx = c->ud[3 * slot_in(c, g) + 1];
+
+	return nx ? &conns[nx - 1] : NULL;
+}
+
+uint32_t
+grp_send(int g, uint32_t frame, const struct conn *except)
+{
+	uint32_t n = 0;
+
+	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g))
+		if (m != except && m->state == CS_WS && conn_send(m, frame) == 0)
+			n++;
+	return n;
+}
+
+uint32_t
+grp_send_text(int g, const char *s, size_t len, const struct conn *except)
+{
+	uint32_t f = ws_frame(WS_OP_TEXT, s, len), n;
+
+	if (f == 0)
+		return 0;
+	n = grp_send(g, f, except);
+	buf_unref(f);
+	return n;
+}

@@ -1,0 +1,218 @@
+/*
+ * registry.c - the socket registry (SPEC §2; seeds 000/001
+ * SocketStatusService): register, unregister, update, get, get all, get by
+ * type, count, summary.
+ *
+ * One entry per connection slot (a static array), so registering can never
+ * fail once a connection exists, and lookups by slot are O(1).  Counts per
+ * type are kept incrementally; lookups by socket id scan the live entries
+ * (an admin call, not a hot path).  Ids are a 32-bit sequence number and 16
+ * random bits: unique for the process's life and not guessable in order.
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+struct reg_entry reg[WARD_CONN_SLOTS];
+
+static uint32_t counts[ST_COUNT];
+static uint32_t total;
+static uint32_t seq;
+
+static const char *const type_names[ST_COUNT] = {
+	"", "call", "stt", "stt_room", "stt_sales", "stt_admin",
+	"doctor_status", "notifications", "consultations", "unified",
+	"diagnosis", "echo", "admin"
+};
+
+const char *
+reg_type_name(int type)
+{
+	return type > ST_NONE && type < ST_COUNT ? type_names[type] : "";
+}
+
+int
+reg_type_of(const char *name)
+{
+	for (int t = 1; t < ST_COUNT; t++)
+		if (strcmp(type_names[t], name) == 0)
+			return t;
+	return ST_NONE;
+}
+
+void
+reg_register(uint32_t slot, int type)
+{
+	struct reg_entry *e = &reg[slot];
+	uint16_t rnd = 0;
+
+	if (slot >= WARD_CONN_SLOTS || type <= ST_NONE || type >= ST_COUNT)
+		return;
+	if (e->type != ST_NONE)
+		reg_unregister(slot);
+	port_random(&rnd, sizeof rnd);
+	memset(e, 0, sizeof *e);
+	e->id = (uint64_t)++seq << 16 | rnd;
+	e->type = (uint8_t)type;
+	e->connected_us = e->last_us = port_wall_us();
+	counts[type]++;
+	total++;
+}
+
+void
+reg_unregister(uint32_t slot)
+{
+	struct reg_entry *e;
+
+	if (slot >= WARD_CONN_SLOTS)
+		return;
+	e = &reg[slot];
+	if (e->type == ST_NONE)
+		return;
+	counts[e->type]--;
+	total--;
+	e->type = ST_NONE;
+	e->id = 0;
+}
+
+void
+reg_note_in(uint32_t slot, size_t bytes)
+{
+	struct reg_entry *e = &reg[slot];
+
+	e->msgs_in++;
+	e->bytes_in += bytes;
+	e->last_us = port_wall_us();
+}
+
+void
+reg_note_out(uint32_t slot, size_t bytes)
+{
+	reg[slot].msgs_out++;
+	reg[slot].bytes_out += bytes;
+}
+
+long
+reg_find(uint64_t id)
+{
+	if (id == 0)
+		return -1;
+	for (uint32_t i = 0; i < WARD_CONN_SLOTS; i++)
+		if (reg[i].type != ST_NONE && reg[i].id == id)
+			return (long)i;
+	return -1;
+}
+
+uint32_t
+reg_count(int type)
+{
+	if (type == ST_NONE)
+		return total;
+	return type > 0 && type < ST_COUNT ? counts[type] : 0;
+}
+
+void
+reg_id_text(uint64_t id, char out[13])
+{
+	snprintf(out, 13, "%012llx", (unsigned long long)(id & 0xFFFFFFFFFFFFull));
+}
+
+bool
+reg_id_parse(struct str s, uint64_t *id)
+{
+	uint64_t v = 0;
+
+	if (s.n != 12)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		char c = s.p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*id = v;
+	return true;
+}
+
+static void
+user_info(struct jw *w, const struct reg_entry *e)
+{
+	jw_key(w, "user_info");
+	jw_obj(w);
+	if (e->role[0]) {
+		jw_key(w, "role");
+		jw_str(w, e->role);
+	}
+	if (e->name[0]) {
+		jw_key(w, "name");
+		jw_str(w, e->name);
+	}
+	if (e->user[0]) {
+		jw_key(w, "user_id");
+		jw_str(w, e->user);
+	}
+	if (e->room[0]) {
+		jw_key(w, "room");
+		jw_str(w, e->room);
+	}
+	if (e->practice[0]) {
+		jw_key(w, "practice_id");
+		jw_str(w, e->practice);
+	}
+	jw_key(w, "authenticated");
+	jw_bool(w, e->authed);
+	jw_obj_end(w);
+}
+
+void
+reg_entry_json(struct jw *w, uint32_t slot, const char *remote)
+{
+	const struct reg_entry *e = &reg[slot];
+	char id[13];
+
+	reg_id_text(e->id, id);
+	jw_obj(w);
+	jw_key(w, "socket_id");
+	jw_str(w, id);
+	jw_key(w, "socket_type");
+	jw_str(w, reg_type_name(e->type));
+	user_info(w, e);
+	jw_key(w, "connected_at");
+	jw_time(w, e->connected_us);
+	jw_key(w, "last_activity");
+	jw_time(w, e->last_us);
+	jw_key(w, "messages_in");
+	jw_int(w, e->msgs_in);
+	jw_key(w, "messages_out");
+	jw_int(w, e->msgs_out);
+	jw_key(w, "bytes_in");
+	jw_int(w, (int64_t)e->bytes_in);
+	jw_key(w, "bytes_out");
+	jw_int(w, (int64_t)e->bytes_out);
+	jw_key(w, "remote");
+	jw_str(w, remote ? remote : "");
+	jw_obj_end(w);
+}
+
+void
+reg_summary_json(struct jw *w)
+{
+	jw_key(w, "active");
+	jw_bool(w, total > 0);
+	jw_key(w, "total_sockets");
+	jw_int(w, total);
+	jw_key(w, "sockets_by_type");
+	jw_obj(w);
+	for (int t = 1; t < ST_COUNT; t++) {
+		if (counts[t] == 0)
+			continue;
+		jw_key(w, type_names[t]);
+		jw_int(w, counts[t]);
+	}
+	jw_obj_end(w);
+	jw_key(w, "timestamp");
+	jw_time(w, port_wall_us());
+}

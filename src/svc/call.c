@@ -1,0 +1,187 @@
+/*
+ * call.c - WebRTC signaling rooms, /ws/call/<room>/ (SPEC §2).
+ *
+ * A room is a group of at most WARD_ROOM_PEERS connections.  Each peer gets
+ * a random 8-hex peer id (ud[6]).  Any JSON object a peer sends is relayed
+ * with "from" set by the server (a "from" the client wrote is dropped, so
+ * it cannot be forged): to the peer named in "to", or to every other peer.
+ */
+#include <stdio.h>
+
+#include "../internal.h"
+
+#define MS_ROOM 0
+
+static void
+peer_text(const struct conn *c, char out[9])
+{
+	snprintf(out, 9, "%08x", (unsigned)c->ud[6]);
+}
+
+static void
+announce(struct conn *c, int g, const char *type)
+{
+	char buf[96], pid[9];
+	struct jw w;
+
+	peer_text(c, pid);
+	jw_init(&w, buf, sizeof buf);
+	jw_obj(&w);
+	jw_key(&w, "type");
+	jw_str(&w, type);
+	jw_key(&w, "peer_id");
+	jw_str(&w, pid);
+	jw_obj_end(&w);
+	grp_send_text(g, buf, w.len, c);
+}
+
+static void
+welcome(struct conn *c, int g)
+{
+	char pid[9];
+	struct jw w;
+	uint32_t f;
+
+	if (!ws_jw_begin(&w, 96 + 12 * WARD_ROOM_PEERS + 64 * 2))
+		return;
+	peer_text(c, pid);
+	jw_obj(&w);
+	jw_key(&w, "type");
+	jw_str(&w, "welcome");
+	jw_key(&w, "peer_id");
+	jw_str(&w, pid);
+	jw_key(&w, "room");
+	jw_str(&w, grp_name(g));
+	jw_key(&w, "peers");
+	jw_arr(&w);
+	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g)) {
+		if (m == c)
+			continue;
+		peer_text(m, pid);
+		jw_str(&w, pid);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if ((f = ws_jw_end(&w)) != 0)
+		conn_send_owned(c, f);
+}
+
+static void
+call_open(struct conn *c, const struct http_req *r)
+{
+	struct reg_entry *e = &reg[conn_id(c)];
+	int g = grp_join(c, MS_ROOM, GK_CALL, r->param[0].p, r->param[0].n,
+	    WARD_ROOM_PEERS);
+	uint32_t pid = 0;
+
+	if (g == WARD_ETOOBIG) {
+		conn_close_ws(c, 1013, "room full");
+		return;
+	}
+	if (g < 0) {
+		conn_close_ws(c, 1013, "no room left on this server");
+		return;
+	}
+	while (pid == 0)
+		port_random(&pid, sizeof pid);
+	c->ud[6] = pid;
+	snprintf(e->room, sizeof e->room, "%.*s", (int)MIN(r->param[0].n,
+	    sizeof e->room - 1), r->param[0].p);
+	welcome(c, g);
+	announce(c, g, "peer_joined");
+}
+
+static struct conn *
+find_peer(int g, const char *pid)
+{
+	char t[9];
+
+	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g)) {
+		peer_text(m, t);
+		if (strcmp(t, pid) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* The message again, "from" replaced by the sender's peer id. */
+static uint32_t
+relay_frame(struct conn *c, const struct json_doc *d, size_t n)
+{
+	char pid[9];
+	struct jw w;
+	int i = 1;
+
+	if (!ws_jw_begin(&w, n + 32))
+		return 0;
+	jw_obj(&w);
+	for (int k = 0; k < d->tok[0].size; k++) {
+		int v = i + 1;
+		char kb[8];
+
+		/* compare the decoded key: "fr\u006fm" is "from" too */
+		if (json_str(d, i, kb, sizeof kb) != 0 || strcmp(kb, "from") != 0)
+			jw_member_raw(&w, json_raw(d, i), json_raw(d, v));
+		i = json_skip(d, v);
+	}
+	peer_text(c, pid);
+	jw_key(&w, "from");
+	jw_str(&w, pid);
+	jw_obj_end(&w);
+	return ws_jw_end(&w);
+}
+
+static void
+call_message(struct conn *c, int op, uint8_t *p, size_t n)
+{
+	const struct json_doc *d;
+	char type[64], to[16];
+	int g = grp_of(c, MS_ROOM), t;
+	struct conn *dst = NULL;
+	uint32_t f;
+
+	(void)op;
+	if ((d = svc_json_msg(c, p, n, type, sizeof type)) == NULL || g == 0)
+		return;
+	if ((t = json_find(d, 0, "to")) >= 0 && !json_is_null(d, t)) {
+		if (json_str(d, t, to, sizeof to) != 0 ||
+		    (dst = find_peer(g, to)) == NULL || dst == c) {
+			svc_error(c, "unknown_peer", "no such peer in this room");
+			return;
+		}
+	}
+	if ((f = relay_frame(c, d, n)) == 0) {
+		svc_error(c, "too_large", "message too large to relay");
+		return;
+	}
+	if (dst != NULL)
+		conn_send(dst, f);
+	else
+		grp_send(g, f, c);
+	buf_unref(f);
+}
+
+static void
+call_close(struct conn *c)
+{
+	int g = grp_of(c, MS_ROOM);
+
+	if (g == 0)
+		return;
+	announce(c, g, "peer_left");
+	grp_leave(c, MS_ROOM);
+}
+
+static const struct ws_ops call_ops = {
+	.type = "call",
+	.listing = "/ws/call/<room>/",
+	.open = call_open,
+	.message = call_message,
+	.close = call_close,
+	.text_only = 1,
+};
+
+const struct route call_routes[] = {
+	{ "/ws/call/*/", 0, NULL, &call_ops, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};

@@ -1,0 +1,103 @@
+/*
+ * status.c - the socket status family (SPEC §2, seeds 000/001):
+ *   GET /consultation/socket-status/                 summary (no auth)
+ *   GET /consultation/socket-status/sockets/[?type=] every entry (admin)
+ *   GET /consultation/socket-status/sockets/<id>/    one entry (admin)
+ */
+#include "../internal.h"
+
+#define ADMIN_ROLES "admin,superadmin"
+
+static void
+endpoint(const struct route *rt, void *arg)
+{
+	struct jw *w = arg;
+
+	jw_key(w, rt->ws->type);
+	jw_str(w, rt->ws->listing ? rt->ws->listing : rt->pattern);
+}
+
+static void
+summary_gen(struct jw *w, void *arg)
+{
+	(void)arg;
+	jw_obj(w);
+	reg_summary_json(w);
+	jw_key(w, "ws_endpoints");
+	jw_obj(w);
+	router_each_ws(endpoint, w);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+static int
+summary(struct conn *c, struct http_req *r)
+{
+	(void)r;
+	return http_json_gen(c, 200, summary_gen, NULL);
+}
+
+static void
+list_gen(struct jw *w, void *arg)
+{
+	int type = *(int *)arg;
+
+	jw_obj(w);
+	jw_key(w, "count");
+	jw_int(w, reg_count(type));
+	jw_key(w, "sockets");
+	jw_arr(w);
+	for (uint32_t i = 0; i < WARD_CONN_SLOTS; i++) {
+		if (reg[i].type == ST_NONE ||
+		    (type != ST_NONE && reg[i].type != type))
+			continue;
+		reg_entry_json(w, i, conns[i].peer);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static int
+list(struct conn *c, struct http_req *r)
+{
+	static int type;
+	char name[32];
+	int n = http_query_get(r->query, "type", name, sizeof name);
+
+	type = ST_NONE;
+	if (n == -2 || (n >= 0 && (type = reg_type_of(name)) == ST_NONE))
+		return http_error(c, 400, "bad_request",
+		    "type: unknown socket type");
+	return http_json_gen(c, 200, list_gen, &type);
+}
+
+static void
+one_gen(struct jw *w, void *arg)
+{
+	uint32_t slot = *(uint32_t *)arg;
+
+	reg_entry_json(w, slot, conns[slot].peer);
+}
+
+static int
+one(struct conn *c, struct http_req *r)
+{
+	static uint32_t slot;
+	uint64_t id;
+	long s;
+
+	if (!reg_id_parse(r->param[0], &id) || (s = reg_find(id)) < 0)
+		return http_error(c, 404, "not_found", "no such socket");
+	slot = (uint32_t)s;
+	return http_json_gen(c, 200, one_gen, &slot);
+}
+
+const struct route status_routes[] = {
+	{ "/consultation/socket-status/", HTTP_M(HTTP_GET), summary, NULL,
+	    NULL, NULL },
+	{ "/consultation/socket-status/sockets/", HTTP_M(HTTP_GET), list, NULL,
+	    NULL, ADMIN_ROLES },
+	{ "/consultation/socket-status/sockets/*/", HTTP_M(HTTP_GET), one, NULL,
+	    NULL, ADMIN_ROLES },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};

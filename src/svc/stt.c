@@ -1,0 +1,328 @@
+/*
+ * stt.c - the speech-to-text transcript hub (SPEC §2).
+ *
+ *   /ws/stt/                               one session: segments come back
+ *   /ws/stt/room/?role=&name=[&room=]      a consultation room
+ *   /ws/stt/sales/                         the shared sales room
+ *   /ws/stt/admin/                         admin monitor: everything
+ *
+ * The gateway does not recognise speech: clients send
+ * {"type":"transcript","text":…,"final":bool}; the server stamps it (seq per
+ * room, timestamp, from) and fans it out once to the room (the sender
+ * included: its copy is the acknowledgement carrying seq) and once, tagged
+ * with its source, to the admin monitors.  Joins and leaves are announced.
+ */
+#include <stdio.h>
+
+#include "../internal.h"
+
+#define MS_ROOM 0
+#define ADMIN_ROLES "admin,superadmin"
+
+enum { K_SINGLE, K_ROOM, K_SALES, K_ADMIN };
+
+static const char *const src_type[] = { "stt", "stt_room", "stt_sales",
+    "stt_admin" };
+
+static int
+admin_group(void)
+{
+	return grp_find(GK_STT_ADMIN, "all", 3);
+}
+
+static int
+kind_of(const struct conn *c)
+{
+	return (int)c->ud[7];
+}
+
+static void
+write_from(struct jw *w, const struct conn *c)
+{
+	const struct reg_entry *e = &reg[conn_id(c)];
+	char id[13];
+
+	jw_key(w, "from");
+	if (e->role[0] == '\0' && e->name[0] == '\0') {
+		reg_id_text(e->id, id);
+		jw_str(w, id);
+		return;
+	}
+	jw_obj(w);
+	jw_key(w, "role");
+	jw_str(w, e->role);
+	jw_key(w, "name");
+	jw_str(w, e->name);
+	jw_obj_end(w);
+}
+
+static void
+write_source(struct jw *w, const struct conn *c, int g)
+{
+	jw_key(w, "source");
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, src_type[kind_of(c)]);
+	jw_key(w, "room");
+	if (g > 0)
+		jw_str(w, grp_name(g));
+	else
+		jw_null(w);
+	jw_obj_end(w);
+}
+
+/* Presence change: to the room (others) and to the admins. */
+static void
+presence(struct conn *c, const char *type)
+{
+	int g = grp_of(c, MS_ROOM), adm = admin_group();
+
+	for (int pass = 0; pass < 2; pass++) {
+		struct jw w;
+		uint32_t f;
+
+		if ((pass == 0 && g == 0) || (pass == 1 && adm == 0))
+			continue;
+		if (!ws_jw_begin(&w, 512))
+			return;
+		jw_obj(&w);
+		jw_key(&w, "type");
+		jw_str(&w, type);
+		jw_key(&w, "role");
+		jw_str(&w, reg[conn_id(c)].role);
+		jw_key(&w, "name");
+		jw_str(&w, reg[conn_id(c)].name);
+		jw_key(&w, "room");
+		jw_str(&w, g ? grp_name(g) : "");
+		jw_key(&w, "participants");
+		jw_int(&w, g ? grp_size(g) : 1);
+		jw_key(&w, "timestamp");
+		jw_time(&w, port_wall_us());
+		if (pass == 1)
+			write_source(&w, c, g);
+		jw_obj_end(&w);
+		if ((f = ws_jw_end(&w)) == 0)
+			return;
+		grp_send(pass == 0 ? g : adm, f, c);
+		buf_unref(f);
+	}
+}
+
+static void
+welcome(struct conn *c, int g)
+{
+	struct jw w;
+	uint32_t f;
+
+	if (!ws_jw_begin(&w, 128 + 96 * (size_t)MIN(grp_size(g), 100u)))
+		return;
+	jw_obj(&w);
+	jw_key(&w, "type");
+	jw_str(&w, "welcome");
+	jw_key(&w, "room");
+	jw_str(&w, grp_name(g));
+	jw_key(&w, "participants");
+	jw_arr(&w);
+	/* presence list: the first 100 members (a room may be huge) */
+	int k = 0;
+	for (struct conn *m = grp_first(g); m && k < 100; m = grp_next(m, g), k++) {
+		jw_obj(&w);
+		jw_key(&w, "role");
+		jw_str(&w, reg[conn_id(m)].role);
+		jw_key(&w, "name");
+		jw_str(&w, reg[conn_id(m)].name);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if ((f = ws_jw_end(&w)) != 0)
+		conn_send_owned(c, f);
+}
+
+static bool
+room_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void
+join(struct conn *c, int kind, const char *room)
+{
+	int g = grp_join(c, MS_ROOM, kind, room, strlen(room), 0);
+
+	if (g < 0) {
+		conn_close_ws(c, 1013, "no room left on this server");
+		return;
+	}
+	snprintf(reg[conn_id(c)].room, sizeof reg[0].room, "%s", room);
+	welcome(c, g);
+	presence(c, "participant_joined");
+}
+
+static void
+open_room(struct conn *c, const struct http_req *r)
+{
+	struct reg_entry *e = &reg[conn_id(c)];
+	char role[64], name[96], room[80];
+	int rl = http_query_get(r->query, "role", role, sizeof role);
+	int nl = http_query_get(r->query, "name", name, sizeof name);
+	int ml = http_query_get(r->query, "room", room, sizeof room);
+
+	c->ud[7] = K_ROOM;
+	if (rl <= 0 || nl <= 0 || !utf8_valid((uint8_t *)role, (size_t)rl) ||
+	    !utf8_valid((uint8_t *)name, (size_t)nl)) {
+		conn_close_ws(c, 1008, "role and name are required");
+		return;
+	}
+	if (ml < 0)
+		snprintf(room, sizeof room, "default");
+	if (!room_name_ok(room)) {
+		conn_close_ws(c, 1008, "invalid room name");
+		return;
+	}
+	snprintf(e->role, sizeof e->role, "%.23s", role);
+	snprintf(e->name, sizeof e->name, "%.47s", name);
+	join(c, GK_STT_ROOM, room);
+}
+
+static void
+open_sales(struct conn *c, const struct http_req *r)
+{
+	struct reg_entry *e = &reg[conn_id(c)];
+	char v[96];
+
+	c->ud[7] = K_SALES;
+	if (http_query_get(r->query, "role", v, sizeof v) > 0 &&
+	    utf8_valid((uint8_t *)v, strlen(v)))
+		snprintf(e->role, sizeof e->role, "%.23s", v);
+	if (http_query_get(r->query, "name", v, sizeof v) > 0 &&
+	    utf8_valid((uint8_t *)v, strlen(v)))
+		snprintf(e->name, sizeof e->name, "%.47s", v);
+	join(c, GK_STT_SALES, "sales");
+}
+
+static void
+open_single(struct conn *c, const struct http_req *r)
+{
+	(void)r;
+	c->ud[7] = K_SINGLE;
+	c->ud[6] = 0;		/* this session's seq */
+	presence(c, "participant_joined");
+}
+
+static void
+open_admin(struct conn *c, const struct http_req *r)
+{
+	(void)r;
+	c->ud[7] = K_ADMIN;
+	if (grp_join(c, MS_ROOM, GK_STT_ADMIN, "all", 3, 0) < 0)
+		conn_close_ws(c, 1013, "no room left on this server");
+}
+
+/* Stamp a segment; source adds the admin tag. */
+static uint32_t
+stamp(struct conn *c, int g, uint32_t seq, const char *text, size_t tl,
+    bool fin, bool source)
+{
+	struct jw w;
+
+	if (!ws_jw_begin(&w, tl * 6 / 5 + 384))
+		return 0;
+	jw_obj(&w);
+	jw_key(&w, "type");
+	jw_str(&w, "transcript");
+	jw_key(&w, "text");
+	jw_strn(&w, text, tl);
+	jw_key(&w, "final");
+	jw_bool(&w, fin);
+	jw_key(&w, "seq");
+	jw_int(&w, seq);
+	jw_key(&w, "timestamp");
+	jw_time(&w, port_wall_us());
+	write_from(&w, c);
+	if (source)
+		write_source(&w, c, g);
+	jw_obj_end(&w);
+	return ws_jw_end(&w);
+}
+
+static void
+transcript(struct conn *c, const struct json_doc *d)
+{
+	static char text[WARD_MAX_MESSAGE];
+	int g = grp_of(c, MS_ROOM), adm = admin_group();
+	int t = json_find(d, 0, "text"), fi = json_find(d, 0, "final");
+	bool fin = false;
+	uint32_t seq, f;
+
+	if (t < 0)
+		return svc_error(c, "missing_field", "text is required");
+	if (json_str(d, t, text, sizeof text) != 0)
+		return svc_error(c, "invalid_field", "text must be a string");
+	if (fi >= 0 && json_bool(d, fi, &fin) != 0)
+		return svc_error(c, "invalid_field", "final must be a boolean");
+	seq = g ? grp_next_seq(g) : ++c->ud[6];
+	if ((f = stamp(c, g, seq, text, strlen(text), fin, false)) == 0)
+		return svc_error(c, "too_large", "segment too large");
+	if (g)
+		grp_send(g, f, NULL);
+	else
+		conn_send(c, f);
+	buf_unref(f);
+	if (adm && (f = stamp(c, g, seq, text, strlen(text), fin, true))) {
+		grp_send(adm, f, NULL);
+		buf_unref(f);
+	}
+}
+
+static void
+stt_message(struct conn *c, int op, uint8_t *p, size_t n)
+{
+	const struct json_doc *d;
+	char type[64];
+
+	(void)op;
+	if ((d = svc_json_msg(c, p, n, type, sizeof type)) == NULL)
+		return;
+	if (strcmp(type, "transcript") == 0 && kind_of(c) != K_ADMIN)
+		transcript(c, d);
+	else
+		svc_error(c, "unknown_type", "unknown message type");
+}
+
+static void
+stt_close(struct conn *c)
+{
+	if (kind_of(c) != K_ADMIN)
+		presence(c, "participant_left");
+	grp_leave(c, MS_ROOM);
+}
+
+#define STT_OPS(name, t, l, o) static const struct ws_ops name = { \
+	.type = t, .listing = l, .open = o, .message = stt_message, \
+	.close = stt_close, .text_only = 1 }
+
+STT_OPS(single_ops, "stt", "/ws/stt/", open_single);
+STT_OPS(room_ops, "stt_room", "/ws/stt/room/?role=<role>&name=<name>",
+    open_room);
+STT_OPS(sales_ops, "stt_sales", "/ws/stt/sales/", open_sales);
+STT_OPS(admin_ops, "stt_admin", "/ws/stt/admin/", open_admin);
+
+const struct route stt_routes[] = {
+	{ "/ws/stt/", 0, NULL, &single_ops, NULL, NULL },
+	{ "/ws/stt/room/", 0, NULL, &room_ops, NULL, NULL },
+	{ "/ws/stt/sales/", 0, NULL, &sales_ops, NULL, NULL },
+	{ "/ws/stt/admin/", 0, NULL, &admin_ops, NULL, ADMIN_ROLES },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
