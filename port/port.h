@@ -59,12 +59,22 @@ int	port_listen(const char *host, const char *service, int backlog);
 /* The port actually bound (for listen=...:0). */
 int	port_local_port(int fd);
 
+/* A peer address in 20 bytes (kept per connection). */
+struct port_addr {
+	uint8_t		family;		/* 4, 6, or 0 (unknown) */
+	uint8_t		pad;
+	uint16_t	port;
+	uint8_t		ip[16];
+};
+/* "127.0.0.1:5555" or "[::1]:5555" into out; returns the length. */
+size_t	port_addr_text(const struct port_addr *a, char *out, size_t cap);
+
 /*
- * Accept one connection: non-blocking, close-on-exec, TCP_NODELAY.  The
- * peer address is written as text ("127.0.0.1:5555", "[::1]:5555") into
- * peer.  Returns fd, PORT_EAGAIN, PORT_EMFILE or another negative code.
+ * Accept one connection: non-blocking, close-on-exec, TCP_NODELAY; the
+ * peer's address into *peer.  Returns fd, PORT_EAGAIN, PORT_EMFILE or
+ * another negative code.
  */
-int	port_accept(int lfd, char *peer, size_t peerlen);
+int	port_accept(int lfd, struct port_addr *peer);
 
 /* Bytes read (>0), 0 on orderly EOF, PORT_EAGAIN, PORT_ERESET, PORT_EIO. */
 long	port_recv(int fd, void *buf, size_t n);

@@ -93,7 +93,7 @@ cfg_defaults(void)
 	cfg.close_timeout_ms = WARD_CLOSE_TIMEOUT_MS;
 	cfg.websocket_enabled = 1;
 	cfg.echo_endpoint = 1;
-	cfg.max_connections = WARD_MAX_CONNS;
+	cfg.max_connections = WARD_DEFAULT_CONNS;
 	cfg.max_message = WARD_MAX_MESSAGE;
 	cfg.log_level = PORT_LOG_INFO;
 	cfg.log_syslog = BOARD_LOG_SYSLOG;
@@ -308,7 +308,7 @@ cfg_validate(char *err, size_t errlen)
 		log_warn("config", "key=max_connections asked=%d pool=%d "
 		    "detail=\"lowered to this build's pool\"",
 		    cfg.max_connections, WARD_MAX_CONNS);
-		cfg.max_connections = WARD_MAX_CONNS;
+		cfg.max_connections = WARD_DEFAULT_CONNS;
 	}
 	log_level = cfg.log_level;
 	port_log_syslog(cfg.log_syslog != 0);

@@ -13,11 +13,17 @@
 #define WARD_VERSION "0.1.0"
 
 /*
- * Connections.  Cost: sizeof(struct conn) (~200 B) plus one event slot each.
- * Full: a new client gets "503" and is closed; others are not disturbed.
+ * Connection pool.  Cost per slot: struct conn (~160 B), a registry entry
+ * (~190 B) and an event slot (16 B) -- in .bss, so a slot never used costs
+ * no resident memory.  max_connections (default WARD_DEFAULT_CONNS, SPEC
+ * §1.1) admits up to this many.  Full: a new client gets "503" and is
+ * closed; others are not disturbed.
  */
 #ifndef WARD_MAX_CONNS
-#define WARD_MAX_CONNS 1024
+#define WARD_MAX_CONNS 16384
+#endif
+#ifndef WARD_DEFAULT_CONNS
+#define WARD_DEFAULT_CONNS (WARD_MAX_CONNS < 1024 ? WARD_MAX_CONNS : 1024)
 #endif
 
 /* Listening sockets (plain and TLS).  Full: start-up error. */

@@ -72,7 +72,7 @@ conn_admitted(void)
 }
 
 struct conn *
-conn_new(int fd, int listener, const char *peer)
+conn_new(int fd, int listener, const struct port_addr *peer)
 {
 	struct conn *c;
 	uint16_t gen;
@@ -89,7 +89,7 @@ conn_new(int fd, int listener, const char *peer)
 	c->flags = CF_IN_REQ;		/* the first request is awaited */
 	c->t_rx = c->t_start = now_ms;
 	c->dirty_next = c->reap_next = c->pause_next = LIST_END;
-	snprintf(c->peer, sizeof c->peer, "%s", peer);
+	c->peer = *peer;
 	if (port_ev_add(fd, conn_id(c), PORT_EV_IN) != 0) {
 		conn_free[conn_nfree++] = conn_id(c);
 		c->state = CS_FREE;
@@ -274,20 +274,6 @@ conn_drop(struct conn *c, bool abort)
 	}
 }
 
-static void
-copy_text(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap) {		/* cut at a UTF-8 character boundary */
-		n = cap - 1;
-		while (n > 0 && ((uint8_t)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 void
 conn_ws_opened(struct conn *c, const char *type,
     const struct auth_claims *a)
@@ -300,10 +286,10 @@ conn_ws_opened(struct conn *c, const char *type,
 	if (a == NULL)
 		return;
 	e->authed = 1;
-	copy_text(e->role, sizeof e->role, a->role);
-	copy_text(e->name, sizeof e->name, a->name);
-	copy_text(e->user, sizeof e->user, a->sub);
-	copy_text(e->practice, sizeof e->practice, a->practice_id);
+	str_copy(e->role, sizeof e->role, a->role);
+	str_copy(e->name, sizeof e->name, a->name);
+	str_copy(e->user, sizeof e->user, a->sub);
+	str_copy(e->practice, sizeof e->practice, a->practice_id);
 	if (a->has_exp) {
 		int64_t left = a->exp + cfg.jwt_leeway -
 		    port_wall_us() / 1000000;

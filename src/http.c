@@ -127,13 +127,21 @@ split_target(struct http_req *r)
 
 	if (t.n >= 7 && (memcmp(t.p, "http://", 7) == 0 ||
 	    (t.n >= 8 && memcmp(t.p, "https://", 8) == 0))) {
-		const char *slash = memchr(t.p + 8 - (t.p[4] == ':'), '/',
-		    t.n - (size_t)(8 - (t.p[4] == ':')));
+		/* absolute-form: the authority ends at '/', '?' or '#'
+		 * (RFC 3986 §3.2); an empty path is "/" */
+		size_t i = t.p[4] == ':' ? 7 : 8;
 
-		if (slash == NULL)
-			t = STR_LIT("/");
-		else
-			t = (struct str){ slash, t.n - (size_t)(slash - t.p) };
+		while (i < t.n && t.p[i] != '/' && t.p[i] != '?' &&
+		    t.p[i] != '#')
+			i++;
+		if (i == t.n || t.p[i] != '/') {
+			r->path = STR_LIT("/");
+			r->query = i < t.n && t.p[i] == '?' ?
+			    (struct str){ t.p + i + 1, t.n - i - 1 } :
+			    (struct str){ t.p + t.n, 0 };
+			return memchr(t.p, '#', t.n) ? -400 : 0;
+		}
+		t = (struct str){ t.p + i, t.n - i };
 	} else if (str_eq(t, "*")) {
 		if (r->method != HTTP_OPTIONS)
 			return -400;
@@ -271,11 +279,12 @@ parse_lines(struct http_req *r, const char *buf, size_t head, int *hosts)
 	return 0;
 }
 
+static int parse_after_crlf(struct http_req *r, const char *buf, size_t len);
+
 int
 http_parse(struct http_req *r, const char *buf, size_t len)
 {
-	size_t scan = 0, head;
-	int hosts = 0, rc;
+	int rc;
 
 	memset(r, 0, offsetof(struct http_req, hdr));
 	r->content_length = -1;
@@ -283,13 +292,28 @@ http_parse(struct http_req *r, const char *buf, size_t len)
 	r->nparam = 0;
 	r->body = NULL;
 	r->body_len = 0;
+	r->auth = NULL;
+	r->bearer_proto = false;
 	/* skip at most one empty line before a request (RFC 9112 §2.2) */
 	if (len >= 2 && buf[0] == '\r' && buf[1] == '\n') {
-		rc = http_parse(r, buf + 2, len - 2);
+		if (len >= 4 && buf[2] == '\r' && buf[3] == '\n')
+			return -400;
+		rc = parse_after_crlf(r, buf + 2, len - 2);
 		if (rc > 0)
 			r->head_len += 2;
 		return rc > 0 ? rc + 2 : rc;
 	}
+	return parse_after_crlf(r, buf, len);
+}
+
+static int
+parse_after_crlf(struct http_req *r, const char *buf, size_t len)
+{
+	size_t scan = 0, head;
+	int hosts = 0, rc;
+
+	if (len >= 2 && buf[0] == '\r' && buf[1] == '\n')
+		return -400;
 	if (!http_head_complete(buf, len, &scan)) {
 		if (len > WARD_MAX_HEAD)
 			return memchr(buf, '\n', MIN(len, WARD_MAX_REQLINE)) ?
@@ -364,6 +388,8 @@ pct_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
 
+	if (cap == 0)
+		return -2;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 

@@ -85,6 +85,8 @@ void	 buf_stats(struct buf_stats *st);
 /* Feed bytes; returns the new state; stops early at REJECT. */
 uint32_t utf8_feed(uint32_t state, const uint8_t *p, size_t n);
 bool	 utf8_valid(const uint8_t *p, size_t n);
+/* Copy a NUL-terminated string, cut at a character boundary to fit. */
+void	 str_copy(char *dst, size_t cap, const char *src);
 
 /* ------------------------------------------------------------- base64.c */
 size_t	b64_encode(const uint8_t *in, size_t n, char *out);	/* NUL-terminates */
@@ -371,7 +373,7 @@ struct conn {
 	struct ws_state	ws;
 	uint32_t	ud[8];		/* the endpoint's own per-connection data
 					 * (ud[0..5]: two group memberships) */
-	char		peer[48];
+	struct port_addr peer;		/* remote address */
 };
 
 extern struct conn conns[WARD_CONN_SLOTS];
@@ -379,7 +381,7 @@ extern uint32_t now_ms;		/* monotonic ms, truncated, this turn */
 
 void	conn_init(void);
 /* Take a pool slot for an accepted fd; NULL when the pool is full. */
-struct conn *conn_new(int fd, int listener, const char *peer);
+struct conn *conn_new(int fd, int listener, const struct port_addr *peer);
 /* Connections counted against max_connections (refusals excluded). */
 uint32_t conn_admitted(void);
 static inline uint32_t conn_id(const struct conn *c) { return (uint32_t)(c - conns); }
@@ -502,11 +504,11 @@ struct reg_entry {
 	uint32_t	msgs_in, msgs_out;
 	uint8_t		type;
 	uint8_t		authed;
-	char		role[24];
-	char		name[48];
-	char		user[32];
-	char		room[40];
-	char		practice[24];
+	char		role[16];
+	char		name[40];
+	char		user[24];
+	char		room[32];
+	char		practice[16];
 };
 
 extern struct reg_entry reg[WARD_CONN_SLOTS];

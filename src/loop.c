@@ -156,8 +156,8 @@ accept_ready(int i)
 	struct listener *l = &lst[i];
 
 	for (int k = 0; k < 64; k++) {
-		char peer[64];
-		int fd = port_accept(l->fd, peer, sizeof peer);
+		struct port_addr peer;
+		int fd = port_accept(l->fd, &peer);
 
 		if (fd == PORT_EAGAIN)
 			return;
@@ -171,7 +171,7 @@ accept_ready(int i)
 		if (fd < 0)
 			continue;
 		stats.accepted++;
-		if (conn_new(fd, i, peer) == NULL)
+		if (conn_new(fd, i, &peer) == NULL)
 			refuse_now(fd);
 	}
 }

@@ -53,15 +53,19 @@ print_limits(void)
 {
 	struct buf_stats bs;
 	uint64_t total = 0;
-	struct pool_row rows[8];
+	struct pool_row rows[12];
 	size_t n = 0;
 
 	buf_init();
 	buf_stats(&bs);
 	rows[n++] = (struct pool_row){ "connections", WARD_CONN_SLOTS,
 	    sizeof(struct conn), "per-connection state (incl. spare slots)" };
+	rows[n++] = (struct pool_row){ "registry", WARD_CONN_SLOTS,
+	    sizeof(struct reg_entry), "socket registry, one per slot" };
 	rows[n++] = (struct pool_row){ "event_slots", WARD_EV_SLOTS, 16,
 	    "poll()/epoll registrations" };
+	rows[n++] = (struct pool_row){ "groups", WARD_MAX_GROUPS, 96,
+	    "rooms, practices, subscriber sets" };
 	rows[n++] = (struct pool_row){ "buf_small", bs.cap[BUF_SMALL],
 	    bs.size[BUF_SMALL], "small outbound frames" };
 	rows[n++] = (struct pool_row){ "buf_io", bs.cap[BUF_IO],

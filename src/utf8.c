@@ -96,3 +96,19 @@ utf8_valid(const uint8_t *p, size_t n)
 {
 	return utf8_feed(UTF8_ACCEPT, p, n) == UTF8_ACCEPT;
 }
+
+void
+str_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (cap == 0)
+		return;
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((uint8_t)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}

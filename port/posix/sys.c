@@ -26,6 +26,8 @@
 
 #include "../port.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
 static volatile sig_atomic_t sig_pending;
 static bool log_to_syslog;
 
@@ -233,30 +235,44 @@ port_local_port(int fd)
 }
 
 static void
-format_peer(const struct sockaddr_storage *ss, char *peer, size_t len)
+to_addr(const struct sockaddr_storage *ss, struct port_addr *a)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-
+	memset(a, 0, sizeof *a);
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)ss;
 
-		inet_ntop(AF_INET, &s->sin_addr, host, sizeof host);
-		port = ntohs(s->sin_port);
-		snprintf(peer, len, "%s:%d", host, port);
+		a->family = 4;
+		a->port = ntohs(s->sin_port);
+		memcpy(a->ip, &s->sin_addr, 4);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s = (const void *)ss;
 
-		inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
-		port = ntohs(s->sin6_port);
-		snprintf(peer, len, "[%s]:%d", host, port);
-	} else {
-		snprintf(peer, len, "unix");
+		a->family = 6;
+		a->port = ntohs(s->sin6_port);
+		memcpy(a->ip, &s->sin6_addr, 16);
 	}
 }
 
+size_t
+port_addr_text(const struct port_addr *a, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int n;
+
+	if (a->family == 4) {
+		inet_ntop(AF_INET, a->ip, host, sizeof host);
+		n = snprintf(out, cap, "%s:%u", host, a->port);
+	} else if (a->family == 6) {
+		inet_ntop(AF_INET6, a->ip, host, sizeof host);
+		n = snprintf(out, cap, "[%s]:%u", host, a->port);
+	} else {
+		n = snprintf(out, cap, "unknown");
+	}
+	return n < 0 ? 0 : MIN((size_t)n, cap - 1);
+}
+
 int
-port_accept(int lfd, char *peer, size_t peerlen)
+port_accept(int lfd, struct port_addr *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
@@ -270,8 +286,8 @@ port_accept(int lfd, char *peer, size_t peerlen)
 		return PORT_EIO;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (peer != NULL && peerlen > 0)
-		format_peer(&ss, peer, peerlen);
+	if (peer != NULL)
+		to_addr(&ss, peer);
 	return fd;
 }
 

@@ -51,7 +51,10 @@ list_gen(struct jw *w, void *arg)
 		if (reg[i].type == ST_NONE ||
 		    (type != ST_NONE && reg[i].type != type))
 			continue;
-		reg_entry_json(w, i, conns[i].peer);
+		char remote[64];
+
+		port_addr_text(&conns[i].peer, remote, sizeof remote);
+		reg_entry_json(w, i, remote);
 	}
 	jw_arr_end(w);
 	jw_obj_end(w);
@@ -75,8 +78,10 @@ static void
 one_gen(struct jw *w, void *arg)
 {
 	uint32_t slot = *(uint32_t *)arg;
+	char remote[64];
 
-	reg_entry_json(w, slot, conns[slot].peer);
+	port_addr_text(&conns[slot].peer, remote, sizeof remote);
+	reg_entry_json(w, slot, remote);
 }
 
 static int

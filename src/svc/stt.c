@@ -165,7 +165,7 @@ join(struct conn *c, int kind, const char *room)
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
-	snprintf(reg[conn_id(c)].room, sizeof reg[0].room, "%s", room);
+	str_copy(reg[conn_id(c)].room, sizeof reg[0].room, room);
 	welcome(c, g);
 	presence(c, "participant_joined");
 }
@@ -191,8 +191,8 @@ open_room(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1008, "invalid room name");
 		return;
 	}
-	snprintf(e->role, sizeof e->role, "%.23s", role);
-	snprintf(e->name, sizeof e->name, "%.47s", name);
+	str_copy(e->role, sizeof e->role, role);
+	str_copy(e->name, sizeof e->name, name);
 	join(c, GK_STT_ROOM, room);
 }
 
@@ -205,10 +205,10 @@ open_sales(struct conn *c, const struct http_req *r)
 	c->ud[7] = K_SALES;
 	if (http_query_get(r->query, "role", v, sizeof v) > 0 &&
 	    utf8_valid((uint8_t *)v, strlen(v)))
-		snprintf(e->role, sizeof e->role, "%.23s", v);
+		str_copy(e->role, sizeof e->role, v);
 	if (http_query_get(r->query, "name", v, sizeof v) > 0 &&
 	    utf8_valid((uint8_t *)v, strlen(v)))
-		snprintf(e->name, sizeof e->name, "%.47s", v);
+		str_copy(e->name, sizeof e->name, v);
 	join(c, GK_STT_SALES, "sales");
 }
 
