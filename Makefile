@@ -130,5 +130,6 @@ clean:
 
 -include tests/bench/bench.mk
 -include boards/rules.mk
+-include tests/browser/browser.mk
 test-extra::
 -include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d)

@@ -341,6 +341,16 @@ send_continue(struct conn *c)
 	http_respond_raw(c, cont, sizeof cont - 1);
 }
 
+/* A LF not preceded by CR in the new bytes: the head can never end. */
+static bool
+bare_lf(const uint8_t *p, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++)
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			return true;
+	return false;
+}
+
 static size_t
 http_input(struct conn *c, uint8_t *p, size_t n)
 {
@@ -354,11 +364,14 @@ http_input(struct conn *c, uint8_t *p, size_t n)
 		c->flags |= CF_IN_REQ;
 		c->t_start = now_ms;
 	}
-	if (!http_head_complete((char *)p, n, &scan) && n <= WARD_MAX_HEAD) {
+	if (!http_head_complete((char *)p, n, &scan) && n <= WARD_MAX_HEAD &&
+	    !bare_lf(p, c->rx_scan, n)) {
 		c->rx_scan = (uint16_t)MIN(scan, UINT16_MAX);
 		return 0;
 	}
 	hl = http_parse(&req, (char *)p, n);
+	if (hl == WARD_NEED_MORE)
+		return 0;
 	if (hl < 0) {
 		c->flags |= CF_CLOSE_AFTER;
 		http_error(c, -hl, NULL, NULL);

@@ -315,6 +315,9 @@ parse_after_crlf(struct http_req *r, const char *buf, size_t len)
 	if (len >= 2 && buf[0] == '\r' && buf[1] == '\n')
 		return -400;
 	if (!http_head_complete(buf, len, &scan)) {
+		for (size_t i = 0; i < len; i++)	/* a head that can never end */
+			if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
+				return -400;
 		if (len > WARD_MAX_HEAD)
 			return memchr(buf, '\n', MIN(len, WARD_MAX_REQLINE)) ?
 			    -431 : -414;
