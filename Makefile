@@ -34,8 +34,13 @@ SRC_LIB	:= $(filter-out src/main.c,$(SRC_ALL)) $(PORT_SRC_$(PORT)) $(EV_SRC_$(PO
 OBJ_LIB	:= $(patsubst %.c,$(B)/%.o,$(SRC_LIB))
 OBJ_MAIN := $(B)/src/main.o
 
+# Tokens are refused while the wall clock reads before the build (SPEC §10):
+# a board without RTC or time sync must not accept expired tokens blindly.
+BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
 WARD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-D_POSIX_C_SOURCE=200809L -DJSMN_STRICT -DJSMN_PARENT_LINKS -DJSMN_STATIC \
+	-DWARD_BUILD_EPOCH=$(or $(BUILD_EPOCH),0) \
 	$(BOARD_CFLAGS) $(VARIANT_CFLAGS_$(VARIANT)) $(BOARD_DEFS) \
 	$(VARIANT_DEFS_$(VARIANT)) $(BEARSSL_CFLAGS) -MMD -MP $(CFLAGS)
 WARD_LDFLAGS = $(BOARD_LDFLAGS) $(VARIANT_LDFLAGS_$(VARIANT)) $(LDFLAGS)

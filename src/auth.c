@@ -54,7 +54,7 @@ static const char *const claim_names[] = {
 };
 enum { C_SUB, C_ROLE, C_NAME, C_PRACTICE, C_EXP, C_NBF, C_IAT };
 
-/* --- small helpers -------------------------------------------------------- */
+/* --- small helpers ------------------------------------------------------- */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -127,7 +127,7 @@ utf8_cut(const char *s, size_t max)
 	return max;
 }
 
-/* --- keys ----------------------------------------------------------------- */
+/* --- keys ---------------------------------------------------------------- */
 
 static int
 ec_set(int curve, const uint8_t *q, size_t qlen, char *err, size_t errlen)
@@ -348,69 +348,97 @@ der_load(int kind, const struct der_sink *s, char *err, size_t errlen)
 	return cert_load(s->p, s->len, err, errlen);
 }
 
-/* The first public key, RSA public key or certificate object in text. */
-static int
-pem_load(const char *text, size_t n, char *err, size_t errlen)
-{
-	static br_pem_decoder_context pc;
-	static uint8_t der[4096];
-	struct der_sink sink = { der, 0, sizeof der, false };
-	bool flush = true;	/* one more newline ends an unterminated line */
-	int kind = PEM_OTHER;
+/* PEM as a push machine: the file is streamed, never held whole. */
+struct pem_rd {
+	br_pem_decoder_context	pc;
+	struct der_sink		sink;
+	int			kind;	/* PEM_* of the object being read */
+	int			rc;	/* result once done */
+};
 
-	br_pem_decoder_init(&pc);
+#define PEM_READ_MAX	65536	/* give up looking for a key after this */
+
+/* Push bytes; true once the first key object (or an error) was seen. */
+static bool
+pem_feed(struct pem_rd *rd, const char *text, size_t n, char *err,
+    size_t errlen)
+{
 	while (n > 0) {
-		size_t used = br_pem_decoder_push(&pc, text, n);
+		size_t used = br_pem_decoder_push(&rd->pc, text, n);
 
 		text += used;
 		n -= used;
-		switch (br_pem_decoder_event(&pc)) {
+		switch (br_pem_decoder_event(&rd->pc)) {
 		case BR_PEM_BEGIN_OBJ:
-			kind = pem_kind(br_pem_decoder_name(&pc));
-			sink.len = 0;
-			sink.over = false;
-			br_pem_decoder_setdest(&pc, der_append, &sink);
+			rd->kind = pem_kind(br_pem_decoder_name(&rd->pc));
+			rd->sink.len = 0;
+			rd->sink.over = false;
+			br_pem_decoder_setdest(&rd->pc, der_append, &rd->sink);
 			break;
 		case BR_PEM_END_OBJ:
-			if (kind != PEM_OTHER)
-				return der_load(kind, &sink, err, errlen);
-			break;
+			if (rd->kind == PEM_OTHER)
+				break;
+			rd->rc = der_load(rd->kind, &rd->sink, err, errlen);
+			return true;
 		case BR_PEM_ERROR:
 			seterr(err, errlen, "malformed PEM");
-			return WARD_EINVAL;
-		}
-		if (n == 0 && flush) {
-			flush = false;
-			text = "\n";
-			n = 1;
+			rd->rc = WARD_EINVAL;
+			return true;
 		}
 	}
-	seterr(err, errlen, "no PUBLIC KEY or CERTIFICATE in the file");
+	return false;
+}
+
+/* Read the file until its first public key, RSA public key or
+ * certificate object. */
+static int
+pem_read(int fd, char *err, size_t errlen)
+{
+	static struct pem_rd rd;
+	static uint8_t der[4096];
+	char chunk[512];
+	uint64_t off = 0;
+	long n;
+
+	memset(&rd, 0, sizeof rd);
+	rd.sink = (struct der_sink){ der, 0, sizeof der, false };
+	br_pem_decoder_init(&rd.pc);
+	while (off < PEM_READ_MAX) {
+		if ((n = port_file_pread(fd, chunk, sizeof chunk, off)) < 0) {
+			seterr(err, errlen, "read error");
+			return WARD_EINVAL;
+		}
+		if (pem_feed(&rd, chunk, (size_t)n, err, errlen))
+			return rd.rc;
+		if (n == 0) {
+			/* a newline ends an unterminated last line */
+			if (pem_feed(&rd, "\n", 1, err, errlen))
+				return rd.rc;
+			seterr(err, errlen, "no PUBLIC KEY or CERTIFICATE found");
+			return WARD_EINVAL;
+		}
+		off += (uint64_t)n;
+	}
+	seterr(err, errlen, "no PUBLIC KEY or CERTIFICATE in the first %d bytes",
+	    PEM_READ_MAX);
 	return WARD_EINVAL;
 }
 
 static int
 key_load(const char *path, char *err, size_t errlen)
 {
-	static char file[16384];
-	long n = port_file_read(path, file, sizeof file);
-	int rc;
+	int fd = port_file_open(path), rc;
+	char why[128];
 
-	if (n < 0) {
-		seterr(err, errlen, "jwt public key %s: cannot read", path);
+	if (fd < 0) {
+		seterr(err, errlen, "jwt public key %s: cannot open", path);
 		return WARD_ENOENT;
 	}
-	if ((size_t)n == sizeof file) {
-		seterr(err, errlen, "jwt public key %s: file too large", path);
-		return WARD_EINVAL;
-	}
-	rc = pem_load(file, (size_t)n, err, errlen);
-	if (rc != 0 && err != NULL && errlen > 0) {
-		char why[128];
-
-		snprintf(why, sizeof why, "%s", err);
+	why[0] = '\0';
+	rc = pem_read(fd, why, sizeof why);
+	port_file_close(fd);
+	if (rc != 0)
 		seterr(err, errlen, "jwt public key %s: %s", path, why);
-	}
 	return rc;
 }
 
@@ -446,7 +474,7 @@ auth_configured(void)
 	return ak.hs || ak.pk != ALG_NONE;
 }
 
-/* --- verification --------------------------------------------------------- */
+/* --- verification -------------------------------------------------------- */
 
 struct jws {
 	const char	*h, *p, *s;	/* header, payload, signature */
@@ -753,7 +781,7 @@ auth_strerror(int e)
 	}
 }
 
-/* --- signing --------------------------------------------------------------- */
+/* --- signing ------------------------------------------------------------- */
 
 /* Append base64url(in) (no padding) at out[*pos]; false if it does not fit. */
 static bool

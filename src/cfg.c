@@ -304,6 +304,11 @@ cfg_validate(char *err, size_t errlen)
 		snprintf(err, errlen, "tls_listen needs tls_cert and tls_key");
 		return WARD_EINVAL;
 	}
+	if (cfg.tls_listen[0] != '\0') {
+		snprintf(err, errlen, "tls_listen: this build has no TLS "
+		    "listener yet (put a TLS terminator in front)");
+		return WARD_EINVAL;
+	}
 	if (cfg.max_connections > WARD_MAX_CONNS) {
 		log_warn("config", "key=max_connections asked=%d pool=%d "
 		    "detail=\"lowered to this build's pool\"",

@@ -27,6 +27,7 @@ struct qent {
 
 struct conn conns[WARD_CONN_SLOTS];
 uint32_t now_ms;
+int64_t now_wall_us;
 struct ward_stats stats;
 
 static struct qent qents[WARD_QENT_COUNT + 1];	/* [0] = none */

@@ -378,6 +378,7 @@ struct conn {
 
 extern struct conn conns[WARD_CONN_SLOTS];
 extern uint32_t now_ms;		/* monotonic ms, truncated, this turn */
+extern int64_t now_wall_us;	/* wall clock, this turn */
 
 void	conn_init(void);
 /* Take a pool slot for an accepted fd; NULL when the pool is full. */

@@ -250,6 +250,7 @@ loop_run(void)
 
 	started_us = port_now_us();
 	now_ms = (uint32_t)now;
+	now_wall_us = port_wall_us();
 	port_notify("READY=1\nSTATUS=serving");
 	for (;;) {
 		int timeout = next_tick > now ? (int)(next_tick - now) : 0, n;
@@ -257,6 +258,7 @@ loop_run(void)
 		n = port_ev_wait(ev, (int)ARRAY_LEN(ev), timeout);
 		now = port_now_ms();
 		now_ms = (uint32_t)now;
+		now_wall_us = port_wall_us();
 		dispatch_events(ev, n);
 		conn_flush_all();
 		if (now >= next_tick) {

@@ -82,7 +82,7 @@ reg_note_in(uint32_t slot, size_t bytes)
 
 	e->msgs_in++;
 	e->bytes_in += bytes;
-	e->last_us = port_wall_us();
+	e->last_us = now_wall_us;
 }
 
 void

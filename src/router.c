@@ -223,6 +223,28 @@ find_token(struct http_req *r)
 	return n >= 0 ? (struct str){ qtok, (size_t)n } : (struct str){ NULL, 0 };
 }
 
+#ifndef WARD_BUILD_EPOCH
+#define WARD_BUILD_EPOCH 0
+#endif
+
+/* The wall clock reads before this build was made: no RTC, no sync yet. */
+static bool
+clock_unset(void)
+{
+	static int64_t warned;
+	int64_t now = port_wall_us() / 1000000;
+
+	if (now >= (int64_t)WARD_BUILD_EPOCH)
+		return false;
+	if (now - warned > 60) {
+		log_warn("clock_unset", "now=%lld build=%lld detail=\"wall "
+		    "clock before the build date: tokens refused until the "
+		    "time is set\"", (long long)now, (long long)WARD_BUILD_EPOCH);
+		warned = now;
+	}
+	return true;
+}
+
 /*
  * Authenticate and authorise.  Returns 0, 401 or 403 with a short reason
  * in *why ("invalid token", "token expired", "access denied").
@@ -235,6 +257,10 @@ check_auth(struct http_req *r, const struct route *rt, const char **why)
 	bool need = rt->roles != NULL || cfg.require_auth_all;
 
 	r->auth = NULL;
+	if (tok.p != NULL && clock_unset()) {
+		*why = "invalid token";
+		return 401;
+	}
 	if (tok.p != NULL) {
 		int rc = auth_verify(tok.p, tok.n, port_wall_us() / 1000000,
 		    cfg.jwt_leeway, cfg.jwt_require_exp != 0, &claims);
