@@ -10,6 +10,9 @@ VARIANT	?=
 include boards/$(BOARD).mk
 
 B	:= build/$(BOARD)$(if $(VARIANT),-$(VARIANT))
+ifeq ($(VARIANT),epoll)
+PORT_EV	:= epoll
+endif
 
 # Never override a CC given by Buildroot/Yocto/OpenWrt (make predefines cc).
 ifeq ($(origin CC),default)

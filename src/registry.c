@@ -18,6 +18,18 @@ struct reg_entry reg[WARD_CONN_SLOTS];
 static uint32_t counts[ST_COUNT];
 static uint32_t total;
 static uint32_t seq;
+static uint64_t rng;		/* xorshift, seeded once from the port */
+
+static uint16_t
+rand16(void)
+{
+	if (rng == 0 && (port_random(&rng, sizeof rng) != 0 || rng == 0))
+		rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)port_wall_us();
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint16_t)(rng >> 24);
+}
 
 static const char *const type_names[ST_COUNT] = {
 	"", "call", "stt", "stt_room", "stt_sales", "stt_admin",
@@ -44,15 +56,13 @@ void
 reg_register(uint32_t slot, int type)
 {
 	struct reg_entry *e = &reg[slot];
-	uint16_t rnd = 0;
 
 	if (slot >= WARD_CONN_SLOTS || type <= ST_NONE || type >= ST_COUNT)
 		return;
 	if (e->type != ST_NONE)
 		reg_unregister(slot);
-	port_random(&rnd, sizeof rnd);
 	memset(e, 0, sizeof *e);
-	e->id = (uint64_t)++seq << 16 | rnd;
+	e->id = (uint64_t)++seq << 16 | rand16();
 	e->type = (uint8_t)type;
 	e->connected_us = e->last_us = port_wall_us();
 	counts[type]++;

@@ -278,6 +278,13 @@ port_accept(int lfd, struct port_addr *peer)
 	socklen_t len = sizeof ss;
 	int fd, one = 1;
 
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+	/* one call instead of accept + four fcntl (Linux, the BSDs) */
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return err_code(errno);
+#else
 	fd = accept(lfd, (struct sockaddr *)&ss, &len);
 	if (fd < 0)
 		return err_code(errno);
@@ -285,6 +292,7 @@ port_accept(int lfd, struct port_addr *peer)
 		close(fd);
 		return PORT_EIO;
 	}
+#endif
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (peer != NULL)
 		to_addr(&ss, peer);
