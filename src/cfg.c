@@ -55,6 +55,8 @@ static const struct key keys[] = {
 	I(max_connections, max_connections, 1, 1000000),
 	I(max_message, max_message, 125, WARD_MAX_MESSAGE),
 	I(echo_max_message, echo_max_message, 0, 2147483647),
+	I(rate_limit, rate_limit, 0, 1000000),
+	I(rate_burst, rate_burst, 1, 1000000),
 	S(cors_origins, NULL),
 	S(ws_origins, NULL),
 	S(redis, NULL),
@@ -95,6 +97,8 @@ cfg_defaults(void)
 	cfg.echo_endpoint = 1;
 	cfg.max_connections = WARD_DEFAULT_CONNS;
 	cfg.max_message = WARD_MAX_MESSAGE;
+	cfg.rate_limit = 100;
+	cfg.rate_burst = 200;
 	cfg.log_level = PORT_LOG_INFO;
 	cfg.log_syslog = BOARD_LOG_SYSLOG;
 }

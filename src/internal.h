@@ -131,6 +131,8 @@ struct ward_cfg {
 	int	max_connections;
 	int	max_message;
 	int	echo_max_message;	/* 0: stream any size */
+	int	rate_limit;		/* messages/s per connection, 0: off */
+	int	rate_burst;
 	int	log_level;
 	int	log_syslog;
 	int	dev;
@@ -503,6 +505,9 @@ struct reg_entry {
 	uint64_t	exp_ms;		/* token expiry, monotonic ms (0: none) */
 	uint64_t	bytes_in, bytes_out;
 	uint32_t	msgs_in, msgs_out;
+	uint32_t	rl_milli;	/* rate limit bucket, 1/1000 message */
+	uint32_t	rl_last;	/* ms of the last refill */
+	uint16_t	rl_strikes;	/* messages refused in a row */
 	uint8_t		type;
 	uint8_t		authed;
 	char		role[16];
@@ -521,6 +526,8 @@ void	reg_register(uint32_t slot, int type);
 void	reg_unregister(uint32_t slot);
 void	reg_note_in(uint32_t slot, size_t bytes);
 void	reg_note_out(uint32_t slot, size_t bytes);
+/* Rate limit (SPEC §1.3): may this connection's next message pass? */
+bool	reg_rate_ok(uint32_t slot);
 /* Slot of a socket id, or -1. */
 long	reg_find(uint64_t id);
 uint32_t reg_count(int type);			/* ST_NONE: all */

@@ -63,6 +63,8 @@ reg_register(uint32_t slot, int type)
 		reg_unregister(slot);
 	memset(e, 0, sizeof *e);
 	e->id = (uint64_t)++seq << 16 | rand16();
+	e->rl_milli = (uint32_t)cfg.rate_burst * 1000u;
+	e->rl_last = now_ms;
 	e->type = (uint8_t)type;
 	e->connected_us = e->last_us = port_wall_us();
 	counts[type]++;
@@ -100,6 +102,29 @@ reg_note_out(uint32_t slot, size_t bytes)
 {
 	reg[slot].msgs_out++;
 	reg[slot].bytes_out += bytes;
+}
+
+bool
+reg_rate_ok(uint32_t slot)
+{
+	struct reg_entry *e = &reg[slot];
+	uint64_t cap = (uint64_t)cfg.rate_burst * 1000u, t;
+	uint32_t dt = now_ms - e->rl_last;
+
+	if (cfg.rate_limit == 0)
+		return true;
+	/* refill: rate_limit messages per second = rate_limit milli per ms */
+	t = e->rl_milli + (uint64_t)dt * (uint64_t)cfg.rate_limit;
+	e->rl_milli = (uint32_t)(t > cap ? cap : t);
+	e->rl_last = now_ms;
+	if (e->rl_milli >= 1000) {
+		e->rl_milli -= 1000;
+		e->rl_strikes = 0;
+		return true;
+	}
+	if (e->rl_strikes < UINT16_MAX)
+		e->rl_strikes++;
+	return false;
 }
 
 long

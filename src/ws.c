@@ -430,6 +430,15 @@ message_done(struct conn *c, uint8_t *p, size_t n)
 		return;
 	}
 	c->ws.msg_op = 0;
+	if (!reg_rate_ok(conn_id(c))) {
+		/* over the limit: refused, said so; sustained: closed */
+		if (reg[conn_id(c)].rl_strikes >= 2 * cfg.rate_burst) {
+			conn_close_ws(c, 1008, "rate limit exceeded");
+			return;
+		}
+		svc_error(c, "rate_limited", "too many messages: slow down");
+		return;
+	}
 	if (o->message != NULL)
 		o->message(c, op, p, n);
 }

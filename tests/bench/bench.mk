@@ -14,9 +14,13 @@ BENCH_TOOLS	:= $(BENCH_DIR)/wardload $(BENCH_DIR)/epoll_echo
 
 .PHONY: bench bench-tools
 
+WARD_EPOLL_BIN	?= build/host-epoll/ward
+
 bench: $(BENCH_TOOLS) $(filter $(B)/ward,$(WARD_BIN))
+	$(MAKE) VARIANT=epoll all
 	WARDLOAD=$(BENCH_DIR)/wardload EPOLL_ECHO=$(BENCH_DIR)/epoll_echo \
-	WARD_BIN=$(WARD_BIN) BENCH_DIR=$(BENCH_DIR) sh tests/bench/run.sh
+	WARD_BIN=$(WARD_BIN) WARD_EPOLL_BIN=$(WARD_EPOLL_BIN) \
+	BENCH_DIR=$(BENCH_DIR) sh tests/bench/run.sh
 
 bench-tools: $(BENCH_TOOLS)
 

@@ -134,19 +134,24 @@ reference() {
 	stop_server
 }
 
+# ward_runs BINARY SUFFIX: the ward set; labels get SUFFIX ("" = poll()).
+# rate_limit=0: the fan-out publisher sends far more than 100 msg/s;
+# max_connections: the laptop pool holds 16384, the default admits 1024.
 ward_runs() {
+	S=$2
 	rm -rf "$BENCH_DIR/ward-data"
-	start_server "$BENCH_DIR/ward.log" "$WARD_BIN" \
+	start_server "$BENCH_DIR/ward$S.log" "$1" \
 	    --set "listen=$TARGET" --set log_level=warn \
+	    --set rate_limit=0 --set max_connections=12000 \
 	    --set "data_dir=$BENCH_DIR/ward-data" || return 1
-	bench ward-32 echo --conns 100 --size 32 --duration "$DUR" \
+	bench ward-32$S echo --conns 100 --size 32 --duration "$DUR" \
 	    --setup-timeout 10
-	bench ward-4k echo --conns 100 --size 4096 --duration "$DUR" \
+	bench ward-4k$S echo --conns 100 --size 4096 --duration "$DUR" \
 	    --setup-timeout 10
-	bench hs-flat handshake --conns 10 --duration "$DUR"
-	bench hs-1000 handshake --conns 10 --rate 1000 --duration "$DUR"
-	bench idle-10k idle --conns 10000 --hold "$DUR" --setup-timeout 30
-	fanout_runs
+	bench hs-flat$S handshake --conns 10 --duration "$DUR"
+	bench hs-1000$S handshake --conns 10 --rate 1000 --duration "$DUR"
+	bench idle-10k$S idle --conns 10000 --hold "$DUR" --setup-timeout 30
+	fanout_runs "$S"
 	stop_server
 }
 
@@ -159,9 +164,11 @@ fanout_runs() {
 		say "fanout: endpoint not available yet"
 		return 0
 	fi
-	bench fanout-1 fanout --conns 1000 --path "${ROOM_PATH}bench1" \
+	bench fanout-1$1 fanout --conns 1000 --path "${ROOM_PATH}bench1" \
 	    --inflight 1 --warmup 2 --duration "$DUR" --setup-timeout 30
-	bench fanout-16 fanout --conns 1000 --path "${ROOM_PATH}bench16" \
+	bench fanout-8$1 fanout --conns 1000 --path "${ROOM_PATH}bench8" \
+	    --inflight 8 --warmup 2 --duration "$DUR" --setup-timeout 30
+	bench fanout-16$1 fanout --conns 1000 --path "${ROOM_PATH}bench16" \
 	    --inflight 16 --warmup 2 --duration "$DUR" --setup-timeout 30
 }
 
@@ -173,7 +180,7 @@ row() {
 
 summary_echo() {
 	row "" "msg/s" "p50 us" "p99 us" "CPU us/rt"
-	for r in ref-32 ward-32 ref-4k ward-4k; do
+	for r in ref-32 ward-32 ward-32-epoll ref-4k ward-4k ward-4k-epoll; do
 		row "$r" "$(get $r msgs_per_s)" "$(get $r rtt_p50_us)" \
 		    "$(get $r rtt_p99_us)" "$(get $r srv_cpu_us_per_rt)"
 	done
@@ -183,6 +190,12 @@ summary_echo() {
 	row "" "" "" "4 KiB" \
 	    "$(ratio "$(get ward-4k srv_cpu_us_per_rt)" \
 	    "$(get ref-4k srv_cpu_us_per_rt)")"
+	row "ward-epoll/epoll per rt" "" "" "32 B" \
+	    "$(ratio "$(get ward-32-epoll srv_cpu_us_per_rt)" \
+	    "$(get ref-32 srv_cpu_us_per_rt)")"
+	row "" "" "" "4 KiB" \
+	    "$(ratio "$(get ward-4k-epoll srv_cpu_us_per_rt)" \
+	    "$(get ref-4k srv_cpu_us_per_rt)")"
 }
 
 summary() {
@@ -191,18 +204,21 @@ summary() {
 	summary_echo
 	say ""
 	row "" "hs/s" "p50 us" "p99 us" "CPU us/hs"
-	for r in hs-flat hs-1000; do
+	for r in hs-flat hs-1000 hs-flat-epoll hs-1000-epoll; do
 		row "$r" "$(get $r hs_per_s)" "$(get $r hs_p50_us)" \
 		    "$(get $r hs_p99_us)" "$(get $r srv_cpu_us_per_hs)"
 	done
 	say "  target: p99 < 5000 us at 1,000 connects/s (hs-1000)"
 	say ""
 	row "" "opened" "RSS kB" "" "B per conn"
-	row idle-10k "$(get idle-10k opened)" "$(get idle-10k rss_open_kb)" \
-	    "" "$(get idle-10k rss_per_conn_b)"
+	for r in idle-10k idle-10k-epoll; do
+		row $r "$(get $r opened)" "$(get $r rss_open_kb)" \
+		    "" "$(get $r rss_per_conn_b)"
+	done
 	say ""
 	row "" "deliv/s" "p50 us" "p99 us" "lost/dups"
-	for r in fanout-1 fanout-16; do
+	for r in fanout-1 fanout-8 fanout-16 fanout-1-epoll fanout-8-epoll \
+	    fanout-16-epoll; do
 		row "$r" "$(get $r deliveries_per_s)" "$(get $r lat_p50_us)" \
 		    "$(get $r lat_p99_us)" "$(get $r lost)/$(get $r dups)"
 	done
@@ -221,7 +237,12 @@ main() {
 	: >"$RESULTS"
 	reference || say "reference server failed; continuing"
 	if [ -x "$WARD_BIN" ]; then
-		ward_runs || say "ward failed to start; see $BENCH_DIR/ward.log"
+		ward_runs "$WARD_BIN" "" ||
+		    say "ward failed to start; see $BENCH_DIR/ward.log"
+		if [ -n "${WARD_EPOLL_BIN:-}" ] && [ -x "$WARD_EPOLL_BIN" ]; then
+			ward_runs "$WARD_EPOLL_BIN" -epoll ||
+			    say "ward (epoll) failed; see $BENCH_DIR/ward-epoll.log"
+		fi
 	else
 		say ""
 		say "ward: $WARD_BIN not built; only the reference ran"
