@@ -99,6 +99,18 @@
 #define WARD_OUT_BUDGET (1024 * 1024)
 #endif
 
+/*
+ * Queue entries per connection: above FLUSH the connection is written at
+ * once (mid-turn) to return buffers to the pools; above HIGH it is not
+ * read until they drain (a burst of pipelined requests or pings).
+ */
+#ifndef WARD_QCOUNT_FLUSH
+#define WARD_QCOUNT_FLUSH 32
+#endif
+#ifndef WARD_QCOUNT_HIGH
+#define WARD_QCOUNT_HIGH 256
+#endif
+
 /* HTTP header lines per request.  More: 431. */
 #ifndef WARD_MAX_HEADERS
 #define WARD_MAX_HEADERS 48

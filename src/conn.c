@@ -44,6 +44,14 @@ static uint32_t reap_head = LIST_END;
 static uint32_t pause_head = LIST_END;
 
 static void process_input(struct conn *c);
+static void conn_flush(struct conn *c);
+
+/* Its own answers are piling up: stop reading it. */
+static bool
+backlogged(const struct conn *c)
+{
+	return c->q_bytes > WARD_OUT_HIGH || c->q_count >= WARD_QCOUNT_HIGH;
+}
 
 void
 conn_init(void)
@@ -151,6 +159,7 @@ queue_push(struct conn *c, uint32_t h)
 		c->q_head = q;
 	c->q_tail = q;
 	c->q_bytes += buf_len(h);
+	c->q_count++;
 	mark_dirty(c);
 	return 0;
 }
@@ -432,12 +441,23 @@ process_input(struct conn *c)
 	uint8_t *p = buf_base(c->rx);
 	size_t used = 0;
 
+	if (c->flags & CF_IN_INPUT)
+		return;
+	c->flags |= CF_IN_INPUT;
 	while (used < c->rx_len && !(c->flags & (CF_PAUSED | CF_THROTTLED))) {
 		size_t k;
 
-		if (c->q_bytes > WARD_OUT_HIGH) {
+		if (c->q_count >= WARD_QCOUNT_FLUSH && c->state != CS_DEAD)
+			conn_flush(c);	/* give buffers back now */
+		if (backlogged(c)) {
 			/* the peer is not reading our answers: stop reading */
 			c->flags |= CF_THROTTLED;
+			break;
+		}
+		if (!buf_free_in(BUF_IO)) {
+			/* an answer could not be built: wait, do not fail */
+			c->flags |= CF_PAUSED;
+			c->wait_cls = BUF_IO;
 			break;
 		}
 		k = feed(c, p + used, c->rx_len - used);
@@ -451,6 +471,7 @@ process_input(struct conn *c)
 			break;
 		used += k;
 	}
+	c->flags &= ~CF_IN_INPUT;
 	if (used > 0 && used < c->rx_len)
 		memmove(p, p + used, c->rx_len - used);
 	c->rx_len -= (uint32_t)used;
@@ -532,6 +553,7 @@ queue_consume(struct conn *c, size_t w)
 		}
 		w -= left;
 		c->q_off = 0;
+		c->q_count--;
 		c->q_head = qents[q].next;
 		if (c->q_head == 0)
 			c->q_tail = 0;
@@ -597,7 +619,8 @@ conn_flush(struct conn *c)
 	}
 	if (c->q_head == 0)
 		after_flush(c);
-	else if ((c->flags & CF_THROTTLED) && c->q_bytes < WARD_OUT_HIGH / 2) {
+	else if ((c->flags & CF_THROTTLED) && c->q_bytes < WARD_OUT_HIGH / 2 &&
+	    c->q_count < WARD_QCOUNT_HIGH / 2) {
 		c->flags &= ~CF_THROTTLED;
 		if (c->rx != 0)
 			process_input(c);

@@ -348,6 +348,7 @@ enum {
 #define CF_CONTINUE	0x4000	/* 100 Continue sent for this request */
 #define CF_WS_OPEN	0x8000	/* the endpoint saw open: owes a close */
 #define CF_REFUSED	0x10000	/* over max_connections: 503 then close */
+#define CF_IN_INPUT	0x20000	/* process_input is running (no re-entry) */
 
 struct route;
 
@@ -362,6 +363,7 @@ struct conn {
 	uint16_t	rx_scan;	/* head terminator search resume */
 	uint8_t		ev;		/* interest registered with the port */
 	uint8_t		wait_cls;	/* paused: the buffer class awaited */
+	uint16_t	q_count;	/* entries in the outbound queue */
 	uint32_t	rx;		/* buffer holding unconsumed input */
 	uint32_t	rx_len;
 	uint32_t	msg;		/* message reassembly / stream out */

@@ -169,11 +169,12 @@ preflight(struct conn *c, struct http_req *r, unsigned m)
 		http_respond(c, 204, NULL, NULL, 0, extra);
 		return;
 	}
+	if (req_h.p == NULL)
+		req_h = STR_LIT("Authorization, Content-Type, Idempotency-Key");
 	snprintf(extra, sizeof extra, "Access-Control-Allow-Methods: %s\r\n"
 	    "Access-Control-Allow-Headers: %.*s\r\n"
 	    "Access-Control-Max-Age: 600\r\n", allow,
-	    req_h.p ? (int)MIN(req_h.n, 200) : 34,
-	    req_h.p ? req_h.p : "Authorization, Content-Type, Idempotency-Key");
+	    (int)MIN(req_h.n, 200), req_h.p);
 	http_respond(c, 204, NULL, NULL, 0, extra);
 }
 
