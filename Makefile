@@ -52,12 +52,17 @@ WARD_LIBS = $(BEARSSL_LIBS) -lm
 .PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc
 all: $(B)/ward
 
+# V=1 shows whole command lines.
+Q	:= $(if $(V),,@)
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARD_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
 
 $(B)/ward: $(OBJ_LIB) $(OBJ_MAIN)
-	$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
 
 # --- unit tests ---------------------------------------------------------
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -289,6 +289,7 @@ conn_ws_opened(struct conn *c, const char *type,
     const struct auth_claims *a)
 {
 	struct reg_entry *e = &reg[conn_id(c)];
+	struct reg_profile *p;
 
 	c->flags |= CF_WS_OPEN;
 	c->flags &= ~CF_IN_REQ;
@@ -296,10 +297,11 @@ conn_ws_opened(struct conn *c, const char *type,
 	if (a == NULL)
 		return;
 	e->authed = 1;
-	str_copy(e->role, sizeof e->role, a->role);
-	str_copy(e->name, sizeof e->name, a->name);
-	str_copy(e->user, sizeof e->user, a->sub);
-	str_copy(e->practice, sizeof e->practice, a->practice_id);
+	p = reg_prof_w(conn_id(c));
+	str_copy(p->role, sizeof p->role, a->role);
+	str_copy(p->name, sizeof p->name, a->name);
+	str_copy(p->user, sizeof p->user, a->sub);
+	str_copy(p->practice, sizeof p->practice, a->practice_id);
 	if (a->has_exp) {
 		int64_t left = a->exp + cfg.jwt_leeway -
 		    port_wall_us() / 1000000;

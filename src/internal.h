@@ -512,14 +512,27 @@ struct reg_entry {
 	uint16_t	rl_strikes;	/* messages refused in a row */
 	uint8_t		type;
 	uint8_t		authed;
-	char		role[16];
-	char		name[40];
-	char		user[24];
-	char		room[32];
-	char		practice[16];
+	uint8_t		has_prof;	/* reg_profile written for this socket */
+};
+
+/*
+ * Who is behind a socket (from the token and the query), kept whole.  A
+ * parallel array: written only for sockets that have such data, so an
+ * anonymous socket never touches (and never makes resident) its page.
+ */
+struct reg_profile {
+	char		role[33];
+	char		name[97];
+	char		user[65];
+	char		room[65];
+	char		practice[65];
 };
 
 extern struct reg_entry reg[WARD_CONN_SLOTS];
+/* The socket's profile for writing (cleared on first use after register). */
+struct reg_profile *reg_prof_w(uint32_t slot);
+/* For reading: an all-empty profile when none was written. */
+const struct reg_profile *reg_prof(uint32_t slot);
 
 const char *reg_type_name(int type);
 int	reg_type_of(const char *name);		/* ST_NONE if unknown */

@@ -53,7 +53,7 @@ print_limits(void)
 {
 	struct buf_stats bs;
 	uint64_t total = 0;
-	struct pool_row rows[12];
+	struct pool_row rows[14];
 	size_t n = 0;
 
 	buf_init();
@@ -62,6 +62,9 @@ print_limits(void)
 	    sizeof(struct conn), "per-connection state (incl. spare slots)" };
 	rows[n++] = (struct pool_row){ "registry", WARD_CONN_SLOTS,
 	    sizeof(struct reg_entry), "socket registry, one per slot" };
+	rows[n++] = (struct pool_row){ "profiles", WARD_CONN_SLOTS,
+	    sizeof(struct reg_profile), "who is behind a socket (touched "
+	    "only when known)" };
 	rows[n++] = (struct pool_row){ "event_slots", WARD_EV_SLOTS, 16,
 	    "poll()/epoll registrations" };
 	rows[n++] = (struct pool_row){ "groups", WARD_MAX_GROUPS, 96,

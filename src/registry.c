@@ -14,6 +14,24 @@
 #include "internal.h"
 
 struct reg_entry reg[WARD_CONN_SLOTS];
+static struct reg_profile prof[WARD_CONN_SLOTS];
+static const struct reg_profile prof_empty;
+
+struct reg_profile *
+reg_prof_w(uint32_t slot)
+{
+	if (!reg[slot].has_prof) {
+		memset(&prof[slot], 0, sizeof prof[slot]);
+		reg[slot].has_prof = 1;
+	}
+	return &prof[slot];
+}
+
+const struct reg_profile *
+reg_prof(uint32_t slot)
+{
+	return reg[slot].has_prof ? &prof[slot] : &prof_empty;
+}
 
 static uint32_t counts[ST_COUNT];
 static uint32_t total;
@@ -173,29 +191,30 @@ reg_id_parse(struct str s, uint64_t *id)
 }
 
 static void
-user_info(struct jw *w, const struct reg_entry *e)
+user_info(struct jw *w, const struct reg_entry *e,
+    const struct reg_profile *p)
 {
 	jw_key(w, "user_info");
 	jw_obj(w);
-	if (e->role[0]) {
+	if (p->role[0]) {
 		jw_key(w, "role");
-		jw_str(w, e->role);
+		jw_str(w, p->role);
 	}
-	if (e->name[0]) {
+	if (p->name[0]) {
 		jw_key(w, "name");
-		jw_str(w, e->name);
+		jw_str(w, p->name);
 	}
-	if (e->user[0]) {
+	if (p->user[0]) {
 		jw_key(w, "user_id");
-		jw_str(w, e->user);
+		jw_str(w, p->user);
 	}
-	if (e->room[0]) {
+	if (p->room[0]) {
 		jw_key(w, "room");
-		jw_str(w, e->room);
+		jw_str(w, p->room);
 	}
-	if (e->practice[0]) {
+	if (p->practice[0]) {
 		jw_key(w, "practice_id");
-		jw_str(w, e->practice);
+		jw_str(w, p->practice);
 	}
 	jw_key(w, "authenticated");
 	jw_bool(w, e->authed);
@@ -214,7 +233,7 @@ reg_entry_json(struct jw *w, uint32_t slot, const char *remote)
 	jw_str(w, id);
 	jw_key(w, "socket_type");
 	jw_str(w, reg_type_name(e->type));
-	user_info(w, e);
+	user_info(w, e, reg_prof(slot));
 	jw_key(w, "connected_at");
 	jw_time(w, e->connected_us);
 	jw_key(w, "last_activity");

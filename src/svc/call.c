@@ -69,7 +69,7 @@ welcome(struct conn *c, int g)
 static void
 call_open(struct conn *c, const struct http_req *r)
 {
-	struct reg_entry *e = &reg[conn_id(c)];
+	struct reg_profile *e = reg_prof_w(conn_id(c));
 	int g = grp_join(c, MS_ROOM, GK_CALL, r->param[0].p, r->param[0].n,
 	    WARD_ROOM_PEERS);
 	uint32_t pid = 0;

@@ -39,12 +39,12 @@ kind_of(const struct conn *c)
 static void
 write_from(struct jw *w, const struct conn *c)
 {
-	const struct reg_entry *e = &reg[conn_id(c)];
+	const struct reg_profile *e = reg_prof(conn_id(c));
 	char id[13];
 
 	jw_key(w, "from");
 	if (e->role[0] == '\0' && e->name[0] == '\0') {
-		reg_id_text(e->id, id);
+		reg_id_text(reg[conn_id(c)].id, id);
 		jw_str(w, id);
 		return;
 	}
@@ -89,9 +89,9 @@ presence(struct conn *c, const char *type)
 		jw_key(&w, "type");
 		jw_str(&w, type);
 		jw_key(&w, "role");
-		jw_str(&w, reg[conn_id(c)].role);
+		jw_str(&w, reg_prof(conn_id(c))->role);
 		jw_key(&w, "name");
-		jw_str(&w, reg[conn_id(c)].name);
+		jw_str(&w, reg_prof(conn_id(c))->name);
 		jw_key(&w, "room");
 		jw_str(&w, g ? grp_name(g) : "");
 		jw_key(&w, "participants");
@@ -128,9 +128,9 @@ welcome(struct conn *c, int g)
 	for (struct conn *m = grp_first(g); m && k < 100; m = grp_next(m, g), k++) {
 		jw_obj(&w);
 		jw_key(&w, "role");
-		jw_str(&w, reg[conn_id(m)].role);
+		jw_str(&w, reg_prof(conn_id(m))->role);
 		jw_key(&w, "name");
-		jw_str(&w, reg[conn_id(m)].name);
+		jw_str(&w, reg_prof(conn_id(m))->name);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -165,7 +165,8 @@ join(struct conn *c, int kind, const char *room)
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
-	str_copy(reg[conn_id(c)].room, sizeof reg[0].room, room);
+	str_copy(reg_prof_w(conn_id(c))->room, sizeof(struct reg_profile){0}.room,
+	    room);
 	welcome(c, g);
 	presence(c, "participant_joined");
 }
@@ -173,8 +174,8 @@ join(struct conn *c, int kind, const char *room)
 static void
 open_room(struct conn *c, const struct http_req *r)
 {
-	struct reg_entry *e = &reg[conn_id(c)];
-	char role[64], name[96], room[80];
+	struct reg_profile *e = reg_prof_w(conn_id(c));
+	char role[64], name[97], room[80];
 	int rl = http_query_get(r->query, "role", role, sizeof role);
 	int nl = http_query_get(r->query, "name", name, sizeof name);
 	int ml = http_query_get(r->query, "room", room, sizeof room);
@@ -199,8 +200,8 @@ open_room(struct conn *c, const struct http_req *r)
 static void
 open_sales(struct conn *c, const struct http_req *r)
 {
-	struct reg_entry *e = &reg[conn_id(c)];
-	char v[96];
+	struct reg_profile *e = reg_prof_w(conn_id(c));
+	char v[97];
 
 	c->ud[7] = K_SALES;
 	if (http_query_get(r->query, "role", v, sizeof v) > 0 &&
