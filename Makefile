@@ -145,4 +145,4 @@ clean:
 -include boards/rules.mk
 -include tests/browser/browser.mk
 test-extra::
--include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d)
+-include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d) $(UNIT_OBJ:.o=.d)

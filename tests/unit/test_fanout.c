@@ -1,0 +1,447 @@
+/*
+ * test_fanout.c - groups of connections (src/fanout.c): join / leave,
+ * find, the two membership slots, caps (WARD_ETOOBIG), pool exhaustion
+ * (WARD_ENOMEM at WARD_MAX_GROUPS), freeing of empty groups, iteration,
+ * and per-group sequence numbers.
+ *
+ * The members are entries of the global conns[] pool used directly (state
+ * CS_WS, fd -1; conn_new is never called and nothing is sent).  Every
+ * entry used is saved first and restored at the end, and the group pool is
+ * re-initialised before and after the suite.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "check.h"
+
+#define FIRST	1		/* first conns[] slot used */
+#define NFAKE	(WARD_MAX_GROUPS / 2 + 8)
+#if FIRST + NFAKE <= WARD_CONN_SLOTS
+#define HAVE_EXHAUST 1
+#define NUSE	NFAKE
+#else
+#define HAVE_EXHAUST 0
+#define NUSE	(WARD_CONN_SLOTS - FIRST)
+#endif
+
+static struct conn saved[NUSE];
+
+static struct conn *
+fake(int i)
+{
+	return &conns[FIRST + i];
+}
+
+static void
+fakes_init(void)
+{
+	for (int i = 0; i < NUSE; i++) {
+		saved[i] = *fake(i);
+		memset(fake(i), 0, sizeof *fake(i));
+		fake(i)->state = CS_WS;
+		fake(i)->fd = -1;
+	}
+}
+
+static void
+fakes_restore(void)
+{
+	for (int i = 0; i < NUSE; i++)
+		*fake(i) = saved[i];
+}
+
+/*
+ * Walk group g: every member must be one of want[0..n) and each seen
+ * exactly once, and the walk must end (bounded by the pool size).
+ */
+static bool
+visits(int g, struct conn *const *want, int n)
+{
+	static uint8_t seen[WARD_CONN_SLOTS];
+	uint32_t steps = 0;
+	int found = 0;
+
+	memset(seen, 0, sizeof seen);
+	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g)) {
+		bool ok = false;
+
+		if (++steps > WARD_CONN_SLOTS)
+			return false;		/* a cycle */
+		for (int i = 0; i < n; i++)
+			if (want[i] == m)
+				ok = true;
+		if (!ok || seen[conn_id(m)]++)
+			return false;
+		found++;
+	}
+	return found == n && grp_size(g) == (uint32_t)n;
+}
+
+static int
+join(struct conn *c, int ms, int kind, const char *name, uint32_t cap)
+{
+	return grp_join(c, ms, kind, name, strlen(name), cap);
+}
+
+static int
+find(int kind, const char *name)
+{
+	return grp_find(kind, name, strlen(name));
+}
+
+static void
+basics(void)
+{
+	struct conn *a = fake(0), *b = fake(1), *c = fake(2), *d = fake(3);
+	int g, g2, gs;
+
+	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(find(GK_CALL, "r1"), 0);
+	CHECK(grp_first(0) == NULL);
+	CHECK_EQ(grp_size(0), 0);
+
+	g = join(a, 0, GK_CALL, "r1", 0);
+	CHECK(g > 0);
+	CHECK_EQ(find(GK_CALL, "r1"), g);
+	CHECK_EQ(grp_of(a, 0), g);
+	CHECK_EQ(grp_of(a, 1), 0);
+	CHECK_EQ(grp_size(g), 1);
+	CHECK_STR(grp_name(g), "r1");
+	CHECK_EQ(grp_count(), 1);
+	{
+		struct conn *w[] = { a };
+		CHECK(visits(g, w, 1));
+	}
+	CHECK_EQ(join(b, 0, GK_CALL, "r1", 0), g);
+	CHECK_EQ(join(c, 0, GK_CALL, "r1", 0), g);
+	CHECK_EQ(grp_size(g), 3);
+	CHECK_EQ(grp_count(), 1);
+	{
+		struct conn *w[] = { a, b, c };
+		CHECK(visits(g, w, 3));
+	}
+
+	/* same name, other kind: another group; names are exact */
+	gs = join(d, 0, GK_STT_ROOM, "r1", 0);
+	CHECK(gs > 0 && gs != g);
+	CHECK_EQ(find(GK_STT_ROOM, "r1"), gs);
+	CHECK_EQ(find(GK_CALL, "r1"), g);
+	CHECK_EQ(find(GK_CALL, "R1"), 0);
+	CHECK_EQ(find(GK_CALL, "r"), 0);
+	CHECK_EQ(find(GK_CALL, "r10"), 0);
+	CHECK_EQ(grp_count(), 2);
+
+	/* second membership slot: a and b also in an admin group */
+	g2 = join(a, 1, GK_STT_ADMIN, "all", 0);
+	CHECK(g2 > 0 && g2 != g && g2 != gs);
+	CHECK_EQ(join(b, 1, GK_STT_ADMIN, "all", 0), g2);
+	CHECK_EQ(grp_of(a, 0), g);
+	CHECK_EQ(grp_of(a, 1), g2);
+	{
+		struct conn *w1[] = { a, b, c };
+		struct conn *w2[] = { a, b };
+
+		CHECK(visits(g, w1, 3));
+		CHECK(visits(g2, w2, 2));
+	}
+	/* d joins the admin group in slot 1 while in gs in slot 0 */
+	CHECK_EQ(join(d, 1, GK_STT_ADMIN, "all", 0), g2);
+	{
+		struct conn *w2[] = { a, b, d };
+		struct conn *ws[] = { d };
+
+		CHECK(visits(g2, w2, 3));
+		CHECK(visits(gs, ws, 1));
+	}
+
+	/* leave slot 0 of b (middle of r1's list): slot 1 untouched */
+	grp_leave(b, 0);
+	CHECK_EQ(grp_of(b, 0), 0);
+	CHECK_EQ(grp_of(b, 1), g2);
+	{
+		struct conn *w1[] = { a, c };
+		struct conn *w2[] = { a, b, d };
+
+		CHECK(visits(g, w1, 2));
+		CHECK(visits(g2, w2, 3));
+	}
+	grp_leave(b, 0);		/* not a member: harmless */
+	CHECK_EQ(grp_size(g), 2);
+
+	/* leave the head (the last joiner) and the tail */
+	grp_leave(c, 0);
+	{
+		struct conn *w1[] = { a };
+		CHECK(visits(g, w1, 1));
+	}
+	CHECK_EQ(find(GK_CALL, "r1"), g);
+	grp_leave(a, 0);
+	/* empty: freed at once */
+	CHECK_EQ(find(GK_CALL, "r1"), 0);
+	CHECK_EQ(grp_size(g), 0);
+	CHECK_EQ(grp_count(), 2);
+	CHECK_EQ(grp_of(a, 1), g2);	/* a is still an admin member */
+
+	/* leave from the admin group in every position */
+	grp_leave(b, 1);		/* middle */
+	{
+		struct conn *w2[] = { a, d };
+		CHECK(visits(g2, w2, 2));
+	}
+	grp_leave(d, 1);		/* head */
+	grp_leave(d, 0);
+	CHECK_EQ(find(GK_STT_ROOM, "r1"), 0);
+	grp_leave(a, 1);
+	CHECK_EQ(find(GK_STT_ADMIN, "all"), 0);
+	CHECK_EQ(grp_count(), 0);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(grp_of(fake(i), 0), 0);
+		CHECK_EQ(grp_of(fake(i), 1), 0);
+	}
+}
+
+static void
+switching(void)
+{
+	struct conn *a = fake(0), *b = fake(1);
+	int g1, g2;
+
+	g1 = join(a, 0, GK_CALL, "one", 0);
+	CHECK_EQ(join(b, 0, GK_CALL, "one", 0), g1);
+	/* joining another group in the same slot leaves the first */
+	g2 = join(a, 0, GK_CALL, "two", 0);
+	CHECK(g2 > 0 && g2 != g1);
+	CHECK_EQ(grp_of(a, 0), g2);
+	CHECK_EQ(grp_size(g1), 1);
+	{
+		struct conn *w1[] = { b };
+		struct conn *w2[] = { a };
+
+		CHECK(visits(g1, w1, 1));
+		CHECK(visits(g2, w2, 1));
+	}
+	/* b moves too: "one" is freed */
+	CHECK_EQ(join(b, 0, GK_CALL, "two", 0), g2);
+	CHECK_EQ(find(GK_CALL, "one"), 0);
+	CHECK_EQ(grp_size(g2), 2);
+	grp_leave(a, 0);
+	grp_leave(b, 0);
+	CHECK_EQ(grp_count(), 0);
+}
+
+static void
+names(void)
+{
+	static char n64[65], n65[66];
+	struct conn *a = fake(0);
+	int g;
+
+	memset(n64, 'x', 64);
+	memset(n65, 'y', 65);
+	CHECK_EQ(grp_join(a, 0, GK_CALL, "", 0, 0), WARD_EINVAL);
+	CHECK_EQ(join(a, 0, GK_CALL, n65, 0), WARD_EINVAL);
+	CHECK_EQ(grp_of(a, 0), 0);
+	CHECK_EQ(grp_count(), 0);
+	g = join(a, 0, GK_CALL, n64, 0);
+	CHECK(g > 0);
+	CHECK_STR(grp_name(g), n64);
+	CHECK_EQ(find(GK_CALL, n64), g);
+	/* a name with a NUL inside is its bytes, not a C string */
+	{
+		int h = grp_join(fake(1), 0, GK_CALL, "a\0b", 3, 0);
+
+		CHECK(h > 0 && h != g);
+		CHECK_EQ(grp_find(GK_CALL, "a\0b", 3), h);
+		CHECK_EQ(grp_find(GK_CALL, "a", 1), 0);
+		grp_leave(fake(1), 0);
+	}
+	grp_leave(a, 0);
+	CHECK_EQ(grp_count(), 0);
+}
+
+static void
+caps(void)
+{
+	struct conn *x = fake(0), *y = fake(1), *z = fake(2), *u = fake(3);
+	int g;
+
+	g = join(x, 0, GK_CALL, "capped", 2);
+	CHECK(g > 0);
+	CHECK_EQ(join(y, 0, GK_CALL, "capped", 2), g);
+	CHECK_EQ(join(z, 0, GK_CALL, "capped", 2), WARD_ETOOBIG);
+	CHECK_EQ(grp_of(z, 0), 0);
+	CHECK_EQ(grp_size(g), 2);
+	{
+		struct conn *w[] = { x, y };
+		CHECK(visits(g, w, 2));
+	}
+	/* the other slot of z is free and usable */
+	CHECK(join(z, 1, GK_OTHER, "elsewhere", 0) > 0);
+	/* room again after one leaves */
+	grp_leave(y, 0);
+	CHECK_EQ(join(z, 0, GK_CALL, "capped", 2), g);
+	CHECK_EQ(join(u, 0, GK_CALL, "capped", 2), WARD_ETOOBIG);
+	{
+		struct conn *w[] = { x, z };
+		CHECK(visits(g, w, 2));
+	}
+	grp_leave(x, 0);
+	grp_leave(z, 0);
+	grp_leave(z, 1);
+	CHECK_EQ(grp_count(), 0);
+
+	/* cap 0: no limit (the whole pool may join) */
+	g = 0;
+	for (int i = 0; i < NUSE; i++) {
+		int r = join(fake(i), 0, GK_STT_ROOM, "big", 0);
+
+		if (i == 0)
+			g = r;
+		if (r != g)
+			break;
+	}
+	CHECK_EQ(grp_size(g), NUSE);
+	for (int i = 0; i < NUSE; i++)
+		grp_leave(fake(i), 0);
+	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(find(GK_STT_ROOM, "big"), 0);
+}
+
+static void
+big_walk(void)
+{
+	static struct conn *w[NUSE];
+	int g = 0;
+
+	for (int i = 0; i < NUSE; i++) {
+		w[i] = fake(i);
+		g = join(fake(i), 1, GK_ADMIN, "walk", 0);
+	}
+	CHECK(visits(g, w, NUSE));
+	/* remove every third member, walk again */
+	{
+		static struct conn *rest[NUSE];
+		int n = 0;
+
+		for (int i = 0; i < NUSE; i++) {
+			if (i % 3 == 0)
+				grp_leave(fake(i), 1);
+			else
+				rest[n++] = fake(i);
+		}
+		CHECK(visits(g, rest, n));
+	}
+	for (int i = 0; i < NUSE; i++)
+		grp_leave(fake(i), 1);
+	CHECK_EQ(grp_count(), 0);
+}
+
+static void
+sequences(void)
+{
+	struct conn *a = fake(0), *b = fake(1);
+	int g1 = join(a, 0, GK_STT_ROOM, "s1", 0);
+	int g2 = join(b, 0, GK_STT_ROOM, "s2", 0);
+
+	CHECK_EQ(grp_next_seq(g1), 1);
+	CHECK_EQ(grp_next_seq(g1), 2);
+	CHECK_EQ(grp_next_seq(g2), 1);
+	CHECK_EQ(grp_next_seq(g1), 3);
+	CHECK_EQ(grp_next_seq(g2), 2);
+	/* a freed and re-created group starts again at 1 */
+	grp_leave(a, 0);
+	g1 = join(a, 0, GK_STT_ROOM, "s1", 0);
+	CHECK_EQ(grp_next_seq(g1), 1);
+	/* a member joining does not reset it */
+	CHECK_EQ(join(fake(2), 0, GK_STT_ROOM, "s1", 0), g1);
+	CHECK_EQ(grp_next_seq(g1), 2);
+	grp_leave(a, 0);
+	grp_leave(b, 0);
+	grp_leave(fake(2), 0);
+	CHECK_EQ(grp_count(), 0);
+}
+
+static void
+exhaustion(void)
+{
+#if HAVE_EXHAUST
+	char name[16];
+	int made = 0, rc;
+
+	/* WARD_MAX_GROUPS groups: two per fake connection (both slots) */
+	for (int k = 0; k < WARD_MAX_GROUPS; k++) {
+		snprintf(name, sizeof name, "g%d", k);
+		rc = join(fake(k / 2), k % 2, GK_OTHER, name, 0);
+		if (rc > 0)
+			made++;
+	}
+	CHECK_EQ(made, WARD_MAX_GROUPS);
+	CHECK_EQ(grp_count(), WARD_MAX_GROUPS);
+	/* one more group: the pool is empty */
+	rc = join(fake(NUSE - 1), 0, GK_OTHER, "one-too-many", 0);
+	CHECK_EQ(rc, WARD_ENOMEM);
+	CHECK_EQ(grp_of(fake(NUSE - 1), 0), 0);
+	CHECK_EQ(find(GK_OTHER, "one-too-many"), 0);
+	/* joining an existing group still works */
+	rc = join(fake(NUSE - 1), 0, GK_OTHER, "g7", 0);
+	CHECK_EQ(rc, find(GK_OTHER, "g7"));
+	CHECK(rc > 0);
+	/* every group is still found by its name */
+	{
+		int missing = 0;
+
+		for (int k = 0; k < WARD_MAX_GROUPS; k++) {
+			snprintf(name, sizeof name, "g%d", k);
+			if (find(GK_OTHER, name) <= 0)
+				missing++;
+		}
+		CHECK_EQ(missing, 0);
+	}
+	/* free one group: a new one fits */
+	grp_leave(fake(0), 1);		/* "g1" had only fake(0) */
+	CHECK_EQ(find(GK_OTHER, "g1"), 0);
+	rc = join(fake(NUSE - 2), 0, GK_OTHER, "one-too-many", 0);
+	CHECK(rc > 0);
+	CHECK_EQ(grp_count(), WARD_MAX_GROUPS);
+	rc = join(fake(NUSE - 3), 0, GK_OTHER, "and-another", 0);
+	CHECK_EQ(rc, WARD_ENOMEM);
+	for (int i = 0; i < NUSE; i++) {
+		grp_leave(fake(i), 0);
+		grp_leave(fake(i), 1);
+	}
+	CHECK_EQ(grp_count(), 0);
+	/* after all that, the pool is whole again */
+	made = 0;
+	for (int k = 0; k < WARD_MAX_GROUPS; k++) {
+		snprintf(name, sizeof name, "h%d", k);
+		if (join(fake(k / 2), k % 2, GK_OTHER, name, 0) > 0)
+			made++;
+	}
+	CHECK_EQ(made, WARD_MAX_GROUPS);
+	for (int i = 0; i < NUSE; i++) {
+		grp_leave(fake(i), 0);
+		grp_leave(fake(i), 1);
+	}
+	CHECK_EQ(grp_count(), 0);
+#else
+	printf("fanout: pool exhaustion skipped (%d connection slots cannot "
+	    "hold %d groups)\n", WARD_CONN_SLOTS, WARD_MAX_GROUPS);
+#endif
+}
+
+void
+suite_fanout(void)
+{
+	grp_init();
+	fakes_init();
+	basics();
+	switching();
+	names();
+	caps();
+	big_walk();
+	sequences();
+	exhaustion();
+	fakes_restore();
+	grp_init();
+}
