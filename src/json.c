@@ -363,6 +363,8 @@ json_str(const struct json_doc *d, int i, char *out, size_t cap)
 	t = &d->tok[i];
 	if (t->type != JSON_STR)
 		return WARD_EINVAL;
+	if (cap == 0)
+		return WARD_ETOOBIG;
 	for (int k = t->start; k < t->end; k++) {
 		char ch = d->src[k], tmp[4];
 		size_t w = 1;
@@ -432,6 +434,25 @@ json_num(const struct json_doc *d, int i, double *out)
 	return isfinite(*out) ? 0 : WARD_EINVAL;
 }
 
+/* An integer literal parsed exactly from the text (|v| <= 2^53). */
+static int
+int_literal(const char *p, size_t n, int64_t *out)
+{
+	const int64_t lim = 9007199254740992LL;	/* 2^53 */
+	bool neg = n > 0 && p[0] == '-';
+	int64_t v = 0;
+
+	for (size_t i = neg; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return WARD_ENOENT;	/* not a plain integer */
+		v = v * 10 + (p[i] - '0');
+		if (v > lim)
+			return WARD_EINVAL;
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
 int
 json_int(const struct json_doc *d, int i, int64_t *out)
 {
@@ -440,7 +461,12 @@ json_int(const struct json_doc *d, int i, int64_t *out)
 
 	if (rc != 0)
 		return rc;
-	if (v != floor(v) || v < -9007199254740992.0 || v > 9007199254740992.0)
+	rc = int_literal(d->src + d->tok[i].start,
+	    (size_t)(d->tok[i].end - d->tok[i].start), out);
+	if (rc != WARD_ENOENT)
+		return rc;
+	/* 1e3, 2.0: only values a double holds exactly, |v| < 2^53 */
+	if (v != floor(v) || v <= -9007199254740992.0 || v >= 9007199254740992.0)
 		return WARD_EINVAL;
 	*out = (int64_t)v;
 	return 0;

@@ -61,7 +61,13 @@ civil(int64_t days, int *y, unsigned *m, unsigned *d)
 size_t
 time_iso(int64_t us, char *out)
 {
-	int64_t secs = us / 1000000, frac = us % 1000000;
+	/* years 0000..9999 keep the fixed 27-character form */
+	const int64_t lo = -62167219200LL * 1000000, hi = 253402300799999999LL;
+	int64_t secs, frac;
+
+	us = us < lo ? lo : us > hi ? hi : us;
+	secs = us / 1000000;
+	frac = us % 1000000;
 	int64_t days, rem;
 	unsigned mo, d;
 	int y, n;
@@ -77,7 +83,7 @@ time_iso(int64_t us, char *out)
 		days--;
 	}
 	civil(days, &y, &mo, &d);
-	n = snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, mo, d,
+	n = snprintf(out, 28, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, mo, d,
 	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
 	return n > 0 ? (size_t)n : 0;
 }

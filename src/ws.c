@@ -484,6 +484,11 @@ frame_end(struct conn *c)
 	w->in_frame = 0;
 	if (!w->fin)
 		return;
+	/* the message may end inside a sequence, even on an empty frame */
+	if (w->msg_op == WS_OP_TEXT && w->utf8 != UTF8_ACCEPT) {
+		conn_fail(c, 1007, "invalid UTF-8");
+		return;
+	}
 	if (ops_of(c)->stream_echo) {
 		message_done(c, NULL, 0);
 		return;
