@@ -153,7 +153,7 @@ dev_banner(void)
 			tok[i][0] = '\0';
 	out("\nward %s - development mode on http://127.0.0.1:%d\n"
 	    "a random JWT secret was made for this run; tokens valid 24 h:\n"
-	    "  ADMIN=%s\n  DOCTOR=%s\n  PATIENT=%s\n\n"
+	    "  export ADMIN=%s\n  export DOCTOR=%s\n  export PATIENT=%s\n\n"
 	    "try:\n"
 	    "  curl -s http://127.0.0.1:%d/health\n"
 	    "  curl -s http://127.0.0.1:%d/consultation/socket-status/\n"
