@@ -317,7 +317,7 @@ cfg_validate(char *err, size_t errlen)
 		log_warn("config", "key=max_connections asked=%d pool=%d "
 		    "detail=\"lowered to this build's pool\"",
 		    cfg.max_connections, WARD_MAX_CONNS);
-		cfg.max_connections = WARD_DEFAULT_CONNS;
+		cfg.max_connections = WARD_MAX_CONNS;
 	}
 	log_level = cfg.log_level;
 	port_log_syslog(cfg.log_syslog != 0);

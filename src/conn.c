@@ -761,6 +761,19 @@ conn_free_slot(struct conn *c)
 	conn_free[conn_nfree++] = id;
 }
 
+/* Take c off the pause list (its slot may be reused at once). */
+static void
+pause_unlink(struct conn *c)
+{
+	uint32_t id = conn_id(c), *pp = &pause_head;
+
+	while (*pp != LIST_END && *pp != id)
+		pp = &conns[*pp].pause_next;
+	if (*pp == id)
+		*pp = c->pause_next;
+	c->pause_next = LIST_END;
+}
+
 static void
 reap_one(struct conn *c)
 {
@@ -777,6 +790,7 @@ reap_one(struct conn *c)
 	buf_unref(c->msg);
 	c->rx = c->msg = 0;
 	c->rx_len = 0;
+	pause_unlink(c);
 	port_ev_del(c->fd, conn_id(c));
 	port_close(c->fd, (c->flags & CF_ABORT) != 0);
 	conn_free_slot(c);
