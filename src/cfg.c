@@ -7,6 +7,7 @@
  * checked when set; relations between keys in cfg_validate().  Pool sizes
  * are compile-time: max_connections and max_message only lower them.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -145,9 +146,11 @@ set_num(const struct key *k, const char *v, int *field, char *err,
 
 	if (k->type == T_SECS) {
 		d = strtod(v, &end);
-		n = (long)(d * 1000.0 + 0.5);
-		if (*v == '\0' || *end != '\0' || d < 0 || n < k->lo ||
-		    n > k->hi) {
+		/* range-check the double first: converting nan, inf or a huge
+		 * value to long is undefined (C11 6.3.1.4) */
+		n = isfinite(d) && d >= 0 && d <= k->hi / 1000.0 ?
+		    (long)(d * 1000.0 + 0.5) : -1;
+		if (*v == '\0' || *end != '\0' || n < k->lo || n > k->hi) {
 			snprintf(err, errlen, "%s: expected seconds between "
 			    "%.3g and %.6g, got \"%s\"", k->name, k->lo / 1000.0,
 			    k->hi / 1000.0, v);

@@ -102,7 +102,8 @@ parse_reqline(struct http_req *r, const char *p, size_t n)
 		if (str_eq(r->method_s, methods[k].name))
 			r->method = methods[k].m;
 	s = ++i;
-	while (i < n && p[i] > 0x20 && p[i] != 0x7F)
+	/* request-target: visible ASCII only (RFC 9112 §3.2, RFC 3986 §2) */
+	while (i < n && (uint8_t)p[i] > 0x20 && (uint8_t)p[i] < 0x7F)
 		i++;
 	if (i == s || i >= n || p[i] != ' ')
 		return -400;
@@ -125,8 +126,8 @@ split_target(struct http_req *r)
 	struct str t = r->target;
 	const char *q;
 
-	if (t.n >= 7 && (memcmp(t.p, "http://", 7) == 0 ||
-	    (t.n >= 8 && memcmp(t.p, "https://", 8) == 0))) {
+	if ((t.n >= 7 && str_ieq((struct str){ t.p, 7 }, "http://")) ||
+	    (t.n >= 8 && str_ieq((struct str){ t.p, 8 }, "https://"))) {
 		/* absolute-form: the authority ends at '/', '?' or '#'
 		 * (RFC 3986 §3.2); an empty path is "/" */
 		size_t i = t.p[4] == ':' ? 7 : 8;
@@ -169,9 +170,12 @@ static int
 parse_length(struct str v, int64_t *out)
 {
 	int64_t n = 0;
+	size_t z = 0;
 
-	if (v.n == 0 || v.n > 15)
-		return v.n > 15 ? -413 : -400;
+	while (z + 1 < v.n && v.p[z] == '0')	/* leading zeros are digits */
+		z++;
+	if (v.n == 0 || v.n - z > 15)
+		return v.n == 0 ? -400 : -413;
 	for (size_t i = 0; i < v.n; i++) {
 		if (v.p[i] < '0' || v.p[i] > '9')
 			return -400;
