@@ -23,7 +23,7 @@ PYTHON	?= /usr/bin/python3
 
 VARIANT_CFLAGS_asan	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 VARIANT_LDFLAGS_asan	:= -fsanitize=address,undefined
-VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 \
+VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 -DWARD_MEDBUF_COUNT=4 \
 	-DWARD_BIGBUF_COUNT=1 -DWARD_SMALLBUF_COUNT=8 -DWARD_QENT_COUNT=64 \
 	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64
 

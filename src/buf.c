@@ -1,7 +1,8 @@
 /*
  * buf.c - fixed pools of reference-counted buffers.
  *
- * Four classes: small (control frames, short JSON), io (reads in flight,
+ * Five classes: small (control frames, short JSON), medium (answers up to
+ * 2 KiB), io (reads in flight,
  * HTTP heads, responses, stream fragments), big (a reassembled message or a
  * request with its body) and ext (headers pointing at static bytes).  All
  * storage is static; a free list per class makes get/unref O(1).  A frame
@@ -20,13 +21,15 @@ struct buf {
 };
 
 #define N_SMALL	WARD_SMALLBUF_COUNT
+#define N_MED	WARD_MEDBUF_COUNT
 #define N_IO	WARD_IOBUF_COUNT
 #define N_BIG	WARD_BIGBUF_COUNT
 #define N_EXT	WARD_EXTBUF_COUNT
-#define N_ALL	(N_SMALL + N_IO + N_BIG + N_EXT)
+#define N_ALL	(N_SMALL + N_IO + N_BIG + N_EXT + N_MED)
 
 static _Alignas(16) uint8_t mem_small[N_SMALL][WARD_SMALLBUF_SIZE];
 static _Alignas(16) uint8_t mem_io[N_IO][WARD_IOBUF_SIZE];
+static _Alignas(16) uint8_t mem_med[N_MED][WARD_MEDBUF_SIZE];
 static _Alignas(16) uint8_t mem_big[N_BIG][WARD_BIGBUF_SIZE];
 static struct buf bufs[N_ALL + 1];	/* [0] unused: handle 0 = none */
 
@@ -59,6 +62,8 @@ buf_init(void)
 	fill(BUF_BIG, 1 + N_SMALL + N_IO, N_BIG, &mem_big[0][0],
 	    WARD_BIGBUF_SIZE);
 	fill(BUF_EXT, 1 + N_SMALL + N_IO + N_BIG, N_EXT, NULL, 0);
+	fill(BUF_MED, 1 + N_SMALL + N_IO + N_BIG + N_EXT, N_MED, &mem_med[0][0],
+	    WARD_MEDBUF_SIZE);
 }
 
 uint32_t
@@ -84,7 +89,7 @@ buf_get_class(int cls)
 uint32_t
 buf_get(size_t need)
 {
-	static const int order[] = { BUF_SMALL, BUF_IO, BUF_BIG };
+	static const int order[] = { BUF_SMALL, BUF_MED, BUF_IO, BUF_BIG };
 
 	for (size_t i = 0; i < ARRAY_LEN(order); i++) {
 		int cls = order[i];

@@ -56,6 +56,31 @@
 #endif
 
 /*
+ * Medium buffers for answers and frames of 256 B .. 2 KiB (most JSON
+ * responses), so they do not pin a 16 KiB I/O buffer each.  Dry: falls
+ * through to I/O buffers.
+ */
+#ifndef WARD_MEDBUF_SIZE
+#define WARD_MEDBUF_SIZE 2048
+#endif
+#ifndef WARD_MEDBUF_COUNT
+#define WARD_MEDBUF_COUNT 1024
+#endif
+
+/*
+ * Output that makes no progress: a connection whose queued bytes have not
+ * moved for STALL ms is dropped (a peer that stopped reading); while other
+ * connections wait for a buffer, after PRESSURE ms already, so one group of
+ * non-readers can never starve everyone else of the shared pools.
+ */
+#ifndef WARD_STALL_MS
+#define WARD_STALL_MS 10000
+#endif
+#ifndef WARD_STALL_PRESSURE_MS
+#define WARD_STALL_PRESSURE_MS 1000
+#endif
+
+/*
  * Big buffers: a WebSocket message being reassembled (max_message), an
  * HTTP request with a body (head + body), a large outbound frame.
  * Dry: reading pauses for connections that need one.

@@ -153,10 +153,12 @@ queue_push(struct conn *c, uint32_t h)
 	qent_free = qents[q].next;
 	qents[q].next = 0;
 	qents[q].buf = h;
-	if (c->q_tail != 0)
+	if (c->q_tail != 0) {
 		qents[c->q_tail].next = q;
-	else
+	} else {
 		c->q_head = q;
+		c->t_out = now_ms;	/* the stall clock starts now */
+	}
 	c->q_tail = q;
 	c->q_bytes += buf_len(h);
 	c->q_count++;
@@ -617,6 +619,7 @@ conn_flush(struct conn *c)
 		if (w > 0) {
 			stats.bytes_out += (uint64_t)w;
 			queue_consume(c, (size_t)w);
+			c->t_out = now_ms;
 		}
 	}
 	if (c->q_head == 0)
@@ -682,11 +685,26 @@ sweep_ws(struct conn *c)
 	}
 }
 
+/* Queued output that has not moved: the peer stopped reading. */
+static bool
+stalled(const struct conn *c, bool pressure)
+{
+	uint32_t limit = pressure ? WARD_STALL_PRESSURE_MS : WARD_STALL_MS;
+
+	return c->q_head != 0 && now_ms - c->t_out >= limit;
+}
+
 static void
-sweep_one(struct conn *c)
+sweep_one(struct conn *c, bool pressure)
 {
 	uint32_t since = now_ms - c->t_start;
 
+	if (stalled(c, pressure)) {
+		log_debug("stalled", "conn=%u queued=%u", conn_id(c), c->q_bytes);
+		stats.drops_slow++;
+		conn_drop(c, true);	/* its buffers go back to the pools */
+		return;
+	}
 	switch (c->state) {
 	case CS_HTTP:
 		if ((c->flags & CF_IN_REQ) && c->q_head == 0 &&
@@ -717,8 +735,17 @@ sweep_one(struct conn *c)
 void
 conn_sweep(void)
 {
+	bool pressure = pause_head != LIST_END;
+
 	for (uint32_t i = 0; i < nactive; i++)
-		sweep_one(&conns[active[i]]);
+		sweep_one(&conns[active[i]], pressure);
+}
+
+bool
+conn_paused_ready(void)
+{
+	return pause_head != LIST_END &&
+	    buf_free_in(conns[pause_head].wait_cls);
 }
 
 void

@@ -53,7 +53,7 @@ bool	str_ieq(struct str a, const char *lit);
  * frame encoded once is queued by reference on every recipient, and goes
  * back to its pool when the last reference is dropped.
  */
-enum { BUF_SMALL = 0, BUF_IO, BUF_BIG, BUF_EXT, BUF_NCLASS };
+enum { BUF_SMALL = 0, BUF_IO, BUF_BIG, BUF_EXT, BUF_MED, BUF_NCLASS };
 
 struct buf_stats {
 	uint32_t	cap[BUF_NCLASS], used[BUF_NCLASS], peak[BUF_NCLASS];
@@ -364,6 +364,7 @@ struct conn {
 	uint8_t		ev;		/* interest registered with the port */
 	uint8_t		wait_cls;	/* paused: the buffer class awaited */
 	uint16_t	q_count;	/* entries in the outbound queue */
+	uint32_t	t_out;		/* ms: output last made progress */
 	uint32_t	rx;		/* buffer holding unconsumed input */
 	uint32_t	rx_len;
 	uint32_t	msg;		/* message reassembly / stream out */
@@ -420,6 +421,8 @@ void	conn_sweep(void);
 void	conn_reap(void);
 /* Wake connections paused for buffers. */
 void	conn_resume_paused(void);
+/* Is a paused connection able to go on now (its buffer class has room)? */
+bool	conn_paused_ready(void);
 uint32_t conn_active(void);
 /* SIGTERM: close WebSockets with 1001, idle HTTP at once. */
 void	conn_shutdown_all(void);

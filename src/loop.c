@@ -255,6 +255,9 @@ loop_run(void)
 	for (;;) {
 		int timeout = next_tick > now ? (int)(next_tick - now) : 0, n;
 
+		if (conn_paused_ready())
+			timeout = 0;	/* buffers came back: go on at once */
+
 		n = port_ev_wait(ev, (int)ARRAY_LEN(ev), timeout);
 		now = port_now_ms();
 		now_ms = (uint32_t)now;

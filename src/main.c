@@ -53,7 +53,7 @@ print_limits(void)
 {
 	struct buf_stats bs;
 	uint64_t total = 0;
-	struct pool_row rows[14];
+	struct pool_row rows[16];
 	size_t n = 0;
 
 	buf_init();
@@ -71,12 +71,15 @@ print_limits(void)
 	    "rooms, practices, subscriber sets" };
 	rows[n++] = (struct pool_row){ "buf_small", bs.cap[BUF_SMALL],
 	    bs.size[BUF_SMALL], "small outbound frames" };
+	rows[n++] = (struct pool_row){ "buf_medium", bs.cap[BUF_MED],
+	    bs.size[BUF_MED], "answers and frames up to 2 KiB" };
 	rows[n++] = (struct pool_row){ "buf_io", bs.cap[BUF_IO],
 	    bs.size[BUF_IO], "reads in flight, heads, responses" };
 	rows[n++] = (struct pool_row){ "buf_big", bs.cap[BUF_BIG],
 	    bs.size[BUF_BIG], "reassembled messages, request bodies" };
 	rows[n++] = (struct pool_row){ "buf_headers", bs.cap[BUF_SMALL] +
-	    bs.cap[BUF_IO] + bs.cap[BUF_BIG] + bs.cap[BUF_EXT], 32,
+	    bs.cap[BUF_MED] + bs.cap[BUF_IO] + bs.cap[BUF_BIG] +
+	    bs.cap[BUF_EXT], 32,
 	    "buffer descriptors (incl. static refs)" };
 	rows[n++] = (struct pool_row){ "queue_entries", WARD_QENT_COUNT, 8,
 	    "outbound (recipient, frame) references" };

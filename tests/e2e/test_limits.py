@@ -359,6 +359,103 @@ def test_slow_reader():
         srv.stop()
 
 
+def test_many_slow_readers():
+    # 20 clients each send 4 MiB to /ws/echo and never read the echo.
+    # Each may be paused (backpressure) or closed with 1013, but together
+    # they must not stall everyone else (SPEC §1.3: a client that cannot
+    # keep up "never slows other clients"; §1.1 the server keeps serving
+    # everyone else when a pool is full).
+    srv = Server(label="many slow readers")
+    slows = []
+    try:
+        other = WS(srv.port)
+        check(echo_ok(other), "many slow readers: other client echoes "
+              "before")
+        data = b"".join(frame(OP_BINARY, os.urandom(1 << 20))
+                        for _ in range(4))
+        for _ in range(20):
+            w = WS(srv.port, rcvbuf=32768)
+            w.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)
+            w.sock.setblocking(False)
+            slows.append([w, 0])
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3.0:
+            for sl in slows:
+                if sl[1] >= len(data):
+                    continue
+                try:
+                    sl[1] += sl[0].sock.send(data[sl[1]:sl[1] + 65536])
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    sl[1] = len(data)
+            time.sleep(0.01)
+        print("  many slow readers: %.1f MiB taken from 20 clients" % (
+            sum(sl[1] for sl in slows) / 1048576.0))
+        t1 = time.monotonic()
+        ok = echo_ok(other, b"while 20 clients do not read")
+        check(ok, "many slow readers: other client still echoes",
+              "%.2fs" % (time.monotonic() - t1))
+        check(srv.healthy(2.0 * SLOW),
+              "many slow readers: /health still answers")
+        try:
+            w = WS(srv.port, timeout=2.0 * SLOW)
+            check(echo_ok(w), "many slow readers: a new client connects "
+                  "and echoes")
+            w.close()
+        except (HandshakeError, Closed, Timeout, OSError) as e:
+            check(False, "many slow readers: a new client connects and "
+                  "echoes", repr(e))
+        other.close()
+    finally:
+        for sl in slows:
+            sl[0].abort()
+        srv.stop()
+
+
+def test_slow_http_reader():
+    # one HTTP client pipelines GET /health (4 MB of requests) and never
+    # reads the answers: it may be paused or dropped, but others must be
+    # served (SPEC §1.1 "the server keeps serving everyone else", §1.2)
+    srv = Server(label="slow HTTP reader")
+    c = None
+    try:
+        c = Conn(srv.port, 5.0, rcvbuf=8192)
+        c.sock.setblocking(False)
+        data = (b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") * 100000
+        sent = 0
+        t0 = time.monotonic()
+        while sent < len(data) and time.monotonic() - t0 < 3.0:
+            try:
+                sent += c.sock.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:
+                break
+        print("  slow HTTP reader: %.1f MB of pipelined requests taken"
+              % (sent / 1e6))
+        answered = tries = 0
+        t1 = time.monotonic()
+        while time.monotonic() - t1 < 2.0 and tries < 6:
+            tries += 1
+            answered += srv.healthy(2.0 * SLOW)
+            time.sleep(0.2)
+        check(answered == tries, "slow HTTP reader: /health keeps answering "
+              "other clients", "%d of %d answered" % (answered, tries))
+        try:
+            w = WS(srv.port, timeout=2.0 * SLOW)
+            check(echo_ok(w), "slow HTTP reader: a WebSocket client "
+                  "connects and echoes")
+            w.close()
+        except (HandshakeError, Closed, Timeout, OSError) as e:
+            check(False, "slow HTTP reader: a WebSocket client connects "
+                  "and echoes", repr(e))
+    finally:
+        if c is not None:
+            c.abort()
+        srv.stop()
+
+
 def test_control_flood():
     # 2000 pings in one burst without reading pongs for a while
     srv = Server(label="ping flood")
@@ -484,6 +581,7 @@ def main():
     run_tests([test_pool_exhaustion, test_pool_churn, test_close_timeout,
                test_heartbeat,
                test_reset_does_not_disturb, test_slow_reader,
+               test_many_slow_readers, test_slow_http_reader,
                test_control_flood, test_buffer_pressure,
                test_many_idle_connections])
 

@@ -17,16 +17,18 @@
 #define N_IO	WARD_IOBUF_COUNT
 #define N_BIG	WARD_BIGBUF_COUNT
 #define N_EXT	WARD_EXTBUF_COUNT
+#define N_MED	WARD_MEDBUF_COUNT
 
-static uint32_t hs[N_SMALL + N_IO + N_BIG + N_EXT + 8];
+static uint32_t hs[N_SMALL + N_MED + N_IO + N_BIG + N_EXT + 8];
 
 static int
 class_of(uint32_t h)
 {
 	size_t cap = buf_cap(h);
 
-	return cap == WARD_SMALLBUF_SIZE ? BUF_SMALL : cap == WARD_IOBUF_SIZE ?
-	    BUF_IO : cap == WARD_BIGBUF_SIZE ? BUF_BIG : -1;
+	return cap == WARD_SMALLBUF_SIZE ? BUF_SMALL : cap == WARD_MEDBUF_SIZE ?
+	    BUF_MED : cap == WARD_IOBUF_SIZE ? BUF_IO : cap == WARD_BIGBUF_SIZE ?
+	    BUF_BIG : -1;
 }
 
 static uint32_t
@@ -69,7 +71,9 @@ test_classes(void)
 		} v[] = {
 			{ 0, BUF_SMALL }, { 1, BUF_SMALL },
 			{ WARD_SMALLBUF_SIZE, BUF_SMALL },
-			{ WARD_SMALLBUF_SIZE + 1, BUF_IO },
+			{ WARD_SMALLBUF_SIZE + 1, BUF_MED },
+			{ WARD_MEDBUF_SIZE, BUF_MED },
+			{ WARD_MEDBUF_SIZE + 1, BUF_IO },
 			{ WARD_IOBUF_SIZE, BUF_IO },
 			{ WARD_IOBUF_SIZE + 1, BUF_BIG },
 			{ WARD_BIGBUF_SIZE, BUF_BIG },
@@ -114,7 +118,7 @@ drain_class(int cls, uint32_t *out)
 static void
 test_fall_through(void)
 {
-	size_t ns, ni, nb;
+	size_t ns, ni, nb, nm;
 	uint32_t h, extra[4];
 	int distinct = 1;
 
@@ -138,7 +142,10 @@ test_fall_through(void)
 	}
 	CHECK(distinct);
 
-	/* small dry: a small request falls through to io, then big */
+	/* small dry: a small request falls through to medium, io, then big */
+	nm = drain_class(BUF_MED, hs + ns);
+	CHECK_EQ(nm, N_MED);
+	ns += nm;
 	h = extra[0] = buf_get(10);
 	CHECK_EQ(class_of(h), BUF_IO);
 	ni = drain_class(BUF_IO, hs + ns);
