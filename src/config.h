@@ -77,7 +77,7 @@
 #define WARD_STALL_MS 10000
 #endif
 #ifndef WARD_STALL_PRESSURE_MS
-#define WARD_STALL_PRESSURE_MS 1000
+#define WARD_STALL_PRESSURE_MS 2000
 #endif
 
 /*
@@ -109,7 +109,11 @@
  * closed with 1013 (it is the one not keeping up), or an HTTP request waits.
  */
 #ifndef WARD_QENT_COUNT
-#define WARD_QENT_COUNT 32768
+#define WARD_QENT_COUNT 524288
+#endif
+/* Entries one WebSocket may have waiting; more: 1013 (slow consumer). */
+#ifndef WARD_QCOUNT_BUDGET
+#define WARD_QCOUNT_BUDGET 4096
 #endif
 
 /*
@@ -171,6 +175,12 @@
 #endif
 #ifndef WARD_ROOM_PEERS
 #define WARD_ROOM_PEERS 16
+#endif
+
+/* Dirty connections in one turn that make the loop look for more input
+ * (zero wait) before flushing: fan-out coalescing. */
+#ifndef WARD_COALESCE_MIN
+#define WARD_COALESCE_MIN 64
 #endif
 
 /* Writev batch per flush. */

@@ -40,6 +40,7 @@ static uint32_t nactive, nrefused;
 
 #define LIST_END UINT32_MAX
 static uint32_t dirty_head = LIST_END;
+static uint32_t ndirty;
 static uint32_t reap_head = LIST_END;
 static uint32_t pause_head = LIST_END;
 
@@ -141,6 +142,7 @@ mark_dirty(struct conn *c)
 	c->flags |= CF_DIRTY;
 	c->dirty_next = dirty_head;
 	dirty_head = conn_id(c);
+	ndirty++;
 }
 
 static int
@@ -179,12 +181,22 @@ conn_send(struct conn *c, uint32_t h)
 {
 	if (!can_send(c) || h == 0)
 		return WARD_EINVAL;
-	if (c->state == CS_WS && c->q_bytes + buf_len(h) > WARD_OUT_BUDGET) {
+	if (c->state == CS_WS && (c->q_bytes + buf_len(h) > WARD_OUT_BUDGET ||
+	    c->q_count >= WARD_QCOUNT_BUDGET)) {
 		stats.drops_slow++;
 		conn_fail(c, 1013, "slow consumer");
 		return WARD_ENOMEM;
 	}
 	if (queue_push(c, h) != 0) {
+		static uint32_t warned;
+
+		if (now_ms - warned >= 1000 || warned == 0) {
+			log_warn("queue_full", "entries=%u detail=\"outbound "
+			    "queue entries exhausted: dropping recipients\"",
+			    WARD_QENT_COUNT);
+			warned = now_ms | 1;
+		}
+		stats.drops_slow++;
 		conn_drop(c, true);
 		return WARD_ENOMEM;
 	}
@@ -634,9 +646,16 @@ conn_flush(struct conn *c)
 		conn_update_events(c);
 }
 
+uint32_t
+conn_dirty_count(void)
+{
+	return ndirty;
+}
+
 void
 conn_flush_all(void)
 {
+	ndirty = 0;
 	while (dirty_head != LIST_END) {
 		struct conn *c = &conns[dirty_head];
 

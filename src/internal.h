@@ -306,6 +306,9 @@ uint32_t ws_frame(int opcode, const void *payload, size_t len);
  * bytes): begin, jw_* calls, end -> frame handle (0 on overflow/pool). */
 bool	ws_jw_begin(struct jw *w, size_t max);
 uint32_t ws_jw_end(struct jw *w);
+/* A JSON text frame of exactly the right size: gen runs twice (count,
+ * then write) and must write the same bytes both times.  0 on failure. */
+uint32_t ws_jw_frame(void (*gen)(struct jw *w, void *arg), void *arg);
 
 /* Parser state carried in each connection (all zero at the start). */
 struct ws_state {
@@ -415,6 +418,8 @@ void	conn_update_events(struct conn *c);
 void	conn_on_event(struct conn *c, unsigned events);
 /* Write every dirty connection's queue: one writev each. */
 void	conn_flush_all(void);
+/* Connections with output waiting for the end-of-turn flush. */
+uint32_t conn_dirty_count(void);
 /* Timeouts and heartbeats; called every WARD_TICK_MS. */
 void	conn_sweep(void);
 /* Close reaped connections. */

@@ -205,6 +205,19 @@ ws_jw_end(struct jw *w)
 	return h;
 }
 
+uint32_t
+ws_jw_frame(void (*gen)(struct jw *w, void *arg), void *arg)
+{
+	struct jw w;
+
+	jw_init(&w, NULL, 0);
+	gen(&w, arg);
+	if (w.err || !ws_jw_begin(&w, w.total + 1))
+		return 0;
+	gen(&w, arg);
+	return ws_jw_end(&w);
+}
+
 int
 ws_send(struct conn *c, int opcode, const void *p, size_t n)
 {

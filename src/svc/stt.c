@@ -71,6 +71,37 @@ write_source(struct jw *w, const struct conn *c, int g)
 	jw_obj_end(w);
 }
 
+struct presence_arg {
+	struct conn	*c;
+	int		 g;
+	const char	*type;
+	bool		 source;
+};
+
+static void
+presence_gen(struct jw *w, void *arg)
+{
+	const struct presence_arg *a = arg;
+	const struct reg_profile *p = reg_prof(conn_id(a->c));
+
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, a->type);
+	jw_key(w, "role");
+	jw_str(w, p->role);
+	jw_key(w, "name");
+	jw_str(w, p->name);
+	jw_key(w, "room");
+	jw_str(w, a->g ? grp_name(a->g) : "");
+	jw_key(w, "participants");
+	jw_int(w, a->g ? grp_size(a->g) : 1);
+	jw_key(w, "timestamp");
+	jw_time(w, now_wall_us);
+	if (a->source)
+		write_source(w, a->c, a->g);
+	jw_obj_end(w);
+}
+
 /* Presence change: to the room (others) and to the admins. */
 static void
 presence(struct conn *c, const char *type)
@@ -78,64 +109,59 @@ presence(struct conn *c, const char *type)
 	int g = grp_of(c, MS_ROOM), adm = admin_group();
 
 	for (int pass = 0; pass < 2; pass++) {
-		struct jw w;
+		struct presence_arg a = { c, g, type, pass == 1 };
 		uint32_t f;
 
 		if ((pass == 0 && g == 0) || (pass == 1 && adm == 0))
 			continue;
-		if (!ws_jw_begin(&w, 512))
-			return;
-		jw_obj(&w);
-		jw_key(&w, "type");
-		jw_str(&w, type);
-		jw_key(&w, "role");
-		jw_str(&w, reg_prof(conn_id(c))->role);
-		jw_key(&w, "name");
-		jw_str(&w, reg_prof(conn_id(c))->name);
-		jw_key(&w, "room");
-		jw_str(&w, g ? grp_name(g) : "");
-		jw_key(&w, "participants");
-		jw_int(&w, g ? grp_size(g) : 1);
-		jw_key(&w, "timestamp");
-		jw_time(&w, port_wall_us());
-		if (pass == 1)
-			write_source(&w, c, g);
-		jw_obj_end(&w);
-		if ((f = ws_jw_end(&w)) == 0)
+		if ((f = ws_jw_frame(presence_gen, &a)) == 0)
 			return;
 		grp_send(pass == 0 ? g : adm, f, c);
 		buf_unref(f);
 	}
 }
 
+struct welcome_arg {
+	int	g;
+};
+
+static void
+welcome_gen(struct jw *w, void *arg)
+{
+	int g = ((struct welcome_arg *)arg)->g, k = 0;
+
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "welcome");
+	jw_key(w, "room");
+	jw_str(w, grp_name(g));
+	jw_key(w, "count");
+	jw_int(w, grp_size(g));
+	jw_key(w, "participants");
+	jw_arr(w);
+	/* presence list: the newest 16 members (a room may be huge; the
+	 * count is exact) */
+	for (struct conn *m = grp_first(g); m && k < 16; m = grp_next(m, g), k++) {
+		const struct reg_profile *p = reg_prof(conn_id(m));
+
+		jw_obj(w);
+		jw_key(w, "role");
+		jw_str(w, p->role);
+		jw_key(w, "name");
+		jw_str(w, p->name);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
 static void
 welcome(struct conn *c, int g)
 {
-	struct jw w;
-	uint32_t f;
+	struct welcome_arg a = { g };
+	uint32_t f = ws_jw_frame(welcome_gen, &a);
 
-	if (!ws_jw_begin(&w, 128 + 96 * (size_t)MIN(grp_size(g), 100u)))
-		return;
-	jw_obj(&w);
-	jw_key(&w, "type");
-	jw_str(&w, "welcome");
-	jw_key(&w, "room");
-	jw_str(&w, grp_name(g));
-	jw_key(&w, "participants");
-	jw_arr(&w);
-	/* presence list: the first 100 members (a room may be huge) */
-	int k = 0;
-	for (struct conn *m = grp_first(g); m && k < 100; m = grp_next(m, g), k++) {
-		jw_obj(&w);
-		jw_key(&w, "role");
-		jw_str(&w, reg_prof(conn_id(m))->role);
-		jw_key(&w, "name");
-		jw_str(&w, reg_prof(conn_id(m))->name);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	if ((f = ws_jw_end(&w)) != 0)
+	if (f != 0)
 		conn_send_owned(c, f);
 }
 
@@ -231,31 +257,45 @@ open_admin(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1013, "no room left on this server");
 }
 
+struct stamp_arg {
+	struct conn	*c;
+	int		 g;
+	uint32_t	 seq;
+	const char	*text;
+	size_t		 tl;
+	bool		 fin, source;
+};
+
+static void
+stamp_gen(struct jw *w, void *arg)
+{
+	const struct stamp_arg *a = arg;
+
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "transcript");
+	jw_key(w, "text");
+	jw_strn(w, a->text, a->tl);
+	jw_key(w, "final");
+	jw_bool(w, a->fin);
+	jw_key(w, "seq");
+	jw_int(w, a->seq);
+	jw_key(w, "timestamp");
+	jw_time(w, now_wall_us);
+	write_from(w, a->c);
+	if (a->source)
+		write_source(w, a->c, a->g);
+	jw_obj_end(w);
+}
+
 /* Stamp a segment; source adds the admin tag. */
 static uint32_t
 stamp(struct conn *c, int g, uint32_t seq, const char *text, size_t tl,
     bool fin, bool source)
 {
-	struct jw w;
+	struct stamp_arg a = { c, g, seq, text, tl, fin, source };
 
-	if (!ws_jw_begin(&w, tl * 6 / 5 + 384))
-		return 0;
-	jw_obj(&w);
-	jw_key(&w, "type");
-	jw_str(&w, "transcript");
-	jw_key(&w, "text");
-	jw_strn(&w, text, tl);
-	jw_key(&w, "final");
-	jw_bool(&w, fin);
-	jw_key(&w, "seq");
-	jw_int(&w, seq);
-	jw_key(&w, "timestamp");
-	jw_time(&w, port_wall_us());
-	write_from(&w, c);
-	if (source)
-		write_source(&w, c, g);
-	jw_obj_end(&w);
-	return ws_jw_end(&w);
+	return ws_jw_frame(stamp_gen, &a);
 }
 
 static void
