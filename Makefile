@@ -75,14 +75,16 @@ $(B)/tests/unit/suites.inc: $(UNIT_SRC)
 
 $(B)/tests/unit/main.o: tests/unit/main.c $(B)/tests/unit/suites.inc
 	@mkdir -p $(dir $@)
-	$(CC) $(WARD_CFLAGS) -I$(B)/tests/unit -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(WARD_CFLAGS) -I$(B)/tests/unit -Itests/unit -c $< -o $@
 
 $(B)/tests/unit/test_%.o: tests/unit/test_%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARD_CFLAGS) -Isrc -Itests/unit -c $< -o $@
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(WARD_CFLAGS) -Isrc -Itests/unit -c $< -o $@
 
 $(B)/unit: $(UNIT_OBJ) $(OBJ_LIB)
-	$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
 
 unit: $(B)/unit
 	$(QEMU) ./$(B)/unit

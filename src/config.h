@@ -64,7 +64,7 @@
 #define WARD_MEDBUF_SIZE 2048
 #endif
 #ifndef WARD_MEDBUF_COUNT
-#define WARD_MEDBUF_COUNT 1024
+#define WARD_MEDBUF_COUNT (WARD_SMALLBUF_COUNT / 4)
 #endif
 
 /*
@@ -111,9 +111,11 @@
 #ifndef WARD_QENT_COUNT
 #define WARD_QENT_COUNT 524288
 #endif
-/* Entries one WebSocket may have waiting; more: 1013 (slow consumer). */
+/* Entries one WebSocket may have waiting; more: 1013 (slow consumer).
+ * An eighth of the pool at most, so a few slow sockets cannot take it. */
 #ifndef WARD_QCOUNT_BUDGET
-#define WARD_QCOUNT_BUDGET 4096
+#define WARD_QCOUNT_BUDGET (WARD_QENT_COUNT / 8 < 4096 ? \
+	WARD_QENT_COUNT / 8 : 4096)
 #endif
 
 /*
@@ -209,6 +211,7 @@ _Static_assert(WARD_MAX_HEAD + 16 <= WARD_IOBUF_SIZE,
     "an HTTP head must fit one I/O buffer");
 _Static_assert(WARD_MAX_REQLINE < WARD_MAX_HEAD, "request line inside head");
 _Static_assert(WARD_OUT_HIGH < WARD_OUT_BUDGET, "watermarks ordered");
+_Static_assert(WARD_MEDBUF_COUNT >= 1, "at least one medium buffer");
 _Static_assert(WARD_SMALLBUF_SIZE >= 136, "a close frame fits a small buffer");
 
 /* The big buffer class holds a whole message or a whole request. */
