@@ -102,6 +102,7 @@ e2e: $(B)/ward
 	WARD_BIN=$(CURDIR)/$(B)/ward $(PYTHON) tests/e2e/run.py
 
 # --- the whole suite ----------------------------------------------------
+ifeq ($(BOARD),host)
 test: deps
 	$(MAKE) unit
 	$(MAKE) e2e
@@ -111,6 +112,10 @@ test: deps
 	$(MAKE) VARIANT=small unit
 	$(MAKE) fuzz-replay
 	$(MAKE) test-extra
+else
+# a cross board: unit tests and a smoke test under qemu (boards/rules.mk)
+test: test-board
+endif
 
 # src/ objects must not call the allocator (pools are static).
 check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)

@@ -157,7 +157,11 @@ set_num(const struct key *k, const char *v, int *field, char *err,
 			return WARD_EINVAL;
 		}
 	} else {
-		n = strtol(v, &end, 10);
+		/* strtoll: long is 32 bits on armhf and saturates at our
+		 * upper bounds */
+		long long ll = strtoll(v, &end, 10);
+
+		n = ll < k->lo || ll > k->hi ? k->lo - 1 : (long)ll;
 		if (*v == '\0' || *end != '\0' || n < k->lo || n > k->hi) {
 			snprintf(err, errlen, "%s: expected an integer between "
 			    "%ld and %ld, got \"%s\"", k->name, k->lo, k->hi, v);
@@ -299,11 +303,44 @@ cfg_load_env(char *err, size_t errlen)
 	return env_redis(err, errlen);
 }
 
+/* Every item of a listen list is host:port, [v6]:port or :port. */
+static bool
+listen_list_ok(const char *list, char *bad, size_t badlen)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p), c;
+
+		while (l > 0 && *p == ' ') {
+			p++;
+			l--;
+		}
+		for (c = l; c > 0 && p[c - 1] != ':'; c--)
+			;
+		if (c == 0 || c == l || l - c > 5 ||
+		    strspn(p + c, "0123456789") != l - c ||
+		    (p[0] == '[' && (c < 3 || p[c - 2] != ']'))) {
+			snprintf(bad, badlen, "%.*s", (int)MIN(l, (size_t)100), p);
+			return false;
+		}
+		p += l + (e != NULL);
+	}
+	return true;
+}
+
 int
 cfg_validate(char *err, size_t errlen)
 {
+	char bad[128];
+
 	if (cfg.listen[0] == '\0' && cfg.tls_listen[0] == '\0') {
 		snprintf(err, errlen, "listen: at least one listener is needed");
+		return WARD_EINVAL;
+	}
+	if (!listen_list_ok(cfg.listen, bad, sizeof bad)) {
+		snprintf(err, errlen, "listen: \"%s\" is not host:port", bad);
 		return WARD_EINVAL;
 	}
 	if (cfg.tls_listen[0] != '\0' &&

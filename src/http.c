@@ -30,6 +30,15 @@ lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
+static bool
+strncasecmp_ascii(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
 bool
 str_ieq(struct str a, const char *lit)
 {
@@ -344,6 +353,24 @@ parse_after_crlf(struct http_req *r, const char *buf, size_t len)
 		return -413;
 	r->head_len = head;
 	return (int)head;
+}
+
+bool
+http_same_origin(const struct http_req *r, struct str origin)
+{
+	struct str host = http_header(r, "host");
+	size_t s;
+
+	if (host.p == NULL)
+		return false;
+	if (origin.n > 7 && str_ieq((struct str){ origin.p, 7 }, "http://"))
+		s = 7;
+	else if (origin.n > 8 && str_ieq((struct str){ origin.p, 8 }, "https://"))
+		s = 8;
+	else
+		return false;
+	return host.n > 0 && origin.n - s == host.n &&
+	    strncasecmp_ascii(origin.p + s, host.p, host.n);
 }
 
 struct str

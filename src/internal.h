@@ -36,6 +36,7 @@
 #define MAX(a, b)	((a) > (b) ? (a) : (b))
 
 struct auth_claims;
+struct http_req;
 
 /* A borrowed byte range (never owns memory). */
 struct str {
@@ -148,6 +149,8 @@ int	cfg_load_env(char *err, size_t errlen);
 int	cfg_validate(char *err, size_t errlen);
 /* Is origin allowed by the comma list ("*" allows all, "" none)? */
 bool	cfg_origin_allowed(const char *list, struct str origin);
+/* An Origin naming this very server (scheme://Host) is always allowed. */
+bool	http_same_origin(const struct http_req *r, struct str origin);
 void	cfg_print(void);
 
 /* --------------------------------------------------------------- json.c */

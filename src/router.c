@@ -186,7 +186,8 @@ set_cors(struct http_req *r)
 	cors_hdr[0] = '\0';
 	if (o.p == NULL)
 		return true;
-	if (!cfg_origin_allowed(cfg.cors_origins, o))
+	if (!cfg_origin_allowed(cfg.cors_origins, o) &&
+	    !http_same_origin(r, o))
 		return false;
 	if (o.n > 512)
 		return false;

@@ -262,7 +262,8 @@ handshake_check(struct conn *c, struct http_req *r)
 		http_error(c, 400, "bad_request", "upgrade request has a body");
 		return -1;
 	}
-	if (origin.p != NULL && !cfg_origin_allowed(cfg.ws_origins, origin)) {
+	if (origin.p != NULL && !cfg_origin_allowed(cfg.ws_origins, origin) &&
+	    !http_same_origin(r, origin)) {
 		http_error(c, 403, "forbidden", "origin not allowed");
 		return -1;
 	}

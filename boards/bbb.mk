@@ -1,0 +1,42 @@
+# boards/bbb.mk - BeagleBone Black: TI AM3358, 1x Cortex-A8 @ 1 GHz, 512 MB.
+#
+# Debian's armhf cross gcc + Debian's multiarch BearSSL (libbearssl-dev:armhf,
+# linked statically: the image needs only glibc >= 2.34, see below).
+# `make BOARD=bbb deps` installs both; BEARSSL_DIR=<dir> uses a BearSSL
+# built elsewhere instead (<dir>/inc, <dir>/build/libbearssl.a).
+#
+# 64-bit time_t on 32-bit glibc (-D_TIME_BITS=64) needs glibc >= 2.34 on the
+# target (Debian 12 / Buildroot 2021.11+ / Yocto kirkstone+); for older
+# userlands use BOARD=static.
+BOARD_DESC	:= BeagleBone Black (AM3358 Cortex-A8, 512 MB, armhf glibc)
+BOARD_ARCH	:= armhf
+CROSS_COMPILE	?= arm-linux-gnueabihf-
+BOARD_CFLAGS	:= -O2 -g -mcpu=cortex-a8 -mfpu=neon -mfloat-abi=hard \
+	-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
+
+# Run-time defaults compiled in (cfg.c) and written to the image's ward.conf.
+BOARD_LISTEN	:= 0.0.0.0:8000
+BOARD_DATA_DIR	:= /var/lib/ward
+BOARD_CORS	:=
+BOARD_LOG	:= syslog
+
+# Pools for 512 MB shared with the rest of the gateway: ~3 MiB of .bss in
+# all (see `make BOARD=bbb footprint`; docs/boards.md explains each).
+BOARD_DEFS	:= -DWARD_MAX_CONNS=256 -DWARD_IOBUF_COUNT=64 \
+	-DWARD_SMALLBUF_COUNT=1024 -DWARD_BIGBUF_COUNT=16 \
+	-DWARD_EXTBUF_COUNT=64 -DWARD_QENT_COUNT=4096 -DWARD_MAX_ROOMS=64 \
+	-DWARD_JSON_TOKENS=256 \
+	-DBOARD_LISTEN='"$(BOARD_LISTEN)"' -DBOARD_DATA_DIR='"$(BOARD_DATA_DIR)"' \
+	-DBOARD_CORS='"$(BOARD_CORS)"' -DBOARD_LOG_SYSLOG=1
+
+PORT		?= posix
+PORT_EV		?= poll
+BEARSSL_DIR	?=
+BEARSSL_CFLAGS	?= $(if $(BEARSSL_DIR),-I$(BEARSSL_DIR)/inc)
+BEARSSL_LIBS	?= $(if $(BEARSSL_DIR),$(BEARSSL_DIR)/build/libbearssl.a,-l:libbearssl.a)
+BOARD_LDFLAGS	:=
+QEMU		:= qemu-arm -cpu cortex-a8 -L /usr/arm-linux-gnueabihf
+
+# `make BOARD=bbb deps`: Debian packages (tests/boards/deps.sh -a ARCH ...).
+BOARD_DEPS	:= gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user \
+	libjsmn-dev $(if $(BEARSSL_DIR),,libbearssl-dev:armhf)

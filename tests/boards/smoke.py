@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""smoke.py - end-to-end smoke test of a (cross-)built ward, e.g. under qemu.
+
+usage: smoke.py [--qemu "qemu-arm -cpu cortex-a8 -L /usr/arm-linux-gnueabihf"]
+                [--config FILE] WARD_BIN
+
+Starts WARD_BIN (through the qemu-user command when given) on a free port of
+127.0.0.1 with a temporary data_dir and logs on stderr, then checks:
+--version/--print-limits/--check-config run; GET /health answers 200 JSON
+(with curl); a plain GET on /ws/echo answers 426; unknown paths 404; a
+WebSocket round trip on /ws/echo (text, UTF-8, binary, 0..64 KiB, ping)
+with python3-websockets; SIGTERM makes it exit 0 within 6 s.
+Prints "N passed, M failed"; exits 1 if anything failed.
+"""
+
+import asyncio
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import websockets
+
+passed = failed = 0
+
+
+def check(cond, name, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   %s" % name, flush=True)
+    else:
+        failed += 1
+        print("FAIL %s%s" % (name, ": %s" % detail if detail else ""),
+              flush=True)
+    return bool(cond)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def curl(url, timeout=5):
+    """(status, body) of one GET through curl; (0, "") when unreachable."""
+    cp = subprocess.run(["curl", "-s", "-m", str(timeout), "-o", "-",
+                         "-w", "\n%{http_code}", url],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                        timeout=timeout + 5)
+    out = cp.stdout.decode("utf-8", "replace")
+    body, _, code = out.rpartition("\n")
+    return (int(code) if code.isdigit() else 0), body
+
+
+def run(cmd, timeout=60):
+    cp = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL, timeout=timeout)
+    return cp.returncode, cp.stdout.decode("utf-8", "replace")
+
+
+async def ws_round_trip(port):
+    uri = "ws://127.0.0.1:%d/ws/echo" % port
+    async with websockets.connect(uri, max_size=None, compression=None,
+                                  open_timeout=20, close_timeout=10) as ws:
+        res = []
+        msgs = ["hello ward", "grüße, 患者 ✓ \U0001F600", "",
+                bytes(range(256)) * 4, b"\x00" * 125, b"\xa5" * 126,
+                bytes((i * 7) & 0xff for i in range(65535)),
+                "x" * 60000]
+        for m in msgs:
+            await ws.send(m)
+            got = await asyncio.wait_for(ws.recv(), 20)
+            res.append((type(m).__name__, len(m), got == m))
+        pong = await ws.ping(b"smoke")
+        await asyncio.wait_for(pong, 20)
+        res.append(("ping", 5, True))
+        await ws.close(1000, "bye")
+        res.append(("close", ws.close_code, ws.close_code == 1000))
+        return res
+
+
+def main():
+    args = sys.argv[1:]
+    qemu, config = [], None
+    while args and args[0].startswith("--"):
+        opt = args.pop(0)
+        if opt == "--qemu":
+            qemu = shlex.split(args.pop(0))
+        elif opt == "--config":
+            config = os.path.abspath(args.pop(0))
+        else:
+            print("usage: smoke.py [--qemu CMD] [--config FILE] WARD_BIN")
+            return 2
+    if len(args) != 1:
+        print("usage: smoke.py [--qemu CMD] [--config FILE] WARD_BIN")
+        return 2
+    ward = qemu + [os.path.abspath(args[0])]
+    label = os.path.relpath(args[0]) + (" under %s" % qemu[0] if qemu else "")
+    print("smoke: %s" % label, flush=True)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("WARD_") and k not in (
+               "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+               "REDIS_HOST", "REDIS_PORT", "WEBSOCKET_ENABLED")}
+    subprocess_env = env
+
+    rc, out = run(ward + ["--version"])
+    check(rc == 0 and out.startswith("ward "), "--version", out.strip())
+    rc, out = run(ward + ["--print-limits"])
+    check(rc == 0 and "\ntotal " in out, "--print-limits", out[-300:])
+    if config:
+        rc, out = run(ward + ["--check-config", "--config", config])
+        check(rc == 0 and "configuration ok" in out,
+              "--check-config --config %s" % os.path.basename(config), out)
+
+    tmp = tempfile.mkdtemp(prefix="ward-smoke-")
+    log_path = os.path.join(tmp, "stderr.log")
+    port = free_port()
+    argv = ward + ["--set", "listen=127.0.0.1:%d" % port,
+                   "--set", "data_dir=%s" % os.path.join(tmp, "data"),
+                   "--set", "log=stderr", "--set", "jwt_secret=smoke"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, cwd=tmp,
+                                env=subprocess_env)
+    try:
+        t0 = time.monotonic()
+        status, body = 0, ""
+        while time.monotonic() - t0 < 30 and proc.poll() is None:
+            status, body = curl("http://127.0.0.1:%d/health" % port, 3)
+            if status == 200:
+                break
+            time.sleep(0.1)
+        check(status == 200, "GET /health -> 200 (curl, %.1fs after start)"
+              % (time.monotonic() - t0), "status %s" % status)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        check(isinstance(doc, dict), "/health body is a JSON object",
+              body[:200])
+        status, _ = curl("http://127.0.0.1:%d/ws/echo" % port)
+        check(status == 426, "plain GET /ws/echo -> 426", status)
+        status, _ = curl("http://127.0.0.1:%d/no/such/path" % port)
+        check(status == 404, "GET /no/such/path -> 404", status)
+        try:
+            for kind, n, ok in asyncio.run(ws_round_trip(port)):
+                check(ok, "ws /ws/echo %s (%s)" % (kind, n))
+        except Exception as e:  # noqa: BLE001 - any failure is one check
+            check(False, "ws /ws/echo round trip", "%s: %s"
+                  % (type(e).__name__, e))
+        status, _ = curl("http://127.0.0.1:%d/health" % port)
+        check(status == 200, "still healthy after the WebSocket session",
+              status)
+        t1 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = "killed"
+        check(rc == 0 and time.monotonic() - t1 < 6,
+              "SIGTERM -> exit 0 in %.2fs" % (time.monotonic() - t1),
+              "rc=%r" % rc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    with open(log_path, "rb") as f:
+        log = f.read().decode("utf-8", "replace")
+    check("level=error" not in log, "no error line in the log",
+          log[-1500:])
+    if failed:
+        print("--- server log (tail):\n%s" % log[-3000:])
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
