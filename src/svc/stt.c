@@ -36,6 +36,18 @@ kind_of(const struct conn *c)
 	return (int)c->ud[7];
 }
 
+/* {"role":…,"name":…} of a participant. */
+static void
+write_who(struct jw *w, const struct reg_profile *p)
+{
+	jw_obj(w);
+	jw_key(w, "role");
+	jw_str(w, p->role);
+	jw_key(w, "name");
+	jw_str(w, p->name);
+	jw_obj_end(w);
+}
+
 static void
 write_from(struct jw *w, const struct conn *c)
 {
@@ -48,12 +60,7 @@ write_from(struct jw *w, const struct conn *c)
 		jw_str(w, id);
 		return;
 	}
-	jw_obj(w);
-	jw_key(w, "role");
-	jw_str(w, e->role);
-	jw_key(w, "name");
-	jw_str(w, e->name);
-	jw_obj_end(w);
+	write_who(w, e);
 }
 
 static void
@@ -141,16 +148,8 @@ welcome_gen(struct jw *w, void *arg)
 	jw_arr(w);
 	/* presence list: the newest 16 members (a room may be huge; the
 	 * count is exact) */
-	for (struct conn *m = grp_first(g); m && k < 16; m = grp_next(m, g), k++) {
-		const struct reg_profile *p = reg_prof(conn_id(m));
-
-		jw_obj(w);
-		jw_key(w, "role");
-		jw_str(w, p->role);
-		jw_key(w, "name");
-		jw_str(w, p->name);
-		jw_obj_end(w);
-	}
+	for (struct conn *m = grp_first(g); m && k < 16; m = grp_next(m, g), k++)
+		write_who(w, reg_prof(conn_id(m)));
 	jw_arr_end(w);
 	jw_obj_end(w);
 }
