@@ -128,7 +128,10 @@ conn_update_events(struct conn *c)
 		return;
 	if (!(c->flags & (CF_PAUSED | CF_THROTTLED | CF_EOF)))
 		want |= PORT_EV_IN;
-	if (c->q_head != 0)
+	/* write interest only when a flush could not empty the queue: new
+	 * output is written at the end of the turn anyway, and asking for
+	 * POLLOUT each time costs two epoll_ctl calls per message */
+	if (c->q_head != 0 && (c->flags & CF_WANT_OUT))
 		want |= PORT_EV_OUT;
 	if (want != c->ev && port_ev_mod(c->fd, conn_id(c), want) == 0)
 		c->ev = (uint8_t)want;
@@ -634,6 +637,10 @@ conn_flush(struct conn *c)
 			c->t_out = now_ms;
 		}
 	}
+	if (c->q_head != 0)
+		c->flags |= CF_WANT_OUT;	/* the socket is full: wait */
+	else
+		c->flags &= ~CF_WANT_OUT;
 	if (c->q_head == 0)
 		after_flush(c);
 	else if ((c->flags & CF_THROTTLED) && c->q_bytes < WARD_OUT_HIGH / 2 &&

@@ -337,7 +337,7 @@ enum {
 	CS_DEAD		/* to be reaped */
 };
 
-#define CF_WANT_OUT	0x0001	/* POLLOUT registered */
+#define CF_WANT_OUT	0x0001	/* a flush left bytes: wait for POLLOUT */
 #define CF_PAUSED	0x0002	/* not reading: waiting for a buffer */
 #define CF_THROTTLED	0x0004	/* not reading: own backlog too large */
 #define CF_DIRTY	0x0008	/* on the flush list */
