@@ -268,8 +268,9 @@ loop_run(void)
 		 * we worked (zero wait) before writing, so each recipient gets
 		 * several frames in one writev instead of one syscall each.
 		 */
-		if (conn_dirty_count() >= WARD_COALESCE_MIN &&
-		    (n = port_ev_wait(ev, (int)ARRAY_LEN(ev), 0)) > 0)
+		for (int round = 0; round < 4 &&
+		    conn_dirty_count() >= WARD_COALESCE_MIN &&
+		    (n = port_ev_wait(ev, (int)ARRAY_LEN(ev), 0)) > 0; round++)
 			dispatch_events(ev, n);
 		conn_flush_all();
 		if (now >= next_tick) {
