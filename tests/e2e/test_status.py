@@ -2,9 +2,6 @@
 """Socket status family: GET /consultation/socket-status/[sockets/[<id>/]]
 (SPEC §2 table, §1.2 error answers, §1.4 tokens, §1.5 conventions)."""
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -12,6 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from jwtutil import b64u, sign_jwt  # noqa: F401
 from wardtest import (SLOW, WS, Closed, Server, Timeout, check,  # noqa
                       http_request, is_json_error, run_tests, wait_until)
 
@@ -35,16 +33,8 @@ SPEC_ENDPOINTS = {
 
 # ------------------------------------------------------------ helpers
 
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 def jwt(claims, secret=SECRET, header=None):
-    h = header or {"alg": "HS256", "typ": "JWT"}
-    si = b64u(json.dumps(h, separators=(",", ":")).encode()) + "." + \
-        b64u(json.dumps(claims, separators=(",", ":")).encode())
-    sig = hmac.new(secret.encode(), si.encode(), hashlib.sha256).digest()
-    return si + "." + b64u(sig)
+    return sign_jwt(claims, secret, header)
 
 
 def token(role, name="User", sub="1", ttl=600, **extra):

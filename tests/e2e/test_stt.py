@@ -2,9 +2,6 @@
 """Speech-to-text transcript hub /ws/stt/... (SPEC §2 "Speech-to-text
 transcript hub", §1.3, §1.4, §1.5)."""
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -12,6 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from jwtutil import b64u, sign_jwt  # noqa: F401
 from wardtest import (SLOW, WS, Closed, Server, Timeout, check,  # noqa
                       run_tests)
 
@@ -23,16 +21,8 @@ SOCKET_ID = re.compile(r"^[0-9a-f]{12}$")
 
 # ------------------------------------------------------------ helpers
 
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 def jwt(claims, secret=SECRET, header=None):
-    h = header or {"alg": "HS256", "typ": "JWT"}
-    si = b64u(json.dumps(h, separators=(",", ":")).encode()) + "." + \
-        b64u(json.dumps(claims, separators=(",", ":")).encode())
-    sig = hmac.new(secret.encode(), si.encode(), hashlib.sha256).digest()
-    return si + "." + b64u(sig)
+    return sign_jwt(claims, secret, header)
 
 
 def token(role, name="User", sub="1", ttl=600, **extra):
