@@ -218,12 +218,6 @@ conn_send_owned(struct conn *c, uint32_t h)
 	return rc;
 }
 
-int
-conn_send_text(struct conn *c, const char *s, size_t n)
-{
-	return ws_send(c, WS_OP_TEXT, s, n);
-}
-
 /* Queue a close frame regardless of the budget. */
 static void
 queue_close_frame(struct conn *c, unsigned code, const char *reason)

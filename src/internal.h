@@ -320,7 +320,6 @@ struct ws_state {
 	uint32_t	msg_len;	/* bytes of the message so far */
 	uint8_t		mask[4];
 	uint8_t		mpos;
-	uint8_t		op;		/* opcode of the current frame */
 	uint8_t		fin;
 	uint8_t		msg_op;		/* message in progress (0: none) */
 	uint8_t		in_frame;
@@ -349,7 +348,6 @@ enum {
 #define CF_SHUT_WR	0x0200	/* write side half-closed */
 #define CF_EOF		0x0400	/* peer sent FIN */
 #define CF_IN_REQ	0x0800	/* an HTTP request has begun arriving */
-#define CF_STREAM_OPEN	0x1000	/* streaming: out message open */
 #define CF_ABORT	0x2000	/* close with RST */
 #define CF_CONTINUE	0x4000	/* 100 Continue sent for this request */
 #define CF_WS_OPEN	0x8000	/* the endpoint saw open: owes a close */
@@ -402,8 +400,6 @@ static inline uint32_t conn_id(const struct conn *c) { return (uint32_t)(c - con
 int	conn_send(struct conn *c, uint32_t buf);
 /* Queue and give up the caller's reference. */
 int	conn_send_owned(struct conn *c, uint32_t buf);
-/* Queue a small WebSocket text message (copied). */
-int	conn_send_text(struct conn *c, const char *s, size_t n);
 /* Start a WebSocket close: queue the close frame and stop reading data. */
 void	conn_close_ws(struct conn *c, unsigned code, const char *reason);
 /* Fail the connection (first reason wins). */
@@ -615,13 +611,10 @@ void	svc_error(struct conn *c, const char *code, const char *detail);
  */
 const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
 	    size_t n, char *type, size_t cap);
-/* Send a finished writer's text to one connection (error if it overflowed). */
-void	svc_send_jw(struct conn *c, const struct jw *w);
 
 /* --------------------------------------------------------------- loop.c */
 int	loop_listen(const char *list, bool tls);
 int	loop_run(void);
-void	loop_stop(void);
 extern bool loop_draining;
 uint64_t loop_started_us(void);
 int	loop_listen_port(int i);

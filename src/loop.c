@@ -24,7 +24,6 @@ struct listener {
 static struct listener lst[WARD_MAX_LISTENERS];
 static int nlst;
 bool loop_draining;
-static bool stop_asked;
 static uint64_t started_us;
 
 uint64_t
@@ -199,12 +198,6 @@ listeners_close(void)
 	}
 }
 
-void
-loop_stop(void)
-{
-	stop_asked = true;
-}
-
 static void
 drain_begin(void)
 {
@@ -281,8 +274,7 @@ loop_run(void)
 		conn_resume_paused();
 		conn_flush_all();
 		conn_reap();
-		if (((port_signals_take() & PORT_SIG_TERM) || stop_asked) &&
-		    !loop_draining) {
+		if ((port_signals_take() & PORT_SIG_TERM) && !loop_draining) {
 			drain_begin();
 			deadline = now + WARD_SHUTDOWN_MS;
 		}

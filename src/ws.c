@@ -540,7 +540,6 @@ data_frame_start(struct conn *c, const struct ws_frame_hdr *h)
 	w->in_frame = 1;
 	w->remain = h->len;
 	w->fin = h->fin;
-	w->op = h->opcode;
 	memcpy(w->mask, h->mask, 4);
 	w->mpos = 0;
 	return 0;

@@ -22,16 +22,6 @@ svc_error(struct conn *c, const char *code, const char *detail)
 	ws_send(c, WS_OP_TEXT, buf, w.len);
 }
 
-void
-svc_send_jw(struct conn *c, const struct jw *w)
-{
-	if (w->err) {
-		svc_error(c, "too_large", "the answer does not fit");
-		return;
-	}
-	ws_send(c, WS_OP_TEXT, w->p, w->len);
-}
-
 static void
 pong(struct conn *c)
 {

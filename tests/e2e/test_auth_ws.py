@@ -14,6 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wardtest import recv_json  # noqa: E402
 from wardtest import (SLOW, WS, Closed, Server, Timeout, check,  # noqa
                       http_request, is_json_error, run_tests, ward_bin)
 
@@ -69,17 +70,6 @@ def server():
     if S is None or not S.alive():
         S = Server("jwt_secret=" + SECRET, label="auth_ws")
     return S
-
-
-def recv_json(ws, timeout=3.0):
-    try:
-        _op, p = ws.recv_message(timeout * SLOW)
-    except (Timeout, Closed, OSError):
-        return None
-    try:
-        return json.loads(p.decode("utf-8"))
-    except ValueError:
-        return {"_raw": p}
 
 
 def alive(ws, name):

@@ -2,16 +2,15 @@
 """Socket status family: GET /consultation/socket-status/[sockets/[<id>/]]
 (SPEC §2 table, §1.2 error answers, §1.4 tokens, §1.5 conventions)."""
 
-import json
 import os
 import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jwtutil import b64u, sign_jwt  # noqa: F401
-from wardtest import (SLOW, WS, Closed, Server, Timeout, check,  # noqa
-                      http_request, is_json_error, run_tests, wait_until)
+from jwtutil import make_token, sign_jwt  # noqa: E402
+from wardtest import (SLOW, WS, Server, check, http_request,  # noqa: E402
+                      is_json_error, recv_json, run_tests, wait_until)
 
 S = None
 SECRET = "e2e-status-secret-0123456789abcdef012345"
@@ -38,11 +37,7 @@ def jwt(claims, secret=SECRET, header=None):
 
 
 def token(role, name="User", sub="1", ttl=600, **extra):
-    now = int(time.time())
-    c = {"sub": sub, "role": role, "name": name, "iat": now,
-         "exp": now + ttl}
-    c.update(extra)
-    return jwt(c)
+    return make_token(SECRET, role, name, sub, ttl, **extra)
 
 
 def tamper(t):
@@ -95,17 +90,6 @@ def listing(q="", tok=None):
     except ValueError:
         j = None
     return r, j
-
-
-def recv_json(ws, timeout=3.0):
-    try:
-        _op, p = ws.recv_message(timeout * SLOW)
-    except (Timeout, Closed, OSError):
-        return None
-    try:
-        return json.loads(p.decode("utf-8"))
-    except ValueError:
-        return {"_raw": p}
 
 
 def bye(*wss):

@@ -9,8 +9,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jwtutil import b64u, sign_jwt  # noqa: F401
-from wardtest import (SLOW, WS, Closed, Server, Timeout, check,  # noqa
+from jwtutil import make_token, sign_jwt  # noqa: E402
+from wardtest import (SLOW, WS, Server, check, recv_json,  # noqa: E402
                       run_tests)
 
 S = None
@@ -26,11 +26,7 @@ def jwt(claims, secret=SECRET, header=None):
 
 
 def token(role, name="User", sub="1", ttl=600, **extra):
-    now = int(time.time())
-    c = {"sub": sub, "role": role, "name": name, "iat": now,
-         "exp": now + ttl}
-    c.update(extra)
-    return jwt(c)
+    return make_token(SECRET, role, name, sub, ttl, **extra)
 
 
 def server():
@@ -38,17 +34,6 @@ def server():
     if S is None or not S.alive():
         S = Server("jwt_secret=" + SECRET, label="stt")
     return S
-
-
-def recv_json(ws, timeout=3.0):
-    try:
-        _op, p = ws.recv_message(timeout * SLOW)
-    except (Timeout, Closed, OSError):
-        return None
-    try:
-        return json.loads(p.decode("utf-8"))
-    except ValueError:
-        return {"_raw": p}
 
 
 def recv_type(ws, typ, timeout=3.0, limit=20):

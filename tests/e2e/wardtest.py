@@ -1022,3 +1022,16 @@ def wait_until(pred, timeout, interval=0.02):
             return True
         time.sleep(interval)
     return pred()
+
+
+def recv_json(ws, timeout=3.0):
+    """The next message parsed as JSON; None on timeout or close,
+    {"_raw": bytes} when it is not JSON."""
+    try:
+        _op, p = ws.recv_message(timeout * SLOW)
+    except (Timeout, Closed, OSError):
+        return None
+    try:
+        return json.loads(p.decode("utf-8"))
+    except ValueError:
+        return {"_raw": p}

@@ -37,11 +37,6 @@ loop_run(void)
 	return 0;
 }
 
-void
-loop_stop(void)
-{
-}
-
 const char *__ubsan_default_options(void);
 
 const char *
