@@ -179,8 +179,8 @@
 #define WARD_ROOM_PEERS 16
 #endif
 
-/* Dirty connections in one turn that make the loop look for more input
- * (zero wait) before flushing: fan-out coalescing. */
+/* Deliveries queued from one connection's input that make the loop read
+ * it again (zero wait) before flushing: fan-out coalescing. */
 #ifndef WARD_COALESCE_MIN
 #define WARD_COALESCE_MIN 64
 #endif

@@ -40,9 +40,12 @@ static uint32_t nactive, nrefused;
 
 #define LIST_END UINT32_MAX
 static uint32_t dirty_head = LIST_END;
-static uint32_t ndirty;
 static uint32_t reap_head = LIST_END;
 static uint32_t pause_head = LIST_END;
+static uint32_t nsent;			/* deliveries queued, wraps */
+#define HOT_MAX 64
+static uint32_t hot[HOT_MAX];		/* CF_HOT connections this turn */
+static uint32_t nhot;
 
 static void process_input(struct conn *c);
 static void conn_flush(struct conn *c);
@@ -145,7 +148,6 @@ mark_dirty(struct conn *c)
 	c->flags |= CF_DIRTY;
 	c->dirty_next = dirty_head;
 	dirty_head = conn_id(c);
-	ndirty++;
 }
 
 static int
@@ -204,8 +206,40 @@ conn_send(struct conn *c, uint32_t h)
 		return WARD_ENOMEM;
 	}
 	buf_ref(h);
+	nsent++;
 	if (c->state == CS_WS)
 		reg_note_out(conn_id(c), buf_len(h));
+	return 0;
+}
+
+uint32_t
+conn_tail_buf(const struct conn *c)
+{
+	return c->q_tail != 0 ? qents[c->q_tail].buf : 0;
+}
+
+int
+conn_send_grown(struct conn *c, uint32_t x, uint32_t grown)
+{
+	uint32_t more;
+
+	if (!can_send(c) || c->q_tail == 0 || qents[c->q_tail].buf != x ||
+	    buf_len(grown) < buf_len(x))
+		return WARD_EINVAL;
+	more = buf_len(grown) - buf_len(x);
+	if (c->state == CS_WS && c->q_bytes + more > WARD_OUT_BUDGET) {
+		stats.drops_slow++;
+		conn_fail(c, 1013, "slow consumer");
+		return WARD_ENOMEM;
+	}
+	buf_ref(grown);
+	qents[c->q_tail].buf = grown;
+	buf_unref(x);
+	c->q_bytes += more;
+	nsent++;
+	mark_dirty(c);
+	if (c->state == CS_WS)
+		reg_note_out(conn_id(c), more);
 	return 0;
 }
 
@@ -508,6 +542,8 @@ on_eof(struct conn *c)
 static void
 conn_read(struct conn *c)
 {
+	uint32_t sent0 = nsent;
+
 	for (int round = 0; round < 4; round++) {
 		size_t space;
 		long n;
@@ -548,6 +584,27 @@ conn_read(struct conn *c)
 	}
 	release_rx(c);
 	conn_update_events(c);
+	/* its input fanned out: more of it may follow while we work */
+	if (nsent - sent0 >= WARD_COALESCE_MIN && !(c->flags & CF_HOT) &&
+	    nhot < HOT_MAX && c->state != CS_DEAD) {
+		c->flags |= CF_HOT;
+		hot[nhot++] = conn_id(c);
+	}
+}
+
+bool
+conn_read_hot(void)
+{
+	uint64_t in0 = stats.bytes_in;
+
+	for (uint32_t i = 0; i < nhot; i++) {
+		struct conn *c = &conns[hot[i]];
+
+		if ((c->flags & CF_HOT) && c->state != CS_DEAD &&
+		    c->state != CS_FREE)
+			conn_read(c);
+	}
+	return stats.bytes_in != in0;
 }
 
 /* --- output ------------------------------------------------------------- */
@@ -647,16 +704,13 @@ conn_flush(struct conn *c)
 		conn_update_events(c);
 }
 
-uint32_t
-conn_dirty_count(void)
-{
-	return ndirty;
-}
-
 void
 conn_flush_all(void)
 {
-	ndirty = 0;
+	for (uint32_t i = 0; i < nhot; i++)
+		conns[hot[i]].flags &= ~CF_HOT;
+	nhot = 0;
+	grp_turn_end();
 	while (dirty_head != LIST_END) {
 		struct conn *c = &conns[dirty_head];
 

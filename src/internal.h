@@ -353,6 +353,7 @@ enum {
 #define CF_WS_OPEN	0x8000	/* the endpoint saw open: owes a close */
 #define CF_REFUSED	0x10000	/* over max_connections: 503 then close */
 #define CF_IN_INPUT	0x20000	/* process_input is running (no re-entry) */
+#define CF_HOT		0x40000	/* its input fanned out this turn: read again */
 
 struct route;
 
@@ -400,6 +401,16 @@ static inline uint32_t conn_id(const struct conn *c) { return (uint32_t)(c - con
 int	conn_send(struct conn *c, uint32_t buf);
 /* Queue and give up the caller's reference. */
 int	conn_send_owned(struct conn *c, uint32_t buf);
+/* The buffer at the tail of c's queue (0: nothing queued). */
+uint32_t conn_tail_buf(const struct conn *c);
+/* c's queue ends with buffer x and grown holds x's bytes followed by more:
+ * put grown in x's place (takes a reference to grown, drops x's).  Bytes
+ * of x already written stay valid, grown starts with them.  Returns 0,
+ * WARD_EINVAL (the tail is not x) or WARD_ENOMEM (failed with 1013). */
+int	conn_send_grown(struct conn *c, uint32_t x, uint32_t grown);
+/* Read again the connections whose input fanned out this turn (zero
+ * wait): true when any of them had more bytes. */
+bool	conn_read_hot(void);
 /* Start a WebSocket close: queue the close frame and stop reading data. */
 void	conn_close_ws(struct conn *c, unsigned code, const char *reason);
 /* Fail the connection (first reason wins). */
@@ -417,8 +428,6 @@ void	conn_update_events(struct conn *c);
 void	conn_on_event(struct conn *c, unsigned events);
 /* Write every dirty connection's queue: one writev each. */
 void	conn_flush_all(void);
-/* Connections with output waiting for the end-of-turn flush. */
-uint32_t conn_dirty_count(void);
 /* Timeouts and heartbeats; called every WARD_TICK_MS. */
 void	conn_sweep(void);
 /* Close reaped connections. */
@@ -595,6 +604,8 @@ struct conn *grp_first(int g);
 struct conn *grp_next(const struct conn *c, int g);
 /* Queue a frame buffer to every member but except; returns recipients. */
 uint32_t grp_send(int g, uint32_t frame, const struct conn *except);
+/* End of the turn (the flush): groups let go of their last buffers. */
+void	grp_turn_end(void);
 /* Encode a text message once and send it to the group. */
 uint32_t grp_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);

@@ -257,14 +257,13 @@ loop_run(void)
 		now_wall_us = port_wall_us();
 		dispatch_events(ev, n);
 		/*
-		 * A fan-out dirtied many connections: take what arrived while
-		 * we worked (zero wait) before writing, so each recipient gets
-		 * several frames in one writev instead of one syscall each.
+		 * A connection's input fanned out to many: read it again
+		 * before writing (a recv each, not a poll of every socket), so
+		 * each recipient gets what followed in the same writev, the
+		 * group's frames merged into one buffer (grp_send).
 		 */
-		for (int round = 0; round < 4 &&
-		    conn_dirty_count() >= WARD_COALESCE_MIN &&
-		    (n = port_ev_wait(ev, (int)ARRAY_LEN(ev), 0)) > 0; round++)
-			dispatch_events(ev, n);
+		for (int round = 0; round < 4 && conn_read_hot(); round++)
+			;
 		conn_flush_all();
 		if (now >= next_tick) {
 			tick(now, &next_wd, wd_us);

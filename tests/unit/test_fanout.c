@@ -2,15 +2,19 @@
  * test_fanout.c - groups of connections (src/fanout.c): join / leave,
  * find, the two membership slots, caps (WARD_ETOOBIG), pool exhaustion
  * (WARD_ENOMEM at WARD_MAX_GROUPS), freeing of empty groups, iteration,
- * and per-group sequence numbers.
+ * and per-group sequence numbers; then merging of a turn's frames
+ * (grp_send) through real connections on socketpairs.
  *
  * The members are entries of the global conns[] pool used directly (state
  * CS_WS, fd -1; conn_new is never called and nothing is sent).  Every
  * entry used is saved first and restored at the end, and the group pool is
  * re-initialised before and after the suite.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "check.h"
@@ -430,6 +434,248 @@ exhaustion(void)
 #endif
 }
 
+/* --- merging, on real connections ---------------------------------------- */
+
+#define NM 4
+static struct conn *mc[NM];
+static int mpeer[NM];
+
+static bool
+merge_open(void)
+{
+	for (int i = 0; i < NM; i++) {
+		int sv[2];
+
+		mc[i] = NULL;
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+			return false;
+		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+		fcntl(sv[1], F_SETFL, O_NONBLOCK);
+		mc[i] = conn_new(sv[0], 0, &(struct port_addr){ .family = 4 });
+		if (mc[i] == NULL) {
+			close(sv[0]);
+			close(sv[1]);
+			return false;
+		}
+		mc[i]->state = CS_WS;
+		mpeer[i] = sv[1];
+	}
+	return true;
+}
+
+static void
+merge_close(void)
+{
+	for (int i = 0; i < NM; i++) {
+		if (mc[i] == NULL)
+			continue;
+		grp_leave(mc[i], 0);
+		conn_drop(mc[i], true);
+		close(mpeer[i]);
+		mc[i] = NULL;
+	}
+	conn_reap();
+}
+
+/* Everything member i's peer can read now. */
+static size_t
+peer_read(int i, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < cap && (r = read(mpeer[i], out + n, cap - n)) > 0)
+		n += (size_t)r;
+	return n;
+}
+
+static uint32_t
+text(const char *s)
+{
+	return ws_frame(WS_OP_TEXT, s, strlen(s));
+}
+
+static size_t
+cat(uint8_t *out, const uint32_t *f, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		memcpy(out + len, buf_data(f[i]), buf_len(f[i]));
+		len += buf_len(f[i]);
+	}
+	return len;
+}
+
+static void
+merging(void)
+{
+	static uint8_t got[8192], want[8192];
+	struct buf_stats b0, b1;
+	uint32_t f[4], d;
+	size_t n, wn;
+	int g;
+
+	cfg_defaults();
+	log_level = -1;
+	buf_init();
+	conn_init();
+	grp_init();
+	buf_stats(&b0);
+	CHECK(merge_open());
+	if (mc[NM - 1] == NULL) {
+		merge_close();
+		return;
+	}
+	for (int i = 0; i < NM; i++)
+		CHECK((g = grp_join(mc[i], 0, GK_STT_ROOM, "m", 1, 0)) > 0);
+	f[0] = text("one");
+	f[1] = text("two, a little longer");
+	f[2] = text("three");
+	d = text("direct");
+	/* a turn: f0 to all; d to member 2 alone; f1 to all but member 3;
+	 * f2 to all */
+	CHECK_EQ(grp_send(g, f[0], NULL), NM);
+	CHECK(conn_send(mc[2], d) == 0);
+	CHECK_EQ(grp_send(g, f[1], mc[3]), NM - 1);
+	CHECK_EQ(grp_send(g, f[2], NULL), NM);
+	/* members 0 and 1 hold one merged buffer; 2 and 3 fell out of step
+	 * (a direct frame, an exclusion) and get the rest apart */
+	CHECK_EQ(mc[0]->q_count, 1);
+	CHECK_EQ(mc[1]->q_count, 1);
+	CHECK(conn_tail_buf(mc[0]) == conn_tail_buf(mc[1]));
+	CHECK_EQ(mc[2]->q_count, 4);	/* f0, d, f1, f2 */
+	CHECK_EQ(mc[3]->q_count, 2);	/* f0, f2 */
+	CHECK_EQ(mc[0]->q_bytes, buf_len(f[0]) + buf_len(f[1]) +
+	    buf_len(f[2]));
+	conn_flush_all();
+	for (int i = 0; i < NM; i++) {
+		uint32_t seq2[] = { f[0], d, f[1], f[2] };
+		uint32_t seq3[] = { f[0], f[2] };
+
+		n = peer_read(i, got, sizeof got);
+		if (i == 2)
+			wn = cat(want, seq2, 4);
+		else if (i == 3)
+			wn = cat(want, seq3, 2);
+		else
+			wn = cat(want, f, 3);
+		CHECK_EQ(n, wn);
+		CHECK(n == wn && memcmp(got, want, n) == 0);
+		CHECK_EQ(mc[i]->q_count, 0);
+	}
+	/* the flush let go of the merged buffers: only our frames remain */
+	for (int i = 0; i < 3; i++)
+		buf_unref(f[i]);
+	buf_unref(d);
+	buf_stats(&b1);
+	CHECK_EQ(b1.used[BUF_SMALL], b0.used[BUF_SMALL]);
+	CHECK_EQ(b1.used[BUF_MED], b0.used[BUF_MED]);
+
+	/* the next turn starts afresh: nothing merges into last turn's
+	 * buffer, even when its handle has been reused */
+	f[0] = text("four");
+	CHECK_EQ(grp_send(g, f[0], NULL), NM);
+	CHECK_EQ(mc[0]->q_count, 1);
+	CHECK(conn_tail_buf(mc[0]) == f[0]);
+
+	/* bytes of the merged-into buffer already written stay written */
+	mc[0]->q_off = 2;
+	mc[0]->q_bytes -= 2;
+	f[1] = text("five");
+	CHECK_EQ(grp_send(g, f[1], NULL), NM);
+	CHECK_EQ(mc[0]->q_count, 1);
+	CHECK_EQ(mc[0]->q_bytes, buf_len(f[0]) + buf_len(f[1]) - 2);
+	conn_flush_all();
+	n = peer_read(0, got, sizeof got);
+	wn = cat(want, f, 2);
+	CHECK_EQ(n, wn - 2);
+	CHECK(n == wn - 2 && memcmp(got, want + 2, n) == 0);
+	n = peer_read(1, got, sizeof got);
+	CHECK(n == wn && memcmp(got, want, n) == 0);
+	for (int i = 2; i < NM; i++)
+		peer_read(i, got, sizeof got);
+	buf_unref(f[0]);
+	buf_unref(f[1]);
+
+	/* no small or medium buffer left: frames are queued apart, whole */
+	{
+		static uint32_t hs[WARD_SMALLBUF_COUNT + WARD_MEDBUF_COUNT];
+		size_t nh = 0;
+		uint32_t h;
+
+		f[0] = text("six");
+		f[1] = text("seven");
+		while ((h = buf_get_class(BUF_SMALL)) != 0)
+			hs[nh++] = h;
+		while ((h = buf_get_class(BUF_MED)) != 0)
+			hs[nh++] = h;
+		CHECK_EQ(grp_send(g, f[0], NULL), NM);
+		CHECK_EQ(grp_send(g, f[1], NULL), NM);
+		CHECK_EQ(mc[1]->q_count, 2);
+		for (size_t i = 0; i < nh; i++)
+			buf_unref(hs[i]);
+		conn_flush_all();
+		wn = cat(want, f, 2);
+		for (int i = 0; i < NM; i++) {
+			n = peer_read(i, got, sizeof got);
+			CHECK(n == wn && memcmp(got, want, n) == 0);
+		}
+		buf_unref(f[0]);
+		buf_unref(f[1]);
+	}
+
+	/* too long to merge (over a medium buffer): queued apart */
+	{
+		static char big[WARD_MEDBUF_SIZE];
+
+		memset(big, 'x', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		f[0] = text("eight");
+		f[1] = text(big);
+		CHECK(f[1] != 0);
+		CHECK_EQ(grp_send(g, f[0], NULL), NM);
+		CHECK_EQ(grp_send(g, f[1], NULL), NM);
+		CHECK_EQ(mc[3]->q_count, 2);
+		conn_flush_all();
+		wn = cat(want, f, 2);
+		for (int i = 0; i < NM; i++) {
+			n = peer_read(i, got, sizeof got);
+			CHECK(n == wn && memcmp(got, want, n) == 0);
+		}
+		buf_unref(f[0]);
+		buf_unref(f[1]);
+	}
+
+	/* a group emptied and made again in the same turn */
+	f[0] = text("nine");
+	CHECK_EQ(grp_send(g, f[0], NULL), NM);
+	for (int i = 0; i < NM; i++)
+		grp_leave(mc[i], 0);
+	CHECK_EQ(grp_count(), 0);
+	CHECK((g = grp_join(mc[0], 0, GK_STT_ROOM, "m2", 2, 0)) > 0);
+	f[1] = text("ten");
+	CHECK_EQ(grp_send(g, f[1], NULL), 1);
+	CHECK_EQ(mc[0]->q_count, 2);	/* the old group's buffer is gone */
+	conn_flush_all();
+	n = peer_read(0, got, sizeof got);
+	wn = cat(want, f, 2);
+	CHECK(n == wn && memcmp(got, want, n) == 0);
+	for (int i = 1; i < NM; i++) {
+		n = peer_read(i, got, sizeof got);
+		CHECK(n == buf_len(f[0]) &&
+		    memcmp(got, buf_data(f[0]), n) == 0);
+	}
+	buf_unref(f[0]);
+	buf_unref(f[1]);
+
+	merge_close();
+	buf_stats(&b1);
+	CHECK_EQ(b1.used[BUF_SMALL], b0.used[BUF_SMALL]);
+	CHECK_EQ(b1.used[BUF_MED], b0.used[BUF_MED]);
+	log_level = PORT_LOG_INFO;
+}
+
 void
 suite_fanout(void)
 {
@@ -443,5 +689,7 @@ suite_fanout(void)
 	sequences();
 	exhaustion();
 	fakes_restore();
+	grp_init();
+	merging();
 	grp_init();
 }
