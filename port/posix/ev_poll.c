@@ -3,7 +3,9 @@
  *
  * The array is maintained incrementally: add appends, delete swaps the last
  * entry into the hole, and pos[token] maps a token to its slot, so every
- * operation is O(1) and poll() sees no holes.
+ * operation is O(1) and poll() sees no holes.  When more descriptors are
+ * ready than the caller takes, the next scan starts where this one
+ * stopped, so no descriptor waits behind a busy front of the array.
  */
 #include <poll.h>
 #include <errno.h>
@@ -17,6 +19,7 @@ static struct pollfd pfd[WARD_EV_SLOTS];
 static uint32_t tok_of[WARD_EV_SLOTS];	/* slot -> token */
 static uint32_t pos[WARD_EV_SLOTS];	/* token -> slot */
 static uint32_t used;
+static uint32_t start;			/* where the next scan begins */
 static int ready;
 
 static short
@@ -87,12 +90,19 @@ port_ev_wait(struct port_event *out, int max, int timeout_ms)
 	n = poll(pfd, used, timeout_ms);
 	if (n <= 0)
 		return 0;
-	for (uint32_t i = 0; i < used && got < max && n > 0; i++) {
+	if (start >= used)
+		start = 0;
+	for (uint32_t k = 0; k < used && n > 0; k++) {
+		uint32_t i = start + k < used ? start + k : start + k - used;
 		short re = pfd[i].revents;
 		unsigned ev = 0;
 
 		if (re == 0)
 			continue;
+		if (got == max) {	/* more ready than taken: begin here */
+			start = i;
+			break;
+		}
 		n--;
 		if (re & POLLIN)
 			ev |= PORT_EV_IN;
