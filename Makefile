@@ -49,7 +49,7 @@ WARD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 WARD_LDFLAGS = $(BOARD_LDFLAGS) $(VARIANT_LDFLAGS_$(VARIANT)) $(LDFLAGS)
 WARD_LIBS = $(BEARSSL_LIBS) -lm
 
-.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc
+.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits
 all: $(B)/ward
 
 # V=1 shows whole command lines.
@@ -107,6 +107,8 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) check-nomalloc
+	$(MAKE) check-limits
+	$(MAKE) VARIANT=epoll check-limits
 	$(MAKE) VARIANT=asan unit
 	$(MAKE) VARIANT=asan e2e
 	$(MAKE) VARIANT=small unit
@@ -116,6 +118,15 @@ else
 # a cross board: unit tests and a smoke test under qemu (boards/rules.mk)
 test: test-board
 endif
+
+# --print-limits is the memory bound: its total must cover all of .bss
+# (every pool and scratch array) as `size` reads it off the binary.
+check-limits: $(B)/ward
+	@bss=$$(size $(B)/ward | awk 'NR == 2 { print $$3 }'); \
+	total=$$($(B)/ward --print-limits | awk '$$1 == "total" { print $$2 }'); \
+	if [ -n "$$bss" ] && [ -n "$$total" ] && [ "$$total" -ge "$$bss" ]; then \
+		echo "check-limits: total $$total >= .bss $$bss: 1 passed, 0 failed"; \
+	else echo "check-limits: total '$$total' < .bss '$$bss': 0 passed, 1 failed"; exit 1; fi
 
 # src/ objects must not call the allocator (pools are static).
 check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)

@@ -37,6 +37,8 @@ JSMN_INC	:= $(CURDIR)/build/armhf-static/deps/include
 BEARSSL_CFLAGS	?= -I$(BEARSSL_DIR)/inc -I$(JSMN_INC)
 BEARSSL_LIBS	?= $(BEARSSL_DIR)/build/libbearssl.a
 BOARD_LDFLAGS	:= -static
+# test-board runs tests/boards/pool.py: the whole pool held under qemu
+BOARD_POOL_TEST	:= 1
 BOARD_LIBC	:= musl
 BOARD_UBSAN	:= 0
 QEMU		:= qemu-arm -cpu cortex-a8

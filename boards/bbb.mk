@@ -35,6 +35,8 @@ BEARSSL_DIR	?=
 BEARSSL_CFLAGS	?= $(if $(BEARSSL_DIR),-I$(BEARSSL_DIR)/inc)
 BEARSSL_LIBS	?= $(if $(BEARSSL_DIR),$(BEARSSL_DIR)/build/libbearssl.a,-l:libbearssl.a)
 BOARD_LDFLAGS	:=
+# test-board runs tests/boards/pool.py: the whole pool held under qemu
+BOARD_POOL_TEST	:= 1
 QEMU		:= qemu-arm -cpu cortex-a8 -L /usr/arm-linux-gnueabihf
 
 # `make BOARD=bbb deps`: Debian packages (tests/boards/deps.sh -a ARCH ...).

@@ -29,6 +29,8 @@ BEARSSL_DIR	?=
 BEARSSL_CFLAGS	?= $(if $(BEARSSL_DIR),-I$(BEARSSL_DIR)/inc)
 BEARSSL_LIBS	?= $(if $(BEARSSL_DIR),$(BEARSSL_DIR)/build/libbearssl.a,-l:libbearssl.a)
 BOARD_LDFLAGS	:=
+# test-board runs tests/boards/pool.py: the whole pool held under qemu
+BOARD_POOL_TEST	:= 1
 QEMU		:= qemu-arm -cpu cortex-a7 -L /usr/arm-linux-gnueabihf
 
 BOARD_DEPS	:= gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user \

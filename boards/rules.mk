@@ -13,13 +13,18 @@
 #                   run-time defaults: -D in BOARD_DEFS and the image's ward.conf
 #   BOARD_LIBC      glibc (default) or musl: for the footprint table
 #   BOARD_UBSAN     0: no UBSan unit run (no sanitizer run-time, e.g. musl)
+#   BOARD_POOL_TEST 1: test-board also runs `pool` (the whole connection
+#                   pool held under $(QEMU) within the --print-limits total)
 #   BOARD_TEST_STEPS  what `make BOARD=x test-board` runs (default below)
 #
 # Targets (all take BOARD=x):
 #   deps            + the board's toolchain, multiarch libs, BearSSL build
 #   test-board      unit tests under $(QEMU) (board pools, tiny pools, UBSan),
 #                   the overlay image, and an end-to-end smoke test of the
-#                   built server under $(QEMU)
+#                   built server under $(QEMU); with BOARD_POOL_TEST := 1
+#                   also `pool`
+#   pool            max_connections WebSocket connections held, the RSS
+#                   growth of the process <= the --print-limits total
 #   e2e-twin        the whole tests/e2e suite under $(QEMU) against the
 #                   board's toolchain/CPU/port built with the laptop's pools
 #                   and defaults: behaviour must equal the host's
@@ -30,7 +35,7 @@
 #   footprint       table for $(FOOTPRINT_BOARDS) -> stdout and README.md
 
 .PHONY: deps-board board-check test-board test-boards e2e-twin e2e-twins \
-	image install smoke check-packaging footprint footprint-row board-unit-small board-unit-ubsan \
+	image install smoke pool check-packaging footprint footprint-row board-unit-small board-unit-ubsan \
 	board-info
 
 TEST_BOARDS	?= bbb rpi4 static armhf-static
@@ -169,6 +174,12 @@ smoke: $(B)/ward $(B)/ward.conf
 	$(PYTHON) tests/boards/smoke.py $(if $(QEMU),--qemu "$(QEMU)") \
 	    --config $(B)/ward.conf $(B)/ward
 
+# pool: the board's binary under $(QEMU) with every connection of
+# max_connections open and echoing, one more refused (503); the process's
+# RSS growth must stay within the --print-limits total.
+pool: $(B)/ward
+	$(PYTHON) tests/boards/pool.py $(if $(QEMU),--qemu "$(QEMU)") $(B)/ward
+
 # The service files, driven for real: needs a binary that runs here.
 check-packaging: $(B)/ward
 	sh tests/boards/check_packaging.sh $(B)/ward
@@ -180,9 +191,12 @@ board-unit-ubsan:
 
 # BOARD_UBSAN := 0 for toolchains without a sanitizer run-time (musl).
 BOARD_UBSAN ?= 1
+# BOARD_POOL_TEST := 1 in a board's .mk: the ARMv7 boards (bbb, imx6ull).
+BOARD_POOL_TEST ?= 0
 BOARD_TEST_STEPS ?= all unit board-unit-small \
 	$(if $(filter 1,$(BOARD_UBSAN)),board-unit-ubsan) \
-	image smoke $(if $(QEMU),,check-packaging)
+	image smoke $(if $(filter 1,$(BOARD_POOL_TEST)),pool) \
+	$(if $(QEMU),,check-packaging)
 
 # Every step runs even when an earlier one fails; timings for CI planning.
 test-board: deps

@@ -148,5 +148,8 @@ int	port_notify(const char *state);
 uint64_t port_watchdog_usec(void);
 /* Resident set size of this process in bytes, or 0 if unknown. */
 uint64_t port_rss_bytes(void);
+/* Bytes of the program's zero-initialised static storage (.bss), where
+ * every fixed pool lives, or 0 if the toolchain does not say. */
+uint64_t port_static_bytes(void);
 
 #endif

@@ -172,6 +172,12 @@ buf_free_in(int cls)
 	return free_head[cls] != 0;
 }
 
+size_t
+buf_desc_bytes(void)
+{
+	return sizeof(struct buf);
+}
+
 void
 buf_stats(struct buf_stats *out)
 {

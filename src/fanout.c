@@ -188,6 +188,13 @@ grp_next_seq(int g)
 	return ++groups[g].seq;
 }
 
+size_t
+grp_bytes(void)
+{
+	return sizeof(struct group) + sizeof(uint32_t) * (GRP_HASH /
+	    WARD_MAX_GROUPS + 1);
+}
+
 uint32_t
 grp_count(void)
 {

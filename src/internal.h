@@ -78,6 +78,7 @@ void	 buf_ref(uint32_t h);
 void	 buf_unref(uint32_t h);
 bool	 buf_free_in(int cls);		/* a slot of this class is free */
 void	 buf_stats(struct buf_stats *st);
+size_t	 buf_desc_bytes(void);		/* one buffer descriptor */
 
 /* --------------------------------------------------------------- utf8.c */
 /* Incremental UTF-8 validation (RFC 3629): state 0 accepts, 1 rejects. */
@@ -170,6 +171,8 @@ struct json_doc {
 #define JSON_E_DEPTH	(-3)
 /* Strict RFC 8259 parse (one value, no trailing bytes).  0 or JSON_E_*. */
 int	json_parse(struct json_doc *d, const char *src, size_t len);
+/* Static bytes per token of the parser's own (jsmn) token array. */
+size_t	json_tok_bytes(void);
 /* Token index of key's value in object obj, or -1. */
 int	json_find(const struct json_doc *d, int obj, const char *key);
 /* Index of the first token after i's subtree. */
@@ -610,6 +613,8 @@ void	grp_turn_end(void);
 uint32_t grp_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);
 uint32_t grp_count(void);
+/* Static bytes per group (the group, its hash slots, its turn entry). */
+size_t	grp_bytes(void);
 
 /* ------------------------------------------------------------ svc common */
 /* {"type":"error","error":code,"detail":detail} on one connection. */

@@ -197,6 +197,12 @@ tok_type(jsmntype_t t)
 	}
 }
 
+size_t
+json_tok_bytes(void)
+{
+	return sizeof(jsmntok_t);
+}
+
 int
 json_parse(struct json_doc *d, const char *src, size_t len)
 {

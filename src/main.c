@@ -52,14 +52,15 @@ static void
 print_limits(void)
 {
 	struct buf_stats bs;
-	uint64_t total = 0;
+	uint64_t total = 0, bss = port_static_bytes();
 	struct pool_row rows[16];
 	size_t n = 0;
 
 	buf_init();
 	buf_stats(&bs);
 	rows[n++] = (struct pool_row){ "connections", WARD_CONN_SLOTS,
-	    sizeof(struct conn), "per-connection state (incl. spare slots)" };
+	    sizeof(struct conn) + 3 * sizeof(uint32_t),
+	    "per-connection state (incl. spare slots)" };
 	rows[n++] = (struct pool_row){ "registry", WARD_CONN_SLOTS,
 	    sizeof(struct reg_entry), "socket registry, one per slot" };
 	rows[n++] = (struct pool_row){ "profiles", WARD_CONN_SLOTS,
@@ -67,7 +68,7 @@ print_limits(void)
 	    "only when known)" };
 	rows[n++] = (struct pool_row){ "event_slots", WARD_EV_SLOTS, 16,
 	    "poll()/epoll registrations" };
-	rows[n++] = (struct pool_row){ "groups", WARD_MAX_GROUPS, 96,
+	rows[n++] = (struct pool_row){ "groups", WARD_MAX_GROUPS, grp_bytes(),
 	    "rooms, practices, subscriber sets" };
 	rows[n++] = (struct pool_row){ "buf_small", bs.cap[BUF_SMALL],
 	    bs.size[BUF_SMALL], "small outbound frames" };
@@ -79,12 +80,20 @@ print_limits(void)
 	    bs.size[BUF_BIG], "reassembled messages, request bodies" };
 	rows[n++] = (struct pool_row){ "buf_headers", bs.cap[BUF_SMALL] +
 	    bs.cap[BUF_MED] + bs.cap[BUF_IO] + bs.cap[BUF_BIG] +
-	    bs.cap[BUF_EXT], 32,
+	    bs.cap[BUF_EXT] + 1, buf_desc_bytes(),
 	    "buffer descriptors (incl. static refs)" };
 	rows[n++] = (struct pool_row){ "queue_entries", WARD_QENT_COUNT, 8,
 	    "outbound (recipient, frame) references" };
-	rows[n++] = (struct pool_row){ "json_tokens", WARD_JSON_TOKENS, 40,
-	    "JSON tokens (one document at a time)" };
+	rows[n++] = (struct pool_row){ "json_tokens", WARD_JSON_TOKENS,
+	    json_tok_bytes(), "JSON tokens (one document at a time)" };
+	for (size_t i = 0; i < n; i++)
+		total += rows[i].count * rows[i].bytes;
+	/* the rest of the static storage: parsed JSON documents, message
+	 * and config scratch, small tables; all of it is in the bound */
+	if (bss > total)
+		rows[n++] = (struct pool_row){ "other_static", 1, bss - total,
+		    "JSON documents, message and config scratch, tables" };
+	total = 0;
 	out("%-16s %10s %10s %12s  %s\n", "pool", "capacity", "bytes", "total",
 	    "what");
 	for (size_t i = 0; i < n; i++) {

@@ -540,6 +540,23 @@ port_watchdog_usec(void)
 	return strtoull(v, NULL, 10);
 }
 
+/* GNU ld (and lld) define these around .bss in every ELF executable. */
+#if defined(__ELF__) && defined(__GNUC__)
+extern char __bss_start[], _end[];
+
+uint64_t
+port_static_bytes(void)
+{
+	return (uint64_t)(_end - __bss_start);
+}
+#else
+uint64_t
+port_static_bytes(void)
+{
+	return 0;
+}
+#endif
+
 uint64_t
 port_rss_bytes(void)
 {
