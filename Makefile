@@ -113,6 +113,7 @@ test: deps
 	$(MAKE) VARIANT=asan e2e
 	$(MAKE) VARIANT=small unit
 	$(MAKE) fuzz-replay
+	$(MAKE) bench-selftest
 	$(MAKE) test-extra
 else
 # a cross board: unit tests and a smoke test under qemu (boards/rules.mk)

@@ -5,6 +5,14 @@
 # server is whatever WARD_BIN names; when that is the binary this build
 # makes ($(B)/ward), `make bench` builds it first. run.sh skips the ward
 # runs, with a note, when the binary is missing.
+#
+# `make bench` first runs `wardload selftest` (offline, well under a
+# second), then tests/bench/run.sh: every run BENCH_REPEAT times (default
+# 3), about 7 minutes in all with 5 s windows. Knobs, on the command line
+# or in the environment: BENCH_PORT, BENCH_DURATION, BENCH_REPEAT,
+# BENCH_BUDGET (see run.sh), e.g. `make bench BENCH_REPEAT=1`. Last,
+# tests/bench/heap.sh counts the server's heap calls under the same loads
+# (about 15 s).
 
 HOSTCC		?= cc
 WARD_BIN	?= build/host/ward
@@ -12,17 +20,27 @@ BENCH_DIR	:= build/bench
 BENCH_CFLAGS	?= -std=c11 -O2 -g -Wall -Wextra -Werror
 BENCH_TOOLS	:= $(BENCH_DIR)/wardload $(BENCH_DIR)/epoll_echo
 
-.PHONY: bench bench-tools
+.PHONY: bench bench-tools bench-selftest
 
 WARD_EPOLL_BIN	?= build/host-epoll/ward
 
 bench: $(BENCH_TOOLS) $(filter $(B)/ward,$(WARD_BIN))
 	$(MAKE) VARIANT=epoll all
+	$(BENCH_DIR)/wardload selftest >$(BENCH_DIR)/selftest.out || \
+	    { cat $(BENCH_DIR)/selftest.out; exit 1; }
 	WARDLOAD=$(BENCH_DIR)/wardload EPOLL_ECHO=$(BENCH_DIR)/epoll_echo \
 	WARD_BIN=$(WARD_BIN) WARD_EPOLL_BIN=$(WARD_EPOLL_BIN) \
 	BENCH_DIR=$(BENCH_DIR) sh tests/bench/run.sh
+	WARDLOAD=$(BENCH_DIR)/wardload WARD_BIN=$(WARD_BIN) \
+	BENCH_DIR=$(BENCH_DIR) HOSTCC=$(HOSTCC) sh tests/bench/heap.sh
 
 bench-tools: $(BENCH_TOOLS)
+
+# the generator's own checks (SHA-1, framing, masking, pacing, the
+# subscriber read path): part of `make test`
+bench-selftest: $(BENCH_DIR)/wardload
+	@out=$$($(BENCH_DIR)/wardload selftest 2>&1); rc=$$?; \
+	printf '%s\n' "$$out" | grep -v '^ok ' | tail -n 20; exit $$rc
 
 $(BENCH_DIR)/wardload: tests/bench/wardload.c
 	@mkdir -p $(@D)

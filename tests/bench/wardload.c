@@ -16,8 +16,14 @@
  *   so that nothing is linked.
  * - Reads go to one scratch buffer; only an incomplete tail is copied into
  *   the connection's own buffer, so 10,000 idle connections stay cheap.
+ * - The clock is read once per recv(), right after it returns; every
+ *   message in that read is received at that time (latency = that time
+ *   minus the send time).
  * - Latencies go into a log-linear histogram (32 linear steps per power of
  *   two, < 3.2 % error); nothing is stored per sample.
+ * - Pacing (--rate, handshake and fanout): a schedule of one send every
+ *   1/R s on CLOCK_MONOTONIC, woken by a timerfd; a send more than 1 ms
+ *   behind its slot is counted late, a backlog over 1 s is dropped.
  * - Server CPU: utime+stime from /proc/PID/stat (clock ticks) and the
  *   run time from /proc/PID/schedstat (ns, main thread), read when the
  *   measured window opens and when it closes.
@@ -57,6 +63,7 @@
 #define WL_MSG_MAX	16384	/* rendered fanout message or path */
 #define WL_SETUP_BATCH	256	/* connections being opened at once */
 #define WL_SCRATCH	(256 * 1024)
+#define WL_EVENTS	2048	/* epoll_wait() array */
 #define WL_NS		1000000000ULL
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -155,6 +162,7 @@ struct opts {
 	const char		*http_pub;
 	const char		*pub_msg;
 	char			 marker[40];
+	size_t			 marker_len;
 	const char		*headers[WL_MAX_HEADERS];
 	int			 nheaders;
 	long			 conns;
@@ -197,8 +205,8 @@ struct run {
 	uint64_t	 t_end;
 	uint64_t	 t_hard;
 	uint64_t	 t_sweep;
-	struct hist	 h1;		/* rtt, delivery, connect-to-101 */
-	struct hist	 h2;		/* fanout: until all got it */
+	struct hist	 h1;		/* rtt, delivery per copy, to-101 */
+	struct hist	 h2;		/* fanout: per message, to the last */
 	unsigned char	*payload;
 	uint64_t	*ts;
 	/* counters */
@@ -208,13 +216,16 @@ struct run {
 	uint64_t	 errors;
 	uint64_t	 server_closes;
 	uint64_t	 pings;
+	uint64_t	 t_read;	/* when the current recv() returned */
+	uint64_t	 reads;		/* recv()s with data, in the window */
+	uint64_t	 frames;	/* frames parsed, in the window */
 	int		 last_status;
 	int		 last_close;
 	char		 why[96];
 	/* fanout */
 	struct conn	*pub;
 	struct slot	*slots;
-	long		 nslots;
+	long		 nslots;	/* a power of two, >= 2 x inflight */
 	uint64_t	 next_seq;
 	long		 outstanding;
 	bool		 http_busy;
@@ -225,6 +236,7 @@ struct run {
 	uint64_t	 dups;
 	uint64_t	 late;
 	uint64_t	 other;
+	uint64_t	 late_sends;	/* paced: > 1 ms behind, in the window */
 	/* handshake */
 	uint64_t	 started;
 	uint64_t	 next_slot;
@@ -237,8 +249,10 @@ struct run {
 	struct srvcpu	 cpu0;
 	struct srvcpu	 cpu1;
 	bool		 cpu_ok;
-	double		 gen0;
+	double		 gen0;		/* own CPU time, s */
 	double		 gen1;
+	double		 gen0u;		/* of which in user mode */
+	double		 gen1u;
 	long		 rss0;
 	long		 rss1;
 	long		 rss2;
@@ -759,14 +773,17 @@ srv_rss(void)
 	return kb;
 }
 
+/* The generator's own CPU time in s; *user gets the user-mode part. */
 static double
-gen_cpu(void)
+gen_cpu(double *user)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+	*user = (double)ru.ru_utime.tv_sec +
+	    (double)ru.ru_utime.tv_usec / 1e6;
+	return *user + (double)ru.ru_stime.tv_sec +
+	    (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* ---- connections ---- */
@@ -1023,7 +1040,7 @@ echo_done(struct conn *c)
 	c->tshead = (c->tshead + 1) % (unsigned)R.o.inflight;
 	c->tsn--;
 	if (R.measuring) {
-		hist_add(&R.h1, now_ns() - t);
+		hist_add(&R.h1, R.t_read - t);
 		R.msgs++;
 	}
 	if (R.phase < P_DONE)
@@ -1045,10 +1062,39 @@ tcp_input(struct conn *c, size_t n)
 	c->tcp_got += n;
 	while (c->fd >= 0 && c->tcp_got >= (size_t)R.o.size) {
 		c->tcp_got -= (size_t)R.o.size;
+		R.frames += R.measuring;	/* messages per read */
 		echo_done(c);
 	}
 	return n;
 }
+
+/* ---- pacing (--rate) ---- */
+
+#define PACE_LATE	(WL_NS / 1000)	/* a send this far behind is late */
+#define PACE_BACKLOG	WL_NS		/* a backlog this long is dropped */
+
+/*
+ * Whether a send is due at now on the schedule *next (one per period ns).
+ * 0: not yet, *next unchanged; 1: due, *next moves on by one period;
+ * 2: the same but over PACE_LATE behind. Over PACE_BACKLOG behind, the
+ * schedule restarts at now (no burst to catch up a long stall).
+ */
+static int
+pace_due(uint64_t now, uint64_t *next, uint64_t period)
+{
+	int r = 1;
+
+	if (now < *next)
+		return 0;
+	if (now - *next > PACE_LATE)
+		r = 2;
+	if (now - *next > PACE_BACKLOG)
+		*next = now;
+	*next += period;
+	return r;
+}
+
+static void timer_arm(uint64_t);
 
 /* ---- fanout ---- */
 
@@ -1116,16 +1162,27 @@ pub_try(void)
 	struct conn *c = R.pub;
 	struct slot *s;
 	uint64_t now;
+	int due;
 
 	if (c == NULL || c->fd < 0 || c->st != C_OPEN ||
 	    R.phase == P_SETUP || R.phase == P_DONE)
 		return;
 	while (R.outstanding < R.o.inflight && !R.http_busy &&
 	    R.next_seq <= R.o.count) {
-		s = &R.slots[R.next_seq % (uint64_t)R.nslots];
+		s = &R.slots[R.next_seq & (uint64_t)(R.nslots - 1)];
 		if (s->active)
 			break;
 		now = now_ns();
+		if (R.o.rate > 0) {
+			/* paced; --inflight still caps (a held send is late) */
+			due = pace_due(now, &R.next_slot, R.period);
+			if (due == 0) {
+				timer_arm(R.next_slot);
+				break;
+			}
+			if (due == 2 && R.measuring)
+				R.late_sends++;
+		}
 		s->seq = R.next_seq;
 		s->t = now;
 		s->got = 0;
@@ -1138,21 +1195,55 @@ pub_try(void)
 	conn_flush(c);
 }
 
+/*
+ * The first occurrence of m[0..ml) in p[0..n), like memmem(), or NULL.
+ * memchr() for the first byte, then memcmp(): cheaper than memmem()'s
+ * set-up for a short haystack and a needle whose first byte is rare.
+ */
+static const unsigned char *
+marker_find(const unsigned char *p, size_t n, const char *m, size_t ml)
+{
+	const unsigned char *q, *end = p + n;
+
+	if (ml == 0 || ml > n)
+		return ml == 0 ? p : NULL;
+	while ((q = memchr(p, (unsigned char)m[0], (size_t)(end - p) - ml +
+	    1)) != NULL) {
+		if (memcmp(q + 1, m + 1, ml - 1) == 0)
+			return q;
+		p = q + 1;
+	}
+	return NULL;
+}
+
+/* The sequence number after the marker in p[0..n); false when none. */
+static bool
+fanout_seq(const unsigned char *p, size_t n, uint64_t *seq)
+{
+	const unsigned char *m, *end = p + n;
+	uint64_t v = 0;
+	int digits = 0;
+
+	m = marker_find(p, n, R.o.marker, R.o.marker_len);
+	if (m == NULL)
+		return false;
+	for (m += R.o.marker_len; m < end && *m >= '0' && *m <= '9' &&
+	    digits < 19; m++, digits++)
+		v = v * 10 + (uint64_t)(*m - '0');
+	*seq = v;
+	return digits > 0;
+}
+
 static void
 fanout_message(struct conn *c, const unsigned char *p, size_t n)
 {
-	const unsigned char *m, *end = p + n;
 	struct slot *s;
-	uint64_t seq = 0, now;
+	uint64_t seq, now;
 
-	m = memmem(p, n, R.o.marker, strlen(R.o.marker));
-	if (m == NULL || (m += strlen(R.o.marker)) >= end ||
-	    *m < '0' || *m > '9') {
+	if (!fanout_seq(p, n, &seq)) {
 		R.other++;
 		return;
 	}
-	for (; m < end && *m >= '0' && *m <= '9'; m++)
-		seq = seq * 10 + (uint64_t)(*m - '0');
 	switch (sub_mark(c, seq)) {
 	case 1:
 		R.dups++;
@@ -1161,14 +1252,14 @@ fanout_message(struct conn *c, const unsigned char *p, size_t n)
 		R.late++;
 		return;
 	}
-	s = &R.slots[seq % (uint64_t)R.nslots];
+	s = &R.slots[seq & (uint64_t)(R.nslots - 1)];
 	if (!s->active || s->seq != seq) {
 		R.late++;
 		return;
 	}
-	now = now_ns();
+	now = R.t_read;
 	if (R.measuring) {
-		hist_add(&R.h1, now - s->t);
+		hist_add(&R.h1, now - s->t);	/* this copy */
 		R.receipts++;
 	}
 	if (++s->got < s->want)
@@ -1223,7 +1314,7 @@ hs_opened(struct conn *c)
 	static const unsigned char code[2] = { 0x03, 0xE8 };	/* 1000 */
 
 	if (R.measuring) {
-		hist_add(&R.h1, now_ns() - c->t0);
+		hist_add(&R.h1, R.t_read - c->t0);	/* only from a read */
 		R.msgs++;
 	}
 	ws_send(c, 8, code, sizeof code);
@@ -1257,15 +1348,14 @@ hs_kick(uint64_t now)
 		if (R.started >= R.o.count)
 			return;
 		if (R.o.rate > 0) {
-			if (now < R.next_slot) {
+			switch (pace_due(now, &R.next_slot, R.period)) {
+			case 0:
 				timer_arm(R.next_slot);
 				return;
-			}
-			if (now - R.next_slot > 1000000)
+			case 2:
 				R.late_starts++;
-			if (now - R.next_slot > WL_NS)
-				R.next_slot = now;	/* drop the backlog */
-			R.next_slot += R.period;
+				break;
+			}
 		}
 		R.started++;
 		conn_start(c);
@@ -1360,6 +1450,7 @@ ws_input(struct conn *c, const unsigned char *p, size_t n)
 		if (hl == 0 || n - used - (size_t)hl < h.len)
 			break;
 		used += (size_t)hl + (size_t)h.len;
+		R.frames += R.measuring;
 		ws_frame(c, &h, p + used - h.len);
 	}
 	return used;
@@ -1433,6 +1524,10 @@ conn_eof(struct conn *c)
 	conn_fail(c, "connection closed by server");
 }
 
+/*
+ * One recv() of up to WL_SCRATCH per event (level-triggered: what is left
+ * comes back in the next epoll_wait()). The clock is read once per recv().
+ */
 static void
 conn_read(struct conn *c)
 {
@@ -1451,6 +1546,8 @@ conn_read(struct conn *c)
 		conn_eof(c);
 		return;
 	}
+	R.t_read = now_ns();
+	R.reads += R.measuring;
 	if (b->pos == b->len) {
 		used = conn_input(c, scratch, (size_t)n);
 		if (c->fd >= 0 && used < (size_t)n)
@@ -1514,7 +1611,7 @@ phase_measure(uint64_t now)
 	R.measuring = true;
 	R.t_measure = now;
 	R.t_end = now + (uint64_t)(R.o.duration * WL_NS);
-	R.gen0 = gen_cpu();
+	R.gen0 = gen_cpu(&R.gen0u);
 	if (R.o.server_pid)
 		R.cpu_ok = srv_cpu_read(&R.cpu0);
 }
@@ -1525,7 +1622,7 @@ phase_done(uint64_t now)
 	if (R.measuring) {
 		R.measuring = false;
 		R.t_end = now;
-		R.gen1 = gen_cpu();
+		R.gen1 = gen_cpu(&R.gen1u);
 		if (R.cpu_ok)
 			R.cpu_ok = srv_cpu_read(&R.cpu1);
 	}
@@ -1624,12 +1721,14 @@ tick(uint64_t now)
 	}
 	if (R.o.mode == M_HANDSHAKE && R.phase != P_DONE)
 		hs_kick(now);
+	if (R.o.mode == M_FANOUT && R.o.rate > 0)
+		pub_try();	/* the pacing timer woke us */
 }
 
 static void
 run_loop(void)
 {
-	struct epoll_event ev[512];
+	static struct epoll_event ev[WL_EVENTS];
 	uint64_t expired;
 	int i, n;
 
@@ -1637,7 +1736,7 @@ run_loop(void)
 		tick(now_ns());
 		if (R.phase == P_DONE)
 			break;
-		n = epoll_wait(R.ep, ev, 512, 10);
+		n = epoll_wait(R.ep, ev, WL_EVENTS, 10);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++) {
@@ -1715,7 +1814,8 @@ run_init(void)
 	R.c = calloc((size_t)R.nconn, sizeof *R.c);
 	R.ts = calloc((size_t)(R.nconn * R.o.inflight), sizeof *R.ts);
 	R.payload = malloc((size_t)R.o.size);
-	R.nslots = 2 * R.o.inflight;
+	for (R.nslots = 2; R.nslots < 2 * R.o.inflight; R.nslots *= 2)
+		;
 	R.slots = calloc((size_t)R.nslots, sizeof *R.slots);
 	if (!R.c || !R.ts || !R.payload || !R.slots)
 		die("out of memory");
@@ -1775,11 +1875,20 @@ per_s(uint64_t n)
 static void
 report_cpu(const char *unit, uint64_t n)
 {
-	double stat_s, sched_s = 0, gen;
+	double stat_s, sched_s = 0, gen = 0, usr = 0, gen_us, fpr;
 
-	gen = window_s() > 0 ? 100 * (R.gen1 - R.gen0) / window_s() : 0;
-	printf("  generator CPU   %.0f %% of one core\n", gen);
-	res_add(" gen_cpu_pct=%.0f", gen);
+	if (window_s() > 0) {
+		gen = 100 * (R.gen1 - R.gen0) / window_s();
+		usr = 100 * (R.gen1u - R.gen0u) / window_s();
+	}
+	gen_us = n > 0 ? (R.gen1 - R.gen0) * 1e6 / (double)n : 0;
+	fpr = R.reads ? (double)R.frames / (double)R.reads : 0;
+	printf("  generator CPU   %.0f %% of one core (%.0f %% user), %.2f us "
+	    "per %s; %.0f reads/s, %.2f frames per read\n", gen, usr, gen_us,
+	    unit, per_s(R.reads), fpr);
+	res_add(" gen_cpu_pct=%.0f gen_usr_pct=%.0f gen_cpu_us_per_%s=%.2f"
+	    " gen_reads_per_s=%.0f gen_frames_per_read=%.2f", gen, usr, unit,
+	    gen_us, per_s(R.reads), fpr);
 	if (!R.cpu_ok || n == 0)
 		return;
 	stat_s = (double)(R.cpu1.ticks - R.cpu0.ticks) /
@@ -1831,14 +1940,21 @@ report_fanout(void)
 	printf("  lost %" PRIu64 "  duplicated %" PRIu64 "  late %" PRIu64
 	    "  unfinished %" PRIu64 "  other messages %" PRIu64 "\n",
 	    R.lost, R.dups, R.late, unfinished, R.other);
-	res_add(" subs=%ld inflight=%ld window_s=%.2f published=%" PRIu64
-	    " delivered=%" PRIu64 " msgs_per_s=%.0f deliveries_per_s=%.0f"
-	    " lost=%" PRIu64 " dups=%" PRIu64 " late=%" PRIu64
-	    " unfinished=%" PRIu64, R.nsubs, R.o.inflight, window_s(),
-	    R.published, R.delivered, per_s(R.delivered), per_s(R.receipts),
-	    R.lost, R.dups, R.late, unfinished);
-	report_lat("delivery", "lat", &R.h1);
-	report_lat("to all subs", "all", &R.h2);
+	if (R.o.rate > 0)
+		printf("  paced           %ld msg/s, %" PRIu64
+		    " sends over 1 ms behind their slot\n", R.o.rate,
+		    R.late_sends);
+	res_add(" subs=%ld inflight=%ld rate=%ld window_s=%.2f published=%"
+	    PRIu64 " delivered=%" PRIu64 " msgs_per_s=%.0f"
+	    " deliveries_per_s=%.0f lost=%" PRIu64 " dups=%" PRIu64
+	    " late=%" PRIu64 " unfinished=%" PRIu64 " late_sends=%" PRIu64,
+	    R.nsubs, R.o.inflight, R.o.rate, window_s(), R.published,
+	    R.delivered, per_s(R.delivered), per_s(R.receipts), R.lost,
+	    R.dups, R.late, unfinished, R.late_sends);
+	/* copy_*: each subscriber's copy, publish to that subscriber's read;
+	 * all_*: each message, publish to the read of its last copy */
+	report_lat("per copy", "copy", &R.h1);
+	report_lat("msg to all subs", "all", &R.h2);
 	report_cpu("delivery", R.receipts);
 }
 
@@ -2018,7 +2134,8 @@ usage(void)
 "  --http-pub P      fanout: publish by HTTP POST to P instead\n"
 "  --pub-msg T       fanout message; {seq} and {ts} (ns) are substituted\n"
 "  --marker M        fanout: text right before the seq in received messages\n"
-"  --rate R          handshake: R handshakes/s in all\n"
+"  --rate R          handshake: R handshakes/s in all; fanout: R messages/s\n"
+"                    (--inflight still caps messages in flight)\n"
 "  --count N         at most N messages or handshakes\n"
 "  --server-pid P    read the server's CPU time and VmRSS from /proc/P\n"
 "  --header H        extra request header 'Name: value' (up to 4)\n"
@@ -2184,6 +2301,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->mode == M_FANOUT && o->marker[0] == '\0')
 		marker_default();
+	o->marker_len = strlen(o->marker);
 	if (o->mode != M_IDLE)
 		o->hold = 0;
 }
@@ -2375,6 +2493,184 @@ st_http(void)
 	    "header value trimmed");
 }
 
+/* Pacing: the schedule, late sends and the dropped backlog. */
+static void
+st_pace(void)
+{
+	uint64_t next, t, n = 0, late = 0;
+	int d;
+
+	/* 1,000/s polled every 100 us for a second: 1,000 sends, none late */
+	for (next = 1000, t = 1000; t < 1000 + WL_NS; t += 100000)
+		while ((d = pace_due(t, &next, 1000000)) != 0)
+			n++, late += d == 2;
+	st_check(n == 1000 && late == 0, "pacing: 1000/s on time");
+	st_check(pace_due(next - 1, &next, 1000000) == 0,
+	    "pacing: nothing before the slot");
+	/* a 5 ms stall: slots 0..5 ms are due at once, 0..3 ms are late */
+	for (n = late = 0, next = 0; (d = pace_due(5000000, &next,
+	    1000000)) != 0 && n < 100;)
+		n++, late += d == 2;
+	st_check(n == 6 && late == 4 && next == 6000000,
+	    "pacing: a short stall is caught up, late sends counted");
+	/* a 2 s stall: the backlog is dropped, one late send */
+	for (n = late = 0, next = 0; (d = pace_due(2 * WL_NS, &next,
+	    1000000)) != 0 && n < 100;)
+		n++, late += d == 2;
+	st_check(n == 1 && late == 1 && next == 2 * WL_NS + 1000000,
+	    "pacing: a long stall drops the backlog");
+}
+
+/* marker_find() agrees with memmem(); sequence numbers parse. */
+static void
+st_marker(void)
+{
+	static const char *const ok[][2] = {
+		{ "{\"text\":\"wardload-seq=123 ts=9\"}", "123" },
+		{ "wwardload-seq=7", "7" },
+		{ "wardload-seq=1 wardload-seq=2", "1" },
+		{ "wardload-seq=18446744073709551615", "1844674407370955161" },
+	};
+	static const char *const bad[] = {
+		"", "wardload-seq", "wardload-seq=", "wardload-seq=x",
+		"wardload-se q=1", "text only"
+	};
+	unsigned char h[40];
+	uint64_t seq, want;
+	size_t i, k, n, mismatches = 0;
+
+	snprintf(R.o.marker, sizeof R.o.marker, "wardload-seq=");
+	R.o.marker_len = strlen(R.o.marker);
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		want = strtoull(ok[i][1], NULL, 10);
+		st_check(fanout_seq((const unsigned char *)ok[i][0],
+		    strlen(ok[i][0]), &seq) && seq == want, ok[i][0]);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		st_check(!fanout_seq((const unsigned char *)bad[i],
+		    strlen(bad[i]), &seq), "no sequence number refused");
+	/* every string of a, b up to 12 long, needle "aab" and "ab" */
+	for (n = 0; n <= 12; n++)
+		for (k = 0; k < (1u << n); k++) {
+			for (i = 0; i < n; i++)
+				h[i] = (k >> i) & 1 ? 'b' : 'a';
+			mismatches += marker_find(h, n, "aab", 3) !=
+			    memmem(h, n, "aab", 3);
+			mismatches += marker_find(h, n, "ab", 2) !=
+			    memmem(h, n, "ab", 2);
+		}
+	st_check(mismatches == 0, "marker_find() agrees with memmem()");
+}
+
+/* A server frame (unmasked) at d; returns its size. */
+static size_t
+st_srv_frame(unsigned char *d, unsigned fin, unsigned op, const void *p,
+    size_t n)
+{
+	static const unsigned char nomask[4];
+	size_t hl = ws_header(d, op, n, nomask) - 4;
+
+	d[0] = (unsigned char)((fin ? 0x80 : 0) | op);
+	d[1] &= 0x7f;
+	memcpy(d + hl, p, n);
+	return hl + n;
+}
+
+/* Reads one client frame from fd: true when masked, final, op and p[0..n). */
+static bool
+st_client_frame(int fd, unsigned op, const void *p, size_t n)
+{
+	unsigned char b[256];
+	struct wsh h;
+	ssize_t got;
+	int hl;
+
+	got = recv(fd, b, sizeof b, 0);
+	if (got <= 0 || (hl = ws_parse(b, (size_t)got, &h)) <= 0)
+		return false;
+	ws_mask(b + hl, b + hl, (size_t)h.len, h.mask);
+	return h.masked && h.fin && h.op == op && h.len == n &&
+	    (size_t)got == (size_t)hl + n && memcmp(b + hl, p, n) == 0;
+}
+
+/*
+ * The subscriber read path over a socketpair, as the server would feed it:
+ * frames split across reads, a fragmented message with a ping in the
+ * middle (RFC 6455 §5.4, §5.5.2), a duplicate, a 16-bit length, and the
+ * closing handshake (§5.5.1). No network.
+ */
+static void
+st_wire(void)
+{
+	static struct conn c;
+	static struct slot slots[8];
+	char m5[] = "{\"text\":\"wardload-seq=5 ts=1\",\"seq\":5}";
+	char m7[300];
+	unsigned char f[1024];
+	size_t n = 0, k;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) != 0 || (R.ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		st_check(false, "socketpair and epoll");
+		return;
+	}
+	rng_seed();
+	snprintf(R.o.marker, sizeof R.o.marker, "wardload-seq=");
+	R.o.marker_len = strlen(R.o.marker);
+	R.slots = slots;
+	R.nslots = 8;
+	slots[5] = (struct slot){ .seq = 5, .t = 1, .want = 1, .active = true };
+	slots[6] = (struct slot){ .seq = 6, .t = 1, .want = 2, .active = true };
+	slots[7] = (struct slot){ .seq = 7, .t = 1, .want = 1, .active = true };
+	R.outstanding = 3;
+	R.measuring = true;
+	c = (struct conn){ .fd = sv[0], .role = ROLE_SUB, .st = C_OPEN };
+	conn_watch(&c, false);
+
+	/* seq 5 whole and 3 bytes of a fragmented seq 6, then the rest */
+	k = st_srv_frame(f, 1, 1, m5, strlen(m5));
+	n = k + st_srv_frame(f + k, 0, 1, "{\"text\":\"wardload-se", 20);
+	n += st_srv_frame(f + n, 1, 9, "hi", 2);
+	n += st_srv_frame(f + n, 1, 0, "q=6\"}", 5);
+	st_check(send(sv[1], f, k + 3, 0) == (ssize_t)(k + 3), "send");
+	conn_event(&c, EPOLLIN);
+	st_check(R.receipts == 1 && R.delivered == 1 && c.rb.len == 3,
+	    "a whole frame and the start of the next");
+	st_check(send(sv[1], f + k + 3, n - k - 3, 0) == (ssize_t)(n - k - 3),
+	    "send");
+	conn_event(&c, EPOLLIN);
+	st_check(R.receipts == 2 && R.delivered == 1 && slots[6].got == 1 &&
+	    R.pings == 1 && R.other == 0 && c.rb.len == 0 && c.fop == 0,
+	    "fragmented message with a ping inside reassembled");
+	st_check(st_client_frame(sv[1], 10, "hi", 2), "ping answered, masked");
+
+	/* a duplicate of 5, and seq 7 with a 16-bit length */
+	memset(m7, ' ', sizeof m7);
+	memcpy(m7, "wardload-seq=7 ", 15);
+	n = st_srv_frame(f, 1, 1, m5, strlen(m5));
+	n += st_srv_frame(f + n, 1, 1, m7, sizeof m7);
+	st_check(f[n - sizeof m7 - 3] == 126, "16-bit length used");
+	send(sv[1], f, n, 0);
+	conn_event(&c, EPOLLIN);
+	st_check(R.dups == 1 && R.receipts == 3 && R.delivered == 2 &&
+	    R.h1.n == 3 && R.h2.n == 2, "duplicate counted, 16-bit frame");
+
+	/* the server closes with 1001: the same code back, masked, then EOF */
+	n = st_srv_frame(f, 1, 8, "\x03\xe9" "bye", 5);
+	send(sv[1], f, n, 0);
+	conn_event(&c, EPOLLIN);
+	st_check(c.fd < 0 && R.server_closes == 1 && R.last_close == 1001,
+	    "server close handled");
+	st_check(st_client_frame(sv[1], 8, "\x03\xe9", 2),
+	    "close answered with the same code, masked");
+	st_check(recv(sv[1], f, sizeof f, 0) == 0, "then the connection ends");
+	close(sv[1]);
+	close(R.ep);
+	free(c.rb.p), free(c.wb.p), free(c.frag.p);
+	R = (struct run){ 0 };
+}
+
 static int
 selftest(void)
 {
@@ -2382,6 +2678,9 @@ selftest(void)
 	st_framing();
 	st_misc();
 	st_http();
+	st_pace();
+	st_marker();
+	st_wire();
 	printf("selftest: %d passed, %d failed\n", st_pass, st_fail);
 	return st_fail ? 1 : 0;
 }
