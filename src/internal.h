@@ -300,6 +300,10 @@ size_t	ws_encode_header(uint8_t *out, int opcode, bool fin, uint64_t len);
 size_t	ws_header_len(uint64_t len);
 /* Unmask in place; returns the new mask position. */
 unsigned ws_unmask(uint8_t *p, size_t n, const uint8_t mask[4], unsigned pos);
+/* Unmask src into dst (the same or not overlapping); returns the new
+ * mask position. */
+unsigned ws_unmask_copy(uint8_t *dst, const uint8_t *src, size_t n,
+	    const uint8_t mask[4], unsigned pos);
 /* Sec-WebSocket-Accept for a key (RFC 6455 §1.3) into out[29]. */
 void	ws_accept_key(const char *key, size_t keylen, char *out);
 /* Is this a valid Sec-WebSocket-Key (base64 of exactly 16 bytes)? */

@@ -408,6 +408,52 @@ test_random(void)
 	CHECK_EQ(disagree, 0);
 }
 
+/*
+ * The 32- and 8-byte ASCII skips: one byte of every kind at every position
+ * of ASCII runs up to 100 bytes, whole and split at every point.
+ */
+static void
+test_ascii_runs(void)
+{
+	static const struct {
+		const char	*s;
+		bool		 ok;
+	} ins[] = {
+		{ "\x80", false }, { "\xC0\xAF", false }, { "\xFF", false },
+		{ "\xCE\xBA", true }, { "\xE2\x82\xAC", true },
+		{ "\xF0\x9F\x98\x80", true }, { "\xED\xA0\x80", false },
+		{ "\xE2\x82", false },
+	};
+	uint8_t buf[128];
+	int bad = 0;
+
+	for (size_t n = 0; n <= 100; n++) {
+		for (size_t k = 0; k <= n; k++) {
+			for (size_t t = 0; t < ARRAY_LEN(ins); t++) {
+				size_t il = strlen(ins[t].s), len = n + il;
+
+				memset(buf, 'a', n);
+				memmove(buf + k + il, buf + k, n - k);
+				memcpy(buf + k, ins[t].s, il);
+				if (utf8_valid(buf, len) != ins[t].ok)
+					bad++;
+				for (size_t cut = 0; cut <= len; cut += 7) {
+					uint32_t st = utf8_feed(UTF8_ACCEPT,
+					    buf, cut);
+
+					st = utf8_feed(st, buf + cut, len - cut);
+					if ((st == UTF8_ACCEPT) != ins[t].ok)
+						bad++;
+				}
+			}
+		}
+		memset(buf, 'a', n);
+		if (!utf8_valid(buf, n))
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+}
+
 void
 suite_utf8(void)
 {
@@ -418,4 +464,5 @@ suite_utf8(void)
 	test_split_sequences();
 	test_brute_force();
 	test_random();
+	test_ascii_runs();
 }

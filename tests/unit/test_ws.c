@@ -226,7 +226,7 @@ static void
 test_unmask(void)
 {
 	static const uint8_t hello[] = { 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
-	uint8_t data[64], ref[64], buf[64 + 8];
+	uint8_t data[128], ref[128], buf[128 + 8], out[128 + 8];
 	unsigned seed = 99;
 	int bad = 0;
 
@@ -236,9 +236,10 @@ test_unmask(void)
 	CHECK_MEM(data, "Hello", 5);
 
 	for (unsigned pos = 0; pos < 8; pos++) {
-		for (size_t n = 0; n <= 40; n++) {
+		for (size_t n = 0; n <= 100; n++) {
 			for (size_t align = 0; align < 8; align++) {
 				uint8_t mask[4], *p = buf + align;
+				uint8_t *q = out + (7 - align);
 				unsigned got;
 
 				for (int k = 0; k < 4; k++)
@@ -248,6 +249,12 @@ test_unmask(void)
 					    (uint8_t)check_rand(&seed);
 				for (size_t i = 0; i < n; i++)
 					ref[i] ^= mask[(pos + i) & 3];
+				/* into another buffer: the source stays */
+				memset(q, 0xEE, n + 1);
+				got = ws_unmask_copy(q, p, n, mask, pos);
+				if (got != ((pos + n) & 3) ||
+				    memcmp(q, ref, n) != 0 || q[n] != 0xEE)
+					bad++;
 				got = ws_unmask(p, n, mask, pos);
 				if (got != ((pos + n) & 3) ||
 				    memcmp(p, ref, n) != 0)
@@ -258,7 +265,7 @@ test_unmask(void)
 	CHECK_EQ(bad, 0);
 
 	/* unmasking in two pieces at every split equals once */
-	for (size_t n = 0; n <= 40; n++) {
+	for (size_t n = 0; n <= 100; n++) {
 		for (size_t cut = 0; cut <= n; cut++) {
 			unsigned pos;
 
