@@ -177,6 +177,7 @@ struct opts {
 	double			 setup_timeout;
 	int			 server_pid;
 	bool			 binary;
+	bool			 spin;		/* never sleep in epoll_wait */
 };
 
 struct srvcpu {
@@ -970,6 +971,38 @@ conn_connected(struct conn *c)
 	conn_flush(c);
 }
 
+/*
+ * Handshake mode opens and closes tens of thousands of connections a
+ * second; the server keeps each closed one in TIME_WAIT (it closes first,
+ * RFC 6455 §7.1.1) for a minute.  From one source address the client's
+ * ports soon meet those entries again, and connect() slows down searching
+ * for a free one -- latency that is the kernel's, not the server's.  So
+ * every new IPv4 connection of that mode comes from the next address of
+ * 127.2.0.1 .. 127.2.255.254 (all loopback; the kernel still picks the
+ * port at connect time).
+ */
+static void
+src_rotate(int fd)
+{
+	static uint32_t next;
+	struct sockaddr_in sin;
+	int one = 1;
+
+	if (R.o.mode != M_HANDSHAKE || R.o.addr.ss_family != AF_INET)
+		return;
+	next = next % 65024 + 1;	/* 254 * 256 addresses */
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7F020000u | ((next / 254) << 8) |
+	    (next % 254 + 1));
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#else
+	(void)one;
+#endif
+	bind(fd, (struct sockaddr *)&sin, sizeof sin);	/* best effort */
+}
+
 static void
 conn_start(struct conn *c)
 {
@@ -991,6 +1024,7 @@ conn_start(struct conn *c)
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	src_rotate(c->fd);
 	r = connect(c->fd, (struct sockaddr *)&R.o.addr, R.o.alen);
 	if (r != 0 && errno != EINPROGRESS) {
 		conn_fail(c, "connect: %s", strerror(errno));
@@ -1736,7 +1770,7 @@ run_loop(void)
 		tick(now_ns());
 		if (R.phase == P_DONE)
 			break;
-		n = epoll_wait(R.ep, ev, WL_EVENTS, 10);
+		n = epoll_wait(R.ep, ev, WL_EVENTS, R.o.spin ? 0 : 10);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++) {
@@ -2139,7 +2173,10 @@ usage(void)
 "  --count N         at most N messages or handshakes\n"
 "  --server-pid P    read the server's CPU time and VmRSS from /proc/P\n"
 "  --header H        extra request header 'Name: value' (up to 4)\n"
-"  --binary          echo with binary frames\n", stderr);
+"  --binary          echo with binary frames\n"
+"  --spin            poll with zero timeout instead of sleeping: on a VM an\n"
+"                    idle vCPU can take milliseconds to wake, which would be\n"
+"                    counted as the server's latency\n", stderr);
 	exit(2);
 }
 
@@ -2162,6 +2199,7 @@ static const struct option longopts[] = {
 	{ "server-pid", required_argument, NULL, 'S' },
 	{ "header", required_argument, NULL, 'h' },
 	{ "binary", no_argument, NULL, 'b' },
+	{ "spin", no_argument, NULL, 'y' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -2195,6 +2233,9 @@ opt_str(struct opts *o, int ch, const char *a)
 		break;
 	case 'b':
 		o->binary = true;
+		break;
+	case 'y':
+		o->spin = true;
 		break;
 	default:
 		usage();
