@@ -36,6 +36,7 @@ DUR=${BENCH_DURATION:-5}
 REPEAT=${BENCH_REPEAT:-3}
 BUDGET=${BENCH_BUDGET:-540}
 TARGET=127.0.0.1:$PORT
+REF_TARGET=127.0.0.1:$((PORT + 1))
 RESULTS=$BENCH_DIR/results.txt
 ROOM_PATH='/ws/stt/room/?role=p&name=s{i}&room='
 T0=$(date +%s)
@@ -61,8 +62,18 @@ stop_server() {
 	srv_pid=
 }
 
-trap stop_server EXIT
-trap 'stop_server; exit 130' INT TERM
+stop_all() {
+	stop_server
+	if [ -n "$ref_pid" ]; then
+		kill "$ref_pid" 2>/dev/null
+		wait "$ref_pid" 2>/dev/null
+	fi
+	ref_pid=
+}
+
+ref_pid=
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT TERM
 
 # Pinning: servers on CPU 0, generator on CPU 1.
 SRV_PIN=
@@ -84,34 +95,44 @@ fi
 # 10,000 connections need descriptors on both sides.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
-# start_server LOG CMD...: runs CMD on the server CPU, waits until the port
-# accepts connections (5 s at most).
-start_server() {
-	log=$1
-	shift
-	if "$WARDLOAD" probe --setup-timeout 1 "$TARGET" >/dev/null 2>&1; then
-		say "port $PORT is taken; set BENCH_PORT"
+# launch ADDR LOG CMD...: runs CMD on the server CPU, waits until ADDR
+# accepts connections (5 s at most); the pid is left in $launched.
+launch() {
+	addr=$1
+	log=$2
+	shift 2
+	launched=
+	if "$WARDLOAD" probe --setup-timeout 1 "$addr" >/dev/null 2>&1; then
+		say "$addr is taken; set BENCH_PORT"
 		return 1
 	fi
 	$SRV_PIN "$@" >"$log" 2>&1 &
-	srv_pid=$!
+	launched=$!
 	tries=0
 	while [ $tries -lt 50 ]; do
-		if ! kill -0 "$srv_pid" 2>/dev/null; then
+		if ! kill -0 "$launched" 2>/dev/null; then
 			say "server exited; see $log"
-			srv_pid=
+			launched=
 			return 1
 		fi
-		if "$WARDLOAD" probe --setup-timeout 1 "$TARGET" \
+		if "$WARDLOAD" probe --setup-timeout 1 "$addr" \
 		    >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.1
 		tries=$((tries + 1))
 	done
-	say "server did not listen on $TARGET within 5 s; see $log"
-	stop_server
+	say "server did not listen on $addr within 5 s; see $log"
+	kill "$launched" 2>/dev/null
+	wait "$launched" 2>/dev/null
+	launched=
 	return 1
+}
+
+# start_server LOG CMD...: the server under test, on TARGET.
+start_server() {
+	launch "$TARGET" "$@" || return 1
+	srv_pid=$launched
 }
 
 # bench NAME#K ARGS...: one generator run; its RESULT line goes to RESULTS
@@ -125,6 +146,20 @@ bench() {
 	    >"$BENCH_DIR/$name.out" 2>&1
 	cat "$BENCH_DIR/$name.out"
 	sed -n "s/^RESULT /$name /p" "$BENCH_DIR/$name.out" >>"$RESULTS"
+}
+
+# bench_ref NAME#K SIZE: the reference echo, right before ward's run of
+# the same size and repetition (both servers stay up on CPU 0; the idle
+# one sleeps), so machine drift hits both alike.
+bench_ref() {
+	[ -n "$ref_pid" ] || return 0
+	say ""
+	say "== $1"
+	$LIMIT $GEN_PIN "$WARDLOAD" tcp-echo --conns 100 --size "$2" \
+	    --duration "$DUR" --setup-timeout 10 --server-pid "$ref_pid" \
+	    "$REF_TARGET" >"$BENCH_DIR/$1.out" 2>&1
+	cat "$BENCH_DIR/$1.out"
+	sed -n "s/^RESULT /$1 /p" "$BENCH_DIR/$1.out" >>"$RESULTS"
 }
 
 # another K: true when repetition K is to run (K <= REPEAT and, after the
@@ -143,18 +178,11 @@ another() {
 
 # ---- runs ----
 
+# The reference echo server, up for the whole set on REF_TARGET.
 reference() {
-	start_server "$BENCH_DIR/epoll_echo.log" "$EPOLL_ECHO" "$PORT" ||
-	    return 1
-	k=1
-	while another $k; do
-		bench "ref-32#$k" tcp-echo --conns 100 --size 32 \
-		    --duration "$DUR" --setup-timeout 10
-		bench "ref-4k#$k" tcp-echo --conns 100 --size 4096 \
-		    --duration "$DUR" --setup-timeout 10
-		k=$((k + 1))
-	done
-	stop_server
+	launch "$REF_TARGET" "$BENCH_DIR/epoll_echo.log" "$EPOLL_ECHO" \
+	    "$((PORT + 1))" || return 1
+	ref_pid=$launched
 }
 
 # start_ward BINARY SUFFIX: a fresh ward on TARGET.
@@ -183,8 +211,10 @@ ward_runs() {
 	fi
 	k=1
 	while another $k; do
+		bench_ref "ref-32$S#$k" 32
 		bench "ward-32$S#$k" echo --conns 100 --size 32 \
 		    --duration "$DUR" --setup-timeout 10
+		bench_ref "ref-4k$S#$k" 4096
 		bench "ward-4k$S#$k" echo --conns 100 --size 4096 \
 		    --duration "$DUR" --setup-timeout 10
 		bench "hs-flat$S#$k" handshake --conns 10 --duration "$DUR"
@@ -267,14 +297,16 @@ sum() {
 	vals "$1" "$2" | awk '{ s += $1; n++ } END { print n ? s : "-" }'
 }
 
-# ratio A B KEY: A's KEY over B's for every pair of repetitions, as
-# median [min-max]; the range runs from A's lowest over B's highest to
-# A's highest over B's lowest.
+# ratio A B KEY: A#k's KEY over B#k's for each repetition k (the two ran
+# back to back), as median [min-max].
 ratio() {
-	{ vals "$1" "$3" | sed 's/^/a /'; vals "$2" "$3" | sed 's/^/b /'; } |
-	    awk '$1 == "a" { a[++na] = $2 } $1 == "b" { b[++nb] = $2 }
-	END { for (i = 1; i <= na; i++) for (j = 1; j <= nb; j++)
-		if (b[j] + 0 > 0) printf "%.2f\n", a[i] / b[j] }' | med_range
+	awk -v a="$1" -v b="$2" -v k="$3" '
+	{ n = $1; r = n; sub(/#[0-9]+$/, "", n); sub(/^.*#/, "", r)
+	  for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) {
+		v = substr($i, length(k) + 2)
+		if (n == a) x[r] = v; else if (n == b) y[r] = v } }
+	END { for (r in x) if ((r in y) && y[r] + 0 > 0)
+		printf "%.2f\n", x[r] / y[r] }' "$RESULTS" | med_range
 }
 
 row() {
@@ -284,18 +316,18 @@ row() {
 
 summary_echo() {
 	row "" "n" "msg/s" "p50 us" "p99 us" "CPU us/rt" "vs reference"
-	for r in ref-32 ward-32 ward-32-epoll ref-4k ward-4k ward-4k-epoll; do
+	for r in ref-32 ward-32 ref-32-epoll ward-32-epoll ref-4k ward-4k \
+	    ref-4k-epoll ward-4k-epoll; do
 		case $r in
 		ref-*) vs=1 ;;
-		*-32*) vs=$(ratio $r ref-32 srv_cpu_us_per_rt) ;;
-		*) vs=$(ratio $r ref-4k srv_cpu_us_per_rt) ;;
+		*) vs=$(ratio $r "ref-${r#ward-}" srv_cpu_us_per_rt) ;;
 		esac
 		row "$r" "$(count $r)" "$(stat $r msgs_per_s)" \
 		    "$(stat $r rtt_p50_us med)" "$(stat $r rtt_p99_us)" \
 		    "$(stat $r srv_cpu_us_per_rt)" "$vs"
 	done
-	say "  vs reference: ward's CPU per round trip over epoll_echo's" \
-	    "(every pair of repetitions)"
+	say "  vs reference: ward's CPU per round trip over epoll_echo's," \
+	    "run just before it (each repetition's pair)"
 }
 
 summary() {
@@ -360,7 +392,7 @@ main() {
 		fi
 	else
 		say ""
-		say "ward: $WARD_BIN not built; only the reference ran"
+		say "ward: $WARD_BIN not built; nothing to compare"
 	fi
 	summary
 	exit 0
