@@ -31,7 +31,7 @@ int64_t now_wall_us;
 struct ward_stats stats;
 
 static struct qent qents[WARD_QENT_COUNT + 1];	/* [0] = none */
-static uint32_t qent_free;
+static uint32_t qent_free, qent_used;
 static uint32_t conn_free[WARD_CONN_SLOTS];	/* stack of free slots */
 static uint32_t conn_nfree;
 static uint32_t active[WARD_CONN_SLOTS];	/* dense list for sweeps */
@@ -63,6 +63,7 @@ conn_init(void)
 	for (uint32_t i = 0; i < WARD_QENT_COUNT; i++)
 		qents[i + 1].next = i + 2 <= WARD_QENT_COUNT ? i + 2 : 0;
 	qent_free = WARD_QENT_COUNT > 0 ? 1 : 0;
+	qent_used = 0;
 	conn_nfree = 0;
 	for (uint32_t i = WARD_CONN_SLOTS; i-- > 0;) {
 		conns[i].state = CS_FREE;
@@ -76,6 +77,23 @@ uint32_t
 conn_active(void)
 {
 	return nactive;
+}
+
+void
+conn_queue_stats(struct conn_qstats *q)
+{
+	memset(q, 0, sizeof *q);
+	q->entries = qent_used;
+	q->capacity = WARD_QENT_COUNT;
+	for (uint32_t i = 0; i < nactive; i++) {
+		const struct conn *c = &conns[active[i]];
+
+		q->bytes += c->q_bytes;
+		if (c->q_bytes > q->max_bytes)
+			q->max_bytes = c->q_bytes;
+		if (c->flags & CF_WANT_OUT)
+			q->waiting++;
+	}
 }
 
 uint32_t
@@ -158,6 +176,7 @@ queue_push(struct conn *c, uint32_t h)
 	if (q == 0)
 		return WARD_ENOMEM;
 	qent_free = qents[q].next;
+	qent_used++;
 	qents[q].next = 0;
 	qents[q].buf = h;
 	if (c->q_tail != 0) {
@@ -630,6 +649,7 @@ queue_consume(struct conn *c, size_t w)
 		buf_unref(h);
 		qents[q].next = qent_free;
 		qent_free = q;
+		qent_used--;
 	}
 }
 

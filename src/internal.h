@@ -402,6 +402,14 @@ void	conn_init(void);
 struct conn *conn_new(int fd, int listener, const struct port_addr *peer);
 /* Connections counted against max_connections (refusals excluded). */
 uint32_t conn_admitted(void);
+/* Outbound queues, all connections together (GET /metrics). */
+struct conn_qstats {
+	uint64_t	bytes;		/* queued, not yet written */
+	uint32_t	max_bytes;	/* the longest queue */
+	uint32_t	waiting;	/* sockets full: waiting for POLLOUT */
+	uint32_t	entries, capacity;	/* queue entries in use, pool */
+};
+void	conn_queue_stats(struct conn_qstats *q);
 static inline uint32_t conn_id(const struct conn *c) { return (uint32_t)(c - conns); }
 /* Queue a frame/response buffer by reference (takes a new reference).
  * Returns 0, or WARD_ENOMEM (the connection has been failed with 1013). */
@@ -646,7 +654,10 @@ struct ward_stats {
 	uint64_t	closes[16];	/* by close code bucket (see stats_close) */
 	uint64_t	http_requests, http_errors;
 	uint64_t	drops_slow;	/* 1013 for slow consumers */
+	uint64_t	hs_fail[6];	/* handshake failures by HSF_* reason */
 };
+/* Why a WebSocket handshake failed (GET /metrics labels). */
+enum { HSF_REQUEST, HSF_VERSION, HSF_KEY, HSF_ORIGIN, HSF_AUTH, HSF_WRITE };
 extern struct ward_stats stats;
 
 #endif

@@ -20,6 +20,7 @@ extern const struct route echo_routes[];
 extern const struct route status_routes[];
 extern const struct route call_routes[];
 extern const struct route stt_routes[];
+extern const struct route metrics_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -27,6 +28,7 @@ static const struct route *const tables[] = {
 	status_routes,
 	call_routes,
 	stt_routes,
+	metrics_routes,
 };
 
 #define MAX_ROUTES 128

@@ -271,6 +271,7 @@ ws_send(struct conn *c, int opcode, const void *p, size_t n)
 
 /* --- handshake ---------------------------------------------------------- */
 
+/* -1 when the upgrade request is acceptable; else answered, and HSF_*. */
 static int
 handshake_check(struct conn *c, struct http_req *r)
 {
@@ -280,29 +281,29 @@ handshake_check(struct conn *c, struct http_req *r)
 	if (r->minor != 1 || !(r->flags & HTTP_F_CONN_UPGRADE)) {
 		http_error(c, 400, "bad_request",
 		    "WebSocket upgrade needs HTTP/1.1 and Connection: Upgrade");
-		return -1;
+		return HSF_REQUEST;
 	}
 	if (!str_eq(v, "13")) {
 		http_respond_json_error(c, 426, "upgrade_required",
 		    "Sec-WebSocket-Version 13 is required",
 		    "Sec-WebSocket-Version: 13\r\n");
-		return -1;
+		return HSF_VERSION;
 	}
 	if (!ws_key_valid(http_header(r, "sec-websocket-key"))) {
 		http_error(c, 400, "bad_request",
 		    "Sec-WebSocket-Key must be base64 of 16 bytes");
-		return -1;
+		return HSF_KEY;
 	}
 	if (r->content_length > 0) {
 		http_error(c, 400, "bad_request", "upgrade request has a body");
-		return -1;
+		return HSF_REQUEST;
 	}
 	if (origin.p != NULL && !cfg_origin_allowed(cfg.ws_origins, origin) &&
 	    !http_same_origin(r, origin)) {
 		http_error(c, 403, "forbidden", "origin not allowed");
-		return -1;
+		return HSF_ORIGIN;
 	}
-	return 0;
+	return -1;
 }
 
 void
@@ -312,10 +313,11 @@ ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
 	const struct route *rt = router_route(route);
 	struct str key = http_header(r, "sec-websocket-key");
 	char head[200], acc[32];
-	int n;
+	int n, why;
 
-	if (handshake_check(c, r) != 0) {
+	if ((why = handshake_check(c, r)) >= 0) {
 		stats.handshake_fail++;
+		stats.hs_fail[why]++;
 		return;
 	}
 	ws_accept_key(key.p, key.n, acc);
@@ -325,6 +327,7 @@ ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
 	    "Sec-WebSocket-Protocol: bearer\r\n" : "");
 	if (http_respond_raw(c, head, (size_t)n) != 0) {
 		stats.handshake_fail++;
+		stats.hs_fail[HSF_WRITE]++;
 		return;
 	}
 	c->state = CS_WS;
@@ -333,6 +336,7 @@ ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
 	c->t_rx = now_ms;
 	if (refuse != NULL) {
 		stats.handshake_fail++;
+		stats.hs_fail[HSF_AUTH]++;
 		c->flags &= ~CF_IN_REQ;
 		conn_close_ws(c, 1008, refuse);
 		return;

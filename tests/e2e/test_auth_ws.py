@@ -15,8 +15,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wardtest import recv_json  # noqa: E402
-from wardtest import (SLOW, WS, Closed, Server, Timeout, check,  # noqa
-                      http_request, is_json_error, run_tests, ward_bin)
+from wardtest import (SLOW, WS, AuthAllServer, Closed, Server, Timeout,  # noqa
+                      check, http_request, is_json_error, run_tests,
+                      ward_bin)
 
 SECRET = "e2e-auth-ws-secret-0123456789abcdef01234"
 S = None
@@ -109,24 +110,6 @@ def bye(*wss):
         except OSError:
             pass
         ws.close()
-
-
-class AuthAllServer(Server):
-    """A server started with require_auth=all: /health may demand a token,
-    so the readiness probe sends one."""
-
-    def __init__(self, tok, *sets, **kw):
-        self.probe_token = tok
-        super().__init__(*sets, **kw)
-
-    def health_status(self, timeout=2.0):
-        try:
-            r = http_request(self.port, "GET", "/health",
-                             [("Authorization", "Bearer " + self.probe_token),
-                              ("Connection", "close")], timeout=timeout)
-        except (Closed, Timeout) as e:
-            raise OSError(str(e)) from None
-        return r.status
 
 
 # -------------------------------------------------------------- tests

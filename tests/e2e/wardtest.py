@@ -326,6 +326,24 @@ class Server:
 
 # ------------------------------------------------------------------ HTTP
 
+class AuthAllServer(Server):
+    """A server started with require_auth=all: /health demands a token, so
+    the readiness probe sends one."""
+
+    def __init__(self, tok, *sets, **kw):
+        self.probe_token = tok
+        super().__init__(*sets, **kw)
+
+    def health_status(self, timeout=2.0):
+        try:
+            r = http_request(self.port, "GET", "/health",
+                             [("Authorization", "Bearer " + self.probe_token),
+                              ("Connection", "close")], timeout=timeout)
+        except (Closed, Timeout) as e:
+            raise OSError(str(e)) from None
+        return r.status
+
+
 class Closed(Exception):
     """The peer closed the TCP connection (EOF or reset)."""
 

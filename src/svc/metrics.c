@@ -1,0 +1,205 @@
+/*
+ * metrics.c - GET /metrics: Prometheus text exposition format 0.0.4
+ * (SPEC §7): connections by type, messages and bytes, handshakes and
+ * their failures by reason, closes by code, queues, drops, every pool
+ * against its capacity, Redis state.
+ *
+ * Anonymous like /health (no names, no ids, no tokens in it); under
+ * require_auth = all it needs a valid token like everything else.  The
+ * text is written into one static scratch buffer and answered in one
+ * response; the metric set is fixed, so its size is bounded.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../internal.h"
+
+struct out {
+	char	*p;
+	size_t	 n, cap;
+	bool	 over;
+};
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (o->over)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= o->cap - o->n)
+		o->over = true;
+	else
+		o->n += (size_t)k;
+}
+
+/* # HELP and # TYPE lines of one metric family. */
+static void
+family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+one(struct out *o, const char *name, const char *type, const char *help,
+    unsigned long long v)
+{
+	family(o, name, type, help);
+	put(o, "%s %llu\n", name, v);
+}
+
+static void
+pools(struct out *o)
+{
+	static const char *const names[BUF_NCLASS] = {
+		[BUF_SMALL] = "buf_small", [BUF_IO] = "buf_io",
+		[BUF_BIG] = "buf_big", [BUF_EXT] = "buf_ext",
+		[BUF_MED] = "buf_medium",
+	};
+	struct buf_stats bs;
+	struct conn_qstats q;
+
+	buf_stats(&bs);
+	conn_queue_stats(&q);
+	family(o, "ward_pool_used", "gauge", "Pool entries in use.");
+	put(o, "ward_pool_used{pool=\"connections\"} %u\n", conn_active());
+	put(o, "ward_pool_used{pool=\"queue_entries\"} %u\n", q.entries);
+	put(o, "ward_pool_used{pool=\"groups\"} %u\n", grp_count());
+	for (int i = 0; i < BUF_NCLASS; i++)
+		if (names[i] != NULL)
+			put(o, "ward_pool_used{pool=\"%s\"} %llu\n", names[i],
+			    (unsigned long long)bs.used[i]);
+	family(o, "ward_pool_capacity", "gauge", "Pool size, fixed at start.");
+	put(o, "ward_pool_capacity{pool=\"connections\"} %u\n",
+	    (unsigned)WARD_CONN_SLOTS);
+	put(o, "ward_pool_capacity{pool=\"queue_entries\"} %u\n", q.capacity);
+	put(o, "ward_pool_capacity{pool=\"groups\"} %u\n",
+	    (unsigned)WARD_MAX_GROUPS);
+	for (int i = 0; i < BUF_NCLASS; i++)
+		if (names[i] != NULL)
+			put(o, "ward_pool_capacity{pool=\"%s\"} %llu\n",
+			    names[i], (unsigned long long)bs.cap[i]);
+	family(o, "ward_pool_peak", "gauge",
+	    "Most buffers of a class in use at once since start.");
+	for (int i = 0; i < BUF_NCLASS; i++)
+		if (names[i] != NULL)
+			put(o, "ward_pool_peak{pool=\"%s\"} %llu\n", names[i],
+			    (unsigned long long)bs.peak[i]);
+	one(o, "ward_pool_failures_total", "counter",
+	    "Buffer requests that found their pool empty.",
+	    (unsigned long long)bs.fails);
+	one(o, "ward_queue_bytes", "gauge",
+	    "Bytes queued for clients, not yet written.",
+	    (unsigned long long)q.bytes);
+	one(o, "ward_queue_max_bytes", "gauge",
+	    "The longest single connection queue, bytes.",
+	    (unsigned long long)q.max_bytes);
+	one(o, "ward_queue_blocked_connections", "gauge",
+	    "Connections whose socket is full (waiting to write).",
+	    (unsigned long long)q.waiting);
+}
+
+static void
+write_metrics(struct out *o)
+{
+	static const char *const hsf[] = {
+		[HSF_REQUEST] = "bad_request", [HSF_VERSION] = "version",
+		[HSF_KEY] = "bad_key", [HSF_ORIGIN] = "origin",
+		[HSF_AUTH] = "refused", [HSF_WRITE] = "write",
+	};
+	static const unsigned codes[] = { 1000, 1001, 1002, 1003, 1007, 1008,
+	    1009, 1010, 1011, 1012, 1013, 1014 };
+	uint32_t ws = 0;
+
+	one(o, "ward_up", "gauge", "1 while the server runs.", 1);
+	family(o, "ward_build_info", "gauge", "Version and event backend.");
+	put(o, "ward_build_info{version=\"%s\",backend=\"%s\"} 1\n",
+	    WARD_VERSION, port_ev_backend());
+	one(o, "ward_uptime_seconds", "gauge", "Seconds since the loop began.",
+	    (unsigned long long)((port_now_us() - loop_started_us()) /
+	    1000000));
+	one(o, "ward_draining", "gauge", "1 after SIGTERM, while draining.",
+	    loop_draining ? 1 : 0);
+
+	family(o, "ward_connections", "gauge",
+	    "Open connections by type (http: not upgraded).");
+	for (int t = ST_NONE + 1; t < ST_COUNT; t++) {
+		uint32_t n = reg_count(t);
+
+		ws += n;
+		put(o, "ward_connections{type=\"%s\"} %u\n", reg_type_name(t),
+		    n);
+	}
+	put(o, "ward_connections{type=\"http\"} %u\n",
+	    conn_admitted() > ws ? conn_admitted() - ws : 0);
+	one(o, "ward_connections_max", "gauge",
+	    "max_connections: connections admitted at most.",
+	    (unsigned long long)cfg.max_connections);
+
+	one(o, "ward_accepted_total", "counter", "TCP connections accepted.",
+	    (unsigned long long)stats.accepted);
+	one(o, "ward_refused_total", "counter",
+	    "Connections refused with 503 (server full).",
+	    (unsigned long long)stats.refused_full);
+	one(o, "ward_http_requests_total", "counter", "HTTP requests.",
+	    (unsigned long long)stats.http_requests);
+	one(o, "ward_http_errors_total", "counter",
+	    "HTTP requests answered 4xx or 5xx.",
+	    (unsigned long long)stats.http_errors);
+	one(o, "ward_handshakes_total", "counter",
+	    "WebSocket upgrades completed.",
+	    (unsigned long long)stats.handshakes);
+	family(o, "ward_handshake_failures_total", "counter",
+	    "WebSocket upgrades refused, by reason.");
+	for (size_t i = 0; i < ARRAY_LEN(hsf); i++)
+		put(o, "ward_handshake_failures_total{reason=\"%s\"} %llu\n",
+		    hsf[i], (unsigned long long)stats.hs_fail[i]);
+	one(o, "ward_messages_received_total", "counter",
+	    "WebSocket messages received.",
+	    (unsigned long long)stats.msgs_in);
+	one(o, "ward_messages_sent_total", "counter",
+	    "WebSocket messages sent (echo: whole messages).",
+	    (unsigned long long)stats.msgs_out);
+	one(o, "ward_bytes_received_total", "counter", "Bytes read.",
+	    (unsigned long long)stats.bytes_in);
+	one(o, "ward_bytes_sent_total", "counter", "Bytes written.",
+	    (unsigned long long)stats.bytes_out);
+	family(o, "ward_closes_total", "counter",
+	    "WebSocket close frames sent, by code.");
+	for (size_t i = 0; i < ARRAY_LEN(codes); i++)
+		put(o, "ward_closes_total{code=\"%u\"} %llu\n", codes[i],
+		    (unsigned long long)stats.closes[codes[i] - 1000]);
+	one(o, "ward_slow_consumer_drops_total", "counter",
+	    "Recipients closed 1013 (or dropped) for not reading.",
+	    (unsigned long long)stats.drops_slow);
+	pools(o);
+	one(o, "ward_redis_configured", "gauge",
+	    "1 when a Redis address is configured.",
+	    cfg.redis[0] != '\0' ? 1 : 0);
+	one(o, "ward_redis_connected", "gauge",
+	    "1 while the Redis link is up (multi-instance fan-out).", 0);
+}
+
+static int
+metrics(struct conn *c, struct http_req *r)
+{
+	static char text[12288];
+	struct out o = { text, 0, sizeof text, false };
+
+	(void)r;
+	write_metrics(&o);
+	if (o.over)
+		return http_error(c, 500, "internal_error",
+		    "metrics larger than their buffer");
+	return http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    text, o.n, NULL);
+}
+
+const struct route metrics_routes[] = {
+	{ "/metrics", HTTP_M(HTTP_GET), metrics, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
