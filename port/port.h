@@ -132,6 +132,10 @@ int	port_file_rename(const char *from, const char *to);
 int	port_file_unlink(const char *path);
 /* Create a directory (and parents); existing is fine. */
 int	port_mkdir_p(const char *path);
+/* 0 when path is a directory this process may create files in (checked
+ * without writing: no flash wear), else negative (read-only mount, no
+ * permission, not a directory). */
+int	port_dir_writable(const char *path);
 /* Size of a file, or negative. */
 long	port_file_size(const char *path);
 

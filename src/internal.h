@@ -625,6 +625,9 @@ void	grp_turn_end(void);
 uint32_t grp_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);
 uint32_t grp_count(void);
+
+/* data_dir exists (made if missing) and takes a write (svc/health.c). */
+bool	health_storage_ok(void);
 /* Static bytes per group (the group, its hash slots, its turn entry). */
 size_t	grp_bytes(void);
 

@@ -339,6 +339,9 @@ main(int argc, char **argv)
 	grp_init();
 	if (loop_listen(cfg.listen, false) != 0)
 		return 1;
+	if (!health_storage_ok())
+		log_warn("data_dir", "path=\"%s\" detail=\"not writable: "
+		    "/health/ready answers 503\"", cfg.data_dir);
 	if (a.dev)
 		dev_banner();
 	return loop_run();

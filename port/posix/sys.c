@@ -479,6 +479,18 @@ port_mkdir_p(const char *path)
 	return 0;
 }
 
+int
+port_dir_writable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return err_code(errno);
+	if (!S_ISDIR(st.st_mode))
+		return PORT_EINVAL;
+	return access(path, W_OK | X_OK) == 0 ? 0 : err_code(errno);
+}
+
 long
 port_file_size(const char *path)
 {

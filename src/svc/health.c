@@ -1,7 +1,23 @@
 /*
  * health.c - GET /health, /health/live, /health/ready (SPEC §5, §10).
+ *
+ * Ready means: not draining, and data_dir a directory we may write in
+ * (made if missing; checked with access(2), never by writing, so a probe
+ * every second wears no flash).
  */
 #include "../internal.h"
+
+bool
+health_storage_ok(void)
+{
+	if (cfg.data_dir[0] == '\0')
+		return false;
+	if (port_dir_writable(cfg.data_dir) == 0)
+		return true;
+	/* gone or never made: make it, then ask again */
+	return port_mkdir_p(cfg.data_dir) == 0 &&
+	    port_dir_writable(cfg.data_dir) == 0;
+}
 
 static int
 health(struct conn *c, struct http_req *r)
@@ -24,6 +40,8 @@ health(struct conn *c, struct http_req *r)
 	jw_str(&w, port_ev_backend());
 	jw_key(&w, "draining");
 	jw_bool(&w, loop_draining);
+	jw_key(&w, "storage");
+	jw_str(&w, health_storage_ok() ? "ok" : "unwritable");
 	jw_key(&w, "timestamp");
 	jw_time(&w, port_wall_us());
 	jw_obj_end(&w);
@@ -45,11 +63,16 @@ ready(struct conn *c, struct http_req *r)
 {
 	static const char ok[] = "{\"status\":\"ready\"}";
 	static const char no[] = "{\"status\":\"draining\"}";
+	static const char st[] = "{\"status\":\"not_ready\","
+	    "\"detail\":\"data_dir is not writable\"}";
 
 	(void)r;
 	if (loop_draining)
 		return http_respond_static(c, 503, "application/json", no,
 		    sizeof no - 1, NULL);
+	if (!health_storage_ok())
+		return http_respond_static(c, 503, "application/json", st,
+		    sizeof st - 1, NULL);
 	return http_respond_static(c, 200, "application/json", ok,
 	    sizeof ok - 1, NULL);
 }
