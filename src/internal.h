@@ -642,6 +642,10 @@ void	svc_error(struct conn *c, const char *code, const char *detail);
  */
 const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
 	    size_t n, char *type, size_t cap);
+/* An HTTP request body as a JSON object (the same shared document), or
+ * NULL after answering 400. */
+const struct json_doc *svc_json_body(struct conn *c,
+	    const struct http_req *r);
 
 /* --------------------------------------------------------------- loop.c */
 int	loop_listen(const char *list, bool tls);

@@ -21,6 +21,7 @@ extern const struct route status_routes[];
 extern const struct route call_routes[];
 extern const struct route stt_routes[];
 extern const struct route metrics_routes[];
+extern const struct route consult_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -29,6 +30,7 @@ static const struct route *const tables[] = {
 	call_routes,
 	stt_routes,
 	metrics_routes,
+	consult_routes,
 };
 
 #define MAX_ROUTES 128

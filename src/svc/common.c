@@ -38,11 +38,35 @@ pong(struct conn *c)
 	ws_send(c, WS_OP_TEXT, buf, w.len);
 }
 
+/* One parsed document at a time: WebSocket messages and request bodies
+ * are handled one after another, never nested. */
+static struct json_doc doc;
+
+const struct json_doc *
+svc_json_body(struct conn *c, const struct http_req *r)
+{
+	int rc = json_parse(&doc, (const char *)r->body, r->body_len);
+
+	if (rc == JSON_E_TOOBIG) {
+		http_error(c, 400, "invalid_json",
+		    "body has too many JSON tokens");
+		return NULL;
+	}
+	if (rc != 0) {
+		http_error(c, 400, "invalid_json", "body is not valid JSON");
+		return NULL;
+	}
+	if (doc.tok[0].type != JSON_OBJ) {
+		http_error(c, 400, "invalid_body", "body must be a JSON object");
+		return NULL;
+	}
+	return &doc;
+}
+
 const struct json_doc *
 svc_json_msg(struct conn *c, const uint8_t *p, size_t n, char *type,
     size_t cap)
 {
-	static struct json_doc doc;
 	int t, rc = json_parse(&doc, (const char *)p, n);
 
 	if (rc == JSON_E_TOOBIG) {
