@@ -185,6 +185,18 @@
 #define WARD_COALESCE_MIN 64
 #endif
 
+/* Notifications queued for users with no open connection (SPEC §3): a
+ * fixed arena of frames, at most WARD_NOTIF_PER_USER per user. */
+#ifndef WARD_NOTIF_QUEUE
+#define WARD_NOTIF_QUEUE (WARD_MAX_CONNS <= 1024 ? 32 : 256)
+#endif
+#ifndef WARD_NOTIF_PER_USER
+#define WARD_NOTIF_PER_USER 100
+#endif
+#ifndef WARD_NOTIF_FRAME
+#define WARD_NOTIF_FRAME 4096
+#endif
+
 /* Writev batch per flush. */
 #ifndef WARD_IOV_MAX
 #define WARD_IOV_MAX 64

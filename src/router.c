@@ -22,6 +22,7 @@ extern const struct route call_routes[];
 extern const struct route stt_routes[];
 extern const struct route metrics_routes[];
 extern const struct route consult_routes[];
+extern const struct route notify_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -31,6 +32,7 @@ static const struct route *const tables[] = {
 	stt_routes,
 	metrics_routes,
 	consult_routes,
+	notify_routes,
 };
 
 #define MAX_ROUTES 128
