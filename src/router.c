@@ -23,6 +23,7 @@ extern const struct route stt_routes[];
 extern const struct route metrics_routes[];
 extern const struct route consult_routes[];
 extern const struct route notify_routes[];
+extern const struct route doctor_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -33,6 +34,7 @@ static const struct route *const tables[] = {
 	metrics_routes,
 	consult_routes,
 	notify_routes,
+	doctor_routes,
 };
 
 #define MAX_ROUTES 128

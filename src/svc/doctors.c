@@ -1,0 +1,343 @@
+/*
+ * doctors.c - doctor status (SPEC §3): /ws/doctor-status/ (admin,
+ * superadmin, doctor), PUT /api/doctors/<id>/status (that doctor or an
+ * admin), GET /api/doctors/status (admin, superadmin, doctor) and
+ * POST /api/doctors {doctor_id, name} (admin, superadmin, service).
+ *
+ * A record: doctor_id, name, current_status (free text up to 32 bytes),
+ * status_note (up to 256), is_available (boolean), updated_at.  It is
+ * made on a doctor's first update (named from the token) or by POST.
+ * Every change goes, encoded once, to every doctor-status subscriber
+ * (the sender included) as {"type":"status_update","data":{record}}.
+ * An update may carry any of the three fields; the others stay.
+ *
+ * The table is fixed (WARD_DOCTORS) and lives in memory: records do not
+ * yet survive a restart (the storage journal, SPEC §6, is to come).
+ */
+#include <stdio.h>
+
+#include "../internal.h"
+#include "../auth.h"
+
+#ifndef WARD_DOCTORS
+#define WARD_DOCTORS (WARD_MAX_CONNS <= 1024 ? 64 : 512)
+#endif
+#define ID_MAX		64
+#define STATUS_MAX	32
+#define NOTE_MAX	256
+
+struct doctor {
+	bool		used, available;
+	char		id[ID_MAX + 1];
+	char		name[97];
+	char		status[STATUS_MAX + 1];
+	char		note[NOTE_MAX + 1];
+	int64_t		updated_us;
+};
+
+static struct doctor docs[WARD_DOCTORS];
+static const char ROLES_WS[] = "admin,superadmin,doctor";
+
+static struct doctor *
+find(const char *id)
+{
+	for (size_t i = 0; i < WARD_DOCTORS; i++)
+		if (docs[i].used && strcmp(docs[i].id, id) == 0)
+			return &docs[i];
+	return NULL;
+}
+
+/* The record of id, made (with name) when new; NULL when the table is
+ * full or the id unusable. */
+static struct doctor *
+find_or_make(const char *id, const char *name)
+{
+	struct doctor *d = find(id);
+
+	if (d != NULL || id[0] == '\0' || strlen(id) > ID_MAX)
+		return d;
+	for (size_t i = 0; i < WARD_DOCTORS; i++) {
+		if (docs[i].used)
+			continue;
+		d = &docs[i];
+		memset(d, 0, sizeof *d);
+		d->used = true;
+		str_copy(d->id, sizeof d->id, id);
+		str_copy(d->name, sizeof d->name, name);
+		str_copy(d->status, sizeof d->status, "offline");
+		d->updated_us = now_wall_us;
+		return d;
+	}
+	return NULL;
+}
+
+static void
+write_doc(struct jw *w, const struct doctor *d)
+{
+	jw_obj(w);
+	jw_key(w, "doctor_id");
+	jw_str(w, d->id);
+	jw_key(w, "name");
+	jw_str(w, d->name);
+	jw_key(w, "current_status");
+	jw_str(w, d->status);
+	jw_key(w, "status_note");
+	jw_str(w, d->note);
+	jw_key(w, "is_available");
+	jw_bool(w, d->available);
+	jw_key(w, "updated_at");
+	jw_time(w, d->updated_us);
+	jw_obj_end(w);
+}
+
+static void
+all_gen(struct jw *w, void *arg)
+{
+	bool msg = arg != NULL;
+
+	jw_obj(w);
+	if (msg) {
+		jw_key(w, "type");
+		jw_str(w, "initial_status");
+		jw_key(w, "data");
+	} else {
+		size_t n = 0;
+
+		for (size_t i = 0; i < WARD_DOCTORS; i++)
+			n += docs[i].used;
+		jw_key(w, "count");
+		jw_int(w, (int64_t)n);
+		jw_key(w, "doctors");
+	}
+	jw_arr(w);
+	for (size_t i = 0; i < WARD_DOCTORS; i++)
+		if (docs[i].used)
+			write_doc(w, &docs[i]);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static void
+update_gen(struct jw *w, void *arg)
+{
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "status_update");
+	jw_key(w, "data");
+	write_doc(w, arg);
+	jw_obj_end(w);
+}
+
+static void
+broadcast(const struct doctor *d)
+{
+	int g = grp_find(GK_DOCTORS, "all", 3);
+	uint32_t f;
+
+	if (g > 0 && (f = ws_jw_frame(update_gen, (void *)d)) != 0) {
+		grp_send(g, f, NULL);
+		buf_unref(f);
+	}
+}
+
+/*
+ * Check the fields of an update object (index o of d) and apply them to
+ * rec; NULL, or a message naming the bad field (rec unchanged then).
+ */
+static const char *
+apply(const struct json_doc *d, int o, struct doctor *rec)
+{
+	char status[STATUS_MAX + 1], note[NOTE_MAX + 1];
+	int s = json_find(d, o, "current_status");
+	int n = json_find(d, o, "status_note");
+	int a = json_find(d, o, "is_available");
+	bool avail = rec->available;
+
+	if (s >= 0 && (!json_is_str(d, s) ||
+	    json_str(d, s, status, sizeof status) != 0))
+		return "current_status must be a string of up to 32 bytes";
+	if (n >= 0 && !json_is_null(d, n) && (!json_is_str(d, n) ||
+	    json_str(d, n, note, sizeof note) != 0))
+		return "status_note must be a string of up to 256 bytes";
+	if (a >= 0 && json_bool(d, a, &avail) != 0)
+		return "is_available must be a boolean";
+	if (s >= 0)
+		str_copy(rec->status, sizeof rec->status, status);
+	if (n >= 0)
+		str_copy(rec->note, sizeof rec->note,
+		    json_is_null(d, n) ? "" : note);
+	rec->available = avail;
+	rec->updated_us = now_wall_us;
+	return NULL;
+}
+
+/* --- the socket ---------------------------------------------------------- */
+
+static void
+open_ws(struct conn *c, const struct http_req *r)
+{
+	uint32_t f;
+
+	(void)r;
+	if (grp_join(c, 0, GK_DOCTORS, "all", 3, 0) < 0) {
+		conn_close_ws(c, 1013, "no room left on this server");
+		return;
+	}
+	if ((f = ws_jw_frame(all_gen, c)) == 0) {
+		conn_close_ws(c, 1011, "status list too large");
+		return;
+	}
+	conn_send_owned(c, f);
+}
+
+static void
+close_ws(struct conn *c)
+{
+	grp_leave(c, 0);
+}
+
+static void
+message_ws(struct conn *c, int op, uint8_t *p, size_t n)
+{
+	const struct reg_profile *who = reg_prof(conn_id(c));
+	const struct json_doc *d;
+	struct doctor *rec, copy;
+	const char *bad;
+	char type[32];
+	int o;
+
+	(void)op;
+	if ((d = svc_json_msg(c, p, n, type, sizeof type)) == NULL)
+		return;
+	if (strcmp(type, "status_update") != 0)
+		return svc_error(c, "unknown_type",
+		    "expected status_update or ping");
+	if (strcmp(who->role, "doctor") != 0)
+		return svc_error(c, "forbidden",
+		    "only a doctor may update a status");
+	if ((o = json_find(d, 0, "data")) < 0 || d->tok[o].type != JSON_OBJ)
+		return svc_error(c, "invalid_field", "data must be an object");
+	if ((rec = find_or_make(who->user, who->name)) == NULL)
+		return svc_error(c, "unavailable", "doctor table full");
+	copy = *rec;
+	if ((bad = apply(d, o, &copy)) != NULL)
+		return svc_error(c, "invalid_field", bad);
+	*rec = copy;
+	broadcast(rec);
+}
+
+/* --- HTTP ---------------------------------------------------------------- */
+
+static int
+answer(struct conn *c, int status, const struct doctor *d)
+{
+	char body[1024];
+	struct jw w;
+
+	jw_init(&w, body, sizeof body);
+	write_doc(&w, d);
+	return http_json(c, status, &w);
+}
+
+static bool
+is_admin(const struct http_req *r)
+{
+	return r->auth != NULL && auth_role_in(r->auth, "admin,superadmin");
+}
+
+static int
+put_status(struct conn *c, struct http_req *r)
+{
+	const struct json_doc *d;
+	struct doctor *rec, copy;
+	char id[ID_MAX + 1];
+	const char *bad;
+
+	snprintf(id, sizeof id, "%.*s", (int)r->param[0].n, r->param[0].p);
+	if (!is_admin(r) && (r->auth == NULL || strcmp(r->auth->sub, id) != 0))
+		return http_error(c, 403, "forbidden",
+		    "only that doctor or an admin may set this status");
+	if ((d = svc_json_body(c, r)) == NULL)
+		return 0;
+	rec = find(id);
+	if (rec == NULL) {
+		rec = find_or_make(id, r->auth && strcmp(r->auth->sub, id) == 0 ?
+		    r->auth->name : "");
+		if (rec == NULL)
+			return http_error(c, 503, "unavailable",
+			    "doctor table full");
+	}
+	copy = *rec;
+	if ((bad = apply(d, 0, &copy)) != NULL)
+		return http_error(c, 400, "invalid_field", bad);
+	*rec = copy;
+	broadcast(rec);
+	return answer(c, 200, rec);
+}
+
+static int
+get_status(struct conn *c, struct http_req *r)
+{
+	(void)r;
+	return http_json_gen(c, 200, all_gen, NULL);
+}
+
+static int
+post_doctor(struct conn *c, struct http_req *r)
+{
+	const struct json_doc *d = svc_json_body(c, r);
+	char id[ID_MAX + 1], name[97];
+	struct doctor *rec;
+	int i, k;
+	bool made;
+
+	if (d == NULL)
+		return 0;
+	if ((i = json_find(d, 0, "doctor_id")) < 0)
+		return http_error(c, 400, "missing_field",
+		    "doctor_id is required");
+	if (json_is_str(d, i)) {
+		if (json_str(d, i, id, sizeof id) != 0 || id[0] == '\0')
+			i = -1;
+	} else {
+		int64_t v;
+
+		if (json_int(d, i, &v) != 0)
+			i = -1;
+		else
+			snprintf(id, sizeof id, "%lld", (long long)v);
+	}
+	if (i < 0)
+		return http_error(c, 400, "invalid_field", "doctor_id must be "
+		    "a non-empty string (up to 64 bytes) or an integer");
+	name[0] = '\0';
+	if ((k = json_find(d, 0, "name")) >= 0 && (!json_is_str(d, k) ||
+	    json_str(d, k, name, sizeof name) != 0))
+		return http_error(c, 400, "invalid_field",
+		    "name must be a string of up to 96 bytes");
+	made = find(id) == NULL;
+	if ((rec = find_or_make(id, name)) == NULL)
+		return http_error(c, 503, "unavailable", "doctor table full");
+	if (k >= 0)
+		str_copy(rec->name, sizeof rec->name, name);
+	if (made)
+		broadcast(rec);
+	return answer(c, made ? 201 : 200, rec);
+}
+
+static const struct ws_ops doctor_ops = {
+	.type = "doctor_status", .listing = "/ws/doctor-status/",
+	.open = open_ws, .message = message_ws, .close = close_ws,
+	.text_only = 1,
+};
+
+const struct route doctor_routes[] = {
+	{ "/ws/doctor-status/", 0, NULL, &doctor_ops, NULL, ROLES_WS },
+	{ "/api/doctors/status", HTTP_M(HTTP_GET), get_status, NULL, NULL,
+	    ROLES_WS },
+	{ "/api/doctors/*/status", HTTP_M(HTTP_PUT), put_status, NULL, NULL,
+	    ROLES_WS },
+	{ "/api/doctors", HTTP_M(HTTP_POST), post_doctor, NULL, NULL,
+	    "admin,superadmin,service" },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
