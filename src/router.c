@@ -24,6 +24,7 @@ extern const struct route metrics_routes[];
 extern const struct route consult_routes[];
 extern const struct route notify_routes[];
 extern const struct route doctor_routes[];
+extern const struct route unified_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -35,6 +36,7 @@ static const struct route *const tables[] = {
 	consult_routes,
 	notify_routes,
 	doctor_routes,
+	unified_routes,
 };
 
 #define MAX_ROUTES 128

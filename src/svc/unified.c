@@ -1,0 +1,461 @@
+/*
+ * unified.c - the unified endpoint /ws (SPEC §4): one socket, messages
+ * routed by type prefix to the whiteboard (practice-wide relay) and the
+ * telemedicine rooms (WebRTC signaling and chat).
+ *
+ * Per connection: membership slot 0 is the practice group, slot 1 the
+ * telemedicine room; ud[6] = 1 when the practice came from the token (it
+ * cannot be changed by subscribe).  A telemedicine participant's userId
+ * and userName live in the registry profile (user, name), so `to` can
+ * name a user and the socket listing shows who is in the call.
+ *
+ * Relayed messages are the sender's JSON object, member by member (the
+ * parser has validated it), with the server's `from` fields added; the
+ * sender's own `from`/`fromClientId` are dropped, so nobody can speak for
+ * another.  Practice ids compare as text (5 and "5" are one practice).  Config-declared services (service.<name>.types) and the admin
+ * switch are not there yet: both built-in services are always enabled.
+ */
+#include <stdio.h>
+
+#include "../internal.h"
+#include "../auth.h"
+
+#define MS_PRACTICE	0
+#define MS_ROOM		1
+#define NAME_MAX_	64
+
+static const char *const wb_types[] = { "whiteboard_update" };
+static const char *const tm_types[] = {
+	"telemedicine_join", "telemedicine_leave", "telemedicine_offer",
+	"telemedicine_answer", "telemedicine_ice_candidate",
+	"telemedicine_chat_message", "telemedicine_user_joined",
+	"telemedicine_user_left",
+};
+
+static void
+client_id(const struct conn *c, char out[13])
+{
+	reg_id_text(reg[conn_id(c)].id, out);
+}
+
+static void
+send_gen(struct conn *c, void (*gen)(struct jw *, void *), void *arg)
+{
+	uint32_t f = ws_jw_frame(gen, arg);
+
+	if (f != 0)
+		conn_send_owned(c, f);
+}
+
+static void
+services_gen(struct jw *w, void *arg)
+{
+	const struct conn *c = arg;
+	char id[13];
+
+	client_id(c, id);
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "connected");
+	jw_key(w, "clientId");
+	jw_str(w, id);
+	jw_key(w, "services");
+	jw_arr(w);
+	for (int s = 0; s < 2; s++) {
+		const char *const *t = s == 0 ? wb_types : tm_types;
+		size_t n = s == 0 ? ARRAY_LEN(wb_types) : ARRAY_LEN(tm_types);
+
+		jw_obj(w);
+		jw_key(w, "name");
+		jw_str(w, s == 0 ? "whiteboard" : "telemedicine");
+		jw_key(w, "messageTypes");
+		jw_arr(w);
+		for (size_t i = 0; i < n; i++)
+			jw_str(w, t[i]);
+		jw_arr_end(w);
+		jw_key(w, "enabled");
+		jw_bool(w, true);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static void
+open_unified(struct conn *c, const struct http_req *r)
+{
+	const char *pr = r->auth != NULL ? r->auth->practice_id : "";
+
+	c->ud[6] = 0;
+	if (pr[0] != '\0') {
+		if (grp_join(c, MS_PRACTICE, GK_PRACTICE, pr, strlen(pr), 0) < 0) {
+			conn_close_ws(c, 1013, "no room left on this server");
+			return;
+		}
+		c->ud[6] = 1;
+	}
+	send_gen(c, services_gen, c);
+}
+
+/* --- relaying ------------------------------------------------------------- */
+
+struct relay {
+	const struct conn	*from;
+	const struct json_doc	*d;
+	const char		*practice;	/* whiteboard: the sender's */
+	bool			 room;		/* telemedicine: add from */
+};
+
+/* The sender's object with the server's fields. */
+static void
+relay_gen(struct jw *w, void *arg)
+{
+	const struct relay *a = arg;
+	const struct json_doc *d = a->d;
+	const struct reg_profile *p = reg_prof(conn_id(a->from));
+	char id[13];
+
+	client_id(a->from, id);
+	jw_obj(w);
+	for (int k = 1; k < json_skip(d, 0);) {
+		int v = k + 1;
+
+		if (!json_tok_eq(d, k, "from") &&
+		    !json_tok_eq(d, k, "fromClientId"))
+			jw_member_raw(w, json_raw(d, k), json_raw(d, v));
+		k = json_skip(d, v);
+	}
+	/* a practiceId the sender gave was checked against its practice and
+	 * keeps its JSON type (5 stays 5); without one, the practice's */
+	if (a->practice != NULL && json_find(d, 0, "practiceId") < 0) {
+		jw_key(w, "practiceId");
+		jw_str(w, a->practice);
+	}
+	jw_key(w, "from");
+	jw_str(w, a->room && p->user[0] ? p->user : id);
+	jw_key(w, "fromClientId");
+	jw_str(w, id);
+	jw_obj_end(w);
+}
+
+/* A JSON string or integer as text (1..NAME_MAX_ bytes); -1 if neither. */
+static int
+text_of(const struct json_doc *d, int i, char *out, size_t cap)
+{
+	int64_t v;
+
+	if (i < 0)
+		return -1;
+	if (json_is_str(d, i))
+		return json_str(d, i, out, cap) == 0 && out[0] ? 0 : -1;
+	if (json_int(d, i, &v) != 0)
+		return -1;
+	snprintf(out, cap, "%lld", (long long)v);
+	return 0;
+}
+
+static void
+whiteboard(struct conn *c, const struct json_doc *d, const char *type)
+{
+	int g = grp_of(c, MS_PRACTICE), i;
+	char want[NAME_MAX_ + 1];
+	struct relay a = { c, d, NULL, false };
+	uint32_t f;
+
+	if (strcmp(type, "whiteboard_update") != 0)
+		return svc_error(c, "unknown_type", "unknown whiteboard type");
+	if (g == 0)
+		return svc_error(c, "not_subscribed", "no practice: send "
+		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
+	i = json_find(d, 0, "practiceId");
+	if (i >= 0 && (text_of(d, i, want, sizeof want) != 0 ||
+	    strcmp(want, grp_name(g)) != 0))
+		return svc_error(c, "forbidden",
+		    "practiceId is not this connection's practice");
+	a.practice = grp_name(g);
+	if ((f = ws_jw_frame(relay_gen, &a)) == 0)
+		return svc_error(c, "too_large", "message too large");
+	grp_send(g, f, c);
+	buf_unref(f);
+}
+
+static void
+subscribe(struct conn *c, const struct json_doc *d)
+{
+	char pr[NAME_MAX_ + 1], buf[160];
+	int g = grp_of(c, MS_PRACTICE);
+	struct jw w;
+
+	if (text_of(d, json_find(d, 0, "practiceId"), pr, sizeof pr) != 0)
+		return svc_error(c, "invalid_field",
+		    "practiceId must be a string or an integer");
+	if (c->ud[6] && strcmp(pr, grp_name(g)) != 0)
+		return svc_error(c, "forbidden",
+		    "the token's practice cannot be overridden");
+	if (!c->ud[6] && grp_join(c, MS_PRACTICE, GK_PRACTICE, pr,
+	    strlen(pr), 0) < 0)
+		return svc_error(c, "unavailable", "no room left on this server");
+	jw_init(&w, buf, sizeof buf);
+	jw_obj(&w);
+	jw_key(&w, "type");
+	jw_str(&w, "subscribed");
+	jw_key(&w, "practiceId");
+	jw_str(&w, pr);
+	jw_obj_end(&w);
+	ws_send(c, WS_OP_TEXT, buf, w.len);
+}
+
+/* --- telemedicine ------------------------------------------------------- */
+
+struct presence {
+	const struct conn	*c;
+	const char		*type;
+	int			 g;
+};
+
+static void
+presence_gen(struct jw *w, void *arg)
+{
+	const struct presence *a = arg;
+	const struct reg_profile *p = reg_prof(conn_id(a->c));
+	char id[13];
+
+	client_id(a->c, id);
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, a->type);
+	jw_key(w, "roomId");
+	jw_str(w, grp_name(a->g));
+	jw_key(w, "userId");
+	jw_str(w, p->user);
+	jw_key(w, "userName");
+	jw_str(w, p->name);
+	jw_key(w, "clientId");
+	jw_str(w, id);
+	jw_key(w, "timestamp");
+	jw_time(w, now_wall_us);
+	jw_obj_end(w);
+}
+
+static void
+announce(struct conn *c, int g, const char *type)
+{
+	struct presence a = { c, type, g };
+	uint32_t f = ws_jw_frame(presence_gen, &a);
+
+	if (f != 0) {
+		grp_send(g, f, c);
+		buf_unref(f);
+	}
+}
+
+static void
+leave_room(struct conn *c)
+{
+	int g = grp_of(c, MS_ROOM);
+
+	if (g == 0)
+		return;
+	announce(c, g, "telemedicine_user_left");
+	grp_leave(c, MS_ROOM);
+}
+
+static void
+joined_gen(struct jw *w, void *arg)
+{
+	const struct presence *a = arg;
+
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "telemedicine_joined");
+	jw_key(w, "roomId");
+	jw_str(w, grp_name(a->g));
+	jw_key(w, "participants");
+	jw_arr(w);
+	for (struct conn *m = grp_first(a->g); m; m = grp_next(m, a->g)) {
+		const struct reg_profile *p = reg_prof(conn_id(m));
+		char id[13];
+
+		if (m == a->c)
+			continue;
+		client_id(m, id);
+		jw_obj(w);
+		jw_key(w, "userId");
+		jw_str(w, p->user);
+		jw_key(w, "userName");
+		jw_str(w, p->name);
+		jw_key(w, "clientId");
+		jw_str(w, id);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static void
+join(struct conn *c, const struct json_doc *d)
+{
+	char room[NAME_MAX_ + 1], user[NAME_MAX_ + 1], name[97];
+	struct reg_profile *p;
+	struct presence a;
+	int g, i;
+
+	if (text_of(d, json_find(d, 0, "roomId"), room, sizeof room) != 0)
+		return svc_error(c, "invalid_field",
+		    "roomId must be a string or an integer");
+	if (text_of(d, json_find(d, 0, "userId"), user, sizeof user) != 0) {
+		const struct reg_profile *q = reg_prof(conn_id(c));
+
+		if (q->user[0] == '\0')
+			return svc_error(c, "invalid_field",
+			    "userId must be a string or an integer");
+		str_copy(user, sizeof user, q->user);
+	}
+	name[0] = '\0';
+	if ((i = json_find(d, 0, "userName")) >= 0 && (!json_is_str(d, i) ||
+	    json_str(d, i, name, sizeof name) != 0))
+		return svc_error(c, "invalid_field",
+		    "userName must be a string of up to 96 bytes");
+	leave_room(c);
+	if ((g = grp_join(c, MS_ROOM, GK_TELEMED, room, strlen(room), 0)) < 0)
+		return svc_error(c, "unavailable", "no room left on this server");
+	p = reg_prof_w(conn_id(c));
+	str_copy(p->user, sizeof p->user, user);
+	if (name[0] != '\0' || p->name[0] == '\0')
+		str_copy(p->name, sizeof p->name, name);
+	str_copy(p->room, sizeof p->room, room);
+	a.c = c;
+	a.g = g;
+	a.type = "telemedicine_joined";
+	send_gen(c, joined_gen, &a);
+	announce(c, g, "telemedicine_user_joined");
+}
+
+static void
+chat_gen(struct jw *w, void *arg)
+{
+	const struct relay *a = arg;
+	const struct reg_profile *p = reg_prof(conn_id(a->from));
+	int i = json_find(a->d, 0, "message");
+
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "telemedicine_chat_message");
+	jw_key(w, "roomId");
+	jw_str(w, p->room);
+	jw_key(w, "message");
+	{
+		struct str m = json_raw(a->d, i);
+
+		jw_raw(w, m.p, m.n);
+	}
+	jw_key(w, "from");
+	jw_str(w, p->user);
+	jw_key(w, "userName");
+	jw_str(w, p->name);
+	jw_key(w, "timestamp");
+	jw_time(w, now_wall_us);
+	jw_obj_end(w);
+}
+
+static void
+telemedicine(struct conn *c, const struct json_doc *d, const char *type)
+{
+	int g = grp_of(c, MS_ROOM), i;
+	struct relay a = { c, d, NULL, true };
+	char to[NAME_MAX_ + 1];
+	uint32_t f;
+
+	if (strcmp(type, "telemedicine_join") == 0)
+		return join(c, d);
+	if (strcmp(type, "telemedicine_leave") == 0) {
+		if (g == 0)
+			return svc_error(c, "not_in_room", "not in a room");
+		return leave_room(c);
+	}
+	if (strcmp(type, "telemedicine_offer") != 0 &&
+	    strcmp(type, "telemedicine_answer") != 0 &&
+	    strcmp(type, "telemedicine_ice_candidate") != 0 &&
+	    strcmp(type, "telemedicine_chat_message") != 0)
+		return svc_error(c, "unknown_type", "unknown telemedicine type");
+	if (g == 0)
+		return svc_error(c, "not_in_room",
+		    "send telemedicine_join first");
+	if (strcmp(type, "telemedicine_chat_message") == 0) {
+		i = json_find(d, 0, "message");
+		if (i < 0 || !json_is_str(d, i))
+			return svc_error(c, "invalid_field",
+			    "message must be a string");
+		if ((f = ws_jw_frame(chat_gen, &a)) == 0)
+			return svc_error(c, "too_large", "message too large");
+		grp_send(g, f, NULL);	/* stored-style: everyone, sender too */
+		buf_unref(f);
+		return;
+	}
+	if ((f = ws_jw_frame(relay_gen, &a)) == 0)
+		return svc_error(c, "too_large", "message too large");
+	i = json_find(d, 0, "to");
+	if (i >= 0) {
+		struct conn *dst = NULL;
+		char id[13];
+
+		if (text_of(d, i, to, sizeof to) != 0) {
+			buf_unref(f);
+			return svc_error(c, "invalid_field",
+			    "to must be a string or an integer");
+		}
+		for (struct conn *m = grp_first(g); m; m = grp_next(m, g)) {
+			client_id(m, id);
+			if (m != c && (strcmp(reg_prof(conn_id(m))->user, to) ==
+			    0 || strcmp(id, to) == 0)) {
+				dst = m;
+				break;
+			}
+		}
+		if (dst == NULL)
+			svc_error(c, "unknown_peer", "no such user in the room");
+		else
+			conn_send(dst, f);
+	} else {
+		grp_send(g, f, c);
+	}
+	buf_unref(f);
+}
+
+/* --- the socket ---------------------------------------------------------- */
+
+static void
+message_unified(struct conn *c, int op, uint8_t *p, size_t n)
+{
+	const struct json_doc *d;
+	char type[48];
+
+	(void)op;
+	if ((d = svc_json_msg(c, p, n, type, sizeof type)) == NULL)
+		return;
+	if (strcmp(type, "subscribe") == 0)
+		return subscribe(c, d);
+	if (strncmp(type, "whiteboard_", 11) == 0)
+		return whiteboard(c, d, type);
+	if (strncmp(type, "telemedicine_", 13) == 0)
+		return telemedicine(c, d, type);
+	svc_error(c, "unknown_type", "no service handles this type");
+}
+
+static void
+close_unified(struct conn *c)
+{
+	leave_room(c);
+	grp_leave(c, MS_PRACTICE);
+}
+
+static const struct ws_ops unified_ops = {
+	.type = "unified", .listing = "/ws",
+	.open = open_unified, .message = message_unified,
+	.close = close_unified, .text_only = 1,
+};
+
+const struct route unified_routes[] = {
+	{ "/ws", 0, NULL, &unified_ops, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
