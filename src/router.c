@@ -25,6 +25,7 @@ extern const struct route consult_routes[];
 extern const struct route notify_routes[];
 extern const struct route doctor_routes[];
 extern const struct route unified_routes[];
+extern const struct route diag_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -37,6 +38,7 @@ static const struct route *const tables[] = {
 	notify_routes,
 	doctor_routes,
 	unified_routes,
+	diag_routes,
 };
 
 #define MAX_ROUTES 128

@@ -1,0 +1,677 @@
+/*
+ * diagnosis.c - per-diagnosis channels with offline queues (SPEC §5):
+ * /ws/<diagnosis_id>, GET /ws/status, POST/GET /api/diagnoses,
+ * DELETE /api/diagnoses/<id>, and the three broadcast endpoints.
+ *
+ * A diagnosis is registered (id, owner or none).  A socket may open it
+ * when it is unowned, or with a token whose sub is the owner or whose
+ * role is admin or service; it gets {"type":"welcome","diagnosis_id",
+ * "queued":n[,"dropped":k]} and then what was queued, in order.  A
+ * broadcast with nobody connected is queued: at most WARD_DIAG_PER (100)
+ * per diagnosis, the oldest dropped first and counted (the next welcome
+ * carries "dropped").  Queued frames live in a fixed arena
+ * (WARD_DIAG_QUEUE frames of WARD_NOTIF_FRAME bytes); a full arena drops
+ * the diagnosis's own oldest, or answers 503 when it has none queued.
+ *
+ * In memory: registrations and queues do not survive a restart until
+ * the storage journal (SPEC §6) lands.
+ */
+#include <stdio.h>
+
+#include "../internal.h"
+#include "../auth.h"
+
+#ifndef WARD_DIAGNOSES
+#define WARD_DIAGNOSES (WARD_MAX_CONNS <= 1024 ? 64 : 1024)
+#endif
+#ifndef WARD_DIAG_QUEUE
+#define WARD_DIAG_QUEUE (WARD_MAX_CONNS <= 1024 ? 32 : 512)
+#endif
+#define WARD_DIAG_PER	100
+#define OWNER_MAX	64
+
+struct diag {
+	bool		used, owned;
+	int64_t		id;
+	char		owner[OWNER_MAX + 1];
+	uint32_t	dropped;	/* since the last delivery */
+};
+
+struct dq {
+	uint32_t	seq;		/* 0: free */
+	uint32_t	diag;		/* index + 1 into diags */
+	uint16_t	len;
+	uint8_t		frame[WARD_NOTIF_FRAME];
+};
+
+static struct diag diags[WARD_DIAGNOSES];
+static struct dq dqs[WARD_DIAG_QUEUE];
+static uint32_t dq_seq = 1;
+
+static struct diag *
+find(int64_t id)
+{
+	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
+		if (diags[i].used && diags[i].id == id)
+			return &diags[i];
+	return NULL;
+}
+
+static uint32_t
+dix(const struct diag *d)
+{
+	return (uint32_t)(d - diags) + 1;
+}
+
+static uint32_t
+queued(const struct diag *d)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
+		n += dqs[i].seq != 0 && dqs[i].diag == dix(d);
+	return n;
+}
+
+static struct dq *
+oldest_of(const struct diag *d)
+{
+	struct dq *o = NULL;
+
+	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
+		if (dqs[i].seq != 0 && dqs[i].diag == dix(d) &&
+		    (o == NULL || dqs[i].seq < o->seq))
+			o = &dqs[i];
+	return o;
+}
+
+static void
+drop_queue(const struct diag *d)
+{
+	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
+		if (dqs[i].diag == dix(d))
+			dqs[i].seq = 0;
+}
+
+static int
+group_of(int64_t id)
+{
+	char name[24];
+	int n = snprintf(name, sizeof name, "%lld", (long long)id);
+
+	return grp_find(GK_DIAGNOSIS, name, (size_t)n);
+}
+
+/* --- the socket ---------------------------------------------------------- */
+
+static void
+welcome_gen(struct jw *w, void *arg)
+{
+	const struct diag *d = arg;
+
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, "welcome");
+	jw_key(w, "diagnosis_id");
+	jw_int(w, d->id);
+	jw_key(w, "queued");
+	jw_int(w, queued(d));
+	if (d->dropped > 0) {
+		jw_key(w, "dropped");
+		jw_int(w, d->dropped);
+	}
+	jw_obj_end(w);
+}
+
+static int
+send_copy(struct conn *c, const uint8_t *p, size_t n)
+{
+	uint32_t h = buf_get(n);
+
+	if (h == 0)
+		return WARD_ENOMEM;
+	memcpy(buf_base(h), p, n);
+	buf_set(h, 0, (uint32_t)n);
+	return conn_send_owned(c, h);
+}
+
+static void
+open_diag(struct conn *c, const struct http_req *r)
+{
+	struct str s = r->param[0];
+	char name[24];
+	int64_t id = 0;
+	struct diag *d;
+	uint32_t f;
+	struct dq *q;
+
+	for (size_t i = 0; i < s.n && id < 1000000000000000LL; i++)
+		id = id * 10 + (s.p[i] - '0');
+	if (s.n > 18 || id <= 0 || (d = find(id)) == NULL) {
+		conn_close_ws(c, 1008, "diagnosis not found");
+		return;
+	}
+	if (d->owned && (r->auth == NULL ||
+	    (strcmp(r->auth->sub, d->owner) != 0 &&
+	    !auth_role_in(r->auth, "admin,service")))) {
+		conn_close_ws(c, 1008, "access denied");
+		return;
+	}
+	snprintf(name, sizeof name, "%lld", (long long)id);
+	if (grp_join(c, 0, GK_DIAGNOSIS, name, strlen(name), 0) < 0) {
+		conn_close_ws(c, 1013, "no room left on this server");
+		return;
+	}
+	c->ud[6] = dix(d);
+	if ((f = ws_jw_frame(welcome_gen, d)) == 0 ||
+	    conn_send_owned(c, f) != 0)
+		return;
+	while ((q = oldest_of(d)) != NULL) {
+		if (send_copy(c, q->frame, q->len) != 0)
+			break;		/* stays queued */
+		q->seq = 0;
+	}
+	d->dropped = 0;
+}
+
+static void
+close_diag(struct conn *c)
+{
+	grp_leave(c, 0);
+}
+
+static void
+message_diag(struct conn *c, int op, uint8_t *p, size_t n)
+{
+	char type[32];
+
+	(void)op;
+	if (svc_json_msg(c, p, n, type, sizeof type) == NULL)
+		return;
+	svc_error(c, "unknown_type", "this channel only receives updates");
+}
+
+/* --- GET /ws/status -------------------------------------------------------- */
+
+static void
+status_gen(struct jw *w, void *arg)
+{
+	int64_t total = 0, with = 0, regd = 0;
+
+	(void)arg;
+	for (size_t i = 0; i < WARD_DIAGNOSES; i++) {
+		uint32_t n;
+
+		if (!diags[i].used)
+			continue;
+		regd++;
+		if ((n = grp_size(group_of(diags[i].id))) > 0) {
+			with++;
+			total += n;
+		}
+	}
+	jw_obj(w);
+	jw_key(w, "total_diagnoses");
+	jw_int(w, with);
+	jw_key(w, "total_connections");
+	jw_int(w, total);
+	for (int pass = 0; pass < 2; pass++) {
+		jw_key(w, pass == 0 ? "connections_by_diagnosis" :
+		    "queued_messages_by_diagnosis");
+		jw_obj(w);
+		for (size_t i = 0; i < WARD_DIAGNOSES; i++) {
+			char k[24];
+			uint32_t n;
+
+			if (!diags[i].used)
+				continue;
+			n = pass == 0 ? grp_size(group_of(diags[i].id)) :
+			    queued(&diags[i]);
+			if (n == 0)
+				continue;
+			snprintf(k, sizeof k, "%lld", (long long)diags[i].id);
+			jw_key(w, k);
+			jw_int(w, n);
+		}
+		jw_obj_end(w);
+	}
+	jw_key(w, "registered_diagnoses");
+	jw_int(w, regd);
+	jw_obj_end(w);
+}
+
+static int
+ws_status(struct conn *c, struct http_req *r)
+{
+	(void)r;
+	return http_json_gen(c, 200, status_gen, NULL);
+}
+
+/* --- /api/diagnoses -------------------------------------------------------- */
+
+static void
+diag_json(struct jw *w, const struct diag *d)
+{
+	jw_obj(w);
+	jw_key(w, "diagnosis_id");
+	jw_int(w, d->id);
+	jw_key(w, "owner");
+	if (d->owned)
+		jw_str(w, d->owner);
+	else
+		jw_null(w);
+	jw_key(w, "connections");
+	jw_int(w, grp_size(group_of(d->id)));
+	jw_key(w, "queued");
+	jw_int(w, queued(d));
+	jw_obj_end(w);
+}
+
+static void
+list_gen(struct jw *w, void *arg)
+{
+	int64_t n = 0;
+
+	(void)arg;
+	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
+		n += diags[i].used;
+	jw_obj(w);
+	jw_key(w, "count");
+	jw_int(w, n);
+	jw_key(w, "diagnoses");
+	jw_arr(w);
+	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
+		if (diags[i].used)
+			diag_json(w, &diags[i]);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static int
+answer(struct conn *c, int status, const struct diag *d)
+{
+	char body[256];
+	struct jw w;
+
+	jw_init(&w, body, sizeof body);
+	diag_json(&w, d);
+	return http_json(c, status, &w);
+}
+
+/* diagnosis_id: an integer > 0; 0 after answering 400. */
+static int64_t
+want_id(struct conn *c, const struct json_doc *d)
+{
+	int i = json_find(d, 0, "diagnosis_id");
+	int64_t v;
+
+	if (i < 0) {
+		http_error(c, 400, "missing_field", "diagnosis_id is required");
+		return 0;
+	}
+	if (json_int(d, i, &v) != 0 || v <= 0 || v > 999999999999999999LL) {
+		http_error(c, 400, "invalid_field",
+		    "diagnosis_id must be an integer > 0");
+		return 0;
+	}
+	return v;
+}
+
+static int
+post_diag(struct conn *c, struct http_req *r)
+{
+	const struct json_doc *d = svc_json_body(c, r);
+	char owner[OWNER_MAX + 1];
+	struct diag *g;
+	bool owned = false, made;
+	int64_t id;
+	int i;
+
+	if (d == NULL || (id = want_id(c, d)) == 0)
+		return 0;
+	owner[0] = '\0';
+	if ((i = json_find(d, 0, "owner")) >= 0 && !json_is_null(d, i)) {
+		int64_t v;
+
+		if (json_is_str(d, i)) {
+			owned = json_str(d, i, owner, sizeof owner) == 0 &&
+			    owner[0] != '\0';
+		} else if (json_int(d, i, &v) == 0) {
+			snprintf(owner, sizeof owner, "%lld", (long long)v);
+			owned = true;
+		}
+		if (!owned)
+			return http_error(c, 400, "invalid_field", "owner must "
+			    "be null, a non-empty string or an integer");
+	}
+	made = (g = find(id)) == NULL;
+	for (size_t k = 0; made && k < WARD_DIAGNOSES; k++)
+		if (!diags[k].used) {
+			g = &diags[k];
+			memset(g, 0, sizeof *g);
+			g->used = true;
+			g->id = id;
+			break;
+		}
+	if (g == NULL)
+		return http_error(c, 503, "unavailable",
+		    "diagnosis table full");
+	g->owned = owned;
+	str_copy(g->owner, sizeof g->owner, owner);
+	return answer(c, made ? 201 : 200, g);
+}
+
+static int
+diagnoses(struct conn *c, struct http_req *r)
+{
+	if (r->method == HTTP_POST)
+		return post_diag(c, r);
+	return http_json_gen(c, 200, list_gen, NULL);
+}
+
+static int
+delete_diag(struct conn *c, struct http_req *r)
+{
+	struct str s = r->param[0];
+	struct diag *d = NULL;
+	char body[96];
+	int64_t id = 0;
+	struct jw w;
+	int g;
+
+	for (size_t i = 0; i < s.n && s.n <= 18; i++)
+		id = id * 10 + (s.p[i] - '0');
+	if (s.n > 18 || id <= 0 || (d = find(id)) == NULL)
+		return http_error(c, 404, "not_found", "no such diagnosis");
+	if ((g = group_of(id)) > 0)
+		for (struct conn *m = grp_first(g); m; m = grp_next(m, g))
+			conn_close_ws(m, 1008, "diagnosis deleted");
+	drop_queue(d);
+	d->used = false;
+	jw_init(&w, body, sizeof body);
+	jw_obj(&w);
+	jw_key(&w, "status");
+	jw_str(&w, "deleted");
+	jw_key(&w, "diagnosis_id");
+	jw_int(&w, id);
+	jw_obj_end(&w);
+	return http_json(c, 200, &w);
+}
+
+/* --- broadcasts ----------------------------------------------------------- */
+
+enum { B_RECO, B_EFFECT, B_FEEDBACK };
+
+struct bc {
+	int			 kind;
+	const struct json_doc	*d;
+	int64_t			 id;
+};
+
+/* A number field in [lo, hi]; NULL or the message naming it. */
+static const char *
+num_in(const struct json_doc *d, const char *key, double lo, double hi,
+    const char *msg)
+{
+	int i = json_find(d, 0, key);
+	double v;
+
+	if (i < 0 || json_num(d, i, &v) != 0 || v < lo || v > hi)
+		return msg;
+	return NULL;
+}
+
+static const char *
+int_in(const struct json_doc *d, const char *key, int64_t lo, int64_t hi,
+    const char *msg)
+{
+	int i = json_find(d, 0, key);
+	int64_t v;
+
+	if (i < 0 || json_int(d, i, &v) != 0 || v < lo || v > hi)
+		return msg;
+	return NULL;
+}
+
+static const char *
+check_body(const struct json_doc *d, int kind)
+{
+	const char *bad = NULL;
+	int i;
+
+	switch (kind) {
+	case B_RECO:
+		if ((i = json_find(d, 0, "old_data")) < 0 ||
+		    d->tok[i].type != JSON_OBJ)
+			return "old_data must be an object";
+		if ((i = json_find(d, 0, "new_data")) < 0 ||
+		    d->tok[i].type != JSON_OBJ)
+			return "new_data must be an object";
+		if ((i = json_find(d, 0, "reason")) < 0 || !json_is_str(d, i))
+			return "reason must be a string";
+		return NULL;
+	case B_EFFECT:
+		if ((bad = int_in(d, "recommendation_id", INT64_MIN, INT64_MAX,
+		    "recommendation_id must be an integer")) ||
+		    (bad = num_in(d, "new_effectiveness", 0, 1,
+		    "new_effectiveness must be a number from 0 to 1")) ||
+		    (bad = num_in(d, "confidence", 0, 1,
+		    "confidence must be a number from 0 to 1")) ||
+		    (bad = int_in(d, "sample_size", 0, INT64_MAX,
+		    "sample_size must be an integer >= 0")))
+			return bad;
+		return NULL;
+	default:
+		if ((bad = int_in(d, "feedback_id", INT64_MIN, INT64_MAX,
+		    "feedback_id must be an integer")) ||
+		    (bad = int_in(d, "rating", 1, 5,
+		    "rating must be an integer from 1 to 5")) ||
+		    (bad = num_in(d, "effectiveness", 0, 1,
+		    "effectiveness must be a number from 0 to 1")))
+			return bad;
+		return NULL;
+	}
+}
+
+/* Key k (of an object) in object other: -1 absent, 0 other value text,
+ * 1 the same value text. */
+static int
+compare_in(const struct json_doc *d, int k, int other)
+{
+	char name[128];
+	struct str a, b;
+	int j;
+
+	if (json_str(d, k, name, sizeof name) != 0 ||
+	    (j = json_find(d, other, name)) < 0)
+		return -1;
+	a = json_raw(d, k + 1);
+	b = json_raw(d, j);
+	return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* Keys whose values differ (as written), were added or were removed. */
+static void
+changed_fields(struct jw *w, const struct json_doc *d, int o, int n)
+{
+	jw_arr(w);
+	for (int k = n + 1; k < json_skip(d, n); k = json_skip(d, k + 1))
+		if (compare_in(d, k, o) != 1) {
+			struct str key = json_raw(d, k);
+
+			jw_raw(w, key.p, key.n);
+		}
+	for (int k = o + 1; k < json_skip(d, o); k = json_skip(d, k + 1))
+		if (compare_in(d, k, n) == -1) {
+			struct str key = json_raw(d, k);
+
+			jw_raw(w, key.p, key.n);
+		}
+	jw_arr_end(w);
+}
+
+static void
+bc_gen(struct jw *w, void *arg)
+{
+	static const char *const types[] = { "recommendation_update",
+	    "effectiveness_update", "feedback_update" };
+	static const char *const fe[] = { "recommendation_id",
+	    "new_effectiveness", "confidence", "sample_size", NULL };
+	static const char *const ff[] = { "feedback_id", "rating",
+	    "effectiveness", NULL };
+	const struct bc *a = arg;
+	const struct json_doc *d = a->d;
+
+	jw_obj(w);
+	jw_key(w, "type");
+	jw_str(w, types[a->kind]);
+	jw_key(w, "diagnosis_id");
+	jw_int(w, a->id);
+	jw_key(w, "data");
+	jw_obj(w);
+	if (a->kind == B_RECO) {
+		int o = json_find(d, 0, "old_data"), n = json_find(d, 0,
+		    "new_data"), r = json_find(d, 0, "reason");
+		struct str s;
+
+		jw_key(w, "old_recommendation");
+		s = json_raw(d, o);
+		jw_raw(w, s.p, s.n);
+		jw_key(w, "new_recommendation");
+		s = json_raw(d, n);
+		jw_raw(w, s.p, s.n);
+		jw_key(w, "reason");
+		s = json_raw(d, r);
+		jw_raw(w, s.p, s.n);
+		jw_key(w, "changed_fields");
+		changed_fields(w, d, o, n);
+	} else {
+		const char *const *f = a->kind == B_EFFECT ? fe : ff;
+
+		for (; *f != NULL; f++) {
+			struct str s = json_raw(d, json_find(d, 0, *f));
+
+			jw_key(w, *f);
+			jw_raw(w, s.p, s.n);
+		}
+	}
+	jw_key(w, "timestamp");
+	jw_time(w, now_wall_us);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+static int
+enqueue(struct diag *d, const uint8_t *f, size_t len)
+{
+	struct dq *slot = NULL;
+
+	if (queued(d) >= WARD_DIAG_PER) {
+		slot = oldest_of(d);
+		d->dropped++;
+	}
+	for (size_t i = 0; slot == NULL && i < WARD_DIAG_QUEUE; i++)
+		if (dqs[i].seq == 0)
+			slot = &dqs[i];
+	if (slot == NULL && (slot = oldest_of(d)) != NULL)
+		d->dropped++;	/* arena full: this diagnosis's oldest */
+	if (slot == NULL)
+		return -1;
+	slot->seq = dq_seq++;
+	slot->diag = dix(d);
+	slot->len = (uint16_t)len;
+	memcpy(slot->frame, f, len);
+	return 0;
+}
+
+static int
+broadcast(struct conn *c, struct http_req *r, int kind)
+{
+	const struct json_doc *d = svc_json_body(c, r);
+	struct bc a = { kind, d, 0 };
+	const char *bad;
+	struct diag *g;
+	uint32_t f, n = 0;
+	char body[128];
+	struct jw w;
+	int grp;
+
+	if (d == NULL || (a.id = want_id(c, d)) == 0)
+		return 0;
+	if ((bad = check_body(d, kind)) != NULL)
+		return http_error(c, 400, "invalid_field", bad);
+	if ((g = find(a.id)) == NULL)
+		return http_error(c, 404, "not_found", "no such diagnosis");
+	if (!auth_role_in(r->auth, "admin,service") &&
+	    !(g->owned && strcmp(r->auth->sub, g->owner) == 0))
+		return http_error(c, 403, "forbidden",
+		    "only the owner, service or admin may broadcast");
+	if ((f = ws_jw_frame(bc_gen, &a)) == 0)
+		return http_error(c, 413, "payload_too_large",
+		    "update too large to send");
+	if ((grp = group_of(a.id)) > 0)
+		n = grp_send(grp, f, NULL);
+	if (n == 0) {
+		if (buf_len(f) > WARD_NOTIF_FRAME) {
+			buf_unref(f);
+			return http_error(c, 413, "payload_too_large",
+			    "update too large to queue");
+		}
+		if (enqueue(g, buf_data(f), buf_len(f)) != 0) {
+			buf_unref(f);
+			return http_error(c, 503, "unavailable",
+			    "message queue full");
+		}
+	}
+	buf_unref(f);
+	jw_init(&w, body, sizeof body);
+	jw_obj(&w);
+	jw_key(&w, "status");
+	jw_str(&w, n > 0 ? "broadcasted" : "queued");
+	jw_key(&w, "diagnosis_id");
+	jw_int(&w, a.id);
+	jw_key(&w, "clients_notified");
+	jw_int(&w, n);
+	jw_obj_end(&w);
+	return http_json(c, 200, &w);
+}
+
+static int
+bc_reco(struct conn *c, struct http_req *r)
+{
+	return broadcast(c, r, B_RECO);
+}
+
+static int
+bc_effect(struct conn *c, struct http_req *r)
+{
+	return broadcast(c, r, B_EFFECT);
+}
+
+static int
+bc_feedback(struct conn *c, struct http_req *r)
+{
+	return broadcast(c, r, B_FEEDBACK);
+}
+
+static const struct ws_ops diag_ops = {
+	.type = "diagnosis", .listing = "/ws/{diagnosis_id}",
+	.open = open_diag, .message = message_diag, .close = close_diag,
+	.text_only = 1,
+};
+
+const struct route diag_routes[] = {
+	{ "/ws/status", HTTP_M(HTTP_GET), ws_status, NULL, NULL, NULL },
+	{ "/ws/#", 0, NULL, &diag_ops, NULL, NULL },
+	{ "/api/diagnoses", HTTP_M(HTTP_GET) | HTTP_M(HTTP_POST), diagnoses,
+	    NULL, NULL, "service,admin" },
+	{ "/api/diagnoses/#", HTTP_M(HTTP_DELETE), delete_diag, NULL, NULL,
+	    "service,admin" },
+	{ "/ws/broadcast-recommendation-update", HTTP_M(HTTP_POST), bc_reco,
+	    NULL, NULL, "*" },
+	{ "/ws/broadcast-effectiveness-update", HTTP_M(HTTP_POST), bc_effect,
+	    NULL, NULL, "*" },
+	{ "/ws/broadcast-feedback-update", HTTP_M(HTTP_POST), bc_feedback,
+	    NULL, NULL, "*" },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
