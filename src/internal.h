@@ -631,6 +631,48 @@ bool	health_storage_ok(void);
 /* Static bytes per group (the group, its hash slots, its turn entry). */
 size_t	grp_bytes(void);
 
+/* ------------------------------------------------------------ journal.c */
+/* Record types; modules own ranges (doctors 1-9, diagnosis 10-19,
+ * notifications 20-29). */
+enum {
+	J_DOCTOR = 1,
+	J_DIAG = 10, J_DIAG_DEL, J_DQ_PUSH, J_DQ_POP, J_DQ_CLEAR,
+	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR
+};
+#define JOURNAL_MAX	(WARD_NOTIF_FRAME + 256)	/* payload bytes */
+struct jbuf {
+	uint8_t	p[JOURNAL_MAX];
+	size_t	n;
+	bool	bad;
+};
+struct jread {
+	const uint8_t	*p;
+	size_t		 n, at;
+};
+/* Open data_dir/journal.wj and replay it into the modules (at start). */
+int	journal_open(void);
+bool	journal_ok(void);
+/* Append one record / make what was appended durable (per fsync). */
+int	journal_put(int type, const void *p, size_t n);
+int	journal_commit(void);
+/* Every tick: the interval fsync, and compaction when it is due. */
+void	journal_tick(void);
+int	journal_compact(void);
+uint32_t journal_crc(const uint8_t *p, size_t n, uint32_t crc);
+void	jb_init(struct jbuf *b);
+void	jb_bytes(struct jbuf *b, const void *p, size_t n);
+void	jb_u64(struct jbuf *b, uint64_t v);
+void	jb_str(struct jbuf *b, const char *s);
+bool	jr_u64(struct jread *r, uint64_t *v);
+bool	jr_str(struct jread *r, char *out, size_t cap);
+/* Each module: apply a replayed record; write its whole state. */
+void	doctors_replay(int type, const uint8_t *p, size_t n);
+int	doctors_snapshot(void);
+void	diag_replay(int type, const uint8_t *p, size_t n);
+int	diag_snapshot(void);
+void	notify_replay(int type, const uint8_t *p, size_t n);
+int	notify_snapshot(void);
+
 /* ------------------------------------------------------------ svc common */
 /* {"type":"error","error":code,"detail":detail} on one connection. */
 void	svc_error(struct conn *c, const char *code, const char *detail);

@@ -342,6 +342,9 @@ main(int argc, char **argv)
 	if (!health_storage_ok())
 		log_warn("data_dir", "path=\"%s\" detail=\"not writable: "
 		    "/health/ready answers 503\"", cfg.data_dir);
+	else if (journal_open() != 0)
+		log_error("journal", "detail=\"storage unusable: changes "
+		    "answer 503\"");
 	if (a.dev)
 		dev_banner();
 	return loop_run();

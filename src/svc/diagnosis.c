@@ -13,8 +13,9 @@
  * (WARD_DIAG_QUEUE frames of WARD_NOTIF_FRAME bytes); a full arena drops
  * the diagnosis's own oldest, or answers 503 when it has none queued.
  *
- * In memory: registrations and queues do not survive a restart until
- * the storage journal (SPEC §6) lands.
+ * Registrations, owners, queued frames and dropped counts are written
+ * ahead to the journal (journal.c) and replayed at start; storage that
+ * fails answers 503 and changes nothing.
  */
 #include <stdio.h>
 
@@ -93,6 +94,128 @@ drop_queue(const struct diag *d)
 			dqs[i].seq = 0;
 }
 
+/* --- the journal --------------------------------------------------------- */
+
+static struct jbuf jb;
+
+static int
+put_diag(const struct diag *d, uint32_t dropped)
+{
+	jb_init(&jb);
+	jb_u64(&jb, (uint64_t)d->id);
+	jb_u64(&jb, d->owned);
+	jb_str(&jb, d->owner);
+	jb_u64(&jb, dropped);
+	return journal_put(J_DIAG, jb.p, jb.n);
+}
+
+static int
+put_id(int type, uint64_t v)
+{
+	jb_init(&jb);
+	jb_u64(&jb, v);
+	return journal_put(type, jb.p, jb.n);
+}
+
+static int
+put_push(uint32_t seq, int64_t id, const uint8_t *f, size_t n)
+{
+	jb_init(&jb);
+	jb_u64(&jb, seq);
+	jb_u64(&jb, (uint64_t)id);
+	jb_bytes(&jb, f, n);
+	return jb.bad ? WARD_ETOOBIG : journal_put(J_DQ_PUSH, jb.p, jb.n);
+}
+
+static struct diag *
+slot_for(int64_t id)
+{
+	struct diag *d = find(id);
+
+	for (size_t k = 0; d == NULL && k < WARD_DIAGNOSES; k++)
+		if (!diags[k].used)
+			d = &diags[k];
+	return d;
+}
+
+void
+diag_replay(int type, const uint8_t *p, size_t n)
+{
+	struct jread r = { p, n, 0 };
+	uint64_t id, owned, dropped, seq;
+	char owner[OWNER_MAX + 1];
+	struct diag *d;
+
+	switch (type) {
+	case J_DIAG:
+		if (!jr_u64(&r, &id) || !jr_u64(&r, &owned) ||
+		    !jr_str(&r, owner, sizeof owner) || !jr_u64(&r, &dropped) ||
+		    (d = slot_for((int64_t)id)) == NULL)
+			return;
+		if (!d->used) {
+			memset(d, 0, sizeof *d);
+			d->used = true;
+			d->id = (int64_t)id;
+		}
+		d->owned = owned != 0;
+		str_copy(d->owner, sizeof d->owner, owner);
+		d->dropped = (uint32_t)dropped;
+		return;
+	case J_DIAG_DEL:
+		if (jr_u64(&r, &id) && (d = find((int64_t)id)) != NULL) {
+			drop_queue(d);
+			d->used = false;
+		}
+		return;
+	case J_DQ_PUSH:
+		if (!jr_u64(&r, &seq) || !jr_u64(&r, &id) ||
+		    (d = find((int64_t)id)) == NULL ||
+		    n - r.at > WARD_NOTIF_FRAME)
+			return;
+		for (size_t i = 0; i < WARD_DIAG_QUEUE; i++) {
+			if (dqs[i].seq != 0)
+				continue;
+			dqs[i].seq = (uint32_t)seq;
+			dqs[i].diag = dix(d);
+			dqs[i].len = (uint16_t)(n - r.at);
+			memcpy(dqs[i].frame, p + r.at, n - r.at);
+			if (seq >= dq_seq)
+				dq_seq = (uint32_t)seq + 1;
+			return;
+		}
+		return;
+	case J_DQ_POP:
+		if (jr_u64(&r, &seq))
+			for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
+				if (dqs[i].seq == (uint32_t)seq)
+					dqs[i].seq = 0;
+		return;
+	}
+}
+
+int
+diag_snapshot(void)
+{
+	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
+		if (diags[i].used && put_diag(&diags[i], diags[i].dropped) != 0)
+			return WARD_EIO;
+	/* in queue order, so seq keeps meaning oldest first */
+	for (uint32_t last = 0;;) {
+		struct dq *next = NULL;
+
+		for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
+			if (dqs[i].seq > last && (next == NULL ||
+			    dqs[i].seq < next->seq))
+				next = &dqs[i];
+		if (next == NULL)
+			return 0;
+		if (put_push(next->seq, diags[next->diag - 1].id, next->frame,
+		    next->len) != 0)
+			return WARD_EIO;
+		last = next->seq;
+	}
+}
+
 static int
 group_of(int64_t id)
 {
@@ -169,9 +292,15 @@ open_diag(struct conn *c, const struct http_req *r)
 	while ((q = oldest_of(d)) != NULL) {
 		if (send_copy(c, q->frame, q->len) != 0)
 			break;		/* stays queued */
+		put_id(J_DQ_POP, q->seq);
 		q->seq = 0;
 	}
+	if (d->dropped > 0)
+		put_diag(d, 0);
 	d->dropped = 0;
+	/* delivered at least once: a failed write means a repeat after a
+	 * restart, never a loss */
+	journal_commit();
 }
 
 static void
@@ -322,7 +451,7 @@ post_diag(struct conn *c, struct http_req *r)
 {
 	const struct json_doc *d = svc_json_body(c, r);
 	char owner[OWNER_MAX + 1];
-	struct diag *g;
+	struct diag *g, next;
 	bool owned = false, made;
 	int64_t id;
 	int i;
@@ -344,20 +473,22 @@ post_diag(struct conn *c, struct http_req *r)
 			return http_error(c, 400, "invalid_field", "owner must "
 			    "be null, a non-empty string or an integer");
 	}
-	made = (g = find(id)) == NULL;
-	for (size_t k = 0; made && k < WARD_DIAGNOSES; k++)
-		if (!diags[k].used) {
-			g = &diags[k];
-			memset(g, 0, sizeof *g);
-			g->used = true;
-			g->id = id;
-			break;
-		}
-	if (g == NULL)
+	made = find(id) == NULL;
+	if ((g = slot_for(id)) == NULL)
 		return http_error(c, 503, "unavailable",
 		    "diagnosis table full");
-	g->owned = owned;
-	str_copy(g->owner, sizeof g->owner, owner);
+	next = *g;
+	if (made) {
+		memset(&next, 0, sizeof next);
+		next.used = true;
+		next.id = id;
+	}
+	next.owned = owned;
+	str_copy(next.owner, sizeof next.owner, owner);
+	if (put_diag(&next, next.dropped) != 0 || journal_commit() != 0)
+		return http_error(c, 503, "unavailable",
+		    "storage unavailable");
+	*g = next;
 	return answer(c, made ? 201 : 200, g);
 }
 
@@ -383,6 +514,9 @@ delete_diag(struct conn *c, struct http_req *r)
 		id = id * 10 + (s.p[i] - '0');
 	if (s.n > 18 || id <= 0 || (d = find(id)) == NULL)
 		return http_error(c, 404, "not_found", "no such diagnosis");
+	if (put_id(J_DIAG_DEL, (uint64_t)id) != 0 || journal_commit() != 0)
+		return http_error(c, 503, "unavailable",
+		    "storage unavailable");
 	if ((g = group_of(id)) > 0)
 		for (struct conn *m = grp_first(g); m; m = grp_next(m, g))
 			conn_close_ws(m, 1008, "diagnosis deleted");
@@ -561,22 +695,30 @@ bc_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
+/* Queue a frame (written ahead); -1 no room, -2 storage failed. */
 static int
 enqueue(struct diag *d, const uint8_t *f, size_t len)
 {
 	struct dq *slot = NULL;
+	bool drop = false;
 
 	if (queued(d) >= WARD_DIAG_PER) {
 		slot = oldest_of(d);
-		d->dropped++;
+		drop = true;
 	}
 	for (size_t i = 0; slot == NULL && i < WARD_DIAG_QUEUE; i++)
 		if (dqs[i].seq == 0)
 			slot = &dqs[i];
 	if (slot == NULL && (slot = oldest_of(d)) != NULL)
-		d->dropped++;	/* arena full: this diagnosis's oldest */
+		drop = true;	/* arena full: this diagnosis's oldest */
 	if (slot == NULL)
 		return -1;
+	if ((drop && (put_id(J_DQ_POP, slot->seq) != 0 ||
+	    put_diag(d, d->dropped + 1) != 0)) ||
+	    put_push(dq_seq, d->id, f, len) != 0 || journal_commit() != 0)
+		return -2;
+	if (drop)
+		d->dropped++;
 	slot->seq = dq_seq++;
 	slot->diag = dix(d);
 	slot->len = (uint16_t)len;
@@ -617,10 +759,12 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 			return http_error(c, 413, "payload_too_large",
 			    "update too large to queue");
 		}
-		if (enqueue(g, buf_data(f), buf_len(f)) != 0) {
+		int q = enqueue(g, buf_data(f), buf_len(f));
+
+		if (q != 0) {
 			buf_unref(f);
-			return http_error(c, 503, "unavailable",
-			    "message queue full");
+			return http_error(c, 503, "unavailable", q == -1 ?
+			    "message queue full" : "storage unavailable");
 		}
 	}
 	buf_unref(f);

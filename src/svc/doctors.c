@@ -11,8 +11,9 @@
  * (the sender included) as {"type":"status_update","data":{record}}.
  * An update may carry any of the three fields; the others stay.
  *
- * The table is fixed (WARD_DOCTORS) and lives in memory: records do not
- * yet survive a restart (the storage journal, SPEC §6, is to come).
+ * The table is fixed (WARD_DOCTORS); every change is written ahead to
+ * the journal (journal.c) and replayed at start, so records survive a
+ * restart; storage that fails answers 503 and changes nothing.
  */
 #include <stdio.h>
 
@@ -47,26 +48,33 @@ find(const char *id)
 	return NULL;
 }
 
-/* The record of id, made (with name) when new; NULL when the table is
- * full or the id unusable. */
+/*
+ * The slot for id and, in *cur, its record: the existing one, or a new
+ * one (named name, "offline") for a free slot.  Nothing changes until the
+ * caller stores *cur there (after the journal took it).  NULL: the table
+ * is full or the id unusable.
+ */
 static struct doctor *
-find_or_make(const char *id, const char *name)
+slot_for(const char *id, const char *name, struct doctor *cur)
 {
 	struct doctor *d = find(id);
 
-	if (d != NULL || id[0] == '\0' || strlen(id) > ID_MAX)
+	if (d != NULL) {
+		*cur = *d;
 		return d;
+	}
+	if (id[0] == '\0' || strlen(id) > ID_MAX)
+		return NULL;
 	for (size_t i = 0; i < WARD_DOCTORS; i++) {
 		if (docs[i].used)
 			continue;
-		d = &docs[i];
-		memset(d, 0, sizeof *d);
-		d->used = true;
-		str_copy(d->id, sizeof d->id, id);
-		str_copy(d->name, sizeof d->name, name);
-		str_copy(d->status, sizeof d->status, "offline");
-		d->updated_us = now_wall_us;
-		return d;
+		memset(cur, 0, sizeof *cur);
+		cur->used = true;
+		str_copy(cur->id, sizeof cur->id, id);
+		str_copy(cur->name, sizeof cur->name, name);
+		str_copy(cur->status, sizeof cur->status, "offline");
+		cur->updated_us = now_wall_us;
+		return &docs[i];
 	}
 	return NULL;
 }
@@ -88,6 +96,68 @@ write_doc(struct jw *w, const struct doctor *d)
 	jw_key(w, "updated_at");
 	jw_time(w, d->updated_us);
 	jw_obj_end(w);
+}
+
+/* --- the journal --------------------------------------------------------- */
+
+static struct jbuf jb;
+
+static int
+put_doc(const struct doctor *d)
+{
+	struct jbuf *b = &jb;
+
+	jb_init(b);
+	jb_str(b, d->id);
+	jb_str(b, d->name);
+	jb_str(b, d->status);
+	jb_str(b, d->note);
+	jb_u64(b, d->available);
+	jb_u64(b, (uint64_t)d->updated_us);
+	return b->bad ? WARD_ETOOBIG : journal_put(J_DOCTOR, b->p, b->n);
+}
+
+/* Write d ahead; 0 when it is durable. */
+static int
+persist(const struct doctor *d)
+{
+	if (put_doc(d) != 0 || journal_commit() != 0)
+		return WARD_EIO;
+	return 0;
+}
+
+void
+doctors_replay(int type, const uint8_t *p, size_t n)
+{
+	struct jread r = { p, n, 0 };
+	struct doctor d, *slot;
+	uint64_t a, u;
+
+	memset(&d, 0, sizeof d);
+	if (type != J_DOCTOR || !jr_str(&r, d.id, sizeof d.id) ||
+	    !jr_str(&r, d.name, sizeof d.name) ||
+	    !jr_str(&r, d.status, sizeof d.status) ||
+	    !jr_str(&r, d.note, sizeof d.note) || !jr_u64(&r, &a) ||
+	    !jr_u64(&r, &u) || d.id[0] == '\0')
+		return;
+	d.used = true;
+	d.available = a != 0;
+	d.updated_us = (int64_t)u;
+	if ((slot = find(d.id)) == NULL)
+		for (size_t i = 0; i < WARD_DOCTORS && slot == NULL; i++)
+			if (!docs[i].used)
+				slot = &docs[i];
+	if (slot != NULL)
+		*slot = d;
+}
+
+int
+doctors_snapshot(void)
+{
+	for (size_t i = 0; i < WARD_DOCTORS; i++)
+		if (docs[i].used && put_doc(&docs[i]) != 0)
+			return WARD_EIO;
+	return 0;
 }
 
 static void
@@ -217,11 +287,12 @@ message_ws(struct conn *c, int op, uint8_t *p, size_t n)
 		    "only a doctor may update a status");
 	if ((o = json_find(d, 0, "data")) < 0 || d->tok[o].type != JSON_OBJ)
 		return svc_error(c, "invalid_field", "data must be an object");
-	if ((rec = find_or_make(who->user, who->name)) == NULL)
+	if ((rec = slot_for(who->user, who->name, &copy)) == NULL)
 		return svc_error(c, "unavailable", "doctor table full");
-	copy = *rec;
 	if ((bad = apply(d, o, &copy)) != NULL)
 		return svc_error(c, "invalid_field", bad);
+	if (persist(&copy) != 0)
+		return svc_error(c, "unavailable", "storage unavailable");
 	*rec = copy;
 	broadcast(rec);
 }
@@ -259,17 +330,15 @@ put_status(struct conn *c, struct http_req *r)
 		    "only that doctor or an admin may set this status");
 	if ((d = svc_json_body(c, r)) == NULL)
 		return 0;
-	rec = find(id);
-	if (rec == NULL) {
-		rec = find_or_make(id, r->auth && strcmp(r->auth->sub, id) == 0 ?
-		    r->auth->name : "");
-		if (rec == NULL)
-			return http_error(c, 503, "unavailable",
-			    "doctor table full");
-	}
-	copy = *rec;
+	rec = slot_for(id, r->auth && strcmp(r->auth->sub, id) == 0 ?
+	    r->auth->name : "", &copy);
+	if (rec == NULL)
+		return http_error(c, 503, "unavailable", "doctor table full");
 	if ((bad = apply(d, 0, &copy)) != NULL)
 		return http_error(c, 400, "invalid_field", bad);
+	if (persist(&copy) != 0)
+		return http_error(c, 503, "unavailable",
+		    "storage unavailable");
 	*rec = copy;
 	broadcast(rec);
 	return answer(c, 200, rec);
@@ -287,7 +356,7 @@ post_doctor(struct conn *c, struct http_req *r)
 {
 	const struct json_doc *d = svc_json_body(c, r);
 	char id[ID_MAX + 1], name[97];
-	struct doctor *rec;
+	struct doctor *rec, copy;
 	int i, k;
 	bool made;
 
@@ -316,10 +385,14 @@ post_doctor(struct conn *c, struct http_req *r)
 		return http_error(c, 400, "invalid_field",
 		    "name must be a string of up to 96 bytes");
 	made = find(id) == NULL;
-	if ((rec = find_or_make(id, name)) == NULL)
+	if ((rec = slot_for(id, name, &copy)) == NULL)
 		return http_error(c, 503, "unavailable", "doctor table full");
 	if (k >= 0)
-		str_copy(rec->name, sizeof rec->name, name);
+		str_copy(copy.name, sizeof copy.name, name);
+	if (persist(&copy) != 0)
+		return http_error(c, 503, "unavailable",
+		    "storage unavailable");
+	*rec = copy;
 	if (made)
 		broadcast(rec);
 	return answer(c, made ? 201 : 200, rec);

@@ -12,8 +12,8 @@
  *
  * The queue is a fixed arena of encoded frames (WARD_NOTIF_QUEUE of
  * WARD_NOTIF_FRAME bytes); a user holds at most WARD_NOTIF_PER_USER, the
- * oldest dropped first; a full arena answers 503.  It lives in memory: a
- * restart loses it until the storage journal (SPEC §6) exists.
+ * oldest dropped first; a full arena answers 503.  Queued frames are
+ * written ahead to the journal (journal.c) and replayed at start.
  */
 #include <stdio.h>
 
@@ -32,6 +32,77 @@ struct queued {
 static struct queued q[WARD_NOTIF_QUEUE];
 static uint32_t next_seq = 1;
 static uint64_t next_id;
+static struct jbuf jb;
+
+/* --- the journal --------------------------------------------------------- */
+
+static int
+put_push(uint32_t seq, const char *user, const uint8_t *f, size_t n)
+{
+	jb_init(&jb);
+	jb_u64(&jb, seq);
+	jb_str(&jb, user);
+	jb_bytes(&jb, f, n);
+	return jb.bad ? WARD_ETOOBIG : journal_put(J_NOTE_PUSH, jb.p, jb.n);
+}
+
+static int
+put_pop(uint32_t seq)
+{
+	jb_init(&jb);
+	jb_u64(&jb, seq);
+	return journal_put(J_NOTE_POP, jb.p, jb.n);
+}
+
+void
+notify_replay(int type, const uint8_t *p, size_t n)
+{
+	struct jread r = { p, n, 0 };
+	char user[USER_MAX + 1];
+	uint64_t seq;
+
+	if (!jr_u64(&r, &seq))
+		return;
+	if (type == J_NOTE_POP) {
+		for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
+			if (q[i].seq == (uint32_t)seq)
+				q[i].seq = 0;
+		return;
+	}
+	if (type != J_NOTE_PUSH || !jr_str(&r, user, sizeof user) ||
+	    n - r.at > WARD_NOTIF_FRAME)
+		return;
+	for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++) {
+		if (q[i].seq != 0)
+			continue;
+		q[i].seq = (uint32_t)seq;
+		q[i].len = (uint16_t)(n - r.at);
+		str_copy(q[i].user, sizeof q[i].user, user);
+		memcpy(q[i].frame, p + r.at, n - r.at);
+		if (seq >= next_seq)
+			next_seq = (uint32_t)seq + 1;
+		return;
+	}
+}
+
+int
+notify_snapshot(void)
+{
+	for (uint32_t last = 0;;) {
+		struct queued *next = NULL;
+
+		for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
+			if (q[i].seq > last && (next == NULL ||
+			    q[i].seq < next->seq))
+				next = &q[i];
+		if (next == NULL)
+			return 0;
+		if (put_push(next->seq, next->user, next->frame,
+		    next->len) != 0)
+			return WARD_EIO;
+		last = next->seq;
+	}
+}
 
 /* A copy of a stored frame, queued on c. */
 static int
@@ -72,8 +143,12 @@ open_notify(struct conn *c, const struct http_req *r)
 			break;
 		if (send_copy(c, best->frame, best->len) != 0)
 			break;		/* stays queued */
+		put_pop(best->seq);
 		best->seq = 0;
 	}
+	/* delivered at least once: a failed write means a repeat after a
+	 * restart, never a loss */
+	journal_commit();
 }
 
 static void
@@ -140,8 +215,8 @@ user_text(const struct json_doc *d, int i, char *out, size_t cap)
 	return 0;
 }
 
-/* Queue a frame for user: drop the user's oldest at the limit; -1 when
- * the arena is full. */
+/* Queue a frame for user (written ahead): drop the user's oldest at the
+ * limit; -1 when the arena is full, -2 when storage failed. */
 static int
 enqueue(const char *user, const uint8_t *f, size_t len)
 {
@@ -164,6 +239,9 @@ enqueue(const char *user, const uint8_t *f, size_t len)
 		free_slot = oldest;	/* oldest dropped first */
 	if (free_slot == NULL)
 		return -1;
+	if ((free_slot->seq != 0 && put_pop(free_slot->seq) != 0) ||
+	    put_push(next_seq, user, f, len) != 0 || journal_commit() != 0)
+		return -2;
 	free_slot->seq = next_seq++;
 	free_slot->len = (uint16_t)len;
 	snprintf(free_slot->user, sizeof free_slot->user, "%s", user);
@@ -196,6 +274,8 @@ post_notification(struct conn *c, struct http_req *r)
 		    "notification must be an object");
 	a.d = d;
 	a.obj = i;
+	if (next_id == 0)	/* a time base: ids stay unique across restarts */
+		next_id = (uint64_t)now_wall_us;
 	snprintf(a.id, sizeof a.id, "n%llu", (unsigned long long)++next_id);
 	if ((f = ws_jw_frame(note_gen, &a)) == 0)
 		return http_error(c, 413, "payload_too_large",
@@ -214,10 +294,10 @@ post_notification(struct conn *c, struct http_req *r)
 		buf_unref(f);
 		return http_error(c, 413, "payload_too_large",
 		    "notification too large to queue");
-	} else if (enqueue(user, buf_data(f), buf_len(f)) != 0) {
+	} else if ((i = enqueue(user, buf_data(f), buf_len(f))) != 0) {
 		buf_unref(f);
-		return http_error(c, 503, "unavailable",
-		    "notification queue full");
+		return http_error(c, 503, "unavailable", i == -1 ?
+		    "notification queue full" : "storage unavailable");
 	} else {
 		jw_str(&w, "queued");
 	}
