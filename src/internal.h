@@ -651,6 +651,7 @@ struct jread {
 };
 /* Open data_dir/journal.wj and replay it into the modules (at start). */
 int	journal_open(void);
+void	journal_close(void);		/* sync what is pending, close */
 bool	journal_ok(void);
 /* Append one record / make what was appended durable (per fsync). */
 int	journal_put(int type, const void *p, size_t n);

@@ -199,6 +199,19 @@ journal_open(void)
 	return 0;
 }
 
+void
+journal_close(void)
+{
+	if (jfd >= 0) {
+		if (jdirty)
+			port_file_sync(jfd);
+		port_file_close(jfd);
+	}
+	jfd = -1;
+	jdirty = false;
+	jbroken = true;
+}
+
 bool
 journal_ok(void)
 {

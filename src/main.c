@@ -347,5 +347,7 @@ main(int argc, char **argv)
 		    "answer 503\"");
 	if (a.dev)
 		dev_banner();
-	return loop_run();
+	rc = loop_run();
+	journal_close();
+	return rc;
 }
