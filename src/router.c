@@ -26,6 +26,7 @@ extern const struct route notify_routes[];
 extern const struct route doctor_routes[];
 extern const struct route unified_routes[];
 extern const struct route diag_routes[];
+extern const struct route docs_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -39,6 +40,7 @@ static const struct route *const tables[] = {
 	doctor_routes,
 	unified_routes,
 	diag_routes,
+	docs_routes,
 };
 
 #define MAX_ROUTES 128
