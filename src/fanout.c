@@ -188,6 +188,22 @@ grp_next_seq(int g)
 	return ++groups[g].seq;
 }
 
+int
+grp_next_used(int g)
+{
+	for (uint32_t i = (uint32_t)(g < 0 ? 0 : g) + 1; i <= WARD_MAX_GROUPS;
+	    i++)
+		if (groups[i].used)
+			return (int)i;
+	return 0;
+}
+
+int
+grp_kind(int g)
+{
+	return g > 0 && groups[g].used ? groups[g].kind : 0;
+}
+
 size_t
 grp_bytes(void)
 {

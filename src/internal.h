@@ -626,8 +626,15 @@ uint32_t grp_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);
 uint32_t grp_count(void);
 
+/* Unified /ws services (svc/unified.c): switch one on or off (0, or -1
+ * when there is no such service); write them as a JSON array. */
+int	unified_service_set(const char *name, bool on);
+void	unified_services_json(struct jw *w);
 /* data_dir exists (made if missing) and takes a write (svc/health.c). */
 bool	health_storage_ok(void);
+/* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */
+int	grp_next_used(int g);
+int	grp_kind(int g);				/* GK_*, 0: none */
 /* Static bytes per group (the group, its hash slots, its turn entry). */
 size_t	grp_bytes(void);
 

@@ -27,6 +27,7 @@ extern const struct route doctor_routes[];
 extern const struct route unified_routes[];
 extern const struct route diag_routes[];
 extern const struct route docs_routes[];
+extern const struct route admin_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -41,6 +42,7 @@ static const struct route *const tables[] = {
 	unified_routes,
 	diag_routes,
 	docs_routes,
+	admin_routes,
 };
 
 #define MAX_ROUTES 128

@@ -33,6 +33,10 @@ static const struct {
 	{ "/ws/broadcast-recommendation-update", "Recommendation update to a diagnosis" },
 	{ "/ws/broadcast-effectiveness-update", "Effectiveness update to a diagnosis" },
 	{ "/ws/broadcast-feedback-update", "Feedback update to a diagnosis" },
+	{ "/admin/api/overview", "Connections, rooms, services, pools" },
+	{ "/admin/api/services/*", "Switch a /ws service {enabled}" },
+	{ "/admin/api/send", "Send a message to a socket, room, practice, "
+	    "user, service or diagnosis" },
 	{ "/openapi.json", "This document" },
 	{ "/docs", "API documentation page" },
 };

@@ -12,8 +12,10 @@
  * Relayed messages are the sender's JSON object, member by member (the
  * parser has validated it), with the server's `from` fields added; the
  * sender's own `from`/`fromClientId` are dropped, so nobody can speak for
- * another.  Practice ids compare as text (5 and "5" are one practice).  Config-declared services (service.<name>.types) and the admin
- * switch are not there yet: both built-in services are always enabled.
+ * another.  Practice ids compare as text (5 and "5" are one practice).
+ * The admin API switches a service off and on (POST
+ * /admin/api/services/<name>); config-declared services
+ * (service.<name>.types) are not there yet.
  */
 #include <stdio.h>
 
@@ -31,6 +33,44 @@ static const char *const tm_types[] = {
 	"telemedicine_chat_message", "telemedicine_user_joined",
 	"telemedicine_user_left",
 };
+
+static bool enabled[2] = { true, true };	/* whiteboard, telemedicine */
+static const char *const svc_names[2] = { "whiteboard", "telemedicine" };
+
+int
+unified_service_set(const char *name, bool on)
+{
+	for (int s = 0; s < 2; s++)
+		if (strcmp(name, svc_names[s]) == 0) {
+			enabled[s] = on;
+			return 0;
+		}
+	return -1;
+}
+
+void
+unified_services_json(struct jw *w)
+{
+	static const char *const *const types[2] = { wb_types, tm_types };
+	static const size_t ntypes[2] = { ARRAY_LEN(wb_types),
+	    ARRAY_LEN(tm_types) };
+
+	jw_arr(w);
+	for (int s = 0; s < 2; s++) {
+		jw_obj(w);
+		jw_key(w, "name");
+		jw_str(w, svc_names[s]);
+		jw_key(w, "messageTypes");
+		jw_arr(w);
+		for (size_t i = 0; i < ntypes[s]; i++)
+			jw_str(w, types[s][i]);
+		jw_arr_end(w);
+		jw_key(w, "enabled");
+		jw_bool(w, enabled[s]);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
 
 static void
 client_id(const struct conn *c, char out[13])
@@ -60,24 +100,7 @@ services_gen(struct jw *w, void *arg)
 	jw_key(w, "clientId");
 	jw_str(w, id);
 	jw_key(w, "services");
-	jw_arr(w);
-	for (int s = 0; s < 2; s++) {
-		const char *const *t = s == 0 ? wb_types : tm_types;
-		size_t n = s == 0 ? ARRAY_LEN(wb_types) : ARRAY_LEN(tm_types);
-
-		jw_obj(w);
-		jw_key(w, "name");
-		jw_str(w, s == 0 ? "whiteboard" : "telemedicine");
-		jw_key(w, "messageTypes");
-		jw_arr(w);
-		for (size_t i = 0; i < n; i++)
-			jw_str(w, t[i]);
-		jw_arr_end(w);
-		jw_key(w, "enabled");
-		jw_bool(w, true);
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
+	unified_services_json(w);
 	jw_obj_end(w);
 }
 
@@ -436,9 +459,12 @@ message_unified(struct conn *c, int op, uint8_t *p, size_t n)
 	if (strcmp(type, "subscribe") == 0)
 		return subscribe(c, d);
 	if (strncmp(type, "whiteboard_", 11) == 0)
-		return whiteboard(c, d, type);
+		return enabled[0] ? whiteboard(c, d, type) :
+		    svc_error(c, "service_disabled", "whiteboard is disabled");
 	if (strncmp(type, "telemedicine_", 13) == 0)
-		return telemedicine(c, d, type);
+		return enabled[1] ? telemedicine(c, d, type) :
+		    svc_error(c, "service_disabled",
+		    "telemedicine is disabled");
 	svc_error(c, "unknown_type", "no service handles this type");
 }
 

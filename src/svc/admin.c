@@ -1,0 +1,275 @@
+/*
+ * admin.c - the admin API (SPEC §7), admin and superadmin tokens only:
+ *
+ * GET  /admin/api/overview          connections by type, rooms and their
+ *                                   members, services, pools against
+ *                                   capacity, message and byte totals
+ * POST /admin/api/services/<name>   {"enabled": bool}: switch a unified
+ *                                   /ws service off or on
+ * POST /admin/api/send              {"target": "socket" | "room" |
+ *                                   "practice" | "user" | "service" |
+ *                                   "diagnosis", "id": …, "message":
+ *                                   {"type": …, …}}: send the message, as
+ *                                   written, to those sockets
+ *
+ * (The dashboard page that uses them is not built yet.)
+ */
+#include <stdio.h>
+
+#include "../internal.h"
+
+#define ADMIN_ROLES "admin,superadmin"
+
+static const char *
+kind_name(int k)
+{
+	switch (k) {
+	case GK_CALL:		return "call";
+	case GK_STT_ROOM:	return "stt_room";
+	case GK_STT_SALES:	return "stt_sales";
+	case GK_STT_ADMIN:	return "stt_admin";
+	case GK_PRACTICE:	return "practice";
+	case GK_TELEMED:	return "telemedicine";
+	case GK_DIAGNOSIS:	return "diagnosis";
+	case GK_DOCTORS:	return "doctor_status";
+	case GK_USER:		return "user";
+	case GK_CONSULT:	return "consultations";
+	default:		return "other";
+	}
+}
+
+static void
+overview_gen(struct jw *w, void *arg)
+{
+	static const char *const pools[BUF_NCLASS] = {
+		[BUF_SMALL] = "buf_small", [BUF_IO] = "buf_io",
+		[BUF_BIG] = "buf_big", [BUF_EXT] = "buf_ext",
+		[BUF_MED] = "buf_medium",
+	};
+	struct buf_stats bs;
+	struct conn_qstats q;
+
+	(void)arg;
+	buf_stats(&bs);
+	conn_queue_stats(&q);
+	jw_obj(w);
+	jw_key(w, "connections");
+	jw_obj(w);
+	jw_key(w, "total");
+	jw_int(w, conn_admitted());
+	jw_key(w, "websockets");
+	jw_int(w, reg_count(ST_NONE));
+	jw_key(w, "by_type");
+	jw_obj(w);
+	for (int t = ST_NONE + 1; t < ST_COUNT; t++)
+		if (reg_count(t) > 0) {
+			jw_key(w, reg_type_name(t));
+			jw_int(w, reg_count(t));
+		}
+	jw_obj_end(w);
+	jw_obj_end(w);
+	jw_key(w, "rooms");
+	jw_arr(w);
+	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
+		jw_obj(w);
+		jw_key(w, "kind");
+		jw_str(w, kind_name(grp_kind(g)));
+		jw_key(w, "name");
+		jw_str(w, grp_name(g));
+		jw_key(w, "members");
+		jw_int(w, grp_size(g));
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "services");
+	unified_services_json(w);
+	jw_key(w, "pools");
+	jw_obj(w);
+	jw_key(w, "connections");
+	jw_obj(w);
+	jw_key(w, "used");
+	jw_int(w, conn_active());
+	jw_key(w, "capacity");
+	jw_int(w, WARD_CONN_SLOTS);
+	jw_obj_end(w);
+	jw_key(w, "queue_entries");
+	jw_obj(w);
+	jw_key(w, "used");
+	jw_int(w, q.entries);
+	jw_key(w, "capacity");
+	jw_int(w, q.capacity);
+	jw_obj_end(w);
+	for (int i = 0; i < BUF_NCLASS; i++) {
+		if (pools[i] == NULL)
+			continue;
+		jw_key(w, pools[i]);
+		jw_obj(w);
+		jw_key(w, "used");
+		jw_int(w, bs.used[i]);
+		jw_key(w, "capacity");
+		jw_int(w, bs.cap[i]);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+	jw_key(w, "totals");
+	jw_obj(w);
+	jw_key(w, "messages_in");
+	jw_int(w, (int64_t)stats.msgs_in);
+	jw_key(w, "messages_out");
+	jw_int(w, (int64_t)stats.msgs_out);
+	jw_key(w, "bytes_in");
+	jw_int(w, (int64_t)stats.bytes_in);
+	jw_key(w, "bytes_out");
+	jw_int(w, (int64_t)stats.bytes_out);
+	jw_key(w, "handshakes");
+	jw_int(w, (int64_t)stats.handshakes);
+	jw_obj_end(w);
+	jw_key(w, "uptime_s");
+	jw_int(w, (int64_t)((port_now_us() - loop_started_us()) / 1000000));
+	jw_key(w, "timestamp");
+	jw_time(w, now_wall_us);
+	jw_obj_end(w);
+}
+
+static int
+overview(struct conn *c, struct http_req *r)
+{
+	(void)r;
+	return http_json_gen(c, 200, overview_gen, NULL);
+}
+
+static int
+small_answer(struct conn *c, const char *k1, const char *v1, const char *k2,
+    int64_t v2, bool is_bool)
+{
+	char body[160];
+	struct jw w;
+
+	jw_init(&w, body, sizeof body);
+	jw_obj(&w);
+	jw_key(&w, k1);
+	jw_str(&w, v1);
+	jw_key(&w, k2);
+	if (is_bool)
+		jw_bool(&w, v2 != 0);
+	else
+		jw_int(&w, v2);
+	jw_obj_end(&w);
+	return http_json(c, 200, &w);
+}
+
+static int
+service_switch(struct conn *c, struct http_req *r)
+{
+	const struct json_doc *d = svc_json_body(c, r);
+	char name[65];
+	bool on;
+	int i;
+
+	if (d == NULL)
+		return 0;
+	snprintf(name, sizeof name, "%.*s", (int)r->param[0].n, r->param[0].p);
+	if ((i = json_find(d, 0, "enabled")) < 0 || json_bool(d, i, &on) != 0)
+		return http_error(c, 400, "invalid_field",
+		    "enabled must be a boolean");
+	if (unified_service_set(name, on) != 0)
+		return http_error(c, 404, "not_found", "no such service");
+	return small_answer(c, "name", name, "enabled", on, true);
+}
+
+/* A JSON string or integer as text. */
+static int
+text_of(const struct json_doc *d, int i, char *out, size_t cap)
+{
+	int64_t v;
+
+	if (i < 0)
+		return -1;
+	if (json_is_str(d, i))
+		return json_str(d, i, out, cap) == 0 && out[0] ? 0 : -1;
+	if (json_int(d, i, &v) != 0)
+		return -1;
+	snprintf(out, cap, "%lld", (long long)v);
+	return 0;
+}
+
+static uint32_t
+to_group(int kind, const char *id, uint32_t f)
+{
+	int g = grp_find(kind, id, strlen(id));
+
+	return g > 0 ? grp_send(g, f, NULL) : 0;
+}
+
+static int
+send_to(struct conn *c, struct http_req *r)
+{
+	static const int rooms[] = { GK_CALL, GK_STT_ROOM, GK_TELEMED };
+	const struct json_doc *d = svc_json_body(c, r);
+	char target[16], id[65];
+	uint32_t f = 0, n = 0;
+	struct str m;
+	int i, t;
+
+	if (d == NULL)
+		return 0;
+	if (text_of(d, json_find(d, 0, "target"), target, sizeof target) != 0)
+		return http_error(c, 400, "invalid_field", "target must be one "
+		    "of socket, room, practice, user, service, diagnosis");
+	if (strcmp(target, "service") != 0 &&
+	    text_of(d, json_find(d, 0, "id"), id, sizeof id) != 0)
+		return http_error(c, 400, "invalid_field",
+		    "id must be a string or an integer");
+	if ((i = json_find(d, 0, "message")) < 0 || d->tok[i].type != JSON_OBJ ||
+	    (t = json_find(d, i, "type")) < 0 || !json_is_str(d, t))
+		return http_error(c, 400, "invalid_field",
+		    "message must be an object with a string type");
+	m = json_raw(d, i);
+	if ((f = ws_frame(WS_OP_TEXT, m.p, m.n)) == 0)
+		return http_error(c, 413, "payload_too_large",
+		    "message too large");
+	if (strcmp(target, "socket") == 0) {
+		uint64_t sid;
+		long slot;
+
+		if (reg_id_parse((struct str){ id, strlen(id) }, &sid) &&
+		    (slot = reg_find(sid)) >= 0 &&
+		    conns[slot].state == CS_WS && conn_send(&conns[slot], f) == 0)
+			n = 1;
+	} else if (strcmp(target, "room") == 0) {
+		for (size_t k = 0; k < ARRAY_LEN(rooms); k++)
+			n += to_group(rooms[k], id, f);
+	} else if (strcmp(target, "practice") == 0) {
+		n = to_group(GK_PRACTICE, id, f);
+	} else if (strcmp(target, "diagnosis") == 0) {
+		n = to_group(GK_DIAGNOSIS, id, f);
+	} else if (strcmp(target, "user") == 0 ||
+	    strcmp(target, "service") == 0) {
+		bool user = target[0] == 'u';
+
+		for (uint32_t s = 0; s < WARD_CONN_SLOTS; s++) {
+			if (conns[s].state != CS_WS)
+				continue;
+			if (user ? strcmp(reg_prof(s)->user, id) != 0 :
+			    reg[s].type != ST_UNIFIED)
+				continue;
+			n += conn_send(&conns[s], f) == 0;
+		}
+	} else {
+		buf_unref(f);
+		return http_error(c, 400, "invalid_field", "target must be one "
+		    "of socket, room, practice, user, service, diagnosis");
+	}
+	buf_unref(f);
+	return small_answer(c, "status", "sent", "clients_notified", n, false);
+}
+
+const struct route admin_routes[] = {
+	{ "/admin/api/overview", HTTP_M(HTTP_GET), overview, NULL, NULL,
+	    ADMIN_ROLES },
+	{ "/admin/api/services/*", HTTP_M(HTTP_POST), service_switch, NULL,
+	    NULL, ADMIN_ROLES },
+	{ "/admin/api/send", HTTP_M(HTTP_POST), send_to, NULL, NULL,
+	    ADMIN_ROLES },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
+};
