@@ -45,6 +45,7 @@ static const struct key keys[] = {
 	B(jwt_require_exp, jwt_require_exp, NULL),
 	E(require_auth, require_auth_all, NULL, "documented|all"),
 	S(data_dir, "WARD_DATA_DIR"),
+	S(doctors_file, NULL),
 	E(fsync, fsync_always, NULL, "interval|always"),
 	SEC(heartbeat_interval, heartbeat_ms, "WEBSOCKET_HEARTBEAT_INTERVAL",
 	    0, 86400000),

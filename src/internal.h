@@ -116,6 +116,7 @@ struct ward_cfg {
 	char	tls_key[256];
 	char	jwt_secret[256];
 	char	data_dir[256];
+	char	doctors_file[256];	/* seed: "doctor_id,name" lines */
 	char	cors_origins[512];
 	char	ws_origins[512];
 	char	redis[128];
@@ -675,6 +676,8 @@ bool	jr_u64(struct jread *r, uint64_t *v);
 bool	jr_str(struct jread *r, char *out, size_t cap);
 /* Each module: apply a replayed record; write its whole state. */
 void	doctors_replay(int type, const uint8_t *p, size_t n);
+/* Create the records a doctors_file names (at start, after the journal). */
+void	doctors_seed(const char *path);
 int	doctors_snapshot(void);
 void	diag_replay(int type, const uint8_t *p, size_t n);
 int	diag_snapshot(void);

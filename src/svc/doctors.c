@@ -160,6 +160,65 @@ doctors_snapshot(void)
 	return 0;
 }
 
+/*
+ * doctors_file: one "doctor_id,name" a line (the name may hold commas;
+ * blank lines and lines starting with # are skipped).  A doctor not yet
+ * known is created ("offline") and written to the journal; a known one is
+ * left as it is, so a restart changes nothing.
+ */
+void
+doctors_seed(const char *path)
+{
+	static char text[32768];
+	long n = port_file_read(path, text, sizeof text - 1);
+	unsigned made = 0, line = 0;
+	char *p, *nl;
+
+	if (n < 0) {
+		log_error("doctors_file", "path=\"%s\" detail=\"cannot read\"",
+		    path);
+		return;
+	}
+	text[n] = '\0';
+	for (p = text; *p != '\0'; p = nl) {
+		struct doctor cur, *slot;
+		char *comma, *end;
+
+		line++;
+		nl = strchr(p, '\n');
+		nl = nl != NULL ? nl + 1 : p + strlen(p);
+		end = nl;
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+		*end = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		comma = strchr(p, ',');
+		if (comma == NULL || comma == p || comma - p > ID_MAX) {
+			log_warn("doctors_file", "line=%u detail=\"expected "
+			    "doctor_id,name\"", line);
+			continue;
+		}
+		*comma = '\0';
+		if (find(p) != NULL)
+			continue;
+		if ((slot = slot_for(p, comma + 1, &cur)) == NULL) {
+			log_warn("doctors_file", "line=%u detail=\"doctor "
+			    "table full\"", line);
+			break;
+		}
+		if (put_doc(&cur) != 0) {
+			log_error("doctors_file", "detail=\"journal write "
+			    "failed\"");
+			break;
+		}
+		*slot = cur;
+		made++;
+	}
+	journal_commit();
+	log_info("doctors_file", "path=\"%s\" created=%u", path, made);
+}
+
 static void
 all_gen(struct jw *w, void *arg)
 {

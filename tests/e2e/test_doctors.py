@@ -204,6 +204,49 @@ def test_rest():
     check(r.status == 403, "patient GET -> 403", r.status)
 
 
+def test_doctors_file():
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ward-e2e-doctors-")
+    seed = os.path.join(d, "doctors.csv")
+    with open(seed, "w") as f:
+        f.write("# id,name\n11,Dr Eleven\n\n12,Dr Twelve, Jr.\r\n"
+                "bad line\n11,Dr Duplicate\n")
+    data = os.path.join(d, "data")
+
+    def run(check_fn):
+        s = Server("jwt_secret=" + SECRET, "doctors_file=" + seed,
+                   "data_dir=" + data, label="doctors-file")
+        try:
+            h = [("Authorization", "Bearer " + tok("admin"))]
+            r = http_request(s.port, "GET", "/api/doctors/status", h)
+            recs = {x["doctor_id"]: x for x in r.json()["doctors"]}
+            check_fn(s, recs)
+        finally:
+            s.stop()
+
+    def first(s, recs):
+        check(set(recs) == {"11", "12"} and
+              recs["11"]["name"] == "Dr Eleven" and
+              recs["12"]["name"] == "Dr Twelve, Jr." and
+              recs["11"]["current_status"] == "offline",
+              "doctors_file: two records, names with commas, first wins",
+              recs)
+        check("line=5" in s.log() and "created=2" in s.log(),
+              "the bad line is named; two created", s.log()[-400:])
+        h = [("Authorization", "Bearer " + tok("doctor", "11")),
+             ("Content-Type", "application/json")]
+        r = http_request(s.port, "PUT", "/api/doctors/11/status", h,
+                         b'{"current_status":"in"}')
+        check(r.status == 200, "a seeded doctor updates", r.status)
+
+    def second(s, recs):
+        check(recs.get("11", {}).get("current_status") == "in" and
+              "created=0" in s.log(),
+              "restart: the seed changes nothing, the update stays", recs)
+    run(first)
+    run(second)
+
+
 def test_server_survives():
     check(server().alive() and server().healthy(),
           "server alive and healthy at the end")
@@ -211,4 +254,4 @@ def test_server_survives():
 
 if __name__ == "__main__":
     run_tests([test_roles_on_socket, test_ws_update_broadcast, test_rest,
-               test_server_survives])
+               test_doctors_file, test_server_survives])
