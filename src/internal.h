@@ -699,6 +699,10 @@ const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
  * NULL after answering 400. */
 const struct json_doc *svc_json_body(struct conn *c,
 	    const struct http_req *r);
+/* Idempotency-Key on a fan-out POST: answer a retry from the table
+ * (true: answered), and keep a successful answer. */
+bool	svc_idem_replay(struct conn *c, const struct http_req *r);
+void	svc_idem_store(const struct http_req *r, const char *body, size_t n);
 
 /* --------------------------------------------------------------- loop.c */
 int	loop_listen(const char *list, bool tls);

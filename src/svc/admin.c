@@ -138,9 +138,10 @@ overview(struct conn *c, struct http_req *r)
 	return http_json_gen(c, 200, overview_gen, NULL);
 }
 
+/* {k1: v1, k2: v2}; kept for Idempotency-Key retries when r is given. */
 static int
-small_answer(struct conn *c, const char *k1, const char *v1, const char *k2,
-    int64_t v2, bool is_bool)
+small_answer(struct conn *c, const struct http_req *r, const char *k1,
+    const char *v1, const char *k2, int64_t v2, bool is_bool)
 {
 	char body[160];
 	struct jw w;
@@ -155,6 +156,8 @@ small_answer(struct conn *c, const char *k1, const char *v1, const char *k2,
 	else
 		jw_int(&w, v2);
 	jw_obj_end(&w);
+	if (r != NULL)
+		svc_idem_store(r, w.p, w.len);
 	return http_json(c, 200, &w);
 }
 
@@ -174,7 +177,7 @@ service_switch(struct conn *c, struct http_req *r)
 		    "enabled must be a boolean");
 	if (unified_service_set(name, on) != 0)
 		return http_error(c, 404, "not_found", "no such service");
-	return small_answer(c, "name", name, "enabled", on, true);
+	return small_answer(c, NULL, "name", name, "enabled", on, true);
 }
 
 /* A JSON string or integer as text. */
@@ -211,7 +214,7 @@ send_to(struct conn *c, struct http_req *r)
 	struct str m;
 	int i, t;
 
-	if (d == NULL)
+	if (d == NULL || svc_idem_replay(c, r))
 		return 0;
 	if (text_of(d, json_find(d, 0, "target"), target, sizeof target) != 0)
 		return http_error(c, 400, "invalid_field", "target must be one "
@@ -261,7 +264,8 @@ send_to(struct conn *c, struct http_req *r)
 		    "of socket, room, practice, user, service, diagnosis");
 	}
 	buf_unref(f);
-	return small_answer(c, "status", "sent", "clients_notified", n, false);
+	return small_answer(c, r, "status", "sent", "clients_notified", n,
+	    false);
 }
 
 const struct route admin_routes[] = {

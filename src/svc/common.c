@@ -3,6 +3,7 @@
  * the application ping, and parsing a message into a typed object.
  */
 #include "../internal.h"
+#include "../auth.h"
 
 void
 svc_error(struct conn *c, const char *code, const char *detail)
@@ -95,4 +96,82 @@ svc_json_msg(struct conn *c, const uint8_t *p, size_t n, char *type,
 		return NULL;
 	}
 	return &doc;
+}
+
+/*
+ * Idempotency-Key (SPEC §10): a POST that fans out, retried with the same
+ * key by the same caller to the same path within five minutes, gets the
+ * first answer again instead of sending twice.  A fixed table, the
+ * oldest entry reused when full; only successful answers are kept (a
+ * retry after a 503 tries again).
+ */
+#ifndef WARD_IDEM
+#define WARD_IDEM (WARD_MAX_CONNS <= 1024 ? 32 : 256)
+#endif
+#define IDEM_MS		(5u * 60u * 1000u)
+
+struct idem {
+	uint64_t	hash;		/* key, path and caller; 0: free */
+	uint32_t	at_ms;
+	uint16_t	len;
+	char		body[192];
+};
+
+static struct idem idem[WARD_IDEM];
+
+static uint64_t
+idem_hash(const struct http_req *r, struct str key)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *who = r->auth != NULL ? r->auth->sub : "";
+
+	for (size_t i = 0; i < key.n; i++)
+		h = (h ^ (uint8_t)key.p[i]) * 1099511628211ull;
+	h = (h ^ 0xFF) * 1099511628211ull;
+	for (size_t i = 0; i < r->path.n; i++)
+		h = (h ^ (uint8_t)r->path.p[i]) * 1099511628211ull;
+	h = (h ^ 0xFF) * 1099511628211ull;
+	for (const char *p = who; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h | 1;
+}
+
+bool
+svc_idem_replay(struct conn *c, const struct http_req *r)
+{
+	struct str key = http_header(r, "idempotency-key");
+	uint64_t h;
+
+	if (key.p == NULL || key.n == 0)
+		return false;
+	h = idem_hash(r, key);
+	for (size_t i = 0; i < WARD_IDEM; i++)
+		if (idem[i].hash == h && now_ms - idem[i].at_ms < IDEM_MS) {
+			http_respond(c, 200, "application/json", idem[i].body,
+			    idem[i].len, "Idempotent-Replayed: true\r\n");
+			return true;
+		}
+	return false;
+}
+
+void
+svc_idem_store(const struct http_req *r, const char *body, size_t n)
+{
+	struct str key = http_header(r, "idempotency-key");
+	struct idem *e = &idem[0];
+
+	if (key.p == NULL || key.n == 0 || n > sizeof e->body)
+		return;
+	for (size_t i = 0; i < WARD_IDEM; i++) {
+		if (idem[i].hash == 0 || now_ms - idem[i].at_ms >= IDEM_MS) {
+			e = &idem[i];
+			break;
+		}
+		if (now_ms - idem[i].at_ms > now_ms - e->at_ms)
+			e = &idem[i];	/* the oldest */
+	}
+	e->hash = idem_hash(r, key);
+	e->at_ms = now_ms;
+	e->len = (uint16_t)n;
+	memcpy(e->body, body, n);
 }

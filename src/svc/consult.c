@@ -92,6 +92,8 @@ post_update(struct conn *c, struct http_req *r)
 
 	if (d == NULL)
 		return 0;
+	if (svc_idem_replay(c, r))
+		return 0;
 	if ((i = json_find(d, 0, "consultation_id")) < 0)
 		return http_error(c, 400, "missing_field",
 		    "consultation_id is required");
@@ -130,6 +132,7 @@ post_update(struct conn *c, struct http_req *r)
 	jw_key(&w, "clients_notified");
 	jw_int(&w, n);
 	jw_obj_end(&w);
+	svc_idem_store(r, w.p, w.len);
 	return http_json(c, 200, &w);
 }
 

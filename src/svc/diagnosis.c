@@ -738,7 +738,7 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	struct jw w;
 	int grp;
 
-	if (d == NULL || (a.id = want_id(c, d)) == 0)
+	if (d == NULL || svc_idem_replay(c, r) || (a.id = want_id(c, d)) == 0)
 		return 0;
 	if ((bad = check_body(d, kind)) != NULL)
 		return http_error(c, 400, "invalid_field", bad);
@@ -777,6 +777,7 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	jw_key(&w, "clients_notified");
 	jw_int(&w, n);
 	jw_obj_end(&w);
+	svc_idem_store(r, w.p, w.len);
 	return http_json(c, 200, &w);
 }
 

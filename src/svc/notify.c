@@ -261,6 +261,8 @@ post_notification(struct conn *c, struct http_req *r)
 
 	if (d == NULL)
 		return 0;
+	if (svc_idem_replay(c, r))
+		return 0;
 	if ((i = json_find(d, 0, "user_id")) < 0)
 		return http_error(c, 400, "missing_field", "user_id is required");
 	if (user_text(d, i, user, sizeof user) != 0)
@@ -305,6 +307,7 @@ post_notification(struct conn *c, struct http_req *r)
 	jw_key(&w, "id");
 	jw_str(&w, a.id);
 	jw_obj_end(&w);
+	svc_idem_store(r, w.p, w.len);
 	return http_json(c, 200, &w);
 }
 

@@ -193,6 +193,37 @@ def test_status_lists_endpoint():
     check(r.status == 426, "plain GET -> 426", r.status)
 
 
+def test_idempotency_key():
+    ws = sub("patient", "31")
+    try:
+        def send(key, role="doctor", sub_id="1"):
+            h = [("Content-Type", "application/json"),
+                 ("Authorization", "Bearer " + tok(role, sub_id))]
+            if key:
+                h.append(("Idempotency-Key", key))
+            return http_request(server().port, "POST", URL, h,
+                                b'{"consultation_id":9,"status":"once"}')
+        r1 = send("k-1")
+        m1 = recv_json(ws)
+        r2 = send("k-1")
+        check(r1.status == 200 and r2.status == 200 and
+              r2.body == r1.body and
+              r2.header("idempotent-replayed") == "true",
+              "a retry with the same key answers the first result",
+              (r1.body, r2.body, r2.header("idempotent-replayed")))
+        check(m1 and recv_json(ws, 0.3) is None,
+              "and nothing is sent twice")
+        send("k-2")
+        check(recv_json(ws) is not None, "another key sends again")
+        send("k-1", role="service", sub_id="77")
+        check(recv_json(ws) is not None,
+              "the same key from another caller is its own")
+        send(None)
+        check(recv_json(ws) is not None, "no key: every post sends")
+    finally:
+        ws.abort()
+
+
 def test_server_survives():
     check(server().alive() and server().healthy(),
           "server alive and healthy at the end")
@@ -201,4 +232,5 @@ def test_server_survives():
 if __name__ == "__main__":
     run_tests([test_auth_on_socket, test_fan_out, test_post_callers,
                test_validation, test_socket_messages,
-               test_status_lists_endpoint, test_server_survives])
+               test_status_lists_endpoint, test_idempotency_key,
+               test_server_survives])

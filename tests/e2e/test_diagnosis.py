@@ -256,6 +256,22 @@ def test_queue():
           "next welcome: empty queue, no dropped", w)
 
 
+def test_idempotent_queue():
+    register(500)
+    h = [("Content-Type", "application/json"),
+         ("Authorization", "Bearer " + tok("service")),
+         ("Idempotency-Key", "feedback-500-1")]
+    body = json.dumps({"diagnosis_id": 500, "feedback_id": 1, "rating": 4,
+                       "effectiveness": 0.5}).encode()
+    for _ in range(3):
+        r = http_request(server().port, "POST",
+                         "/ws/broadcast-feedback-update", h, body)
+    check(r.status == 200 and r.json().get("status") == "queued",
+          "retries answer queued", r.body)
+    check(status().get("queued_messages_by_diagnosis", {}).get("500") == 1,
+          "Idempotency-Key: three posts, one queued message", status())
+
+
 def test_delete():
     register(400)
     ws = open_ws(400)
@@ -277,5 +293,6 @@ def test_server_survives():
 
 if __name__ == "__main__":
     run_tests([test_registry, test_access, test_broadcasts,
-               test_validation_and_callers, test_queue, test_delete,
+               test_validation_and_callers, test_queue,
+               test_idempotent_queue, test_delete,
                test_server_survives])
