@@ -631,6 +631,10 @@ uint32_t grp_count(void);
  * when there is no such service); write them as a JSON array. */
 int	unified_service_set(const char *name, bool on);
 void	unified_services_json(struct jw *w);
+/* The audit trail (svc/audit.c): one line to data_dir/audit.log. */
+struct auth_claims;
+void	audit(const char *event, const struct auth_claims *who,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* data_dir exists (made if missing) and takes a write (svc/health.c). */
 bool	health_storage_ok(void);
 /* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */

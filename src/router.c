@@ -28,6 +28,7 @@ extern const struct route unified_routes[];
 extern const struct route diag_routes[];
 extern const struct route docs_routes[];
 extern const struct route admin_routes[];
+extern const struct route audit_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -43,6 +44,7 @@ static const struct route *const tables[] = {
 	diag_routes,
 	docs_routes,
 	admin_routes,
+	audit_routes,
 };
 
 #define MAX_ROUTES 128
@@ -320,8 +322,16 @@ dispatch_ws(struct conn *c, struct http_req *r, uint16_t idx)
 		return;
 	}
 	if (r->method == HTTP_GET && (r->flags & HTTP_F_UPGRADE_WS)) {
+		const char *t = flat[idx]->ws->type;
+
 		if (check_auth(r, flat[idx], &why) == 0)
 			why = NULL;
+		else if (strcmp(t, "diagnosis") == 0 ||
+		    strcmp(t, "notifications") == 0 ||
+		    strcmp(t, "doctor_status") == 0)
+			audit("channel_refused", r->auth, "channel=%s path=%.*s "
+			    "reason=\"%s\"", t, (int)MIN(r->path.n, 80),
+			    r->path.p, why);
 		ws_upgrade(c, r, idx, why);
 		return;
 	}

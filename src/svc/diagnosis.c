@@ -271,15 +271,21 @@ open_diag(struct conn *c, const struct http_req *r)
 	for (size_t i = 0; i < s.n && id < 1000000000000000LL; i++)
 		id = id * 10 + (s.p[i] - '0');
 	if (s.n > 18 || id <= 0 || (d = find(id)) == NULL) {
+		audit("channel_refused", r->auth, "channel=diagnosis id=%lld "
+		    "reason=\"diagnosis not found\"", (long long)id);
 		conn_close_ws(c, 1008, "diagnosis not found");
 		return;
 	}
 	if (d->owned && (r->auth == NULL ||
 	    (strcmp(r->auth->sub, d->owner) != 0 &&
 	    !auth_role_in(r->auth, "admin,service")))) {
+		audit("channel_refused", r->auth, "channel=diagnosis id=%lld "
+		    "reason=\"access denied\"", (long long)id);
 		conn_close_ws(c, 1008, "access denied");
 		return;
 	}
+	audit("channel_open", r->auth, "channel=diagnosis id=%lld",
+	    (long long)id);
 	snprintf(name, sizeof name, "%lld", (long long)id);
 	if (grp_join(c, 0, GK_DIAGNOSIS, name, strlen(name), 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
@@ -768,6 +774,10 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 		}
 	}
 	buf_unref(f);
+	audit("broadcast", r->auth, "diagnosis=%lld kind=%s status=%s "
+	    "clients=%u", (long long)a.id, kind == B_RECO ? "recommendation" :
+	    kind == B_EFFECT ? "effectiveness" : "feedback",
+	    n > 0 ? "broadcasted" : "queued", n);
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
 	jw_key(&w, "status");

@@ -37,6 +37,7 @@ static const struct {
 	{ "/admin/api/services/*", "Switch a /ws service {enabled}" },
 	{ "/admin/api/send", "Send a message to a socket, room, practice, "
 	    "user, service or diagnosis" },
+	{ "/admin/api/audit", "The newest audit lines (?lines=N)" },
 	{ "/openapi.json", "This document" },
 	{ "/docs", "API documentation page" },
 };

@@ -307,7 +307,7 @@ open_ws(struct conn *c, const struct http_req *r)
 {
 	uint32_t f;
 
-	(void)r;
+	audit("channel_open", r->auth, "channel=doctor_status");
 	if (grp_join(c, 0, GK_DOCTORS, "all", 3, 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;

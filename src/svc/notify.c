@@ -131,6 +131,7 @@ open_notify(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
+	audit("channel_open", r->auth, "channel=notifications");
 	/* what waited for this user, oldest first */
 	for (;;) {
 		struct queued *best = NULL;
