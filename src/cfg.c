@@ -173,9 +173,109 @@ set_num(const struct key *k, const char *v, int *field, char *err,
 	return 0;
 }
 
+/* A comma list of names [A-Za-z0-9_]{1,47}. */
+static bool
+type_list_ok(const char *v)
+{
+	size_t run = 0;
+
+	for (const char *p = v;; p++) {
+		if (*p == ',' || *p == '\0') {
+			if (run == 0 || run > 47)
+				return false;
+			if (*p == '\0')
+				return true;
+			run = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_') {
+			run++;
+		} else {
+			return false;
+		}
+	}
+}
+
+/* service.<name>.<field> = v */
+static int
+set_service(const char *key, const char *v, char *err, size_t errlen)
+{
+	const char *dot = strrchr(key, '.');
+	struct cfg_service *s = NULL;
+	size_t n = dot ? (size_t)(dot - key) : 0;
+	int on;
+
+	if (dot == NULL || n == 0 || n >= sizeof s->name) {
+		snprintf(err, errlen, "service.%s: expected "
+		    "service.<name>.types|scope|enabled", key);
+		return WARD_EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!((key[i] >= 'a' && key[i] <= 'z') ||
+		    (key[i] >= '0' && key[i] <= '9') || key[i] == '_' ||
+		    key[i] == '-')) {
+			snprintf(err, errlen, "service.%s: a service name is "
+			    "[a-z0-9_-]", key);
+			return WARD_EINVAL;
+		}
+	if ((n == 10 && memcmp(key, "whiteboard", 10) == 0) ||
+	    (n == 12 && memcmp(key, "telemedicine", 12) == 0)) {
+		snprintf(err, errlen, "service.%s: %.*s is built in", key,
+		    (int)n, key);
+		return WARD_EINVAL;
+	}
+	for (int i = 0; i < cfg.nservices; i++)
+		if (strlen(cfg.services[i].name) == n &&
+		    memcmp(cfg.services[i].name, key, n) == 0)
+			s = &cfg.services[i];
+	if (s == NULL) {
+		if (cfg.nservices >= WARD_MAX_SERVICES) {
+			snprintf(err, errlen, "service.%s: at most %d services",
+			    key, WARD_MAX_SERVICES);
+			return WARD_ENOMEM;
+		}
+		s = &cfg.services[cfg.nservices++];
+		memset(s, 0, sizeof *s);
+		memcpy(s->name, key, n);
+	}
+	if (strcmp(dot + 1, "types") == 0) {
+		if (strlen(v) >= sizeof s->types || !type_list_ok(v)) {
+			snprintf(err, errlen, "service.%s: a comma list of "
+			    "message types ([A-Za-z0-9_], up to 47 each)", key);
+			return WARD_EINVAL;
+		}
+		snprintf(s->types, sizeof s->types, "%s", v);
+	} else if (strcmp(dot + 1, "scope") == 0) {
+		if (strcmp(v, "practice") == 0)
+			s->scope = SVC_SCOPE_PRACTICE;
+		else if (strcmp(v, "room") == 0)
+			s->scope = SVC_SCOPE_ROOM;
+		else if (strcmp(v, "all") == 0)
+			s->scope = SVC_SCOPE_ALL;
+		else {
+			snprintf(err, errlen, "service.%s: expected practice, "
+			    "room or all, got \"%s\"", key, v);
+			return WARD_EINVAL;
+		}
+	} else if (strcmp(dot + 1, "enabled") == 0) {
+		if (parse_bool(v, &on) != 0) {
+			snprintf(err, errlen, "service.%s: expected true/false",
+			    key);
+			return WARD_EINVAL;
+		}
+		s->disabled = !on;
+	} else {
+		snprintf(err, errlen, "service.%s: expected "
+		    "service.<name>.types|scope|enabled", key);
+		return WARD_EINVAL;
+	}
+	return 0;
+}
+
 int
 cfg_set(const char *name, const char *v, char *err, size_t errlen)
 {
+	if (strncmp(name, "service.", 8) == 0)
+		return set_service(name + 8, v, err, errlen);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
 		const struct key *k = &keys[i];
 		char *base = (char *)&cfg + k->off;
@@ -427,6 +527,16 @@ cfg_print(void)
 			    (long)strlen(c)), c);
 		} else
 			n = snprintf(line, sizeof line, "%s = %d\n", k->name, v);
+		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));
+	}
+	for (int i = 0; i < cfg.nservices; i++) {
+		static const char *const scopes[] = { "practice", "room", "all" };
+		const struct cfg_service *sv = &cfg.services[i];
+		int n = snprintf(line, sizeof line, "service.%s.types = %s\n"
+		    "service.%s.scope = %s\nservice.%s.enabled = %s\n",
+		    sv->name, sv->types, sv->name, scopes[sv->scope], sv->name,
+		    sv->disabled ? "false" : "true");
+
 		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));
 	}
 }

@@ -197,6 +197,11 @@
 #define WARD_NOTIF_FRAME 4096
 #endif
 
+/* Services a config may declare for the unified /ws (service.<name>.*). */
+#ifndef WARD_MAX_SERVICES
+#define WARD_MAX_SERVICES 8
+#endif
+
 /* Writev batch per flush. */
 #ifndef WARD_IOV_MAX
 #define WARD_IOV_MAX 64

@@ -140,7 +140,16 @@ struct ward_cfg {
 	int	log_syslog;
 	int	dev;
 	char	jwt_public_key[256];	/* PEM file for ES256/RS256 */
+	/* service.<name>.types / .scope / .enabled (unified /ws, SPEC §4) */
+	struct cfg_service {
+		char	name[32];
+		char	types[256];	/* comma-separated message types */
+		int	scope;		/* SVC_SCOPE_* */
+		int	disabled;
+	} services[WARD_MAX_SERVICES];
+	int	nservices;
 };
+enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };
 extern struct ward_cfg cfg;
 
 void	cfg_defaults(void);

@@ -13,9 +13,10 @@
  * parser has validated it), with the server's `from` fields added; the
  * sender's own `from`/`fromClientId` are dropped, so nobody can speak for
  * another.  Practice ids compare as text (5 and "5" are one practice).
- * The admin API switches a service off and on (POST
- * /admin/api/services/<name>); config-declared services
- * (service.<name>.types) are not there yet.
+ * Services declared in the config (service.<name>.types = a,b;
+ * .scope = practice | room | all; .enabled) take messages of exactly
+ * those types and relay them to the others of their scope.  The admin
+ * API switches any service off and on (POST /admin/api/services/<name>).
  */
 #include <stdio.h>
 
@@ -45,7 +46,33 @@ unified_service_set(const char *name, bool on)
 			enabled[s] = on;
 			return 0;
 		}
+	for (int i = 0; i < cfg.nservices; i++)
+		if (strcmp(name, cfg.services[i].name) == 0) {
+			cfg.services[i].disabled = !on;
+			return 0;
+		}
 	return -1;
+}
+
+/* The config-declared service whose types list holds type, or NULL. */
+static const struct cfg_service *
+config_service(const char *type)
+{
+	size_t tl = strlen(type);
+
+	for (int i = 0; i < cfg.nservices; i++) {
+		const char *p = cfg.services[i].types;
+
+		while (*p != '\0') {
+			const char *e = strchr(p, ',');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+
+			if (n == tl && memcmp(p, type, n) == 0)
+				return &cfg.services[i];
+			p += n + (e != NULL);
+		}
+	}
+	return NULL;
 }
 
 void
@@ -67,6 +94,30 @@ unified_services_json(struct jw *w)
 		jw_arr_end(w);
 		jw_key(w, "enabled");
 		jw_bool(w, enabled[s]);
+		jw_obj_end(w);
+	}
+	for (int i = 0; i < cfg.nservices; i++) {
+		const struct cfg_service *sv = &cfg.services[i];
+		const char *p = sv->types;
+
+		jw_obj(w);
+		jw_key(w, "name");
+		jw_str(w, sv->name);
+		jw_key(w, "messageTypes");
+		jw_arr(w);
+		while (*p != '\0') {
+			const char *e = strchr(p, ',');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+
+			jw_strn(w, p, n);
+			p += n + (e != NULL);
+		}
+		jw_arr_end(w);
+		jw_key(w, "scope");
+		jw_str(w, sv->scope == SVC_SCOPE_PRACTICE ? "practice" :
+		    sv->scope == SVC_SCOPE_ROOM ? "room" : "all");
+		jw_key(w, "enabled");
+		jw_bool(w, !sv->disabled);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
@@ -447,9 +498,46 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 
 /* --- the socket ---------------------------------------------------------- */
 
+/* A config-declared service: the message, with the server's from
+ * fields, to the others of its scope. */
+static void
+declared(struct conn *c, const struct json_doc *d,
+    const struct cfg_service *sv)
+{
+	struct relay a = { c, d, NULL, sv->scope == SVC_SCOPE_ROOM };
+	uint32_t f;
+	int g = 0;
+
+	if (sv->disabled) {
+		char m[64];
+
+		snprintf(m, sizeof m, "%s is disabled", sv->name);
+		return svc_error(c, "service_disabled", m);
+	}
+	if (sv->scope == SVC_SCOPE_PRACTICE &&
+	    (g = grp_of(c, MS_PRACTICE)) == 0)
+		return svc_error(c, "not_subscribed", "no practice: send "
+		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
+	if (sv->scope == SVC_SCOPE_ROOM && (g = grp_of(c, MS_ROOM)) == 0)
+		return svc_error(c, "not_in_room",
+		    "send telemedicine_join first");
+	if ((f = ws_jw_frame(relay_gen, &a)) == 0)
+		return svc_error(c, "too_large", "message too large");
+	if (g != 0) {
+		grp_send(g, f, c);
+	} else {		/* scope all: every other /ws socket */
+		for (uint32_t s = 0; s < WARD_CONN_SLOTS; s++)
+			if (&conns[s] != c && conns[s].state == CS_WS &&
+			    reg[s].type == ST_UNIFIED)
+				conn_send(&conns[s], f);
+	}
+	buf_unref(f);
+}
+
 static void
 message_unified(struct conn *c, int op, uint8_t *p, size_t n)
 {
+	const struct cfg_service *sv;
 	const struct json_doc *d;
 	char type[48];
 
@@ -458,6 +546,8 @@ message_unified(struct conn *c, int op, uint8_t *p, size_t n)
 		return;
 	if (strcmp(type, "subscribe") == 0)
 		return subscribe(c, d);
+	if ((sv = config_service(type)) != NULL)
+		return declared(c, d, sv);
 	if (strncmp(type, "whiteboard_", 11) == 0)
 		return enabled[0] ? whiteboard(c, d, type) :
 		    svc_error(c, "service_disabled", "whiteboard is disabled");

@@ -16,7 +16,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jwtutil import make_token  # noqa: E402
-from wardtest import (WS, Server, check, recv_json, run_tests)  # noqa
+from wardtest import (WS, Server, check, http_request, recv_json,  # noqa
+                      run_tests)
 
 import websockets  # noqa: E402
 
@@ -227,6 +228,90 @@ def test_real_client():
           "python3-websockets clients relay an offer", m)
 
 
+def test_config_services():
+    sets = ["jwt_secret=" + SECRET,
+            "service.lab.types=lab_result,lab_note",
+            "service.lab.scope=practice",
+            "service.alerts.types=alert", "service.alerts.scope=all",
+            "service.huddle.types=room_ping", "service.huddle.scope=room",
+            "service.off.types=nope", "service.off.enabled=false"]
+    with Server(*sets, label="unified-config") as s2:
+        def c2():
+            ws = WS(s2.port, "/ws")
+            return ws, recv_json(ws)
+        a, hello = c2()
+        b, _ = c2()
+        x, _ = c2()
+        try:
+            sv = {v["name"]: v for v in hello.get("services", [])}
+            check(sv.get("lab", {}).get("messageTypes") ==
+                  ["lab_result", "lab_note"] and
+                  sv["lab"].get("scope") == "practice" and
+                  sv["lab"].get("enabled") is True and
+                  sv.get("off", {}).get("enabled") is False and
+                  "whiteboard" in sv, "connected lists config services",
+                  sv)
+            send(a, {"type": "lab_result", "v": 1})
+            e = recv_json(a)
+            check(e and e.get("error") == "not_subscribed",
+                  "practice scope needs a practice", e)
+            for ws, p in ((a, "p1"), (b, "p1"), (x, "p2")):
+                send(ws, {"type": "subscribe", "practiceId": p})
+                recv_json(ws)
+            send(a, {"type": "lab_note", "v": 2, "from": "forged"})
+            m = recv_json(b)
+            check(m and m.get("type") == "lab_note" and m.get("v") == 2 and
+                  m.get("from") != "forged", "practice scope: relayed", m)
+            check(quiet(x) and quiet(a), "not to p2, not to the sender")
+            send(x, {"type": "alert", "level": "red"})
+            for ws in (a, b):
+                m = recv_json(ws)
+                check(m and m.get("level") == "red", "scope all", m)
+            check(quiet(x), "all but the sender")
+            send(a, {"type": "room_ping"})
+            e = recv_json(a)
+            check(e and e.get("error") == "not_in_room",
+                  "room scope needs a room", e)
+            for ws, u in ((a, "ua"), (b, "ub")):
+                send(ws, {"type": "telemedicine_join", "roomId": "h1",
+                          "userId": u})
+                recv_json(ws)
+            recv_json(a)
+            send(b, {"type": "room_ping", "n": 3})
+            m = recv_json(a)
+            check(m and m.get("n") == 3 and m.get("from") == "ub",
+                  "room scope: to the room", m)
+            send(a, {"type": "nope"})
+            e = recv_json(a)
+            check(e and e.get("error") == "service_disabled",
+                  "enabled=false: service_disabled", e)
+            h = [("Content-Type", "application/json"),
+                 ("Authorization", "Bearer " + make_token(
+                     SECRET, "admin", "A", "1", 600))]
+            r = http_request(s2.port, "POST", "/admin/api/services/off",
+                             h, b'{"enabled":true}')
+            send(a, {"type": "nope"})
+            check(r.status == 200 and quiet(a),
+                  "switched on from the admin API: handled", r.status)
+        finally:
+            for ws in (a, b, x):
+                ws.abort()
+
+
+def test_config_errors():
+    import subprocess
+    from wardtest import ward_bin
+    for kv, msg in (("service.lab.scope=galaxy", "practice, room or all"),
+                    ("service.whiteboard.types=x", "built in"),
+                    ("service.lab.types=a b", "comma list"),
+                    ("service.lab.colour=red", "types|scope|enabled"),
+                    ("service.Lab.types=a", "[a-z0-9_-]")):
+        p = subprocess.run([ward_bin(), "--set", kv, "--check-config"],
+                           capture_output=True, text=True, timeout=10)
+        check(p.returncode != 0 and msg in p.stderr,
+              "--check-config refuses %s" % kv, p.stderr[-200:])
+
+
 def test_server_survives():
     check(server().alive() and server().healthy(),
           "server alive and healthy at the end")
@@ -234,4 +319,5 @@ def test_server_survives():
 
 if __name__ == "__main__":
     run_tests([test_connected, test_whiteboard_practices,
-               test_telemedicine, test_real_client, test_server_survives])
+               test_telemedicine, test_real_client, test_config_services,
+               test_config_errors, test_server_survives])
