@@ -712,6 +712,19 @@ const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
  * NULL after answering 400. */
 const struct json_doc *svc_json_body(struct conn *c,
 	    const struct http_req *r);
+/* A copy of stored frame bytes, queued on c (a pooled buffer). */
+int	svc_send_copy(struct conn *c, const uint8_t *p, size_t n);
+/* A JSON string (non-empty) or integer (in decimal) as text; -1 if
+ * neither or it does not fit. */
+int	svc_text_of(const struct json_doc *d, int i, char *out, size_t cap);
+/* Text answers built with printf into a fixed buffer; over latches. */
+struct tbuf {
+	char	*p;
+	size_t	 n, cap;
+	bool	 over;
+};
+void	tb_put(struct tbuf *o, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* Idempotency-Key on a fan-out POST: answer a retry from the table
  * (true: answered), and keep a successful answer. */
 bool	svc_idem_replay(struct conn *c, const struct http_req *r);

@@ -180,22 +180,6 @@ service_switch(struct conn *c, struct http_req *r)
 	return small_answer(c, NULL, "name", name, "enabled", on, true);
 }
 
-/* A JSON string or integer as text. */
-static int
-text_of(const struct json_doc *d, int i, char *out, size_t cap)
-{
-	int64_t v;
-
-	if (i < 0)
-		return -1;
-	if (json_is_str(d, i))
-		return json_str(d, i, out, cap) == 0 && out[0] ? 0 : -1;
-	if (json_int(d, i, &v) != 0)
-		return -1;
-	snprintf(out, cap, "%lld", (long long)v);
-	return 0;
-}
-
 static uint32_t
 to_group(int kind, const char *id, uint32_t f)
 {
@@ -216,11 +200,12 @@ send_to(struct conn *c, struct http_req *r)
 
 	if (d == NULL || svc_idem_replay(c, r))
 		return 0;
-	if (text_of(d, json_find(d, 0, "target"), target, sizeof target) != 0)
+	if (svc_text_of(d, json_find(d, 0, "target"), target,
+	    sizeof target) != 0)
 		return http_error(c, 400, "invalid_field", "target must be one "
 		    "of socket, room, practice, user, service, diagnosis");
 	if (strcmp(target, "service") != 0 &&
-	    text_of(d, json_find(d, 0, "id"), id, sizeof id) != 0)
+	    svc_text_of(d, json_find(d, 0, "id"), id, sizeof id) != 0)
 		return http_error(c, 400, "invalid_field",
 		    "id must be a string or an integer");
 	if ((i = json_find(d, 0, "message")) < 0 || d->tok[i].type != JSON_OBJ ||

@@ -2,6 +2,9 @@
  * common.c - what every JSON WebSocket endpoint shares: error messages,
  * the application ping, and parsing a message into a typed object.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "../internal.h"
 #include "../auth.h"
 
@@ -174,4 +177,48 @@ svc_idem_store(const struct http_req *r, const char *body, size_t n)
 	e->at_ms = now_ms;
 	e->len = (uint16_t)n;
 	memcpy(e->body, body, n);
+}
+
+int
+svc_send_copy(struct conn *c, const uint8_t *p, size_t n)
+{
+	uint32_t h = buf_get(n);
+
+	if (h == 0)
+		return WARD_ENOMEM;
+	memcpy(buf_base(h), p, n);
+	buf_set(h, 0, (uint32_t)n);
+	return conn_send_owned(c, h);
+}
+
+int
+svc_text_of(const struct json_doc *d, int i, char *out, size_t cap)
+{
+	int64_t v;
+
+	if (i < 0)
+		return -1;
+	if (json_is_str(d, i))
+		return json_str(d, i, out, cap) == 0 && out[0] ? 0 : -1;
+	if (json_int(d, i, &v) != 0)
+		return -1;
+	snprintf(out, cap, "%lld", (long long)v);
+	return 0;
+}
+
+void
+tb_put(struct tbuf *o, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (o->over)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= o->cap - o->n)
+		o->over = true;
+	else
+		o->n += (size_t)k;
 }

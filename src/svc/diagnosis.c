@@ -246,18 +246,6 @@ welcome_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
-static int
-send_copy(struct conn *c, const uint8_t *p, size_t n)
-{
-	uint32_t h = buf_get(n);
-
-	if (h == 0)
-		return WARD_ENOMEM;
-	memcpy(buf_base(h), p, n);
-	buf_set(h, 0, (uint32_t)n);
-	return conn_send_owned(c, h);
-}
-
 static void
 open_diag(struct conn *c, const struct http_req *r)
 {
@@ -296,7 +284,7 @@ open_diag(struct conn *c, const struct http_req *r)
 	    conn_send_owned(c, f) != 0)
 		return;
 	while ((q = oldest_of(d)) != NULL) {
-		if (send_copy(c, q->frame, q->len) != 0)
+		if (svc_send_copy(c, q->frame, q->len) != 0)
 			break;		/* stays queued */
 		put_id(J_DQ_POP, q->seq);
 		q->seq = 0;

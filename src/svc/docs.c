@@ -4,7 +4,6 @@
  * same as a human-readable page), both made from the router's own table,
  * so neither can miss a route (SPEC §5).
  */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "../internal.h"
@@ -193,29 +192,6 @@ openapi(struct conn *c, struct http_req *r)
 	return http_json_gen(c, 200, openapi_gen, NULL);
 }
 
-struct page {
-	char	*p;
-	size_t	 n, cap;
-	bool	 over;
-};
-
-static void
-put(struct page *o, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (o->over)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= o->cap - o->n)
-		o->over = true;
-	else
-		o->n += (size_t)k;
-}
-
 static int
 docs(struct conn *c, struct http_req *r)
 {
@@ -223,11 +199,11 @@ docs(struct conn *c, struct http_req *r)
 	static const char *const mnames[] = { [HTTP_GET] = "GET",
 	    [HTTP_POST] = "POST", [HTTP_PUT] = "PUT",
 	    [HTTP_DELETE] = "DELETE" };
-	struct page o = { text, 0, sizeof text, false };
+	struct tbuf o = { text, 0, sizeof text, false };
 	const struct route *rt;
 
 	(void)r;
-	put(&o, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	tb_put(&o, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<title>ward API</title><style>body{font:15px sans-serif;"
 	    "margin:2em}td,th{padding:4px 10px;text-align:left;"
 	    "border-bottom:1px solid #ddd}code{font-size:14px}</style>"
@@ -250,12 +226,12 @@ docs(struct conn *c, struct http_req *r)
 			    mnames[m] != NULL)
 				snprintf(ms + strlen(ms), sizeof ms - strlen(ms),
 				    "%s%s", ms[0] ? " " : "", mnames[m]);
-		put(&o, "<tr><td>%s</td><td><code>%s</code></td><td>%s</td>"
+		tb_put(&o, "<tr><td>%s</td><td><code>%s</code></td><td>%s</td>"
 		    "<td>%s</td></tr>", ms, path, rt->roles == NULL ? "anyone" :
 		    rt->roles[0] == '*' ? "any token" : rt->roles,
 		    summary_of(rt));
 	}
-	put(&o, "</table></body></html>\n");
+	tb_put(&o, "</table></body></html>\n");
 	if (o.over)
 		return http_error(c, 500, "internal_error", "page too large");
 	return http_respond(c, 200, "text/html; charset=utf-8", text, o.n,

@@ -9,51 +9,27 @@
  * text is written into one static scratch buffer and answered in one
  * response; the metric set is fixed, so its size is bounded.
  */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "../internal.h"
 
-struct out {
-	char	*p;
-	size_t	 n, cap;
-	bool	 over;
-};
-
-static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (o->over)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= o->cap - o->n)
-		o->over = true;
-	else
-		o->n += (size_t)k;
-}
-
 /* # HELP and # TYPE lines of one metric family. */
 static void
-family(struct out *o, const char *name, const char *type, const char *help)
+family(struct tbuf *o, const char *name, const char *type, const char *help)
 {
-	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	tb_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void
-one(struct out *o, const char *name, const char *type, const char *help,
+one(struct tbuf *o, const char *name, const char *type, const char *help,
     unsigned long long v)
 {
 	family(o, name, type, help);
-	put(o, "%s %llu\n", name, v);
+	tb_put(o, "%s %llu\n", name, v);
 }
 
 static void
-pools(struct out *o)
+pools(struct tbuf *o)
 {
 	static const char *const names[BUF_NCLASS] = {
 		[BUF_SMALL] = "buf_small", [BUF_IO] = "buf_io",
@@ -66,28 +42,28 @@ pools(struct out *o)
 	buf_stats(&bs);
 	conn_queue_stats(&q);
 	family(o, "ward_pool_used", "gauge", "Pool entries in use.");
-	put(o, "ward_pool_used{pool=\"connections\"} %u\n", conn_active());
-	put(o, "ward_pool_used{pool=\"queue_entries\"} %u\n", q.entries);
-	put(o, "ward_pool_used{pool=\"groups\"} %u\n", grp_count());
+	tb_put(o, "ward_pool_used{pool=\"connections\"} %u\n", conn_active());
+	tb_put(o, "ward_pool_used{pool=\"queue_entries\"} %u\n", q.entries);
+	tb_put(o, "ward_pool_used{pool=\"groups\"} %u\n", grp_count());
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
-			put(o, "ward_pool_used{pool=\"%s\"} %llu\n", names[i],
+			tb_put(o, "ward_pool_used{pool=\"%s\"} %llu\n", names[i],
 			    (unsigned long long)bs.used[i]);
 	family(o, "ward_pool_capacity", "gauge", "Pool size, fixed at start.");
-	put(o, "ward_pool_capacity{pool=\"connections\"} %u\n",
+	tb_put(o, "ward_pool_capacity{pool=\"connections\"} %u\n",
 	    (unsigned)WARD_CONN_SLOTS);
-	put(o, "ward_pool_capacity{pool=\"queue_entries\"} %u\n", q.capacity);
-	put(o, "ward_pool_capacity{pool=\"groups\"} %u\n",
+	tb_put(o, "ward_pool_capacity{pool=\"queue_entries\"} %u\n", q.capacity);
+	tb_put(o, "ward_pool_capacity{pool=\"groups\"} %u\n",
 	    (unsigned)WARD_MAX_GROUPS);
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
-			put(o, "ward_pool_capacity{pool=\"%s\"} %llu\n",
+			tb_put(o, "ward_pool_capacity{pool=\"%s\"} %llu\n",
 			    names[i], (unsigned long long)bs.cap[i]);
 	family(o, "ward_pool_peak", "gauge",
 	    "Most buffers of a class in use at once since start.");
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
-			put(o, "ward_pool_peak{pool=\"%s\"} %llu\n", names[i],
+			tb_put(o, "ward_pool_peak{pool=\"%s\"} %llu\n", names[i],
 			    (unsigned long long)bs.peak[i]);
 	one(o, "ward_pool_failures_total", "counter",
 	    "Buffer requests that found their pool empty.",
@@ -104,7 +80,7 @@ pools(struct out *o)
 }
 
 static void
-write_metrics(struct out *o)
+write_metrics(struct tbuf *o)
 {
 	static const char *const hsf[] = {
 		[HSF_REQUEST] = "bad_request", [HSF_VERSION] = "version",
@@ -117,7 +93,7 @@ write_metrics(struct out *o)
 
 	one(o, "ward_up", "gauge", "1 while the server runs.", 1);
 	family(o, "ward_build_info", "gauge", "Version and event backend.");
-	put(o, "ward_build_info{version=\"%s\",backend=\"%s\"} 1\n",
+	tb_put(o, "ward_build_info{version=\"%s\",backend=\"%s\"} 1\n",
 	    WARD_VERSION, port_ev_backend());
 	one(o, "ward_uptime_seconds", "gauge", "Seconds since the loop began.",
 	    (unsigned long long)((port_now_us() - loop_started_us()) /
@@ -131,10 +107,10 @@ write_metrics(struct out *o)
 		uint32_t n = reg_count(t);
 
 		ws += n;
-		put(o, "ward_connections{type=\"%s\"} %u\n", reg_type_name(t),
+		tb_put(o, "ward_connections{type=\"%s\"} %u\n", reg_type_name(t),
 		    n);
 	}
-	put(o, "ward_connections{type=\"http\"} %u\n",
+	tb_put(o, "ward_connections{type=\"http\"} %u\n",
 	    conn_admitted() > ws ? conn_admitted() - ws : 0);
 	one(o, "ward_connections_max", "gauge",
 	    "max_connections: connections admitted at most.",
@@ -156,7 +132,7 @@ write_metrics(struct out *o)
 	family(o, "ward_handshake_failures_total", "counter",
 	    "WebSocket upgrades refused, by reason.");
 	for (size_t i = 0; i < ARRAY_LEN(hsf); i++)
-		put(o, "ward_handshake_failures_total{reason=\"%s\"} %llu\n",
+		tb_put(o, "ward_handshake_failures_total{reason=\"%s\"} %llu\n",
 		    hsf[i], (unsigned long long)stats.hs_fail[i]);
 	one(o, "ward_messages_received_total", "counter",
 	    "WebSocket messages received.",
@@ -171,7 +147,7 @@ write_metrics(struct out *o)
 	family(o, "ward_closes_total", "counter",
 	    "WebSocket close frames sent, by code.");
 	for (size_t i = 0; i < ARRAY_LEN(codes); i++)
-		put(o, "ward_closes_total{code=\"%u\"} %llu\n", codes[i],
+		tb_put(o, "ward_closes_total{code=\"%u\"} %llu\n", codes[i],
 		    (unsigned long long)stats.closes[codes[i] - 1000]);
 	one(o, "ward_slow_consumer_drops_total", "counter",
 	    "Recipients closed 1013 (or dropped) for not reading.",
@@ -188,7 +164,7 @@ static int
 metrics(struct conn *c, struct http_req *r)
 {
 	static char text[12288];
-	struct out o = { text, 0, sizeof text, false };
+	struct tbuf o = { text, 0, sizeof text, false };
 
 	(void)r;
 	write_metrics(&o);

@@ -104,19 +104,6 @@ notify_snapshot(void)
 	}
 }
 
-/* A copy of a stored frame, queued on c. */
-static int
-send_copy(struct conn *c, const uint8_t *p, size_t n)
-{
-	uint32_t h = buf_get(n);
-
-	if (h == 0)
-		return WARD_ENOMEM;
-	memcpy(buf_base(h), p, n);
-	buf_set(h, 0, (uint32_t)n);
-	return conn_send_owned(c, h);
-}
-
 static void
 open_notify(struct conn *c, const struct http_req *r)
 {
@@ -142,7 +129,7 @@ open_notify(struct conn *c, const struct http_req *r)
 				best = &q[i];
 		if (best == NULL)
 			break;
-		if (send_copy(c, best->frame, best->len) != 0)
+		if (svc_send_copy(c, best->frame, best->len) != 0)
 			break;		/* stays queued */
 		put_pop(best->seq);
 		best->seq = 0;
@@ -202,20 +189,6 @@ note_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
-/* user_id as text: a non-empty string, or an integer in decimal. */
-static int
-user_text(const struct json_doc *d, int i, char *out, size_t cap)
-{
-	int64_t v;
-
-	if (json_is_str(d, i))
-		return json_str(d, i, out, cap) == 0 && out[0] != '\0' ? 0 : -1;
-	if (json_int(d, i, &v) != 0)
-		return -1;
-	snprintf(out, cap, "%lld", (long long)v);
-	return 0;
-}
-
 /* Queue a frame for user (written ahead): drop the user's oldest at the
  * limit; -1 when the arena is full, -2 when storage failed. */
 static int
@@ -266,7 +239,7 @@ post_notification(struct conn *c, struct http_req *r)
 		return 0;
 	if ((i = json_find(d, 0, "user_id")) < 0)
 		return http_error(c, 400, "missing_field", "user_id is required");
-	if (user_text(d, i, user, sizeof user) != 0)
+	if (svc_text_of(d, i, user, sizeof user) != 0)
 		return http_error(c, 400, "invalid_field", "user_id must be a "
 		    "non-empty string (up to 64 bytes) or an integer");
 	if ((i = json_find(d, 0, "notification")) < 0)

@@ -212,22 +212,6 @@ relay_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
-/* A JSON string or integer as text (1..NAME_MAX_ bytes); -1 if neither. */
-static int
-text_of(const struct json_doc *d, int i, char *out, size_t cap)
-{
-	int64_t v;
-
-	if (i < 0)
-		return -1;
-	if (json_is_str(d, i))
-		return json_str(d, i, out, cap) == 0 && out[0] ? 0 : -1;
-	if (json_int(d, i, &v) != 0)
-		return -1;
-	snprintf(out, cap, "%lld", (long long)v);
-	return 0;
-}
-
 static void
 whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 {
@@ -242,7 +226,7 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 		return svc_error(c, "not_subscribed", "no practice: send "
 		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
 	i = json_find(d, 0, "practiceId");
-	if (i >= 0 && (text_of(d, i, want, sizeof want) != 0 ||
+	if (i >= 0 && (svc_text_of(d, i, want, sizeof want) != 0 ||
 	    strcmp(want, grp_name(g)) != 0))
 		return svc_error(c, "forbidden",
 		    "practiceId is not this connection's practice");
@@ -260,7 +244,7 @@ subscribe(struct conn *c, const struct json_doc *d)
 	int g = grp_of(c, MS_PRACTICE);
 	struct jw w;
 
-	if (text_of(d, json_find(d, 0, "practiceId"), pr, sizeof pr) != 0)
+	if (svc_text_of(d, json_find(d, 0, "practiceId"), pr, sizeof pr) != 0)
 		return svc_error(c, "invalid_field",
 		    "practiceId must be a string or an integer");
 	if (c->ud[6] && strcmp(pr, grp_name(g)) != 0)
@@ -374,10 +358,10 @@ join(struct conn *c, const struct json_doc *d)
 	struct presence a;
 	int g, i;
 
-	if (text_of(d, json_find(d, 0, "roomId"), room, sizeof room) != 0)
+	if (svc_text_of(d, json_find(d, 0, "roomId"), room, sizeof room) != 0)
 		return svc_error(c, "invalid_field",
 		    "roomId must be a string or an integer");
-	if (text_of(d, json_find(d, 0, "userId"), user, sizeof user) != 0) {
+	if (svc_text_of(d, json_find(d, 0, "userId"), user, sizeof user) != 0) {
 		const struct reg_profile *q = reg_prof(conn_id(c));
 
 		if (q->user[0] == '\0')
@@ -473,7 +457,7 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 		struct conn *dst = NULL;
 		char id[13];
 
-		if (text_of(d, i, to, sizeof to) != 0) {
+		if (svc_text_of(d, i, to, sizeof to) != 0) {
 			buf_unref(f);
 			return svc_error(c, "invalid_field",
 			    "to must be a string or an integer");
