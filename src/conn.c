@@ -200,17 +200,26 @@ can_send(const struct conn *c)
 	    !(c->flags & CF_SHUT_WR);
 }
 
+/* A WebSocket whose queue would pass its budget (more bytes, one more
+ * entry when entry) does not read: closed 1013. */
+static bool
+over_budget(struct conn *c, uint32_t more, bool entry)
+{
+	if (c->state != CS_WS || (c->q_bytes + more <= WARD_OUT_BUDGET &&
+	    (!entry || c->q_count < WARD_QCOUNT_BUDGET)))
+		return false;
+	stats.drops_slow++;
+	conn_fail(c, 1013, "slow consumer");
+	return true;
+}
+
 int
 conn_send(struct conn *c, uint32_t h)
 {
 	if (!can_send(c) || h == 0)
 		return WARD_EINVAL;
-	if (c->state == CS_WS && (c->q_bytes + buf_len(h) > WARD_OUT_BUDGET ||
-	    c->q_count >= WARD_QCOUNT_BUDGET)) {
-		stats.drops_slow++;
-		conn_fail(c, 1013, "slow consumer");
+	if (over_budget(c, buf_len(h), true))
 		return WARD_ENOMEM;
-	}
 	if (queue_push(c, h) != 0) {
 		static uint32_t warned;
 
@@ -246,11 +255,8 @@ conn_send_grown(struct conn *c, uint32_t x, uint32_t grown)
 	    buf_len(grown) < buf_len(x))
 		return WARD_EINVAL;
 	more = buf_len(grown) - buf_len(x);
-	if (c->state == CS_WS && c->q_bytes + more > WARD_OUT_BUDGET) {
-		stats.drops_slow++;
-		conn_fail(c, 1013, "slow consumer");
+	if (over_budget(c, more, false))
 		return WARD_ENOMEM;
-	}
 	buf_ref(grown);
 	qents[c->q_tail].buf = grown;
 	buf_unref(x);

@@ -679,8 +679,6 @@ int	journal_put(int type, const void *p, size_t n);
 int	journal_commit(void);
 /* Every tick: the interval fsync, and compaction when it is due. */
 void	journal_tick(void);
-int	journal_compact(void);
-uint32_t journal_crc(const uint8_t *p, size_t n, uint32_t crc);
 void	jb_init(struct jbuf *b);
 void	jb_bytes(struct jbuf *b, const void *p, size_t n);
 void	jb_u64(struct jbuf *b, uint64_t v);

@@ -33,6 +33,8 @@ static char jpath[300], tpath[300];
 
 static uint32_t crc_table[256];
 
+static int journal_compact(void);
+
 static void
 crc_init(void)
 {
@@ -45,7 +47,7 @@ crc_init(void)
 	}
 }
 
-uint32_t
+static uint32_t
 journal_crc(const uint8_t *p, size_t n, uint32_t crc)
 {
 	crc = ~crc;
@@ -269,7 +271,7 @@ journal_tick(void)
 }
 
 /* Snapshot writers call journal_put; during compaction it goes here. */
-int
+static int
 journal_compact(void)
 {
 	int old = jfd, tfd = port_file_create(tpath);

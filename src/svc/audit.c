@@ -18,7 +18,6 @@
 
 static int afd = -1;
 static long asize;
-static bool atried;
 static char apath[300], aold[300];
 
 static bool
@@ -26,9 +25,6 @@ audit_open(void)
 {
 	if (afd >= 0)
 		return true;
-	if (atried && !health_storage_ok())
-		return false;
-	atried = true;
 	snprintf(apath, sizeof apath, "%s/audit.log", cfg.data_dir);
 	snprintf(aold, sizeof aold, "%s/audit.log.1", cfg.data_dir);
 	if (!health_storage_ok() || (afd = port_file_append(apath)) < 0) {

@@ -454,18 +454,10 @@ post_diag(struct conn *c, struct http_req *r)
 		return 0;
 	owner[0] = '\0';
 	if ((i = json_find(d, 0, "owner")) >= 0 && !json_is_null(d, i)) {
-		int64_t v;
-
-		if (json_is_str(d, i)) {
-			owned = json_str(d, i, owner, sizeof owner) == 0 &&
-			    owner[0] != '\0';
-		} else if (json_int(d, i, &v) == 0) {
-			snprintf(owner, sizeof owner, "%lld", (long long)v);
-			owned = true;
-		}
-		if (!owned)
+		if (svc_text_of(d, i, owner, sizeof owner) != 0)
 			return http_error(c, 400, "invalid_field", "owner must "
 			    "be null, a non-empty string or an integer");
+		owned = true;
 	}
 	made = find(id) == NULL;
 	if ((g = slot_for(id)) == NULL)

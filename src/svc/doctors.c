@@ -424,18 +424,7 @@ post_doctor(struct conn *c, struct http_req *r)
 	if ((i = json_find(d, 0, "doctor_id")) < 0)
 		return http_error(c, 400, "missing_field",
 		    "doctor_id is required");
-	if (json_is_str(d, i)) {
-		if (json_str(d, i, id, sizeof id) != 0 || id[0] == '\0')
-			i = -1;
-	} else {
-		int64_t v;
-
-		if (json_int(d, i, &v) != 0)
-			i = -1;
-		else
-			snprintf(id, sizeof id, "%lld", (long long)v);
-	}
-	if (i < 0)
+	if (svc_text_of(d, i, id, sizeof id) != 0)
 		return http_error(c, 400, "invalid_field", "doctor_id must be "
 		    "a non-empty string (up to 64 bytes) or an integer");
 	name[0] = '\0';
