@@ -196,6 +196,13 @@ int	json_str(const struct json_doc *d, int i, char *out, size_t cap);
 int	json_int(const struct json_doc *d, int i, int64_t *out);
 int	json_num(const struct json_doc *d, int i, double *out);
 int	json_bool(const struct json_doc *d, int i, bool *out);
+/*
+ * Are a's value i and b's value j equal as JSON values?  Whitespace and
+ * object member order never matter; strings are compared after unescaping;
+ * numbers by value (1, 1.0 and 1e0 are equal; integers exactly).
+ */
+bool	json_equal(const struct json_doc *a, int i, const struct json_doc *b,
+	    int j);
 
 /*
  * JSON writer into a fixed buffer; err latches on overflow.  With p NULL
