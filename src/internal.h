@@ -105,6 +105,15 @@ void	log_emit(int level, const char *event, const char *fmt, ...)
 #define log_info(ev, ...)	log_emit(PORT_LOG_INFO, ev, __VA_ARGS__)
 #define log_debug(ev, ...)	do { if (log_level >= PORT_LOG_DEBUG) \
 	log_emit(PORT_LOG_DEBUG, ev, __VA_ARGS__); } while (0)
+/* May a client-caused info line be written now?  A token bucket
+ * (WARD_LOG_RATE, WARD_LOG_BURST); false also below log_level info. */
+bool	log_allow(void);
+struct conn;
+/* Connection lines at info, rate-limited: called once by conn.c when a
+ * slot is taken and once when it is reaped (id, type, peer, duration,
+ * close code). */
+void	log_conn_open(const struct conn *c);
+void	log_conn_close(const struct conn *c);
 /* ISO 8601 UTC with microseconds and Z into out (>= 28 bytes). */
 size_t	time_iso(int64_t wall_us, char *out);
 
@@ -163,6 +172,8 @@ bool	cfg_origin_allowed(const char *list, struct str origin);
 /* An Origin naming this very server (scheme://Host) is always allowed. */
 bool	http_same_origin(const struct http_req *r, struct str origin);
 void	cfg_print(void);
+/* --help: every key, its default, what it takes, its environment names. */
+void	cfg_help(void);
 
 /* --------------------------------------------------------------- json.c */
 enum { JSON_UNDEF = 0, JSON_OBJ, JSON_ARR, JSON_STR, JSON_PRIM };
@@ -701,6 +712,9 @@ void	diag_replay(int type, const uint8_t *p, size_t n);
 int	diag_snapshot(void);
 void	notify_replay(int type, const uint8_t *p, size_t n);
 int	notify_snapshot(void);
+/* Messages waiting in the persisted offline queues (/metrics). */
+uint32_t diag_queue_depth(void);
+uint32_t notify_queue_depth(void);
 
 /* ------------------------------------------------------------ svc common */
 /* {"type":"error","error":code,"detail":detail} on one connection. */

@@ -809,3 +809,14 @@ const struct route diag_routes[] = {
 	    NULL, NULL, "*" },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
+
+/* Messages waiting in the offline queue (/metrics ward_queue_depth). */
+uint32_t
+diag_queue_depth(void)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
+		n += dqs[i].seq != 0;
+	return n;
+}
