@@ -41,7 +41,7 @@
 TEST_BOARDS	?= bbb rpi4 static armhf-static
 # Sub-makes compile in parallel unless a jobserver (make -jN) already runs.
 BOARD_JOBS	?= $(shell nproc 2>/dev/null || echo 2)
-SUBMAKE_J	:= $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(BOARD_JOBS))
+SUBMAKE_J	= $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(BOARD_JOBS))
 FOOTPRINT_BOARDS ?= host bbb imx6ull rpi4 static armhf-static
 STRIP		?= $(CROSS_COMPILE)strip
 SIZE		?= $(CROSS_COMPILE)size

@@ -496,7 +496,7 @@ addr_list_ok(const char *key, const char *list, char *err, size_t errlen)
 	return true;
 }
 
-/* An origin list: "*", or http(s)://host[:port] items. */
+/* An origin list: "*", "null" (file: pages), or http(s)://host[:port]. */
 static bool
 origins_ok(const char *key, const char *list, char *err, size_t errlen)
 {
@@ -514,11 +514,12 @@ origins_ok(const char *key, const char *list, char *err, size_t errlen)
 			l--;
 		s = l > 7 && strncmp(p, "http://", 7) == 0 ? 7 :
 		    l > 8 && strncmp(p, "https://", 8) == 0 ? 8 : 0;
-		if (!(l == 1 && p[0] == '*') && (s == 0 ||
+		if (!(l == 1 && p[0] == '*') && !(l == 4 &&
+		    memcmp(p, "null", 4) == 0) && (s == 0 ||
 		    memchr(p + s, '/', l - s) != NULL ||
 		    memchr(p + s, ' ', l - s) != NULL)) {
-			snprintf(err, errlen, "%s: \"%.*s\" is not * or an "
-			    "origin like https://host[:port]", key,
+			snprintf(err, errlen, "%s: \"%.*s\" is not *, null or "
+			    "an origin like https://host[:port]", key,
 			    (int)MIN(l, (size_t)100), p);
 			return false;
 		}
