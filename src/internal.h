@@ -105,9 +105,11 @@ void	log_emit(int level, const char *event, const char *fmt, ...)
 #define log_info(ev, ...)	log_emit(PORT_LOG_INFO, ev, __VA_ARGS__)
 #define log_debug(ev, ...)	do { if (log_level >= PORT_LOG_DEBUG) \
 	log_emit(PORT_LOG_DEBUG, ev, __VA_ARGS__); } while (0)
-/* May a client-caused info line be written now?  A token bucket
- * (WARD_LOG_RATE, WARD_LOG_BURST); false also below log_level info. */
-bool	log_allow(void);
+/* May a client-caused info line of this kind be written now?  A token
+ * bucket per kind (WARD_LOG_RATE, WARD_LOG_BURST); false also below
+ * log_level info. */
+enum { LOG_RL_CONN, LOG_RL_AUTH, LOG_RL_COUNT };
+bool	log_allow(int kind);
 struct conn;
 /* Connection lines at info, rate-limited: called once by conn.c when a
  * slot is taken and once when it is reaped (id, type, peer, duration,

@@ -10,7 +10,8 @@
  * ends in " truncated=true" instead of being cut silently.
  *
  * Lines a client can cause (connection open/close, token refusals) go
- * through log_allow(), a token bucket (WARD_LOG_RATE, WARD_LOG_BURST).
+ * through log_allow(kind), a token bucket per kind (WARD_LOG_RATE,
+ * WARD_LOG_BURST each).
  */
 #include <stdio.h>
 #include <time.h>
@@ -179,32 +180,37 @@ log_emit(int level, const char *event, const char *fmt, ...)
 	port_log_line(level, line, n);
 }
 
-/* --- client-caused lines: a token bucket --------------------------------- */
+/* --- client-caused lines: a token bucket per kind ------------------------ */
 
-static uint32_t bucket_milli = WARD_LOG_BURST * 1000u;
-static uint64_t bucket_us;
-static uint32_t suppressed;
+static const char *const rl_name[LOG_RL_COUNT] = { "conn", "auth" };
+static struct {
+	uint32_t	milli;		/* tokens x 1000 */
+	uint32_t	suppressed;
+	uint64_t	last_us;	/* 0: never refilled (full) */
+} rl[LOG_RL_COUNT];
 
 bool
-log_allow(void)
+log_allow(int kind)
 {
 	uint64_t now = port_now_us(), add;
 
-	if (log_level < PORT_LOG_INFO)
+	if (log_level < PORT_LOG_INFO || kind < 0 || kind >= LOG_RL_COUNT)
 		return false;
-	add = bucket_us == 0 ? 0 : (now - bucket_us) * WARD_LOG_RATE / 1000;
-	bucket_us = now;
-	bucket_milli = (uint32_t)MIN((uint64_t)bucket_milli + add,
+	add = rl[kind].last_us == 0 ? (uint64_t)WARD_LOG_BURST * 1000u :
+	    (now - rl[kind].last_us) * WARD_LOG_RATE / 1000;
+	rl[kind].last_us = now;
+	rl[kind].milli = (uint32_t)MIN((uint64_t)rl[kind].milli + add,
 	    (uint64_t)WARD_LOG_BURST * 1000u);
-	if (bucket_milli < 1000) {
-		suppressed++;
+	if (rl[kind].milli < 1000) {
+		rl[kind].suppressed++;
 		return false;
 	}
-	bucket_milli -= 1000;
-	if (suppressed > 0) {
-		log_info("log_suppressed", "lines=%u detail=\"over %d lines/s\"",
-		    suppressed, WARD_LOG_RATE);
-		suppressed = 0;
+	rl[kind].milli -= 1000;
+	if (rl[kind].suppressed > 0) {
+		log_info("log_suppressed", "what=%s lines=%u detail=\"over %d "
+		    "lines/s\"", rl_name[kind], rl[kind].suppressed,
+		    WARD_LOG_RATE);
+		rl[kind].suppressed = 0;
 	}
 	return true;
 }
@@ -219,7 +225,7 @@ log_conn_open(const struct conn *c)
 	char peer[64];
 
 	opened_ms[conn_id(c)] = now_ms;
-	if (!log_allow())
+	if (!log_allow(LOG_RL_CONN))
 		return;
 	port_addr_text(&c->peer, peer, sizeof peer);
 	log_info("conn_open", "conn=%u peer=%s%s", conn_id(c), peer,
@@ -232,7 +238,7 @@ log_conn_close(const struct conn *c)
 	char peer[64];
 	const char *type = "http";
 
-	if (!log_allow())
+	if (!log_allow(LOG_RL_CONN))
 		return;
 	if (c->flags & CF_WS_OPEN)
 		type = reg_type_name(reg[conn_id(c)].type);

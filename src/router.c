@@ -292,7 +292,7 @@ auth_refused(const struct conn *c, const struct route *rt,
 	char peer[64];
 
 	auth_refusal_note(reason);
-	if (!log_allow())
+	if (!log_allow(LOG_RL_AUTH))
 		return;
 	port_addr_text(&c->peer, peer, sizeof peer);
 	log_info("auth_refused", "reason=%s route=%s kind=%s peer=%s", reason,
