@@ -219,9 +219,9 @@ test-board: deps
 # laptop's pools and run-time defaults (BOARD_DEFS emptied), so the whole
 # e2e suite applies unchanged.  test_noalloc is left out: its LD_PRELOAD
 # shim is a host library and cannot see into a qemu-user guest or a static
-# binary.
+# binary; test_make drives the host's make, not the board's binary.
 TWIN_B		:= build/$(BOARD)-twin
-TWIN_SUITES	:= $(filter-out test_noalloc,$(basename $(notdir \
+TWIN_SUITES	:= $(filter-out test_noalloc test_make,$(basename $(notdir \
 	$(wildcard tests/e2e/test_*.py))))
 e2e-twin:
 	$(MAKE) --no-print-directory $(SUBMAKE_J) B=$(TWIN_B) BOARD_DEFS= VARIANT= $(TWIN_B)/ward

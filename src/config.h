@@ -253,9 +253,9 @@ _Static_assert(WARD_SMALLBUF_SIZE >= 136, "a close frame fits a small buffer");
  * Rate limit of the lines that a client can cause: connection open/close
  * and token refusals (log.c, a token bucket for each).  WARD_LOG_BURST
  * lines at once, then WARD_LOG_RATE per second; the rest are counted and
- * reported
- * as "log_suppressed lines=N" when lines flow again, so a flood of
- * connections cannot fill a board's flash.  Cost: a few words.
+ * reported as "log_suppressed what=conn|auth lines=N" when lines flow
+ * again, so a flood of connections cannot fill a board's flash.  Cost: a
+ * few words, and 4 bytes per connection slot (the open time).
  */
 #ifndef WARD_LOG_RATE
 #define WARD_LOG_RATE 20
