@@ -1,8 +1,9 @@
 /*
  * metrics.c - GET /metrics: Prometheus text exposition format 0.0.4
  * (SPEC §7): connections by type, messages and bytes, handshakes and
- * their failures by reason, closes by code, queues, drops, every pool
- * against its capacity, Redis state.
+ * their failures by reason, refused tokens by reason, closes by code,
+ * queues (incl. the offline queues' depths), drops, every pool against its
+ * capacity, Redis state.
  *
  * Anonymous like /health (no names, no ids, no tokens in it); under
  * require_auth = all it needs a valid token like everything else.  The
