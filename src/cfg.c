@@ -642,7 +642,7 @@ kind_text(const struct key *k, char *out, size_t cap)
 void
 cfg_help(void)
 {
-	char line[700], val[300], kind[64], env[64];
+	char line[900], val[600], kind[64], env[64];
 
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
 		const struct key *k = &keys[i];
