@@ -7,7 +7,6 @@ fields are 400; changed_fields compares JSON values; the offline queues'
 depths are gauges; log lines stay key=value (values escaped); connection
 open/close lines at info, rate-limited with a "suppressed" count."""
 
-import base64
 import json
 import os
 import re
