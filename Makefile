@@ -49,11 +49,21 @@ WARD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 WARD_LDFLAGS = $(BOARD_LDFLAGS) $(VARIANT_LDFLAGS_$(VARIANT)) $(LDFLAGS)
 WARD_LIBS = $(BEARSSL_LIBS) -lm
 
-.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits
+.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits check-examples
 all: $(B)/ward
 
 # V=1 shows whole command lines.
 Q	:= $(if $(V),,@)
+
+# Before the first compile: the two library headers, or one clear line
+# (the host; a cross board has board-check in boards/rules.mk).
+DEPS_OK	:= $(B)/.deps-ok
+$(DEPS_OK):
+	@mkdir -p $(@D)
+	@printf '#include <bearssl.h>\n#include <jsmn.h>\n' | \
+	    $(CC) $(BEARSSL_CFLAGS) $(BOARD_CFLAGS) -E -x c - >/dev/null 2>&1 || \
+	    { echo "ward: bearssl.h or jsmn.h not found: run 'make deps' (Debian: installs libbearssl-dev, libjsmn-dev; as root) and make again" >&2; exit 1; }
+	@touch $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,6 +77,10 @@ $(B)/ward: $(OBJ_LIB) $(OBJ_MAIN)
 # --- unit tests ---------------------------------------------------------
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_OBJ := $(patsubst %.c,$(B)/%.o,$(UNIT_SRC) tests/unit/main.c)
+
+ifeq ($(BOARD),host)
+$(OBJ_LIB) $(OBJ_MAIN) $(UNIT_OBJ): | $(DEPS_OK)
+endif
 
 $(B)/tests/unit/suites.inc: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
@@ -94,27 +108,42 @@ deps:
 	@sh tests/deps.sh
 
 # --- run: dev mode on 127.0.0.1:8000 ------------------------------------
+# ARGS= adds options: make run ARGS="--set listen=127.0.0.1:9000"
+ARGS	?=
 run: deps all
-	./$(B)/ward --dev
+	./$(B)/ward --dev $(ARGS)
+
+# The example configs must pass --check-config as shipped.
+EXAMPLES := examples/ward.conf examples/ward-board.conf
+check-examples: $(B)/ward
+	@p=0; f=0; for c in $(EXAMPLES); do \
+	    if $(QEMU) ./$(B)/ward --check-config --config $$c; then p=$$((p + 1)); \
+	    else echo "FAIL $$c"; f=$$((f + 1)); fi; done; \
+	echo "check-examples: $$p passed, $$f failed"; [ $$f = 0 ]
 
 # --- e2e: the built binary against real clients --------------------------
 e2e: $(B)/ward
 	WARD_BIN=$(CURDIR)/$(B)/ward $(PYTHON) tests/e2e/run.py
 
 # --- the whole suite ----------------------------------------------------
+# Every step runs (a failure does not hide the later ones); each step's
+# output is shown and kept in build/test-logs/, and tests/total.sh ends with
+# one line summing every suite, "N passed, M failed".  Exit 1 if any failed.
+# A step is make arguments with ',' for ' '.
+TEST_STEPS := unit e2e check-nomalloc check-limits VARIANT=epoll,check-limits \
+	VARIANT=asan,unit VARIANT=asan,e2e VARIANT=small,unit fuzz-replay \
+	check-examples bench-selftest test-extra
+TEST_LOGS := build/test-logs
+
 ifeq ($(BOARD),host)
 test: deps
-	$(MAKE) unit
-	$(MAKE) e2e
-	$(MAKE) check-nomalloc
-	$(MAKE) check-limits
-	$(MAKE) VARIANT=epoll check-limits
-	$(MAKE) VARIANT=asan unit
-	$(MAKE) VARIANT=asan e2e
-	$(MAKE) VARIANT=small unit
-	$(MAKE) fuzz-replay
-	$(MAKE) bench-selftest
-	$(MAKE) test-extra
+	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); i=10; \
+	for s in $(TEST_STEPS); do i=$$((i + 1)); \
+	    log=$(TEST_LOGS)/$$i-$$(echo $$s | tr ',=' '--').log; \
+	    echo "=== make $$(echo $$s | tr , ' ')"; \
+	    { $(MAKE) --no-print-directory $$(echo $$s | tr , ' ') 2>&1; \
+	      echo $$? > $$log.rc; } | tee $$log; \
+	done; echo "=== total"; sh tests/total.sh $(TEST_LOGS)/*.log
 else
 # a cross board: unit tests and a smoke test under qemu (boards/rules.mk)
 test: test-board
@@ -126,8 +155,8 @@ check-limits: $(B)/ward
 	@bss=$$(size $(B)/ward | awk 'NR == 2 { print $$3 }'); \
 	total=$$($(B)/ward --print-limits | awk '$$1 == "total" { print $$2 }'); \
 	if [ -n "$$bss" ] && [ -n "$$total" ] && [ "$$total" -ge "$$bss" ]; then \
-		echo "check-limits: total $$total >= .bss $$bss: 1 passed, 0 failed"; \
-	else echo "check-limits: total '$$total' < .bss '$$bss': 0 passed, 1 failed"; exit 1; fi
+		echo "total $$total >= .bss $$bss"; echo "check-limits: 1 passed, 0 failed"; \
+	else echo "total '$$total' < .bss '$$bss'"; echo "check-limits: 0 passed, 1 failed"; exit 1; fi
 
 # src/ objects must not call the allocator (pools are static).
 check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)

@@ -28,7 +28,8 @@
 #   e2e-twin        the whole tests/e2e suite under $(QEMU) against the
 #                   board's toolchain/CPU/port built with the laptop's pools
 #                   and defaults: behaviour must equal the host's
-#   image           build/<board>/ward-<board>-overlay.tar.gz
+#   image           build/<board>/ward-<board>-overlay.tar.gz (incl. the
+#                   man page docs/ward.8 as /usr/share/man/man8/ward.8)
 #   install         DESTDIR= PREFIX=/usr INIT="systemd sysv": for SDK recipes
 #   test-boards     test-board for $(TEST_BOARDS)
 #   e2e-twins       e2e-twin for $(TEST_BOARDS)
@@ -41,7 +42,7 @@
 TEST_BOARDS	?= bbb rpi4 static armhf-static
 # Sub-makes compile in parallel unless a jobserver (make -jN) already runs.
 BOARD_JOBS	?= $(shell nproc 2>/dev/null || echo 2)
-SUBMAKE_J	:= $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(BOARD_JOBS))
+SUBMAKE_J	= $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(BOARD_JOBS))
 FOOTPRINT_BOARDS ?= host bbb imx6ull rpi4 static armhf-static
 STRIP		?= $(CROSS_COMPILE)strip
 SIZE		?= $(CROSS_COMPILE)size
@@ -122,9 +123,10 @@ image: $(IMAGE)
 	@echo "image: $(IMAGE)"
 	@tar -tvzf $(IMAGE)
 
-$(IMAGE): $(B)/ward $(B)/ward.conf packaging/ward.service packaging/S50ward
+$(IMAGE): $(B)/ward $(B)/ward.conf packaging/ward.service packaging/S50ward docs/ward.8
 	rm -rf $(IMAGE_DIR)
 	install -d -m 0755 $(IMAGE_DIR)/usr/sbin $(IMAGE_DIR)/etc/ward \
+	    $(IMAGE_DIR)/usr/share/man/man8 \
 	    $(IMAGE_DIR)/etc/init.d $(IMAGE_DIR)/usr/lib/systemd/system \
 	    $(IMAGE_DIR)/etc/systemd/system/multi-user.target.wants
 	install -d -m 0750 $(IMAGE_DIR)/var/lib/ward
@@ -136,6 +138,7 @@ $(IMAGE): $(B)/ward $(B)/ward.conf packaging/ward.service packaging/S50ward
 	ln -s /usr/lib/systemd/system/ward.service \
 	    $(IMAGE_DIR)/etc/systemd/system/multi-user.target.wants/ward.service
 	install -m 0755 packaging/S50ward $(IMAGE_DIR)/etc/init.d/S50ward
+	install -m 0644 docs/ward.8 $(IMAGE_DIR)/usr/share/man/man8/ward.8
 	tar --sort=name --owner=0 --group=0 --numeric-owner \
 	    --mtime=@$(IMAGE_EPOCH) -C $(IMAGE_DIR) -cf - etc usr var | gzip -9n > $@.tmp
 	mv $@.tmp $@
@@ -150,9 +153,13 @@ INITDIR		?= $(SYSCONFDIR)/init.d
 INITNAME	?= S50ward
 INIT		?= systemd sysv
 
+MANDIR		?= $(PREFIX)/share/man
+
 install: $(B)/ward $(B)/ward.conf
-	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/ward
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/ward \
+	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/ward $(DESTDIR)$(SBINDIR)/ward
+	install -m 0644 docs/ward.8 $(DESTDIR)$(MANDIR)/man8/ward.8
 	install -m 0644 $(B)/ward.conf $(DESTDIR)$(SYSCONFDIR)/ward/ward.conf
 	install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/lib/ward
 ifneq ($(filter systemd,$(INIT)),)
@@ -212,9 +219,9 @@ test-board: deps
 # laptop's pools and run-time defaults (BOARD_DEFS emptied), so the whole
 # e2e suite applies unchanged.  test_noalloc is left out: its LD_PRELOAD
 # shim is a host library and cannot see into a qemu-user guest or a static
-# binary.
+# binary; test_make drives the host's make, not the board's binary.
 TWIN_B		:= build/$(BOARD)-twin
-TWIN_SUITES	:= $(filter-out test_noalloc,$(basename $(notdir \
+TWIN_SUITES	:= $(filter-out test_noalloc test_make,$(basename $(notdir \
 	$(wildcard tests/e2e/test_*.py))))
 e2e-twin:
 	$(MAKE) --no-print-directory $(SUBMAKE_J) B=$(TWIN_B) BOARD_DEFS= VARIANT= $(TWIN_B)/ward

@@ -504,6 +504,9 @@ jws_split(const char *tok, size_t len, struct jws *j)
 	return 0;
 }
 
+/* The last AUTH_E_ALG named a known algorithm with no key here. */
+static bool alg_unconfigured;
+
 /* The "alg" value: an ALG_* configured here, or AUTH_E_ALG. */
 static int
 alg_get(int v)
@@ -521,8 +524,10 @@ alg_get(int v)
 		alg = ALG_RS256;
 	else
 		return AUTH_E_ALG;	/* "none", HS512, ... */
-	if (alg == ALG_HS256 ? !ak.hs : alg != ak.pk)
+	if (alg == ALG_HS256 ? !ak.hs : alg != ak.pk) {
+		alg_unconfigured = true;	/* for auth_reason */
 		return AUTH_E_ALG;	/* not this server's key family */
+	}
 	return alg;
 }
 
@@ -743,6 +748,7 @@ auth_verify(const char *tok, size_t len, int64_t now_s, int leeway_s,
 	long l;
 
 	memset(out, 0, sizeof *out);
+	alg_unconfigured = false;
 	if (len > AUTH_TOKEN_MAX)
 		return AUTH_E_TOO_LONG;
 	if (!auth_configured())
@@ -779,6 +785,46 @@ auth_strerror(int e)
 	case AUTH_E_TOO_LONG:	return "token too long";
 	default:		return "invalid token";
 	}
+}
+
+/* --- refusal reasons ------------------------------------------------------ */
+
+static const char *const reasons[] = { "no_secret", "bad_signature",
+    "expired", "not_yet_valid", "no_exp", "alg_not_allowed", "malformed",
+    "too_large", "unknown_key", "ambiguous", "clock_unset" };
+static uint64_t refusals[ARRAY_LEN(reasons)];
+
+const char *
+auth_reason(int e)
+{
+	switch (e) {
+	case AUTH_E_NO_KEY:	return "no_secret";
+	case AUTH_E_SIGNATURE:	return "bad_signature";
+	case AUTH_E_EXPIRED:	return "expired";
+	case AUTH_E_NOT_YET:	return "not_yet_valid";
+	case AUTH_E_NO_EXP:	return "no_exp";
+	case AUTH_E_ALG:	return alg_unconfigured ? "unknown_key" :
+				    "alg_not_allowed";
+	case AUTH_E_TOO_LONG:	return "too_large";
+	default:		return "malformed";
+	}
+}
+
+void
+auth_refusal_note(const char *reason)
+{
+	for (size_t i = 0; i < ARRAY_LEN(reasons); i++)
+		if (strcmp(reasons[i], reason) == 0)
+			refusals[i]++;
+}
+
+const char *
+auth_refusal_count(size_t i, uint64_t *n)
+{
+	if (i >= ARRAY_LEN(reasons))
+		return NULL;
+	*n = refusals[i];
+	return reasons[i];
 }
 
 /* --- signing ------------------------------------------------------------- */

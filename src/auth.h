@@ -83,6 +83,19 @@ int	auth_verify(const char *tok, size_t len, int64_t now_s, int leeway_s,
 const char *auth_strerror(int e);
 
 /*
+ * The reason code of an AUTH_E_* from the last auth_verify(), for logs and
+ * /metrics: no_secret, bad_signature, expired, not_yet_valid, no_exp,
+ * alg_not_allowed, unknown_key (an algorithm whose key family is not
+ * configured here), malformed (incl. bad claims) or too_large.
+ */
+const char *auth_reason(int e);
+/* Count one refusal by reason code: the above, "ambiguous" (two different
+ * tokens in one request) or "clock_unset". */
+void	auth_refusal_note(const char *reason);
+/* The i-th reason code and its count in *n; NULL after the last. */
+const char *auth_refusal_count(size_t i, uint64_t *n);
+
+/*
  * Sign claims with the HS256 secret (for `ward token` and --dev).  Empty
  * strings and claims without has_* are left out; `sub` is written as a
  * string.  Writes a NUL-terminated token into out; returns its length, or

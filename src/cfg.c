@@ -404,26 +404,123 @@ cfg_load_env(char *err, size_t errlen)
 	return env_redis(err, errlen);
 }
 
+/* A dotted IPv4 address: four decimal octets 0..255. */
+static bool
+ipv4_ok(const char *h, size_t n)
+{
+	int parts = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t d = 0;
+		long v = 0;
+
+		while (i < n && h[i] >= '0' && h[i] <= '9' && d < 4) {
+			v = v * 10 + (h[i++] - '0');
+			d++;
+		}
+		if (d == 0 || d > 3 || v > 255 || ++parts > 4)
+			return false;
+		if (i < n && h[i++] != '.')
+			return false;
+		if (i == n && h[n - 1] == '.')
+			return false;
+	}
+	return parts == 4;
+}
+
+/* The host part of host:port: "" or "*" (every address), [IPv6], a
+ * dotted IPv4 address, or a host name. */
+static const char *
+host_problem(const char *h, size_t n)
+{
+	if (n == 0 || (n == 1 && h[0] == '*'))
+		return NULL;
+	if (h[0] == '[')
+		return n >= 4 && h[n - 1] == ']' && strspn(h + 1,
+		    "0123456789abcdefABCDEF:.") == n - 2 &&
+		    memchr(h + 1, ':', n - 2) != NULL ? NULL :
+		    "is not an IPv6 address in brackets";
+	if (strspn(h, "0123456789.") >= n)
+		return ipv4_ok(h, n) ? NULL :
+		    "is not an IPv4 address (four numbers 0..255)";
+	for (size_t i = 0; i < n; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' &&
+		    h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
+		    h[i] == '-' || h[i] == '.'))
+			return "is not a host name or address";
+	return NULL;
+}
+
+/* One host:port item (port 0..65535; 0: any free port). */
+static const char *
+addr_problem(const char *p, size_t l)
+{
+	size_t c;
+	long port = 0;
+
+	for (c = l; c > 0 && p[c - 1] != ':'; c--)
+		;
+	if (c == 0)
+		return "is not host:port";
+	if (c == l || l - c > 5 || strspn(p + c, "0123456789") != l - c)
+		return "has no port number (host:port)";
+	for (size_t i = c; i < l; i++)
+		port = port * 10 + (p[i] - '0');
+	if (port > 65535)
+		return "has a port above 65535";
+	return host_problem(p, c - 1);
+}
+
 /* Every item of a listen list is host:port, [v6]:port or :port. */
 static bool
-listen_list_ok(const char *list, char *bad, size_t badlen)
+addr_list_ok(const char *key, const char *list, char *err, size_t errlen)
 {
-	const char *p = list;
+	const char *p = list, *why;
 
 	while (*p != '\0') {
 		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p), c;
+		size_t l = e ? (size_t)(e - p) : strlen(p);
 
 		while (l > 0 && *p == ' ') {
 			p++;
 			l--;
 		}
-		for (c = l; c > 0 && p[c - 1] != ':'; c--)
-			;
-		if (c == 0 || c == l || l - c > 5 ||
-		    strspn(p + c, "0123456789") != l - c ||
-		    (p[0] == '[' && (c < 3 || p[c - 2] != ']'))) {
-			snprintf(bad, badlen, "%.*s", (int)MIN(l, (size_t)100), p);
+		if ((why = addr_problem(p, l)) != NULL) {
+			snprintf(err, errlen, "%s: \"%.*s\" %s", key,
+			    (int)MIN(l, (size_t)100), p, why);
+			return false;
+		}
+		p += l + (e != NULL);
+	}
+	return true;
+}
+
+/* An origin list: "*", "null" (file: pages), or http(s)://host[:port]. */
+static bool
+origins_ok(const char *key, const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p), s;
+
+		while (l > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			l--;
+		}
+		while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		s = l > 7 && strncmp(p, "http://", 7) == 0 ? 7 :
+		    l > 8 && strncmp(p, "https://", 8) == 0 ? 8 : 0;
+		if (!(l == 1 && p[0] == '*') && !(l == 4 &&
+		    memcmp(p, "null", 4) == 0) && (s == 0 ||
+		    memchr(p + s, '/', l - s) != NULL ||
+		    memchr(p + s, ' ', l - s) != NULL)) {
+			snprintf(err, errlen, "%s: \"%.*s\" is not *, null or "
+			    "an origin like https://host[:port]", key,
+			    (int)MIN(l, (size_t)100), p);
 			return false;
 		}
 		p += l + (e != NULL);
@@ -434,16 +531,17 @@ listen_list_ok(const char *list, char *bad, size_t badlen)
 int
 cfg_validate(char *err, size_t errlen)
 {
-	char bad[128];
-
 	if (cfg.listen[0] == '\0' && cfg.tls_listen[0] == '\0') {
 		snprintf(err, errlen, "listen: at least one listener is needed");
 		return WARD_EINVAL;
 	}
-	if (!listen_list_ok(cfg.listen, bad, sizeof bad)) {
-		snprintf(err, errlen, "listen: \"%s\" is not host:port", bad);
+	if (!addr_list_ok("listen", cfg.listen, err, errlen) ||
+	    !addr_list_ok("tls_listen", cfg.tls_listen, err, errlen) ||
+	    (cfg.redis[0] != '\0' &&
+	    !addr_list_ok("redis", cfg.redis, err, errlen)) ||
+	    !origins_ok("cors_origins", cfg.cors_origins, err, errlen) ||
+	    !origins_ok("ws_origins", cfg.ws_origins, err, errlen))
 		return WARD_EINVAL;
-	}
 	if (cfg.tls_listen[0] != '\0' &&
 	    (cfg.tls_cert[0] == '\0' || cfg.tls_key[0] == '\0')) {
 		snprintf(err, errlen, "tls_listen needs tls_cert and tls_key");
@@ -499,34 +597,84 @@ cfg_origin_allowed(const char *list, struct str origin)
 	return false;
 }
 
-void
-cfg_print(void)
+/* Key k's current value as text (secrets as "(set)"). */
+static void
+value_text(const struct key *k, char *out, size_t cap)
 {
-	char line[700];
+	const char *base = (const char *)&cfg + k->off;
+	int v = *(const int *)(const void *)base;
+
+	if (k->type == T_STR)
+		snprintf(out, cap, "%s", strcmp(k->name, "jwt_secret") == 0 ||
+		    strcmp(k->name, "redis_password") == 0 ?
+		    (*base ? "(set)" : "") : base);
+	else if (k->type == T_SECS)
+		snprintf(out, cap, "%g", v / 1000.0);
+	else if (k->type == T_ENUM) {
+		const char *c = k->choices;
+
+		for (int j = 0; j < v && strchr(c, '|'); j++)
+			c = strchr(c, '|') + 1;
+		snprintf(out, cap, "%.*s", (int)(strchr(c, '|') ?
+		    strchr(c, '|') - c : (long)strlen(c)), c);
+	} else if (k->type == T_BOOL)
+		snprintf(out, cap, "%s", v ? "true" : "false");
+	else
+		snprintf(out, cap, "%d", v);
+}
+
+/* What a key takes, for --help. */
+static void
+kind_text(const struct key *k, char *out, size_t cap)
+{
+	switch (k->type) {
+	case T_STR:	snprintf(out, cap, "text"); break;
+	case T_BOOL:	snprintf(out, cap, "true|false"); break;
+	case T_ENUM:	snprintf(out, cap, "%s", k->choices); break;
+	case T_SECS:	snprintf(out, cap, "seconds %g..%g", k->lo / 1000.0,
+			    k->hi / 1000.0); break;
+	default:	snprintf(out, cap, "%ld..%ld", k->lo, k->hi); break;
+	}
+}
+
+/* Every key with its value now (the defaults, when called after
+ * cfg_defaults), what it takes and its environment names. */
+void
+cfg_help(void)
+{
+	char line[900], val[600], kind[64], env[64];
 
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
 		const struct key *k = &keys[i];
-		const char *base = (const char *)&cfg + k->off;
-		int v = *(const int *)(const void *)base, n;
+		size_t l;
+		int n;
 
-		if (k->type == T_STR)
-			n = snprintf(line, sizeof line, "%s = %s\n", k->name,
-			    strcmp(k->name, "jwt_secret") == 0 ||
-			    strcmp(k->name, "redis_password") == 0 ?
-			    (*base ? "(set)" : "") : base);
-		else if (k->type == T_SECS)
-			n = snprintf(line, sizeof line, "%s = %g\n", k->name,
-			    v / 1000.0);
-		else if (k->type == T_ENUM) {
-			const char *c = k->choices;
+		value_text(k, val, sizeof val);
+		kind_text(k, kind, sizeof kind);
+		l = (size_t)snprintf(env, sizeof env, "WARD_%s", k->name);
+		for (size_t j = 5; j < l && j < sizeof env; j++)
+			if (env[j] >= 'a' && env[j] <= 'z')
+				env[j] = (char)(env[j] - 32);
+		n = snprintf(line, sizeof line, "  %-20s default %s%s%s (%s; "
+		    "env %s%s%s)\n", k->name, !*val ? "(empty)" :
+		    k->type == T_STR ? "\"" : "", val,
+		    *val && k->type == T_STR ? "\"" : "", kind, env,
+		    k->env && strcmp(k->env, env) ? " or " : "",
+		    k->env && strcmp(k->env, env) ? k->env : "");
+		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));
+	}
+}
 
-			for (int j = 0; j < v && strchr(c, '|'); j++)
-				c = strchr(c, '|') + 1;
-			n = snprintf(line, sizeof line, "%s = %.*s\n", k->name,
-			    (int)(strchr(c, '|') ? strchr(c, '|') - c :
-			    (long)strlen(c)), c);
-		} else
-			n = snprintf(line, sizeof line, "%s = %d\n", k->name, v);
+void
+cfg_print(void)
+{
+	char line[700], val[600];
+
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		int n;
+
+		value_text(&keys[i], val, sizeof val);
+		n = snprintf(line, sizeof line, "%s = %s\n", keys[i].name, val);
 		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));
 	}
 	for (int i = 0; i < cfg.nservices; i++) {

@@ -249,4 +249,22 @@ _Static_assert(WARD_SMALLBUF_SIZE >= 136, "a close frame fits a small buffer");
  * Tokens: [0, WARD_CONN_SLOTS) connections, then listeners. */
 #define WARD_EV_SLOTS (WARD_CONN_SLOTS + WARD_MAX_LISTENERS + 8)
 
+/*
+ * Rate limit of the lines that a client can cause: connection open/close
+ * and token refusals (log.c, a token bucket for each).  WARD_LOG_BURST
+ * lines at once, then WARD_LOG_RATE per second; the rest are counted and
+ * reported as "log_suppressed what=conn|auth lines=N" when lines flow
+ * again, so a flood of connections cannot fill a board's flash.  Cost: a
+ * few words, and 4 bytes per connection slot (the open time).
+ */
+#ifndef WARD_LOG_RATE
+#define WARD_LOG_RATE 20
+#endif
+#ifndef WARD_LOG_BURST
+#define WARD_LOG_BURST 100
+#endif
+#if WARD_LOG_RATE < 1 || WARD_LOG_BURST < 1
+#error "WARD_LOG_RATE and WARD_LOG_BURST must be at least 1"
+#endif
+
 #endif

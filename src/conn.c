@@ -137,6 +137,7 @@ conn_new(int fd, int listener, const struct port_addr *peer)
 		    "connections, retry later");
 		conn_linger(c);
 	}
+	log_conn_open(c);
 	return c;
 }
 
@@ -906,6 +907,7 @@ reap_one(struct conn *c)
 {
 	const struct route *rt = router_route(c->route);
 
+	log_conn_close(c);
 	if ((c->flags & CF_WS_OPEN) && rt != NULL && rt->ws != NULL &&
 	    rt->ws->close != NULL)
 		rt->ws->close(c);

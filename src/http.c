@@ -10,8 +10,10 @@
  * Strict readings, each answered with a status rather than guessed at:
  * CRLF only (a bare LF or CR is 400); no whitespace between a field name
  * and its colon, no obs-fold (RFC 9112 §5.1, §5.2: 400); exactly one Host
- * on HTTP/1.1 (§3.2: 400); Content-Length must be digits and agree with
- * itself (§6.3: 400); any Transfer-Encoding is 411 (bodies are
+ * on HTTP/1.1 (§3.2: 400); at most one Sec-WebSocket-Key,
+ * Sec-WebSocket-Version and Authorization (400); Content-Length must be
+ * digits, and repeats must carry the same value (§6.3 allows accepting
+ * identical repeats, which we do; differing ones are 400); any Transfer-Encoding is 411 (bodies are
  * Content-Length only); versions other than 1.0/1.1 are 505.
  */
 #include "internal.h"
@@ -196,13 +198,27 @@ parse_length(struct str v, int64_t *out)
 	return 0;
 }
 
-/* Interpret the headers the core itself needs. */
+/*
+ * Fields that must not appear twice: Host (RFC 9112 §3.2), the handshake's
+ * Sec-WebSocket-Key and -Version (RFC 6455 §11.3.1, §11.3.5) and
+ * Authorization (two credentials are ambiguous).  A repeat is 400.
+ */
+static const char *const single[] = { "host", "sec-websocket-key",
+    "sec-websocket-version", "authorization" };
+
+/* Interpret the headers the core itself needs; *seen has a bit per
+ * single[] name already met. */
 static int
-note_header(struct http_req *r, const struct http_hdr *h, int *hosts)
+note_header(struct http_req *r, const struct http_hdr *h, unsigned *seen)
 {
-	if (str_ieq(h->name, "host")) {
-		(*hosts)++;
-	} else if (str_ieq(h->name, "content-length")) {
+	for (size_t k = 0; k < ARRAY_LEN(single); k++)
+		if (str_ieq(h->name, single[k])) {
+			if (*seen & (1u << k))
+				return -400;
+			*seen |= 1u << k;
+			return 0;
+		}
+	if (str_ieq(h->name, "content-length")) {
 		return parse_length(h->value, &r->content_length);
 	} else if (str_ieq(h->name, "transfer-encoding")) {
 		return -411;
@@ -267,7 +283,7 @@ line_end(const char *p, size_t from, size_t len)
 }
 
 static int
-parse_lines(struct http_req *r, const char *buf, size_t head, int *hosts)
+parse_lines(struct http_req *r, const char *buf, size_t head, unsigned *seen)
 {
 	size_t pos;
 	long e = line_end(buf, 0, head);
@@ -285,7 +301,7 @@ parse_lines(struct http_req *r, const char *buf, size_t head, int *hosts)
 		if (e < 0)
 			return -400;
 		if ((rc = parse_field(r, buf + pos, (size_t)e - pos)) != 0 ||
-		    (rc = note_header(r, &r->hdr[r->nhdr - 1], hosts)) != 0)
+		    (rc = note_header(r, &r->hdr[r->nhdr - 1], seen)) != 0)
 			return rc;
 		pos = (size_t)e + 2;
 	}
@@ -323,7 +339,8 @@ static int
 parse_after_crlf(struct http_req *r, const char *buf, size_t len)
 {
 	size_t scan = 0, head;
-	int hosts = 0, rc;
+	unsigned seen = 0;	/* bit 0: Host */
+	int rc;
 
 	if (len >= 2 && buf[0] == '\r' && buf[1] == '\n')
 		return -400;
@@ -339,11 +356,9 @@ parse_after_crlf(struct http_req *r, const char *buf, size_t len)
 	head = scan;
 	if (head > WARD_MAX_HEAD + 4)
 		return -431;
-	if ((rc = parse_lines(r, buf, head, &hosts)) != 0)
+	if ((rc = parse_lines(r, buf, head, &seen)) != 0)
 		return rc;
-	if (r->minor == 1 && hosts != 1)
-		return -400;
-	if (hosts > 1)
+	if (r->minor == 1 && !(seen & 1u))
 		return -400;
 	if ((rc = split_target(r)) != 0)
 		return rc;

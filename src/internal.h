@@ -105,6 +105,17 @@ void	log_emit(int level, const char *event, const char *fmt, ...)
 #define log_info(ev, ...)	log_emit(PORT_LOG_INFO, ev, __VA_ARGS__)
 #define log_debug(ev, ...)	do { if (log_level >= PORT_LOG_DEBUG) \
 	log_emit(PORT_LOG_DEBUG, ev, __VA_ARGS__); } while (0)
+/* May a client-caused info line of this kind be written now?  A token
+ * bucket per kind (WARD_LOG_RATE, WARD_LOG_BURST); false also below
+ * log_level info. */
+enum { LOG_RL_CONN, LOG_RL_AUTH, LOG_RL_COUNT };
+bool	log_allow(int kind);
+struct conn;
+/* Connection lines at info, rate-limited: called once by conn.c when a
+ * slot is taken and once when it is reaped (id, type, peer, duration,
+ * close code). */
+void	log_conn_open(const struct conn *c);
+void	log_conn_close(const struct conn *c);
 /* ISO 8601 UTC with microseconds and Z into out (>= 28 bytes). */
 size_t	time_iso(int64_t wall_us, char *out);
 
@@ -163,6 +174,8 @@ bool	cfg_origin_allowed(const char *list, struct str origin);
 /* An Origin naming this very server (scheme://Host) is always allowed. */
 bool	http_same_origin(const struct http_req *r, struct str origin);
 void	cfg_print(void);
+/* --help: every key, its default, what it takes, its environment names. */
+void	cfg_help(void);
 
 /* --------------------------------------------------------------- json.c */
 enum { JSON_UNDEF = 0, JSON_OBJ, JSON_ARR, JSON_STR, JSON_PRIM };
@@ -196,6 +209,13 @@ int	json_str(const struct json_doc *d, int i, char *out, size_t cap);
 int	json_int(const struct json_doc *d, int i, int64_t *out);
 int	json_num(const struct json_doc *d, int i, double *out);
 int	json_bool(const struct json_doc *d, int i, bool *out);
+/*
+ * Are a's value i and b's value j equal as JSON values?  Whitespace and
+ * object member order never matter; strings are compared after unescaping;
+ * numbers by value (1, 1.0 and 1e0 are equal; integers exactly).
+ */
+bool	json_equal(const struct json_doc *a, int i, const struct json_doc *b,
+	    int j);
 
 /*
  * JSON writer into a fixed buffer; err latches on overflow.  With p NULL
@@ -694,6 +714,9 @@ void	diag_replay(int type, const uint8_t *p, size_t n);
 int	diag_snapshot(void);
 void	notify_replay(int type, const uint8_t *p, size_t n);
 int	notify_snapshot(void);
+/* Messages waiting in the persisted offline queues (/metrics). */
+uint32_t diag_queue_depth(void);
+uint32_t notify_queue_depth(void);
 
 /* ------------------------------------------------------------ svc common */
 /* {"type":"error","error":code,"detail":detail} on one connection. */

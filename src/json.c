@@ -492,6 +492,150 @@ json_bool(const struct json_doc *d, int i, bool *out)
 	return 0;
 }
 
+/* --- value equality ------------------------------------------------------ */
+
+/* The next character of a string token's text at *k, as UTF-8 bytes in
+ * out (escapes decoded, raw bytes copied); returns their count. */
+static size_t
+str_unit(const char *s, int *k, int end, char *out)
+{
+	uint32_t cp, lo;
+	char ch = s[(*k)++];
+
+	if (ch != '\\' || *k >= end) {
+		out[0] = ch;
+		return 1;
+	}
+	switch ((ch = s[(*k)++])) {
+	case 'b': out[0] = '\b'; return 1;
+	case 'f': out[0] = '\f'; return 1;
+	case 'n': out[0] = '\n'; return 1;
+	case 'r': out[0] = '\r'; return 1;
+	case 't': out[0] = '\t'; return 1;
+	case 'u': break;
+	default: out[0] = ch; return 1;
+	}
+	cp = hex4(s + *k);
+	*k += 4;
+	if (cp >= 0xD800 && cp <= 0xDBFF && *k + 6 <= end &&
+	    s[*k] == '\\' && s[*k + 1] == 'u' &&
+	    (lo = hex4(s + *k + 2)) >= 0xDC00 && lo <= 0xDFFF) {
+		*k += 6;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+	} else if (cp >= 0xD800 && cp <= 0xDFFF) {
+		cp = 0xFFFD;	/* lone surrogate, as json_str */
+	}
+	return put_utf8(out, cp);
+}
+
+/* Two string tokens, compared after unescaping: an escaped code point is
+ * compared as its UTF-8 bytes, so "\u00e9" equals the raw bytes C3 A9. */
+static bool
+str_equal(const struct json_doc *a, int i, const struct json_doc *b, int j)
+{
+	int ka = a->tok[i].start, kb = b->tok[j].start;
+	int ea = a->tok[i].end, eb = b->tok[j].end;
+	char ua[4], ub[4];
+	size_t na = 0, nb = 0, pa = 0, pb = 0;
+
+	for (;;) {
+		if (pa == na && ka < ea) {
+			na = str_unit(a->src, &ka, ea, ua);
+			pa = 0;
+		}
+		if (pb == nb && kb < eb) {
+			nb = str_unit(b->src, &kb, eb, ub);
+			pb = 0;
+		}
+		if (pa == na || pb == nb)
+			return pa == na && pb == nb;
+		if (ua[pa++] != ub[pb++])
+			return false;
+	}
+}
+
+/* A number token's value; false if the token is not a number. */
+static bool
+num_of(const struct json_doc *d, int i, double *v)
+{
+	char tmp[400];
+	size_t l = (size_t)(d->tok[i].end - d->tok[i].start);
+	char c0 = d->src[d->tok[i].start];
+
+	if (!(c0 == '-' || (c0 >= '0' && c0 <= '9')) || l >= sizeof tmp)
+		return false;
+	memcpy(tmp, d->src + d->tok[i].start, l);
+	tmp[l] = '\0';
+	*v = strtod(tmp, NULL);
+	return true;
+}
+
+static bool
+prim_equal(const struct json_doc *a, int i, const struct json_doc *b, int j)
+{
+	struct str x = json_raw(a, i), y = json_raw(b, j);
+	int64_t ix, iy;
+	double dx, dy;
+
+	if (x.n == y.n && memcmp(x.p, y.p, x.n) == 0)
+		return true;
+	if (!num_of(a, i, &dx) || !num_of(b, j, &dy))
+		return false;
+	/* two plain integers: exactly, beyond a double's 2^53 too (the
+	 * texts differ here, so only 0 and -0 can still be equal) */
+	if (int_literal(x.p, x.n, &ix) != WARD_ENOENT &&
+	    int_literal(y.p, y.n, &iy) != WARD_ENOENT)
+		return dx == 0 && dy == 0;
+	return dx == dy;
+}
+
+/* Does object b have key (a's token k) with a value equal to a's k + 1? */
+static bool
+member_in(const struct json_doc *a, int k, const struct json_doc *b, int o)
+{
+	int m = o + 1;
+
+	for (int n = 0; n < b->tok[o].size && m + 1 < b->ntok; n++) {
+		if (str_equal(a, k, b, m))
+			return json_equal(a, k + 1, b, m + 1);
+		m = json_skip(b, m + 1);
+	}
+	return false;
+}
+
+bool
+json_equal(const struct json_doc *a, int i, const struct json_doc *b, int j)
+{
+	const struct json_tok *x, *y;
+	int p, q;
+
+	if (i < 0 || i >= a->ntok || j < 0 || j >= b->ntok)
+		return false;
+	x = &a->tok[i];
+	y = &b->tok[j];
+	if (x->type != y->type || ((x->type == JSON_OBJ ||
+	    x->type == JSON_ARR) && x->size != y->size))
+		return false;
+	switch (x->type) {
+	case JSON_STR:
+		return str_equal(a, i, b, j);
+	case JSON_ARR:
+		for (p = i + 1, q = j + 1; p < json_skip(a, i);
+		    p = json_skip(a, p), q = json_skip(b, q))
+			if (!json_equal(a, p, b, q))
+				return false;
+		return true;
+	case JSON_OBJ:
+		/* member order never matters; keys are unique (json_parse) */
+		for (p = i + 1; p < json_skip(a, i); p = json_skip(a, p + 1))
+			if (!member_in(a, p, b, j))
+				return false;
+		return true;
+	default:
+		return prim_equal(a, i, b, j);
+	}
+}
+
 /* --- writer ------------------------------------------------------------- */
 
 void

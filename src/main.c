@@ -11,35 +11,60 @@
 #include "internal.h"
 #include "auth.h"
 
+/* Print whole: the banner with three tokens is a few KiB; a longer text
+ * says so instead of being cut silently. */
 static void
 out(const char *fmt, ...)
 {
-	char line[1024];
+	static char line[8192];
+	static const char cut[] = "\n[output longer than 8 KiB: cut]\n";
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		port_print(line, MIN((size_t)n, sizeof line - 1));
+	if (n <= 0)
+		return;
+	port_print(line, MIN((size_t)n, sizeof line - 1));
+	if ((size_t)n >= sizeof line)
+		port_print(cut, sizeof cut - 1);
 }
 
 static void
 usage(void)
 {
+	cfg_defaults();
 	out("usage: ward [options]\n"
+	    "       ward token --sub ID --role ROLE [--name NAME] "
+	    "[--practice ID]\n"
+	    "                  [--ttl SECONDS] [--config FILE] "
+	    "[--set jwt_secret=...]\n"
+	    "\n"
+	    "Runs the server until SIGTERM (exit 0).  `ward token` prints a "
+	    "signed HS256\ntoken (needs jwt_secret) and exits.\n"
+	    "\noptions:\n"
 	    "  --config FILE        read key = value settings from FILE\n"
 	    "  --set KEY=VALUE      set one key (repeatable; wins over the file "
 	    "and the environment)\n"
 	    "  --dev                development mode: random JWT secret, "
 	    "banner with examples\n"
-	    "  --check-config       validate the configuration and exit\n"
-	    "  --print-config       print the effective configuration\n"
+	    "  --check-config       validate the configuration, print "
+	    "\"configuration ok\" and exit\n"
+	    "  --print-config       print the effective configuration and "
+	    "exit\n"
 	    "  --print-limits       print every pool with its capacity and "
 	    "bytes, and the total\n"
-	    "  --version, --help\n"
-	    "Configuration keys and environment variables: see README.md.\n");
+	    "  --version            print the version and exit\n"
+	    "  --help, -h           this text\n"
+	    "\nconfiguration keys (later sources win: defaults, --config file, "
+	    "environment, --set):\n");
+	cfg_help();
+	out("  service.<name>.types|scope|enabled   a config-declared /ws "
+	    "service (see README)\n"
+	    "\nenvironment: WARD_<KEY> for every key (e.g. WARD_LISTEN, "
+	    "WARD_JWT_SECRET), plus\nREDIS_HOST/REDIS_PORT.  See ward(8) and "
+	    "README.md.\n");
 }
 
 struct pool_row {
@@ -181,6 +206,31 @@ dev_banner(void)
 	    port, port, port);
 }
 
+/* A --ttl value: whole seconds, 1 .. 10 years; -1 if not. */
+static long
+parse_ttl(const char *v)
+{
+	long n = 0;
+
+	if (*v == '\0' || strspn(v, "0123456789") != strlen(v) ||
+	    strlen(v) > 9)
+		return -1;
+	for (; *v != '\0'; v++)
+		n = n * 10 + (*v - '0');
+	return n >= 1 && n <= 315360000L ? n : -1;
+}
+
+static int
+token_usage(const char *arg, const char *why)
+{
+	if (arg != NULL)
+		log_error("token", "arg=\"%s\" detail=\"%s\"", arg, why);
+	out("usage: ward token --sub ID --role ROLE [--name NAME] "
+	    "[--practice ID] [--ttl SECONDS] [--config FILE] "
+	    "[--set jwt_secret=...]\n");
+	return 2;
+}
+
 /* ward token --sub 7 --role doctor [--name N] [--practice P] [--ttl S] */
 static int
 cmd_token(int argc, char **argv)
@@ -188,32 +238,34 @@ cmd_token(int argc, char **argv)
 	const char *sub = NULL, *role = NULL, *name = NULL, *pr = NULL;
 	long ttl = 3600;
 	char tok[AUTH_TOKEN_MAX + 1];
+	int i;
 
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--sub") == 0)
-			sub = argv[i + 1];
-		else if (strcmp(argv[i], "--role") == 0)
-			role = argv[i + 1];
-		else if (strcmp(argv[i], "--name") == 0)
-			name = argv[i + 1];
-		else if (strcmp(argv[i], "--practice") == 0)
-			pr = argv[i + 1];
-		else if (strcmp(argv[i], "--ttl") == 0)
-			ttl = strtol(argv[i + 1], NULL, 10);
-		else if (strcmp(argv[i], "--set") != 0 &&
-		    strcmp(argv[i], "--config") != 0) {
-			log_error("token", "arg=\"%s\" detail=\"unknown option\"",
-			    argv[i]);
-			return 2;
-		}
+	for (i = 2; i < argc; i += 2) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (v == NULL)
+			return token_usage(o, "needs a value");
+		if (strcmp(o, "--sub") == 0)
+			sub = v;
+		else if (strcmp(o, "--role") == 0)
+			role = v;
+		else if (strcmp(o, "--name") == 0)
+			name = v;
+		else if (strcmp(o, "--practice") == 0)
+			pr = v;
+		else if (strcmp(o, "--ttl") == 0) {
+			if ((ttl = parse_ttl(v)) < 0)
+				return token_usage(v, "--ttl: expected whole "
+				    "seconds from 1 to 315360000");
+		} else if (strcmp(o, "--set") != 0 &&
+		    strcmp(o, "--config") != 0)
+			return token_usage(o, "unknown option");
 	}
-	if (sub == NULL || role == NULL) {
-		out("usage: ward token --sub ID --role ROLE [--name NAME] "
-		    "[--practice ID] [--ttl SECONDS] [--set jwt_secret=...]\n");
-		return 2;
-	}
+	if (sub == NULL || role == NULL || *sub == '\0' || *role == '\0')
+		return token_usage("", "--sub and --role are needed");
 	if (mint(sub, role, name, pr, ttl, tok, sizeof tok) != 0) {
-		log_error("token", "detail=\"cannot sign: is jwt_secret set?\"");
+		log_error("token", "detail=\"cannot sign: set jwt_secret "
+		    "(--set jwt_secret=... or WARD_JWT_SECRET)\"");
 		return 1;
 	}
 	out("%s\n", tok);
@@ -230,7 +282,7 @@ static int
 parse_args(int argc, char **argv, struct args *a)
 {
 	if (argc > 1 && strcmp(argv[1], "token") == 0) {
-		for (int i = 2; i + 1 < argc; i++)
+		for (int i = 2; i + 1 < argc; i += 2)
 			if (strcmp(argv[i], "--config") == 0)
 				a->config = argv[i + 1];
 		return 0;
@@ -238,9 +290,16 @@ parse_args(int argc, char **argv, struct args *a)
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
 
-		if (strcmp(s, "--config") == 0 && i + 1 < argc)
+		if ((strcmp(s, "--config") == 0 || strcmp(s, "--set") == 0) &&
+		    i + 1 >= argc) {
+			log_error("usage", "arg=\"%s\" detail=\"%s\"", s,
+			    s[2] == 'c' ? "needs a file: --config FILE" :
+			    "needs KEY=VALUE: --set KEY=VALUE");
+			return WARD_EINVAL;
+		}
+		if (strcmp(s, "--config") == 0)
 			a->config = argv[++i];
-		else if (strcmp(s, "--set") == 0 && i + 1 < argc)
+		else if (strcmp(s, "--set") == 0)
 			i++;
 		else if (strcmp(s, "--dev") == 0)
 			a->dev = true;
@@ -310,6 +369,13 @@ configure(int argc, char **argv, struct args *a)
 		log_error("config", "key=jwt detail=\"%s\"", err);
 		return 2;
 	}
+	if (!auth_configured() && !a->print_config && !a->print_limits &&
+	    !(argc > 1 && strcmp(argv[1], "token") == 0))
+		log_warn("auth", "reason=no_secret detail=\"no token "
+		    "verification key: every token is refused (401, close "
+		    "1008); set jwt_secret (--set jwt_secret=<32+ random "
+		    "bytes> or WARD_JWT_SECRET) or jwt_public_key (a PEM "
+		    "file), or run --dev\"");
 	return 0;
 }
 
@@ -324,8 +390,10 @@ main(int argc, char **argv)
 		return rc;
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return cmd_token(argc, argv);
-	if (a.print_config)
+	if (a.print_config) {
 		cfg_print();
+		return 0;
+	}
 	if (a.print_limits) {
 		print_limits();
 		return 0;

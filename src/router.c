@@ -215,19 +215,17 @@ set_cors(struct http_req *r)
 	return true;
 }
 
-/*
- * The request's token: ?token=, Authorization: Bearer, or (WebSocket)
- * Sec-WebSocket-Protocol: bearer, <token>.  Never logged.
- */
+/* The bearer token of the Authorization header or of the WebSocket
+ * subprotocol "bearer, <token>"; a token given both ways must be the same
+ * text (else *ambiguous). */
 static struct str
-find_token(struct http_req *r)
+header_token(struct http_req *r, bool *ambiguous)
 {
-	static char qtok[AUTH_TOKEN_MAX + 2];
-	struct str h = http_header(r, "authorization");
-	int n;
+	struct str h = http_header(r, "authorization"), a = { NULL, 0 };
+	struct str p = { NULL, 0 };
 
 	if (h.p != NULL && h.n > 7 && str_ieq((struct str){ h.p, 7 }, "bearer "))
-		return (struct str){ h.p + 7, h.n - 7 };
+		a = (struct str){ h.p + 7, h.n - 7 };
 	h = http_header(r, "sec-websocket-protocol");
 	if (h.p != NULL && h.n > 7 && str_ieq((struct str){ h.p, 7 }, "bearer,")) {
 		size_t i = 7;
@@ -235,12 +233,70 @@ find_token(struct http_req *r)
 		while (i < h.n && (h.p[i] == ' ' || h.p[i] == '\t'))
 			i++;
 		r->bearer_proto = true;
-		return (struct str){ h.p + i, h.n - i };
+		p = (struct str){ h.p + i, h.n - i };
 	}
+	if (a.p != NULL && p.p != NULL &&
+	    (a.n != p.n || memcmp(a.p, p.p, a.n) != 0))
+		*ambiguous = true;
+	return a.p != NULL ? a : p;
+}
+
+/* How many "token" parameters the query has. */
+static int
+query_tokens(struct str q)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < q.n; i++)
+		if ((i == 0 || q.p[i - 1] == '&') && q.n - i >= 5 &&
+		    memcmp(q.p + i, "token", 5) == 0 &&
+		    (q.n - i == 5 || q.p[i + 5] == '=' || q.p[i + 5] == '&'))
+			n++;
+	return n;
+}
+
+/*
+ * The request's token: Authorization: Bearer, (WebSocket)
+ * Sec-WebSocket-Protocol: bearer, <token>, or ?token=.  Credentials that
+ * disagree are ambiguous and refused (*ambiguous): two token parameters,
+ * or a query token different from a header's.  Never logged.
+ */
+static struct str
+find_token(struct http_req *r, bool *ambiguous)
+{
+	static char qtok[AUTH_TOKEN_MAX + 2];
+	struct str h = header_token(r, ambiguous);
+	int n, nq = query_tokens(r->query);
+
+	if (nq > 1)
+		*ambiguous = true;
+	if (nq == 0)
+		return h;
 	n = http_query_get(r->query, "token", qtok, sizeof qtok);
 	if (n == -2)
 		return (struct str){ "!", 1 };	/* malformed: invalid */
+	if (n >= 0 && h.p != NULL &&
+	    ((size_t)n != h.n || memcmp(qtok, h.p, h.n) != 0))
+		*ambiguous = true;
+	if (h.p != NULL)
+		return h;
 	return n >= 0 ? (struct str){ qtok, (size_t)n } : (struct str){ NULL, 0 };
+}
+
+/* One refused token: counted by reason, logged at info (rate-limited)
+ * with the route pattern and the peer, never the token. */
+static void
+auth_refused(const struct conn *c, const struct route *rt,
+    const char *reason)
+{
+	char peer[64];
+
+	auth_refusal_note(reason);
+	if (!log_allow(LOG_RL_AUTH))
+		return;
+	port_addr_text(&c->peer, peer, sizeof peer);
+	log_info("auth_refused", "reason=%s route=%s kind=%s peer=%s", reason,
+	    rt->pattern, rt->ws ? "ws" : "http", peer);
 }
 
 #ifndef WARD_BUILD_EPOCH
@@ -270,15 +326,23 @@ clock_unset(void)
  * in *why ("invalid token", "token expired", "access denied").
  */
 static int
-check_auth(struct http_req *r, const struct route *rt, const char **why)
+check_auth(const struct conn *c, struct http_req *r, const struct route *rt,
+    const char **why)
 {
 	static struct auth_claims claims;
-	struct str tok = find_token(r);
+	bool ambiguous = false;
+	struct str tok = find_token(r, &ambiguous);
 	bool need = rt->roles != NULL || cfg.require_auth_all;
 
 	r->auth = NULL;
+	if (ambiguous) {
+		*why = "ambiguous credentials";
+		auth_refused(c, rt, "ambiguous");
+		return 401;
+	}
 	if (tok.p != NULL && clock_unset()) {
 		*why = "invalid token";
+		auth_refused(c, rt, "clock_unset");
 		return 401;
 	}
 	if (tok.p != NULL) {
@@ -288,8 +352,7 @@ check_auth(struct http_req *r, const struct route *rt, const char **why)
 		if (rc != AUTH_OK) {
 			*why = rc == AUTH_E_EXPIRED ? "token expired" :
 			    "invalid token";
-			log_debug("auth_refused", "path_kind=%s reason=\"%s\"",
-			    rt->ws ? "ws" : "http", *why);
+			auth_refused(c, rt, auth_reason(rc));
 			return 401;
 		}
 		r->auth = &claims;
@@ -324,7 +387,7 @@ dispatch_ws(struct conn *c, struct http_req *r, uint16_t idx)
 	if (r->method == HTTP_GET && (r->flags & HTTP_F_UPGRADE_WS)) {
 		const char *t = flat[idx]->ws->type;
 
-		if (check_auth(r, flat[idx], &why) == 0)
+		if (check_auth(c, r, flat[idx], &why) == 0)
 			why = NULL;
 		else if (strcmp(t, "diagnosis") == 0 ||
 		    strcmp(t, "notifications") == 0 ||
@@ -364,7 +427,7 @@ router_dispatch(struct conn *c, struct http_req *r)
 		dispatch_ws(c, r, idx);
 	} else if (!(methods_of(rt) & HTTP_M(r->method))) {
 		respond_405(c, methods_of(rt));
-	} else if ((st = check_auth(r, rt, &why)) != 0) {
+	} else if ((st = check_auth(c, r, rt, &why)) != 0) {
 		http_error(c, st, st == 401 ? "unauthorized" : "forbidden", why);
 	} else {
 		if (r->method == HTTP_HEAD)

@@ -5,7 +5,7 @@
 set -eu
 
 need="build-essential clang libbearssl-dev libjsmn-dev python3 python3-websockets \
-curl redis-server util-linux"
+curl redis-server util-linux groff-base"
 [ -n "${WARD_DEPS_EXTRA:-}" ] && need="$need $WARD_DEPS_EXTRA"
 
 missing=""

@@ -593,24 +593,23 @@ check_body(const struct json_doc *d, int kind)
 	}
 }
 
-/* Key k (of an object) in object other: -1 absent, 0 other value text,
- * 1 the same value text. */
+/* Key k (of an object) in object other: -1 absent, 0 a different value,
+ * 1 an equal JSON value (SPEC §5: whitespace, member order and number
+ * spelling never make a change). */
 static int
 compare_in(const struct json_doc *d, int k, int other)
 {
-	char name[128];
-	struct str a, b;
-	int j;
+	int m = other + 1;
 
-	if (json_str(d, k, name, sizeof name) != 0 ||
-	    (j = json_find(d, other, name)) < 0)
-		return -1;
-	a = json_raw(d, k + 1);
-	b = json_raw(d, j);
-	return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+	for (int i = 0; i < d->tok[other].size && m + 1 < d->ntok; i++) {
+		if (json_equal(d, k, d, m))	/* the same key */
+			return json_equal(d, k + 1, d, m + 1);
+		m = json_skip(d, m + 1);
+	}
+	return -1;
 }
 
-/* Keys whose values differ (as written), were added or were removed. */
+/* Keys whose values differ (as JSON values), were added or were removed. */
 static void
 changed_fields(struct jw *w, const struct json_doc *d, int o, int n)
 {
@@ -810,3 +809,14 @@ const struct route diag_routes[] = {
 	    NULL, NULL, "*" },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
+
+/* Messages waiting in the offline queue (/metrics ward_queue_depth). */
+uint32_t
+diag_queue_depth(void)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
+		n += dqs[i].seq != 0;
+	return n;
+}

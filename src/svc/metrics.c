@@ -1,8 +1,9 @@
 /*
  * metrics.c - GET /metrics: Prometheus text exposition format 0.0.4
  * (SPEC §7): connections by type, messages and bytes, handshakes and
- * their failures by reason, closes by code, queues, drops, every pool
- * against its capacity, Redis state.
+ * their failures by reason, refused tokens by reason, closes by code,
+ * queues (incl. the offline queues' depths), drops, every pool against its
+ * capacity, Redis state.
  *
  * Anonymous like /health (no names, no ids, no tokens in it); under
  * require_auth = all it needs a valid token like everything else.  The
@@ -12,6 +13,7 @@
 #include <stdio.h>
 
 #include "../internal.h"
+#include "../auth.h"
 
 /* # HELP and # TYPE lines of one metric family. */
 static void
@@ -79,6 +81,27 @@ pools(struct tbuf *o)
 	    (unsigned long long)q.waiting);
 }
 
+/* Refused tokens by reason code (auth_reason), and the persisted
+ * offline queues' depths. */
+static void
+auth_failures(struct tbuf *o)
+{
+	const char *why;
+	uint64_t n;
+
+	family(o, "ward_auth_failures_total", "counter",
+	    "Tokens refused, by reason.");
+	for (size_t i = 0; (why = auth_refusal_count(i, &n)) != NULL; i++)
+		tb_put(o, "ward_auth_failures_total{reason=\"%s\"} %llu\n",
+		    why, (unsigned long long)n);
+	family(o, "ward_queue_depth", "gauge",
+	    "Messages waiting in a persisted offline queue.");
+	tb_put(o, "ward_queue_depth{queue=\"diagnosis\"} %u\n",
+	    diag_queue_depth());
+	tb_put(o, "ward_queue_depth{queue=\"notification\"} %u\n",
+	    notify_queue_depth());
+}
+
 static void
 write_metrics(struct tbuf *o)
 {
@@ -134,6 +157,7 @@ write_metrics(struct tbuf *o)
 	for (size_t i = 0; i < ARRAY_LEN(hsf); i++)
 		tb_put(o, "ward_handshake_failures_total{reason=\"%s\"} %llu\n",
 		    hsf[i], (unsigned long long)stats.hs_fail[i]);
+	auth_failures(o);
 	one(o, "ward_messages_received_total", "counter",
 	    "WebSocket messages received.",
 	    (unsigned long long)stats.msgs_in);

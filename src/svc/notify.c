@@ -297,3 +297,14 @@ const struct route notify_routes[] = {
 	    NULL, "service,admin" },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
+
+/* Messages waiting in the offline queue (/metrics ward_queue_depth). */
+uint32_t
+notify_queue_depth(void)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
+		n += q[i].seq != 0;
+	return n;
+}

@@ -951,6 +951,40 @@ test_public_keys(void)
 	rmdir(tmpdir);
 }
 
+/* Reason codes for logs and /metrics (issue 11). */
+static void
+test_reasons(void)
+{
+	uint64_t n0, n1;
+	const char *r;
+
+	init_hs(key1);
+	CHECK_STR(auth_reason(t_hdr("{\"alg\":\"HS512\"}")), "alg_not_allowed");
+	CHECK_STR(auth_reason(t_hdr("{\"alg\":\"none\"}")), "alg_not_allowed");
+	CHECK_STR(auth_reason(t_hdr("{\"alg\":\"ES256\"}")), "unknown_key");
+	CHECK_STR(auth_reason(t_hdr("{\"alg\":\"RS256\"}")), "unknown_key");
+	/* the flag does not stick to the next refusal */
+	CHECK_STR(auth_reason(t_hdr("{\"alg\":\"HS384\"}")), "alg_not_allowed");
+	CHECK_STR(auth_reason(t_str("a.b")), "malformed");
+	CHECK_STR(auth_reason(AUTH_E_SIGNATURE), "bad_signature");
+	CHECK_STR(auth_reason(AUTH_E_EXPIRED), "expired");
+	CHECK_STR(auth_reason(AUTH_E_NOT_YET), "not_yet_valid");
+	CHECK_STR(auth_reason(AUTH_E_NO_EXP), "no_exp");
+	CHECK_STR(auth_reason(AUTH_E_CLAIMS), "malformed");
+	CHECK_STR(auth_reason(AUTH_E_TOO_LONG), "too_large");
+	CHECK_STR(auth_reason(AUTH_E_NO_KEY), "no_secret");
+	auth_init(NULL, 0, NULL, NULL, 0);
+	CHECK_STR(auth_reason(t_str("a.b.c")), "no_secret");
+	/* counts by name; unknown names are not counted */
+	r = auth_refusal_count(2, &n0);
+	CHECK_STR(r, "expired");
+	auth_refusal_note("expired");
+	auth_refusal_note("no-such-reason");
+	CHECK(auth_refusal_count(2, &n1) != NULL && n1 == n0 + 1);
+	CHECK(auth_refusal_count(10, &n1) != NULL);
+	CHECK(auth_refusal_count(11, &n1) == NULL);
+}
+
 void
 suite_auth(void)
 {
@@ -971,5 +1005,6 @@ suite_auth(void)
 	test_roles();
 	test_strerror();
 	test_public_keys();
+	test_reasons();
 	auth_init(NULL, 0, NULL, NULL, 0);
 }

@@ -457,6 +457,58 @@ test_origins(void)
 	    (struct str){ "https://a.exampleXYZ", 18 }));
 }
 
+/* Every value checked by cfg_validate (issue 11): one message naming the
+ * key and the problem. */
+static void
+test_validate_values(void)
+{
+	static const struct { const char *k, *v, *msg; } bad[] = {
+		{ "listen", "127.0.0.1:99999", "listen: \"127.0.0.1:99999\" has "
+		    "a port above 65535" },
+		{ "listen", "999.1.1.1:80", "listen: \"999.1.1.1:80\" is not an "
+		    "IPv4 address (four numbers 0..255)" },
+		{ "listen", "1.2.3:80", NULL }, { "listen", "1.2.3.4.5:80", NULL },
+		{ "listen", "1..2.3:80", NULL }, { "listen", "0127.0.0.1:80", NULL },
+		{ "listen", "127.0.0.1", NULL }, { "listen", "h:", NULL },
+		{ "listen", "h:123456", NULL }, { "listen", "a_b:80", NULL },
+		{ "listen", "[::1:80", NULL }, { "listen", "[xyz]:80", NULL },
+		{ "listen", "127.0.0.1:80,1.1.1.256:80", NULL },
+		{ "redis", "localhost", NULL },
+		{ "cors_origins", "example.com", NULL },
+		{ "cors_origins", "http://a.example/path", NULL },
+		{ "ws_origins", "*, ftp://x", NULL },
+	};
+	static const struct { const char *k, *v; } good[] = {
+		{ "listen", "127.0.0.1:0" }, { "listen", "0.0.0.0:65535" },
+		{ "listen", "[::1]:8000" }, { "listen", "[::]:80" },
+		{ "listen", ":8000" }, { "listen", "*:8000" },
+		{ "listen", "localhost:80, 10.0.0.1:81" },
+		{ "redis", "127.0.0.1:6379" }, { "cors_origins", "" },
+		{ "cors_origins", "http://a.example:8080, https://b.example" },
+		{ "ws_origins", "null" },
+	};
+	char msg[256];
+	int saved = log_level;
+
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		cfg_defaults();
+		CHECK_EQ(set(bad[i].k, bad[i].v), 0);
+		msg[0] = '\0';
+		CHECK_EQ(cfg_validate(msg, sizeof msg), WARD_EINVAL);
+		CHECK(strncmp(msg, bad[i].k, strlen(bad[i].k)) == 0);
+		if (bad[i].msg != NULL)
+			CHECK_STR(msg, bad[i].msg);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		cfg_defaults();
+		CHECK_EQ(set(good[i].k, good[i].v), 0);
+		CHECK_EQ(cfg_validate(msg, sizeof msg), 0);
+	}
+	cfg_defaults();
+	log_level = saved;
+	port_log_syslog(false);
+}
+
 void
 suite_cfg(void)
 {
@@ -470,6 +522,7 @@ suite_cfg(void)
 	test_file();
 	test_env();
 	test_validate();
+	test_validate_values();
 	test_origins();
 	cfg_defaults();
 }

@@ -654,6 +654,44 @@ test_str(void)
 	CHECK(str_eq((struct str){ "", 0 }, ""));
 }
 
+/* Fields that must appear at most once (issue 11): a repeat is 400, even
+ * with the same value; Content-Length may repeat with the same value. */
+static void
+test_single_fields(void)
+{
+	static const char *const heads[] = {
+	    "GET /ws HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Key: "
+	    "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: "
+	    "AQIDBAUGBwgJCgsMDQ4PEA==\r\n\r\n",
+	    "GET /ws HTTP/1.1\r\nHost: h\r\nsec-websocket-key: a\r\n"
+	    "SEC-WEBSOCKET-KEY: a\r\n\r\n",
+	    "GET /ws HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Version: 13\r\n"
+	    "Sec-WebSocket-Version: 8\r\n\r\n",
+	    "GET /ws HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Version: 13\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nhost: b\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\n"
+	    "Authorization: Bearer b\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\n"
+	    "authorization: Bearer a\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Content-Length: 4\r\n\r\n",
+	};
+	static const char ok_cl[] = "POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Content-Length: 3\r\nContent-Length: 3\r\n\r\n";
+	static const char ok_one[] = "GET /ws HTTP/1.1\r\nHost: h\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer a\r\n"
+	    "Sec-WebSocket-Protocol: a\r\nSec-WebSocket-Protocol: b\r\n\r\n";
+
+	for (size_t i = 0; i < ARRAY_LEN(heads); i++)
+		CHECK_EQ(parse_n(heads[i], strlen(heads[i])), -400);
+	CHECK_EQ(PARSE(ok_cl), LEN(ok_cl));
+	CHECK_EQ(req.content_length, 3);
+	CHECK_EQ(PARSE(ok_one), LEN(ok_one));
+}
+
 void
 suite_http(void)
 {
@@ -673,6 +711,7 @@ suite_http(void)
 	test_query_get();
 	test_reason();
 	test_str();
+	test_single_fields();
 	free(held);
 	held = NULL;
 }
