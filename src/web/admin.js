@@ -43,8 +43,18 @@ function el(tag, text, cls) {
   return e;
 }
 
+// Redraw a table only when what it shows changed, so buttons in it stay
+// put between the once-a-second reads.
+function sig(c) {
+  if (!(c instanceof Node)) return c;
+  return c.textContent + (c.dataset ? JSON.stringify(c.dataset) : '');
+}
+
 function fillRows(id, rows, empty) {
   const tb = $(id).tBodies[0];
+  const s = JSON.stringify(rows.map((r) => r.map(sig)));
+  if (tb.dataset.sig === s) return;
+  tb.dataset.sig = s;
   const frag = document.createDocumentFragment();
   for (const cells of rows) {
     const tr = el('tr');
@@ -176,7 +186,7 @@ function render(ov, so, ro, dg, dr) {
   drawPools(ov.pools);
   noteRates(ov.totals);
   drawRates();
-  fillRows('services', ov.services.map((s) => [s.name, (s.messageTypes || []).join(', '), s.scope || '', serviceButton(s)]));
+  fillRows('services', ov.services.map((s) => [s.name, (s.messageTypes || []).join(', '), s.scope || (s.name === 'whiteboard' ? 'practice' : s.name === 'telemedicine' ? 'room' : ''), serviceButton(s)]));
   const rooms = ro.rooms.filter((r) => r.kind !== 'practice' && r.kind !== 'diagnosis');
   fillRows('rooms', rooms.map((r) => [r.kind, r.name, members(r.members, r.size)]), 'no rooms');
   fillRows('practices', ro.rooms.filter((r) => r.kind === 'practice').map((r) => [r.name, members(r.members, r.size)]), 'no practices');
