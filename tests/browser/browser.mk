@@ -36,7 +36,7 @@ browser-test: $(B)/ward browser-deps
 
 # issue 13: the dashboard, ward-client.js and the seed 003 manager in
 # Chromium (screenshots to build/screenshots/, not committed).
-BROWSER_SUITES_13 := dashboard.test.mjs
+BROWSER_SUITES_13 := dashboard.test.mjs clients.test.mjs
 test-extra:: browser-test-13
 .PHONY: browser-test-13
 browser-test-13: $(B)/ward browser-deps
