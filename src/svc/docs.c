@@ -593,9 +593,12 @@ page_entry(struct tbuf *o, const struct route *rt)
 		tb_put(o, "<p class=\"d\"><span class=\"k\">answer:</span> "
 		    "<code>%s</code></p>", d->res ? d->res : d->res_w);
 	if (rt->ws != NULL) {
-		tb_put(o, "<p class=\"d\"><span class=\"k\">sends:</span> %s"
-		    "</p><p class=\"d\"><span class=\"k\">receives:</span> %s"
-		    "</p>", d->in ? d->in : "-", d->out ? d->out : "-");
+		tb_put(o, "<p class=\"d\"><span class=\"k\">sends:</span> ");
+		code_list(o, d->in);
+		tb_put(o, "</p><p class=\"d\"><span class=\"k\">receives:"
+		    "</span> ");
+		code_list(o, d->out);
+		tb_put(o, "</p>");
 	}
 	tb_put(o, "</div>");
 }

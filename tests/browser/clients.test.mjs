@@ -9,6 +9,7 @@
 //      whiteboard updates cross between the tabs of one practice and not
 //      to a third tab of another; telemedicine join, offer/answer, chat,
 //      leave; its "No handler" logs only for ward's informational types
+//   4. /docs on a phone-sized screen
 //
 //   WARD_BIN=build/host/ward node tests/browser/clients.test.mjs
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ let browser = null;
 
 async function cleanup() {
 	if (browser) await browser.close().catch(() => {});
-	await ward.stop();
+	try { await ward.stop(); } catch (e) { check(false, 'a clean server log', e.message); }
 	ward.cleanup();
 }
 watchdog(55000, cleanup);
@@ -238,6 +239,19 @@ async function seed003(ctx) {
 	await A.screenshot({ path: join(SHOTS, 'seed003-tab-a.png') });
 }
 
+async function docsOnPhone() {
+	const phone = await browser.newContext({ viewport: { width: 390, height: 844 },
+	    deviceScaleFactor: 2, isMobile: true });
+	const p = await phone.newPage();
+	await p.goto(ward.url + '/docs');
+	const over = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+	check(over <= 1, '/docs on a phone: no sideways scrolling', over);
+	const n = await p.evaluate(() => document.querySelectorAll('.ep').length);
+	check(n >= 40, '/docs on a phone: every endpoint shown', n);
+	await p.screenshot({ path: join(SHOTS, 'docs-phone.png') });
+	await phone.close();
+}
+
 try {
 	mkdirSync(SHOTS, { recursive: true });
 	if (!check(await ward.start(), 'ward is healthy', ward.log.slice(-2000)))
@@ -247,6 +261,7 @@ try {
 	await wardClientInPage(ctx);
 	await statusElement(ctx);
 	await seed003(ctx);
+	await docsOnPhone();
 } catch (e) {
 	check(false, 'no exception', e && e.stack);
 }

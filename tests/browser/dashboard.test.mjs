@@ -19,7 +19,7 @@ let browser = null;
 
 async function cleanup() {
 	if (browser) await browser.close().catch(() => {});
-	await ward.stop();
+	try { await ward.stop(); } catch (e) { check(false, 'a clean server log', e.message); }
 	ward.cleanup();
 }
 watchdog(55000, cleanup);

@@ -153,6 +153,11 @@ export class Ward {
 			this.proc.kill('SIGKILL');
 			await this.exited;
 		}
+		// sanitizer builds (make VARIANT=asan) report into the log
+		const bad = /ERROR: (Address|Leak)Sanitizer|runtime error:/.exec(this.log);
+		if (bad)
+			throw new Error('sanitizer report in the ward log: ' +
+			    this.log.slice(Math.max(0, bad.index - 200), bad.index + 1500));
 	}
 
 	cleanup() {
