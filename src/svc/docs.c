@@ -134,7 +134,8 @@ static const struct doc doc[] = {
 	    "join/leave, with source", "token", NULL, NULL, NULL, 0, "ping",
 	    "transcript,participant_joined,participant_left,pong" },
 	{ "/ws/doctor-status/", NULL, "Doctor statuses (admin, superadmin, "
-	    "doctor)", "token", NULL, NULL, NULL, 0, "status_update,ping", "initial_status,status_update,pong,error" },
+	    "doctor)", "token", NULL, NULL, NULL, 0, "status_update,ping",
+	    "initial_status,status_update,pong,error" },
 	{ "/ws/notifications/", NULL, "The token user's notifications (queued "
 	    "ones first)", "token", NULL, NULL, NULL, 0, "ping",
 	    "notification,pong,error" },

@@ -8,9 +8,10 @@
  * cannot be changed by subscribe), 2 when whiteboard_practice = message
  * fixed it (from ?practiceId=, subscribe or the first whiteboard_update:
  * never another practice afterwards).  whiteboard_practice = token
- * refuses subscribe and ?practiceId= (the token's practice only).  A telemedicine participant's userId
- * and userName live in the registry profile (user, name), so `to` can
- * name a user and the socket listing shows who is in the call.
+ * refuses subscribe and ?practiceId= (the token's practice only).
+ * A telemedicine participant's userId and userName live in the registry
+ * profile (user, name), so `to` can name a user and the socket listing
+ * shows who is in the call.
  *
  * Relayed messages are the sender's JSON object, member by member (the
  * parser has validated it), with the server's `from` fields added; the
