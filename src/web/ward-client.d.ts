@@ -71,7 +71,7 @@ export declare class SocketStatusService {
   getApiUrl(): string;
   getEndpoints(): Record<string, string>;
   getLastError(): string | null;
-  /** Opens (and closes) a WebSocket to path, default "/ws/echo". */
+  /** Opens (and closes) a WebSocket to path, default "/ws/call/test-socket/". */
   testConnection(path?: string, timeoutMs?: number): Promise<boolean>;
   clear(): void;
   getFormattedStatus(): string;

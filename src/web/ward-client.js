@@ -149,8 +149,11 @@ export class SocketStatusService {
   getEndpoints() { return { ...this.status.endpoints }; }
   getLastError() { return this.status.lastError; }
 
-  /** Open and close a WebSocket to path; true when it opened in time. */
-  testConnection(path = '/ws/echo', timeoutMs = 5000) {
+  /**
+   * Open and close a WebSocket to path (default the seeds' test room
+   * /ws/call/test-socket/); true when it opened in time.
+   */
+  testConnection(path = '/ws/call/test-socket/', timeoutMs = 5000) {
     const WS = this.WebSocketImpl || g.WebSocket;
     return new Promise((resolve) => {
       let ws, done = false;

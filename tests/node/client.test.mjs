@@ -85,6 +85,7 @@ test('SocketStatusService: every method', async () => {
   a.close();
 
   assert.equal(await s.testConnection('/ws/echo'), true);
+  assert.equal(await s.testConnection(), true, 'default: the seeds\' /ws/call/test-socket/');
   assert.equal(await s.testConnection('/ws/no-such-path', 3000), false);
   assert.ok(s.getLastError(), 'a failed test sets the last error');
 
