@@ -115,10 +115,13 @@ async function statusElement(ctx) {
 	}, id);
 	const full = await until(async () => { const t = await shadow('f'); return /Active/.test(t) && /call/.test(t) && t; }, 3000);
 	check(full, '<ward-status mode=full>: active with counts by type', await shadow('f'));
-	const compact = await shadow('c');
+	// each element polls on its own (poll="1000"): wait for its next read
+	const compact = await until(async () => { const t = await shadow('c'); return /Active/.test(t) && t; }, 3000) ||
+	    await shadow('c');
 	check(/Active · 1 connection/.test(compact) && !/call/.test(compact),
 	    '<ward-status mode=compact>: state and count only', compact);
-	const det = await shadow('d');
+	const det = await until(async () => { const t = await shadow('d'); return /ws\/call/.test(t) && t; }, 3000) ||
+	    await shadow('d');
 	check(/API http/.test(det) && /ws\/call/.test(det), '<ward-status mode=details>: urls and endpoints', det);
 	check(await p.evaluate(() => window.events) >= 3, '<ward-status> fires ward-status events');
 	await p.screenshot({ path: join(SHOTS, 'ward-status.png') });
