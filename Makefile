@@ -37,6 +37,12 @@ SRC_LIB	:= $(filter-out src/main.c,$(SRC_ALL)) $(PORT_SRC_$(PORT)) $(EV_SRC_$(PO
 OBJ_LIB	:= $(patsubst %.c,$(B)/%.o,$(SRC_LIB))
 OBJ_MAIN := $(B)/src/main.o
 
+# The web assets (src/web/) embedded at build time: src/web/embed.sh makes
+# one C file of byte arrays (POSIX od/awk); it is the same for every board.
+WEB_SRC	:= $(filter-out src/web/embed.sh,$(sort $(wildcard src/web/*)))
+WEB_GEN	:= build/gen/web_assets.c
+OBJ_LIB	+= $(B)/$(WEB_GEN:.c=.o)
+
 # Tokens are refused while the wall clock reads before the build (SPEC §10):
 # a board without RTC or time sync must not accept expired tokens blindly.
 BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -73,6 +79,11 @@ $(B)/%.o: %.c
 $(B)/ward: $(OBJ_LIB) $(OBJ_MAIN)
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+
+$(WEB_GEN): $(WEB_SRC) src/web/embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN $@")
+	$(Q)sh src/web/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
 
 # --- unit tests ---------------------------------------------------------
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -167,7 +178,8 @@ check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)
 # --- fuzzing: libFuzzer targets; replay builds run the corpus in CI -------
 FUZZ_SRC := $(filter-out tests/fuzz/fuzz_stubs.c,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(filter-out src/main.c src/loop.c,$(SRC_ALL)) $(PORT_SRC_linux) $(EV_SRC_poll)
+FUZZ_LIB_SRC := $(filter-out src/main.c src/loop.c,$(SRC_ALL)) $(PORT_SRC_linux) $(EV_SRC_poll) \
+	$(WEB_GEN)
 FUZZ_CFLAGS = -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DJSMN_STRICT \
 	-DJSMN_PARENT_LINKS -DJSMN_STATIC -DWARD_FUZZ -Isrc
 

@@ -65,6 +65,8 @@ static const struct key keys[] = {
 	S(redis_password, "REDIS_PASSWORD"),
 	E(log_level, log_level, "WARD_LOG_LEVEL", "error|warn|info|debug"),
 	E(log, log_syslog, NULL, "stderr|syslog"),
+	E(whiteboard_practice, whiteboard_practice, NULL,
+	    "token|subscribe|message"),
 };
 
 #ifndef BOARD_LISTEN
@@ -97,6 +99,7 @@ cfg_defaults(void)
 	cfg.close_timeout_ms = WARD_CLOSE_TIMEOUT_MS;
 	cfg.websocket_enabled = 1;
 	cfg.echo_endpoint = 1;
+	cfg.whiteboard_practice = WB_PRACTICE_SUBSCRIBE;
 	cfg.max_connections = WARD_DEFAULT_CONNS;
 	cfg.max_message = WARD_MAX_MESSAGE;
 	cfg.rate_limit = 100;

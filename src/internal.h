@@ -142,6 +142,8 @@ struct ward_cfg {
 	int	close_timeout_ms;
 	int	websocket_enabled;
 	int	echo_endpoint;
+	int	whiteboard_practice;	/* WB_PRACTICE_*: where an anonymous
+					 * /ws client's practice comes from */
 	int	max_connections;
 	int	max_message;
 	int	echo_max_message;	/* 0: stream any size */
@@ -161,6 +163,9 @@ struct ward_cfg {
 	int	nservices;
 };
 enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };
+/* whiteboard_practice: the token only; or subscribe (and ?practiceId=);
+ * or also an anonymous client's first whiteboard_update (seed 003). */
+enum { WB_PRACTICE_TOKEN, WB_PRACTICE_SUBSCRIBE, WB_PRACTICE_MESSAGE };
 extern struct ward_cfg cfg;
 
 void	cfg_defaults(void);

@@ -29,6 +29,7 @@ extern const struct route diag_routes[];
 extern const struct route docs_routes[];
 extern const struct route admin_routes[];
 extern const struct route audit_routes[];
+extern const struct route web_routes[];
 
 static const struct route *const tables[] = {
 	health_routes,
@@ -45,6 +46,7 @@ static const struct route *const tables[] = {
 	docs_routes,
 	admin_routes,
 	audit_routes,
+	web_routes,
 };
 
 #define MAX_ROUTES 128

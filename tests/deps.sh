@@ -2,10 +2,13 @@
 # deps.sh - install what building and testing ward needs on Debian 12.
 # Idempotent: packages already present are skipped; apt-get runs only when
 # something is missing (as root, or through sudo when available).
+# nodejs (with npm), chromium and prometheus (promtool) serve the Node and
+# browser suites of tests/node and tests/browser (issue 13).
 set -eu
 
 need="build-essential clang libbearssl-dev libjsmn-dev python3 python3-websockets \
-curl redis-server util-linux groff-base"
+curl redis-server util-linux groff-base \
+nodejs chromium prometheus"
 [ -n "${WARD_DEPS_EXTRA:-}" ] && need="$need $WARD_DEPS_EXTRA"
 
 missing=""

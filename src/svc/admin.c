@@ -12,9 +12,17 @@
  *                                   {"type": …, …}}: send the message, as
  *                                   written, to those sockets
  *
- * (The dashboard page that uses them is not built yet.)
+ * GET  /admin/api/sockets           every WebSocket with its user info
+ *                                   and groups (?limit=N, 1..1000,
+ *                                   default 200)
+ * GET  /admin/api/rooms             every group (call, STT, telemedicine
+ *                                   room, practice, diagnosis...) with up
+ *                                   to 50 members each (socket and user)
+ *
+ * The dashboard page (svc/web.c, src/web/admin.*) uses them.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../internal.h"
 
@@ -124,6 +132,16 @@ overview_gen(struct jw *w, void *arg)
 	jw_key(w, "handshakes");
 	jw_int(w, (int64_t)stats.handshakes);
 	jw_obj_end(w);
+	jw_key(w, "drops_slow");
+	jw_int(w, (int64_t)stats.drops_slow);
+	jw_key(w, "redis");
+	jw_str(w, cfg.redis[0] != '\0' ? "configured, not connected "
+	    "(SPEC §8 not built)" : "not configured");
+	jw_key(w, "tls");
+	jw_str(w, cfg.tls_listen[0] != '\0' ? cfg.tls_listen :
+	    "not configured");
+	jw_key(w, "version");
+	jw_str(w, WARD_VERSION);
 	jw_key(w, "uptime_s");
 	jw_int(w, (int64_t)((port_now_us() - loop_started_us()) / 1000000));
 	jw_key(w, "timestamp");
@@ -136,6 +154,102 @@ overview(struct conn *c, struct http_req *r)
 {
 	(void)r;
 	return http_json_gen(c, 200, overview_gen, NULL);
+}
+
+/* The sockets of a group: id, type and user, at most 50. */
+static void
+members_json(struct jw *w, int g)
+{
+	int n = 0;
+
+	jw_arr(w);
+	for (struct conn *m = grp_first(g); m != NULL && n < 50;
+	    m = grp_next(m, g), n++) {
+		uint32_t s = (uint32_t)(m - conns);
+		char id[13];
+
+		reg_id_text(reg[s].id, id);
+		jw_obj(w);
+		jw_key(w, "socket_id");
+		jw_str(w, id);
+		jw_key(w, "socket_type");
+		jw_str(w, reg_type_name(reg[s].type));
+		jw_key(w, "user");
+		jw_str(w, reg_prof(s)->user);
+		jw_key(w, "name");
+		jw_str(w, reg_prof(s)->name);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void
+rooms_gen(struct jw *w, void *arg)
+{
+	(void)arg;
+	jw_obj(w);
+	jw_key(w, "rooms");
+	jw_arr(w);
+	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
+		jw_obj(w);
+		jw_key(w, "kind");
+		jw_str(w, kind_name(grp_kind(g)));
+		jw_key(w, "name");
+		jw_str(w, grp_name(g));
+		jw_key(w, "size");
+		jw_int(w, grp_size(g));
+		jw_key(w, "members");
+		members_json(w, g);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static int
+rooms(struct conn *c, struct http_req *r)
+{
+	(void)r;
+	return http_json_gen(c, 200, rooms_gen, NULL);
+}
+
+static void
+sockets_gen(struct jw *w, void *arg)
+{
+	long limit = *(const long *)arg, n = 0;
+
+	jw_obj(w);
+	jw_key(w, "total");
+	jw_int(w, reg_count(ST_NONE));
+	jw_key(w, "limit");
+	jw_int(w, limit);
+	jw_key(w, "sockets");
+	jw_arr(w);
+	for (uint32_t s = 0; s < WARD_CONN_SLOTS && n < limit; s++) {
+		if (conns[s].state != CS_WS || reg[s].type == ST_NONE)
+			continue;
+		reg_entry_json(w, s, NULL);
+		n++;
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static int
+sockets(struct conn *c, struct http_req *r)
+{
+	static long limit;
+	char v[8];
+	char *end;
+
+	limit = 200;
+	if (http_query_get(r->query, "limit", v, sizeof v) >= 0) {
+		limit = strtol(v, &end, 10);
+		if (*end != '\0' || limit < 1 || limit > 1000)
+			return http_error(c, 400, "invalid_field",
+			    "limit must be 1..1000");
+	}
+	return http_json_gen(c, 200, sockets_gen, &limit);
 }
 
 /* {k1: v1, k2: v2}; kept for Idempotency-Key retries when r is given. */
@@ -259,6 +373,10 @@ const struct route admin_routes[] = {
 	{ "/admin/api/services/*", HTTP_M(HTTP_POST), service_switch, NULL,
 	    NULL, ADMIN_ROLES },
 	{ "/admin/api/send", HTTP_M(HTTP_POST), send_to, NULL, NULL,
+	    ADMIN_ROLES },
+	{ "/admin/api/sockets", HTTP_M(HTTP_GET), sockets, NULL, NULL,
+	    ADMIN_ROLES },
+	{ "/admin/api/rooms", HTTP_M(HTTP_GET), rooms, NULL, NULL,
 	    ADMIN_ROLES },
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };

@@ -387,6 +387,8 @@ diag_json(struct jw *w, const struct diag *d)
 	jw_int(w, grp_size(group_of(d->id)));
 	jw_key(w, "queued");
 	jw_int(w, queued(d));
+	jw_key(w, "dropped");
+	jw_int(w, d->dropped);
 	jw_obj_end(w);
 }
 

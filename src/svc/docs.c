@@ -1,61 +1,184 @@
 /*
  * docs.c - GET /openapi.json (an OpenAPI 3 document of every HTTP
- * endpoint, and the WebSocket paths as GET upgrades) and GET /docs (the
- * same as a human-readable page), both made from the router's own table,
- * so neither can miss a route (SPEC §5).
+ * endpoint, and the WebSocket paths as GET upgrades with their query
+ * parameters and message types) and GET /docs (the same as a page that
+ * reads well on a phone), both made from the router's own table, so
+ * neither can miss a route (SPEC §5).
+ *
+ * What the table cannot know is in doc[] below (named path parameters,
+ * request and answer schemas, message types) and in
+ * src/web/openapi-components.json (the schemas, parameters and security
+ * schemes), embedded at build time like the other web files.
  */
 #include <stdio.h>
 
 #include "../internal.h"
+#include "web.h"
 
 /* A JSON literal, length taken by the compiler. */
 #define RAW(w, lit)	jw_raw((w), (lit), sizeof(lit) - 1)
 
-static const struct {
-	const char *pattern, *summary;
-} notes[] = {
-	{ "/health", "Liveness and state: version, uptime, connections, storage" },
-	{ "/health/live", "The loop turns: 200" },
-	{ "/health/ready", "Ready: not draining, data_dir writable (else 503)" },
-	{ "/metrics", "Prometheus text: connections, messages, pools" },
-	{ "/consultation/socket-status/", "Socket registry summary" },
-	{ "/consultation/socket-status/sockets/", "Every socket (admin; ?type=)" },
-	{ "/consultation/socket-status/sockets/*/", "One socket (admin)" },
-	{ "/api/consultations/updates", "Broadcast a consultation update" },
-	{ "/api/notifications", "Notify a user (queued when offline)" },
-	{ "/api/doctors", "Register a doctor {doctor_id, name}" },
-	{ "/api/doctors/status", "Every doctor's status" },
-	{ "/api/doctors/*/status", "Set a doctor's status (that doctor or admin)" },
-	{ "/api/diagnoses", "List (GET) or register (POST) diagnoses" },
-	{ "/api/diagnoses/#", "Remove a diagnosis" },
-	{ "/ws/status", "Diagnosis connections and queues" },
-	{ "/ws/broadcast-recommendation-update", "Recommendation update to a diagnosis" },
-	{ "/ws/broadcast-effectiveness-update", "Effectiveness update to a diagnosis" },
-	{ "/ws/broadcast-feedback-update", "Feedback update to a diagnosis" },
-	{ "/admin/api/overview", "Connections, rooms, services, pools" },
-	{ "/admin/api/services/*", "Switch a /ws service {enabled}" },
-	{ "/admin/api/send", "Send a message to a socket, room, practice, "
-	    "user, service or diagnosis" },
-	{ "/admin/api/audit", "The newest audit lines (?lines=N)" },
-	{ "/openapi.json", "This document" },
-	{ "/docs", "API documentation page" },
+/*
+ * One route's documentation.  path: the OpenAPI path ('*' and '#' named);
+ * params: component parameters (query, header), comma-separated; req: the
+ * request body schema; res / res_w: the answer schema of GET / of the
+ * write method ("text/…" for a non-JSON answer); ok_w: the write's status
+ * (0: 200); in / out: a WebSocket's message types, client to server and
+ * server to client.
+ */
+struct doc {
+	const char	*pattern, *path, *summary, *params, *req, *res, *res_w;
+	int		 ok_w;
+	const char	*in, *out;
 };
 
-static const char *
-summary_of(const struct route *rt)
+#define IDEM	"idempotency_key"
+
+static const struct doc doc[] = {
+	{ "/health", NULL, "Liveness and state: version, uptime, connections, "
+	    "storage", NULL, NULL, "Health", NULL, 0, NULL, NULL },
+	{ "/health/live", NULL, "The loop turns: 200", NULL, NULL, "Status",
+	    NULL, 0, NULL, NULL },
+	{ "/health/ready", NULL, "Ready: not draining, data_dir writable "
+	    "(else 503)", NULL, NULL, "Status", NULL, 0, NULL, NULL },
+	{ "/metrics", NULL, "Prometheus text: connections, messages, pools",
+	    NULL, NULL, "text/plain", NULL, 0, NULL, NULL },
+	{ "/consultation/socket-status/", NULL, "Socket registry summary",
+	    NULL, NULL, "SocketSummary", NULL, 0, NULL, NULL },
+	{ "/consultation/socket-status/sockets/", NULL, "Every socket (admin)",
+	    "socket_type", NULL, "SocketList", NULL, 0, NULL, NULL },
+	{ "/consultation/socket-status/sockets/*/",
+	    "/consultation/socket-status/sockets/{socket_id}/",
+	    "One socket (admin)", NULL, NULL, "SocketEntry", NULL, 0, NULL,
+	    NULL },
+	{ "/api/consultations/updates", NULL, "Broadcast a consultation update",
+	    IDEM, "ConsultationUpdate", NULL, "Delivery", 0, NULL, NULL },
+	{ "/api/notifications", NULL, "Notify a user (queued when offline)",
+	    IDEM, "NotificationRequest", NULL, "Delivery", 0, NULL, NULL },
+	{ "/api/doctors", NULL, "Register a doctor (201; 200 when known)",
+	    NULL, "DoctorCreate", NULL, "Doctor", 201, NULL, NULL },
+	{ "/api/doctors/status", NULL, "Every doctor's status", NULL, NULL,
+	    "DoctorList", NULL, 0, NULL, NULL },
+	{ "/api/doctors/*/status", "/api/doctors/{doctor_id}/status",
+	    "Set a doctor's status (that doctor or admin)", NULL,
+	    "DoctorStatusUpdate", NULL, "Doctor", 0, NULL, NULL },
+	{ "/api/diagnoses", NULL, "List (GET) or register (POST; 201, 200 "
+	    "when known) diagnoses", NULL, "DiagnosisCreate", "DiagnosisList",
+	    "Diagnosis", 201, NULL, NULL },
+	{ "/api/diagnoses/#", "/api/diagnoses/{diagnosis_id}",
+	    "Remove a diagnosis (its sockets close 1008)", NULL, NULL, NULL,
+	    "Status", 0, NULL, NULL },
+	{ "/ws/status", NULL, "Diagnosis connections and queues", NULL, NULL,
+	    "DiagnosisStatus", NULL, 0, NULL, NULL },
+	{ "/ws/broadcast-recommendation-update", NULL, "Recommendation update "
+	    "to a diagnosis (queued when nobody listens)", IDEM,
+	    "RecommendationUpdate", NULL, "Delivery", 0, NULL, NULL },
+	{ "/ws/broadcast-effectiveness-update", NULL, "Effectiveness update to "
+	    "a diagnosis", IDEM, "EffectivenessUpdate", NULL, "Delivery", 0,
+	    NULL, NULL },
+	{ "/ws/broadcast-feedback-update", NULL, "Feedback update to a "
+	    "diagnosis", IDEM, "FeedbackUpdate", NULL, "Delivery", 0, NULL,
+	    NULL },
+	{ "/admin/api/overview", NULL, "Connections, rooms, services, pools, "
+	    "Redis and TLS state", NULL, NULL, "Overview", NULL, 0, NULL,
+	    NULL },
+	{ "/admin/api/services/*", "/admin/api/services/{service}",
+	    "Switch a /ws service on or off", NULL, "ServiceSwitch", NULL,
+	    "ServiceSwitched", 0, NULL, NULL },
+	{ "/admin/api/send", NULL, "Send a message to a socket, room, "
+	    "practice, user, service or diagnosis", IDEM, "SendRequest", NULL,
+	    "Delivery", 0, NULL, NULL },
+	{ "/admin/api/sockets", NULL, "WebSockets with user info (bounded)",
+	    "limit", NULL, "AdminSockets", NULL, 0, NULL, NULL },
+	{ "/admin/api/rooms", NULL, "Every room, practice and channel with "
+	    "its members", NULL, NULL, "AdminRooms", NULL, 0, NULL, NULL },
+	{ "/admin/api/audit", NULL, "The newest audit lines", "lines", NULL,
+	    "AuditLines", NULL, 0, NULL, NULL },
+	{ "/openapi.json", NULL, "This document", NULL, NULL, "object", NULL,
+	    0, NULL, NULL },
+	{ "/docs", NULL, "API documentation page", NULL, NULL, "text/html",
+	    NULL, 0, NULL, NULL },
+	{ "/", NULL, "Index page (JSON with Accept: application/json)", NULL,
+	    NULL, "Index", NULL, 0, NULL, NULL },
+	{ "/admin/websocket-admin", NULL, "The admin dashboard page (data "
+	    "from the admin APIs)", NULL, NULL, "text/html", NULL, 0, NULL,
+	    NULL },
+	{ "/static/ward-client.js", NULL, "Browser/Node client (ES module)",
+	    NULL, NULL, "text/javascript", NULL, 0, NULL, NULL },
+	{ "/static/ward-client.d.ts", NULL, "TypeScript types of "
+	    "ward-client.js", NULL, NULL, "application/typescript", NULL, 0,
+	    NULL, NULL },
+	{ "/static/ward-status.js", NULL, "The ward-status custom element", NULL,
+	    NULL, "text/javascript", NULL, 0, NULL, NULL },
+	{ "/static/admin.js", NULL, "Dashboard script", NULL, NULL,
+	    "text/javascript", NULL, 0, NULL, NULL },
+	{ "/static/admin.css", NULL, "Dashboard style", NULL, NULL, "text/css",
+	    NULL, 0, NULL, NULL },
+	{ "/ws/echo", NULL, "Echo: every message comes back as sent",
+	    "token", NULL, NULL, NULL, 0, "(any message)", "(the same message)" },
+	{ "/ws/call/*/", "/ws/call/{room}/", "Call room: WebRTC signaling "
+	    "relay", "token", NULL, NULL, NULL, 0,
+	    "offer,answer,ice_candidate,chat,ping",
+	    "welcome,peer_joined,peer_left,offer,answer,ice_candidate,chat,"
+	    "pong,error" },
+	{ "/ws/stt/", NULL, "Speech-to-text: a single session", "token", NULL,
+	    NULL, NULL, 0, "transcript,ping", "transcript,pong,error" },
+	{ "/ws/stt/room/", NULL, "Speech-to-text consultation room",
+	    "stt_role,stt_name,stt_room,token", NULL, NULL, NULL, 0,
+	    "transcript,ping", "transcript,participant_joined,"
+	    "participant_left,pong,error" },
+	{ "/ws/stt/sales/", NULL, "Speech-to-text: the shared sales room",
+	    "opt_role,opt_name,token", NULL, NULL, NULL, 0, "transcript,ping",
+	    "transcript,participant_joined,participant_left,pong,error" },
+	{ "/ws/stt/admin/", NULL, "Speech-to-text monitor: every segment and "
+	    "join/leave, with source", "token", NULL, NULL, NULL, 0, "ping",
+	    "transcript,participant_joined,participant_left,pong" },
+	{ "/ws/doctor-status/", NULL, "Doctor statuses (admin, superadmin, "
+	    "doctor)", "token", NULL, NULL, NULL, 0, "status_update,ping",
+	    "initial_status,status_update,pong,error" },
+	{ "/ws/notifications/", NULL, "The token user's notifications (queued "
+	    "ones first)", "token", NULL, NULL, NULL, 0, "ping",
+	    "notification,pong,error" },
+	{ "/ws/consultations/", NULL, "Consultation updates", "token", NULL,
+	    NULL, NULL, 0, "ping", "consultation_update,pong,error" },
+	{ "/ws", NULL, "Unified endpoint: whiteboard, telemedicine and "
+	    "config-declared services", "token,practice_id", NULL, NULL, NULL,
+	    0, "subscribe,whiteboard_update,telemedicine_join,"
+	    "telemedicine_leave,telemedicine_offer,telemedicine_answer,"
+	    "telemedicine_ice_candidate,telemedicine_chat_message,ping",
+	    "connected,subscribed,whiteboard_update,telemedicine_joined,"
+	    "telemedicine_user_joined,telemedicine_user_left,"
+	    "telemedicine_offer,telemedicine_answer,telemedicine_ice_candidate,"
+	    "telemedicine_chat_message,pong,error" },
+	{ "/ws/#", "/ws/{diagnosis_id}", "Diagnosis channel (queued messages "
+	    "on connect)", "token", NULL, NULL, NULL, 0, "ping",
+	    "welcome,recommendation_update,effectiveness_update,"
+	    "feedback_update,pong" },
+};
+
+static const struct doc none = { NULL, NULL, "", NULL, NULL, NULL, NULL,
+	0, NULL, NULL };
+
+static const struct doc *
+doc_of(const struct route *rt)
 {
-	for (size_t i = 0; i < ARRAY_LEN(notes); i++)
-		if (strcmp(notes[i].pattern, rt->pattern) == 0)
-			return notes[i].summary;
-	return rt->ws != NULL ? "WebSocket endpoint" : "";
+	for (size_t i = 0; i < ARRAY_LEN(doc); i++)
+		if (strcmp(doc[i].pattern, rt->pattern) == 0)
+			return &doc[i];
+	return &none;
 }
 
-/* The pattern as an OpenAPI path: '*' -> {name}, '#' -> {id}. */
+/* The route's OpenAPI path: named, or '*' -> {name}, '#' -> {id}. */
 static void
 path_of(const struct route *rt, char *out, size_t cap)
 {
+	const struct doc *d = doc_of(rt);
 	size_t n = 0;
 
+	if (d->path != NULL) {
+		snprintf(out, cap, "%s", d->path);
+		return;
+	}
 	for (const char *p = rt->pattern; *p != '\0' && n + 8 < cap; p++) {
 		const char *s = *p == '*' ? "{name}" : *p == '#' ? "{id}" : NULL;
 
@@ -69,73 +192,273 @@ path_of(const struct route *rt, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static void
-operation(struct jw *w, const struct route *rt, const char *path, int m)
+static const char *
+who(const struct route *rt)
 {
-	jw_key(w, m == HTTP_GET ? "get" : m == HTTP_POST ? "post" :
-	    m == HTTP_PUT ? "put" : "delete");
-	jw_obj(w);
-	jw_key(w, "summary");
-	jw_str(w, summary_of(rt));
-	if (rt->ws != NULL) {
-		char d[96];
+	return rt->roles == NULL ? "anyone" : rt->roles[0] == '*' ?
+	    "any valid token" : rt->roles;
+}
 
-		snprintf(d, sizeof d, "WebSocket (RFC 6455) upgrade; registry "
-		    "type %s", rt->ws->type);
-		jw_key(w, "description");
-		jw_str(w, d);
+/* Call fn for each item of a comma-separated list (items < 64 bytes). */
+static void
+each_item(const char *list, void (*fn)(struct jw *, const char *), struct jw *w)
+{
+	char item[64];
+
+	while (list != NULL && *list != '\0') {
+		const char *e = strchr(list, ',');
+		size_t n = e ? (size_t)(e - list) : strlen(list);
+
+		snprintf(item, sizeof item, "%.*s", (int)MIN(n, 63), list);
+		fn(w, item);
+		list += n + (e != NULL);
 	}
-	jw_key(w, "x-roles");
-	jw_str(w, rt->roles == NULL ? "anyone" : rt->roles[0] == '*' ?
-	    "any valid token" : rt->roles);
-	if (strchr(path, '{') != NULL) {
-		jw_key(w, "parameters");
-		jw_arr(w);
+}
+
+static void
+put_str(struct jw *w, const char *s)
+{
+	jw_str(w, s);
+}
+
+static void
+put_param_ref(struct jw *w, const char *name)
+{
+	char ref[96];
+
+	snprintf(ref, sizeof ref, "#/components/parameters/%s", name);
+	jw_obj(w);
+	jw_key(w, "$ref");
+	jw_str(w, ref);
+	jw_obj_end(w);
+}
+
+/* Path parameters: every {name} of the path; integers for ids of
+ * diagnoses, strings for the others. */
+static void
+parameters(struct jw *w, const char *path, const struct doc *d)
+{
+	jw_key(w, "parameters");
+	jw_arr(w);
+	for (const char *p = strchr(path, '{'); p != NULL;
+	    p = strchr(p + 1, '{')) {
+		const char *e = strchr(p, '}');
+
+		if (e == NULL)
+			break;
 		jw_obj(w);
 		jw_key(w, "name");
-		jw_str(w, strstr(path, "{id}") ? "id" : "name");
+		jw_strn(w, p + 1, (size_t)(e - p - 1));
 		jw_key(w, "in");
 		jw_str(w, "path");
 		jw_key(w, "required");
 		jw_bool(w, true);
 		jw_key(w, "schema");
-		RAW(w, "{\"type\":\"string\"}");
+		if (strncmp(p, "{diagnosis_id}", 14) == 0)
+			RAW(w, "{\"type\":\"integer\",\"minimum\":1}");
+		else if (strncmp(p, "{socket_id}", 11) == 0)
+			RAW(w, "{\"type\":\"string\",\"pattern\":"
+			    "\"^[0-9a-f]{12}$\"}");
+		else
+			RAW(w, "{\"type\":\"string\",\"pattern\":"
+			    "\"^[A-Za-z0-9_-]{1,64}$\"}");
 		jw_obj_end(w);
-		jw_arr_end(w);
 	}
-	if (rt->roles != NULL) {
-		jw_key(w, "security");
-		RAW(w, "[{\"bearer\":[]},{\"token\":[]}]");
+	each_item(d->params, put_param_ref, w);
+	jw_arr_end(w);
+}
+
+/* {"description", "content": {type: {"schema": …}}} for a schema name or
+ * a media type ("text/…"); NULL schema: a description only. */
+static void
+answer(struct jw *w, const char *desc, const char *schema)
+{
+	char ref[96];
+
+	jw_obj(w);
+	jw_key(w, "description");
+	jw_str(w, desc);
+	if (schema != NULL) {
+		bool media = strchr(schema, '/') != NULL;
+
+		jw_key(w, "content");
+		jw_obj(w);
+		jw_key(w, media ? schema : "application/json");
+		jw_obj(w);
+		jw_key(w, "schema");
+		if (media) {
+			RAW(w, "{\"type\":\"string\"}");
+		} else if (strcmp(schema, "object") == 0) {
+			RAW(w, "{\"type\":\"object\"}");
+		} else {
+			snprintf(ref, sizeof ref, "#/components/schemas/%s",
+			    schema);
+			jw_obj(w);
+			jw_key(w, "$ref");
+			jw_str(w, ref);
+			jw_obj_end(w);
+		}
+		jw_obj_end(w);
+		jw_obj_end(w);
 	}
-	if (m == HTTP_POST || m == HTTP_PUT) {
-		jw_key(w, "requestBody");
-		RAW(w, "{\"required\":true,\"content\":{\"application/json\":"
-		    "{\"schema\":{\"type\":\"object\"}}}}");
-	}
+	jw_obj_end(w);
+}
+
+static void
+ws_extras(struct jw *w, const struct route *rt, const struct doc *d)
+{
+	char desc[640];
+
+	snprintf(desc, sizeof desc, "WebSocket (RFC 6455) upgrade; registry "
+	    "type %s. Client sends: %s. Server sends: %s. Messages are JSON "
+	    "objects with a \"type\"; see README \"Close codes\".",
+	    rt->ws->type, d->in ? d->in : "-", d->out ? d->out : "-");
+	jw_key(w, "description");
+	jw_str(w, desc);
+	jw_key(w, "x-websocket");
+	jw_obj(w);
+	jw_key(w, "registryType");
+	jw_str(w, rt->ws->type);
+	jw_key(w, "clientMessages");
+	jw_arr(w);
+	each_item(d->in, put_str, w);
+	jw_arr_end(w);
+	jw_key(w, "serverMessages");
+	jw_arr(w);
+	each_item(d->out, put_str, w);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static void
+responses(struct jw *w, const struct route *rt, const struct doc *d, int m,
+    bool has_path_param)
+{
+	bool write = m == HTTP_POST || m == HTTP_PUT || m == HTTP_DELETE;
+	char ok[8];
+
 	jw_key(w, "responses");
 	jw_obj(w);
 	if (rt->ws != NULL) {
 		jw_key(w, "101");
-		RAW(w, "{\"description\":\"Switching Protocols\"}");
+		answer(w, "Switching Protocols", NULL);
 		jw_key(w, "426");
-		RAW(w, "{\"description\":\"Upgrade Required\"}");
+		answer(w, "Upgrade Required (not a WebSocket handshake)",
+		    "Error");
+		jw_key(w, "503");
+		answer(w, "Server full or WebSocket disabled", "Error");
 	} else {
-		jw_key(w, "200");
-		RAW(w, "{\"description\":\"OK (JSON)\"}");
-		if (m == HTTP_POST || m == HTTP_PUT) {
+		snprintf(ok, sizeof ok, "%d", write && d->ok_w ? d->ok_w : 200);
+		jw_key(w, ok);
+		answer(w, "OK", write ? d->res_w : d->res);
+		if (write && d->ok_w == 201) {
+			jw_key(w, "200");
+			answer(w, "It existed (updated)", d->res_w);
+		}
+		if (d->req != NULL && write) {
 			jw_key(w, "400");
-			RAW(w, "{\"description\":\"Invalid body: the detail "
-			    "names the field\"}");
+			answer(w, "Invalid body: the detail names the field",
+			    "Error");
+		}
+		if (write && m != HTTP_DELETE) {
+			jw_key(w, "503");
+			answer(w, "Storage or queue unavailable", "Error");
 		}
 	}
 	if (rt->roles != NULL) {
 		jw_key(w, "401");
-		RAW(w, "{\"description\":\"No or bad token\"}");
+		answer(w, "No or bad token", "Error");
 		jw_key(w, "403");
-		RAW(w, "{\"description\":\"Role not allowed\"}");
+		answer(w, "Role not allowed", "Error");
+	}
+	if (has_path_param && rt->ws == NULL) {
+		jw_key(w, "404");
+		answer(w, "No such item", "Error");
 	}
 	jw_obj_end(w);
+}
+
+static void
+operation(struct jw *w, const struct route *rt, const char *path, int m)
+{
+	static const char *const mn[] = { [HTTP_GET] = "get",
+	    [HTTP_POST] = "post", [HTTP_PUT] = "put",
+	    [HTTP_DELETE] = "delete" };
+	const struct doc *d = doc_of(rt);
+	char opid[160];
+	size_t k;
+
+	jw_key(w, mn[m]);
+	jw_obj(w);
+	jw_key(w, "summary");
+	jw_str(w, d->summary);
+	k = (size_t)snprintf(opid, sizeof opid, "%s", mn[m]);
+	for (const char *p = path; *p != '\0' && k + 1 < sizeof opid; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    (*p >= 'A' && *p <= 'Z'))
+			opid[k++] = *p;
+		else if (opid[k - 1] != '_')
+			opid[k++] = '_';
+	while (k > 0 && opid[k - 1] == '_')
+		k--;
+	opid[k] = '\0';
+	jw_key(w, "operationId");
+	jw_str(w, opid);
+	jw_key(w, "tags");
+	jw_arr(w);
+	jw_str(w, rt->ws != NULL ? "WebSocket" : strncmp(path, "/admin", 6) ==
+	    0 ? "admin" : strncmp(path, "/static", 7) == 0 || strcmp(path, "/")
+	    == 0 ? "web" : "HTTP");
+	jw_arr_end(w);
+	if (rt->ws != NULL)
+		ws_extras(w, rt, d);
+	jw_key(w, "x-roles");
+	jw_str(w, who(rt));
+	if (strchr(path, '{') != NULL || d->params != NULL)
+		parameters(w, path, d);
+	if (rt->roles != NULL) {
+		jw_key(w, "security");
+		RAW(w, "[{\"bearer\":[]},{\"token\":[]}]");
+	}
+	if ((m == HTTP_POST || m == HTTP_PUT) && d->req != NULL) {
+		char ref[96];
+
+		snprintf(ref, sizeof ref, "#/components/schemas/%s", d->req);
+		jw_key(w, "requestBody");
+		jw_obj(w);
+		jw_key(w, "required");
+		jw_bool(w, true);
+		jw_key(w, "content");
+		jw_obj(w);
+		jw_key(w, "application/json");
+		jw_obj(w);
+		jw_key(w, "schema");
+		jw_obj(w);
+		jw_key(w, "$ref");
+		jw_str(w, ref);
+		jw_obj_end(w);
+		jw_obj_end(w);
+		jw_obj_end(w);
+		jw_obj_end(w);
+	}
+	responses(w, rt, d, m, strchr(path, '{') != NULL);
 	jw_obj_end(w);
+}
+
+static void
+components(struct jw *w)
+{
+	for (const struct web_asset *a = web_assets; a->name != NULL; a++)
+		if (strcmp(a->name, "openapi-components.json") == 0) {
+			size_t n = a->len;
+
+			while (n > 0 && (a->data[n - 1] == '\n' ||
+			    a->data[n - 1] == ' '))
+				n--;
+			jw_raw(w, (const char *)a->data, n);
+			return;
+		}
+	RAW(w, "{}");
 }
 
 static void
@@ -157,12 +480,18 @@ openapi_gen(struct jw *w, void *arg)
 	jw_str(w, WARD_VERSION);
 	jw_key(w, "description");
 	jw_str(w, "Real-time server for clinic gateways: HTTP/1.1, "
-	    "WebSocket, JWT. Errors are {\"error\",\"detail\"}.");
+	    "WebSocket, JWT. Errors are {\"error\",\"detail\"}. WebSocket "
+	    "paths are GET upgrades; their message types are in "
+	    "x-websocket.");
 	jw_obj_end(w);
+	/* no token unless an operation says so (its own security) */
+	jw_key(w, "security");
+	RAW(w, "[]");
+	jw_key(w, "servers");
+	RAW(w, "[{\"url\":\"/\",\"description\":\"this server (WebSockets: "
+	    "ws:// or wss:// on the same host and port)\"}]");
 	jw_key(w, "components");
-	RAW(w, "{\"securitySchemes\":{\"bearer\":{\"type\":\"http\","
-	    "\"scheme\":\"bearer\",\"bearerFormat\":\"JWT\"},\"token\":"
-	    "{\"type\":\"apiKey\",\"in\":\"query\",\"name\":\"token\"}}}");
+	components(w);
 	jw_key(w, "paths");
 	jw_obj(w);
 	for (uint16_t i = 1; (rt = router_route(i)) != NULL; i++) {
@@ -192,46 +521,102 @@ openapi(struct conn *c, struct http_req *r)
 	return http_json_gen(c, 200, openapi_gen, NULL);
 }
 
-static int
-docs(struct conn *c, struct http_req *r)
+/* "a,b,c" as "a, b, c" with each item in <code>. */
+static void
+code_list(struct tbuf *o, const char *list)
 {
-	static char text[16384];
+	const char *sep = "";
+
+	while (list != NULL && *list != '\0') {
+		const char *e = strchr(list, ',');
+		size_t n = e ? (size_t)(e - list) : strlen(list);
+
+		tb_put(o, "%s<code>%.*s</code>", sep, (int)n, list);
+		sep = " ";
+		list += n + (e != NULL);
+	}
+}
+
+static void
+page_head(struct tbuf *o)
+{
+	tb_put(o, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\"><title>ward API</title><style>"
+	    "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;"
+	    "max-width:60em;padding:1em;color:#1d2733}"
+	    "h1{font-size:1.5em}.ep{border:1px solid #dde2e7;border-radius:6px;"
+	    "padding:.5em .8em;margin:.6em 0}.m{display:inline-block;"
+	    "min-width:3.2em;font-weight:700;color:#0b5cad}.ws{color:#1a7f37}"
+	    ".p{font-family:ui-monospace,monospace;overflow-wrap:anywhere}"
+	    "code{background:#eef1f4;padding:0 3px;border-radius:3px;"
+	    "font-size:.9em;overflow-wrap:anywhere}.d{margin:.2em 0 0;"
+	    "color:#444}.k{color:#66707a}</style></head><body>"
+	    "<h1>ward %s API</h1><p>Tokens: <code>Authorization: Bearer "
+	    "&lt;jwt&gt;</code>, <code>?token=</code>, or (WebSocket) the "
+	    "subprotocol <code>bearer, &lt;jwt&gt;</code>. Errors: "
+	    "<code>{\"error\",\"detail\"}</code>. Schemas and every field: "
+	    "<a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3). Client: "
+	    "<a href=\"/static/ward-client.js\">/static/ward-client.js</a>."
+	    "</p>", WARD_VERSION);
+}
+
+static void
+page_entry(struct tbuf *o, const struct route *rt)
+{
 	static const char *const mnames[] = { [HTTP_GET] = "GET",
 	    [HTTP_POST] = "POST", [HTTP_PUT] = "PUT",
 	    [HTTP_DELETE] = "DELETE" };
+	const struct doc *d = doc_of(rt);
+	char path[160], ms[32] = "";
+
+	path_of(rt, path, sizeof path);
+	if (rt->ws != NULL)
+		snprintf(ms, sizeof ms, "WS");
+	for (int m = HTTP_GET; rt->ws == NULL && m <= HTTP_DELETE; m++)
+		if (m != HTTP_HEAD && (rt->methods & HTTP_M(m)) &&
+		    mnames[m] != NULL)
+			snprintf(ms + strlen(ms), sizeof ms - strlen(ms),
+			    "%s%s", ms[0] ? " " : "", mnames[m]);
+	tb_put(o, "<div class=\"ep\"><span class=\"m%s\">%s</span> <span "
+	    "class=\"p\"><code>%s</code></span><p class=\"d\">%s <span "
+	    "class=\"k\">(%s)</span></p>", rt->ws ? " ws" : "", ms, path,
+	    d->summary, who(rt));
+	if (d->params != NULL) {
+		tb_put(o, "<p class=\"d\"><span class=\"k\">parameters:</span> ");
+		code_list(o, d->params);
+		tb_put(o, "</p>");
+	}
+	if (d->req != NULL)
+		tb_put(o, "<p class=\"d\"><span class=\"k\">body:</span> "
+		    "<code>%s</code></p>", d->req);
+	if (d->res != NULL || d->res_w != NULL)
+		tb_put(o, "<p class=\"d\"><span class=\"k\">answer:</span> "
+		    "<code>%s</code></p>", d->res ? d->res : d->res_w);
+	if (rt->ws != NULL) {
+		tb_put(o, "<p class=\"d\"><span class=\"k\">sends:</span> ");
+		code_list(o, d->in);
+		tb_put(o, "</p><p class=\"d\"><span class=\"k\">receives:"
+		    "</span> ");
+		code_list(o, d->out);
+		tb_put(o, "</p>");
+	}
+	tb_put(o, "</div>");
+}
+
+static int
+docs(struct conn *c, struct http_req *r)
+{
+	static char text[32768];
 	struct tbuf o = { text, 0, sizeof text, false };
 	const struct route *rt;
 
 	(void)r;
-	tb_put(&o, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<title>ward API</title><style>body{font:15px sans-serif;"
-	    "margin:2em}td,th{padding:4px 10px;text-align:left;"
-	    "border-bottom:1px solid #ddd}code{font-size:14px}</style>"
-	    "</head><body><h1>ward %s API</h1><p>Tokens: "
-	    "<code>Authorization: Bearer &lt;jwt&gt;</code> or "
-	    "<code>?token=</code>. Errors: <code>{\"error\",\"detail\"}</code>"
-	    ". Machine-readable: <a href=\"/openapi.json\">/openapi.json"
-	    "</a>.</p><table><tr><th>method</th><th>path</th><th>who</th>"
-	    "<th>what</th></tr>", WARD_VERSION);
-	for (uint16_t i = 1; (rt = router_route(i)) != NULL; i++) {
-		char path[160], ms[32] = "";
-
-		if (rt->enabled != NULL && !rt->enabled())
-			continue;
-		path_of(rt, path, sizeof path);
-		if (rt->ws != NULL)
-			snprintf(ms, sizeof ms, "WS");
-		for (int m = HTTP_GET; rt->ws == NULL && m <= HTTP_DELETE; m++)
-			if (m != HTTP_HEAD && (rt->methods & HTTP_M(m)) &&
-			    mnames[m] != NULL)
-				snprintf(ms + strlen(ms), sizeof ms - strlen(ms),
-				    "%s%s", ms[0] ? " " : "", mnames[m]);
-		tb_put(&o, "<tr><td>%s</td><td><code>%s</code></td><td>%s</td>"
-		    "<td>%s</td></tr>", ms, path, rt->roles == NULL ? "anyone" :
-		    rt->roles[0] == '*' ? "any token" : rt->roles,
-		    summary_of(rt));
-	}
-	tb_put(&o, "</table></body></html>\n");
+	page_head(&o);
+	for (uint16_t i = 1; (rt = router_route(i)) != NULL; i++)
+		if (rt->enabled == NULL || rt->enabled())
+			page_entry(&o, rt);
+	tb_put(&o, "</body></html>\n");
 	if (o.over)
 		return http_error(c, 500, "internal_error", "page too large");
 	return http_respond(c, 200, "text/html; charset=utf-8", text, o.n,

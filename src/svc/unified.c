@@ -5,9 +5,13 @@
  *
  * Per connection: membership slot 0 is the practice group, slot 1 the
  * telemedicine room; ud[6] = 1 when the practice came from the token (it
- * cannot be changed by subscribe).  A telemedicine participant's userId
- * and userName live in the registry profile (user, name), so `to` can
- * name a user and the socket listing shows who is in the call.
+ * cannot be changed by subscribe), 2 when whiteboard_practice = message
+ * fixed it (from ?practiceId=, subscribe or the first whiteboard_update:
+ * never another practice afterwards).  whiteboard_practice = token
+ * refuses subscribe and ?practiceId= (the token's practice only).
+ * A telemedicine participant's userId and userName live in the registry
+ * profile (user, name), so `to` can name a user and the socket listing
+ * shows who is in the call.
  *
  * Relayed messages are the sender's JSON object, member by member (the
  * parser has validated it), with the server's `from` fields added; the
@@ -155,18 +159,36 @@ services_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
+/* An anonymous client's practice from ?practiceId= (not in token mode). */
+static int
+query_practice(const struct http_req *r, char *out, size_t cap)
+{
+	int n;
+
+	if (cfg.whiteboard_practice == WB_PRACTICE_TOKEN)
+		return 0;
+	n = http_query_get(r->query, "practiceId", out, cap);
+	return n > 0 && n <= NAME_MAX_ ? n : 0;
+}
+
 static void
 open_unified(struct conn *c, const struct http_req *r)
 {
 	const char *pr = r->auth != NULL ? r->auth->practice_id : "";
+	char q[NAME_MAX_ + 2];
+	uint32_t how = 1;
 
 	c->ud[6] = 0;
+	if (pr[0] == '\0' && query_practice(r, q, sizeof q) > 0) {
+		pr = q;
+		how = cfg.whiteboard_practice == WB_PRACTICE_MESSAGE ? 2 : 0;
+	}
 	if (pr[0] != '\0') {
 		if (grp_join(c, MS_PRACTICE, GK_PRACTICE, pr, strlen(pr), 0) < 0) {
 			conn_close_ws(c, 1013, "no room left on this server");
 			return;
 		}
-		c->ud[6] = 1;
+		c->ud[6] = how;
 	}
 	send_gen(c, services_gen, c);
 }
@@ -222,10 +244,22 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 
 	if (strcmp(type, "whiteboard_update") != 0)
 		return svc_error(c, "unknown_type", "unknown whiteboard type");
+	i = json_find(d, 0, "practiceId");
+	if (g == 0 && i >= 0 &&
+	    cfg.whiteboard_practice == WB_PRACTICE_MESSAGE) {
+		/* seed 003: the first update chooses the practice, for good */
+		if (svc_text_of(d, i, want, sizeof want) != 0)
+			return svc_error(c, "invalid_field",
+			    "practiceId must be a string or an integer");
+		if ((g = grp_join(c, MS_PRACTICE, GK_PRACTICE, want,
+		    strlen(want), 0)) < 0)
+			return svc_error(c, "unavailable",
+			    "no room left on this server");
+		c->ud[6] = 2;
+	}
 	if (g == 0)
 		return svc_error(c, "not_subscribed", "no practice: send "
 		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
-	i = json_find(d, 0, "practiceId");
 	if (i >= 0 && (svc_text_of(d, i, want, sizeof want) != 0 ||
 	    strcmp(want, grp_name(g)) != 0))
 		return svc_error(c, "forbidden",
@@ -247,12 +281,18 @@ subscribe(struct conn *c, const struct json_doc *d)
 	if (svc_text_of(d, json_find(d, 0, "practiceId"), pr, sizeof pr) != 0)
 		return svc_error(c, "invalid_field",
 		    "practiceId must be a string or an integer");
+	if (c->ud[6] == 0 && cfg.whiteboard_practice == WB_PRACTICE_TOKEN)
+		return svc_error(c, "forbidden", "whiteboard_practice = token: "
+		    "the practice comes from the token only");
 	if (c->ud[6] && strcmp(pr, grp_name(g)) != 0)
-		return svc_error(c, "forbidden",
-		    "the token's practice cannot be overridden");
+		return svc_error(c, "forbidden", c->ud[6] == 1 ?
+		    "the token's practice cannot be overridden" :
+		    "this connection's practice is fixed");
 	if (!c->ud[6] && grp_join(c, MS_PRACTICE, GK_PRACTICE, pr,
 	    strlen(pr), 0) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
+	if (!c->ud[6] && cfg.whiteboard_practice == WB_PRACTICE_MESSAGE)
+		c->ud[6] = 2;
 	jw_init(&w, buf, sizeof buf);
 	jw_obj(&w);
 	jw_key(&w, "type");

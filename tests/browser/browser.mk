@@ -33,3 +33,23 @@ browser-deps:
 
 browser-test: $(B)/ward browser-deps
 	WARD_BIN=$(CURDIR)/$(B)/ward node $(BROWSER_DIR)/call.test.mjs
+
+# issue 13: the dashboard, ward-client.js and the seed 003 manager in
+# Chromium (screenshots to build/screenshots/, not committed).
+BROWSER_SUITES_13 := dashboard.test.mjs clients.test.mjs
+test-extra:: browser-test-13
+.PHONY: browser-test-13
+browser-test-13: $(B)/ward browser-deps
+	@for t in $(BROWSER_SUITES_13); do \
+	  WARD_BIN=$(CURDIR)/$(B)/ward node $(BROWSER_DIR)/$$t || exit 1; done
+
+# issue 13: ward-client.js from Node (node:test, the `ws` package).
+NODE_DIR	:= tests/node
+.PHONY: node-deps node-test
+test-extra:: node-test
+node-deps:
+	@if [ ! -d $(NODE_DIR)/node_modules ]; then \
+	  echo "node-deps: npm ci --prefix $(NODE_DIR)"; \
+	  npm ci --prefix $(NODE_DIR) --no-audit --no-fund || exit 1; fi
+node-test: $(B)/ward node-deps
+	WARD_BIN=$(CURDIR)/$(B)/ward node $(NODE_DIR)/run.mjs

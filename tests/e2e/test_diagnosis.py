@@ -72,7 +72,8 @@ RECO = {"old_data": {"dose": 1, "drug": "a", "gone": True},
 def test_registry():
     r, j = register(101, "7")
     check(r.status == 201 and j == {"diagnosis_id": 101, "owner": "7",
-                                    "connections": 0, "queued": 0},
+                                    "connections": 0, "queued": 0,
+                                    "dropped": 0},
           "register 101 owned by 7 -> 201", (r.status, j))
     r, j = register(101, 7)
     check(r.status == 200 and j["owner"] == "7", "again -> 200", j)

@@ -15,19 +15,19 @@ HTTP = {
     "/health": {"get"}, "/health/live": {"get"}, "/health/ready": {"get"},
     "/metrics": {"get"}, "/consultation/socket-status/": {"get"},
     "/consultation/socket-status/sockets/": {"get"},
-    "/consultation/socket-status/sockets/{name}/": {"get"},
+    "/consultation/socket-status/sockets/{socket_id}/": {"get"},
     "/api/consultations/updates": {"post"}, "/api/notifications": {"post"},
     "/api/doctors": {"post"}, "/api/doctors/status": {"get"},
-    "/api/doctors/{name}/status": {"put"}, "/api/diagnoses": {"get", "post"},
-    "/api/diagnoses/{id}": {"delete"}, "/ws/status": {"get"},
+    "/api/doctors/{doctor_id}/status": {"put"}, "/api/diagnoses": {"get", "post"},
+    "/api/diagnoses/{diagnosis_id}": {"delete"}, "/ws/status": {"get"},
     "/ws/broadcast-recommendation-update": {"post"},
     "/ws/broadcast-effectiveness-update": {"post"},
     "/ws/broadcast-feedback-update": {"post"},
     "/openapi.json": {"get"}, "/docs": {"get"},
 }
-WS = ["/ws/echo", "/ws/call/{name}/", "/ws/stt/", "/ws/stt/room/",
+WS = ["/ws/echo", "/ws/call/{room}/", "/ws/stt/", "/ws/stt/room/",
       "/ws/stt/sales/", "/ws/stt/admin/", "/ws/consultations/",
-      "/ws/notifications/", "/ws/doctor-status/", "/ws", "/ws/{id}"]
+      "/ws/notifications/", "/ws/doctor-status/", "/ws", "/ws/{diagnosis_id}"]
 
 
 def server():
