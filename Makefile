@@ -100,7 +100,7 @@ $(B)/tests/unit/suites.inc: $(UNIT_SRC)
 
 $(B)/tests/unit/main.o: tests/unit/main.c $(B)/tests/unit/suites.inc
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(WARD_CFLAGS) -I$(B)/tests/unit -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(WARD_CFLAGS) -I$(B)/tests/unit -Isrc -Itests/unit -c $< -o $@
 
 $(B)/tests/unit/test_%.o: tests/unit/test_%.c
 	@mkdir -p $(dir $@)

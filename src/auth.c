@@ -49,10 +49,24 @@ static uint8_t		sig[SIG_MAX];
 static char		sbuf[SEG_MAX + 1];	/* a decoded JSON string */
 static struct json_doc	doc;
 
-static const char *const claim_names[] = {
-	"sub", "role", "name", "practice_id", "exp", "nbf", "iat"
+/* The tenant claim's name is the application's (auth_tenant_claim_set);
+ * none until it is set. */
+static const char *claim_names[] = {
+	"sub", "role", "name", "", "exp", "nbf", "iat"
 };
-enum { C_SUB, C_ROLE, C_NAME, C_PRACTICE, C_EXP, C_NBF, C_IAT };
+enum { C_SUB, C_ROLE, C_NAME, C_TENANT, C_EXP, C_NBF, C_IAT };
+
+void
+auth_tenant_claim_set(const char *name)
+{
+	claim_names[C_TENANT] = name;
+}
+
+const char *
+auth_tenant_claim(void)
+{
+	return claim_names[C_TENANT];
+}
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -678,8 +692,8 @@ claim_one(int which, int v, struct auth_claims *c)
 		return claim_text(v, c->role, sizeof c->role, false);
 	case C_NAME:
 		return claim_text(v, c->name, sizeof c->name, true);
-	case C_PRACTICE:
-		return claim_id(v, c->practice_id, sizeof c->practice_id);
+	case C_TENANT:
+		return claim_id(v, c->tenant, sizeof c->tenant);
 	case C_EXP:
 		return claim_time(v, &c->exp, &c->has_exp);
 	case C_NBF:
@@ -693,7 +707,7 @@ static int
 claim_index(const char *key)
 {
 	for (size_t w = 0; w < ARRAY_LEN(claim_names); w++)
-		if (strcmp(key, claim_names[w]) == 0)
+		if (claim_names[w][0] != '\0' && strcmp(key, claim_names[w]) == 0)
 			return (int)w;
 	return -1;
 }
@@ -884,7 +898,8 @@ claims_write(const struct auth_claims *c, char *buf, size_t cap)
 	put_text(&w, "sub", c->sub, sizeof c->sub);
 	put_text(&w, "role", c->role, sizeof c->role);
 	put_text(&w, "name", c->name, sizeof c->name);
-	put_text(&w, "practice_id", c->practice_id, sizeof c->practice_id);
+	if (claim_names[C_TENANT][0] != '\0')
+		put_text(&w, claim_names[C_TENANT], c->tenant, sizeof c->tenant);
 	put_time(&w, "iat", c->iat, c->has_iat);
 	put_time(&w, "nbf", c->nbf, c->has_nbf);
 	put_time(&w, "exp", c->exp, c->has_exp);

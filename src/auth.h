@@ -24,7 +24,7 @@
 
 /*
  * Claims read from a verified token.  Strings are NUL-terminated UTF-8;
- * an absent (or null) claim is "".  `sub` and `practice_id` may be JSON
+ * an absent (or null) claim is "".  `sub` and the tenant claim may be JSON
  * integers in the token: their decimal text is stored, so 7 and "7" are
  * the same user (SPEC §1.5).  Times are Unix seconds, truncated.
  */
@@ -32,7 +32,7 @@ struct auth_claims {
 	char	sub[64];
 	char	role[32];
 	char	name[96];	/* display text: cut at a character boundary */
-	char	practice_id[64];
+	char	tenant[64];	/* the claim auth_tenant_claim() names */
 	int64_t	exp, nbf, iat;
 	bool	has_exp, has_nbf, has_iat;
 };
@@ -66,6 +66,13 @@ int	auth_init(const char *hs256_secret, size_t secret_len,
 
 /* Is any key configured (a token can be verified)? */
 bool	auth_configured(void);
+/*
+ * The claim read into auth_claims.tenant (and written back by the token
+ * writer), named by the application at start-up (up to 15 bytes); until
+ * then no claim is read as the tenant.
+ */
+void	auth_tenant_claim_set(const char *name);
+const char *auth_tenant_claim(void);	/* "" when unset */
 
 /*
  * Verify tok[0..len) (not NUL-terminated) at wall time now_s, allowing

@@ -250,6 +250,33 @@ _Static_assert(WARD_SMALLBUF_SIZE >= 136, "a close frame fits a small buffer");
 #define WARD_EV_SLOTS (WARD_CONN_SLOTS + WARD_MAX_LISTENERS + 8)
 
 /*
+ * The families' tables (router.c, registry.c): routes and socket types
+ * declared at start-up.  Cost: a pointer per route, a pointer and a
+ * count per type.  Declaring more is a start-up error naming the limit,
+ * never a route silently dropped.
+ */
+#ifndef WARD_MAX_ROUTES
+#define WARD_MAX_ROUTES 128
+#endif
+#ifndef WARD_SOCK_TYPES
+#define WARD_SOCK_TYPES 32
+#endif
+#if WARD_SOCK_TYPES < 1 || WARD_SOCK_TYPES > 255
+#error "WARD_SOCK_TYPES out of range (1..255; a type is one byte)"
+#endif
+
+/*
+ * The registry's user index (admin send to a user): hash buckets of
+ * socket chains, a power of two.  Cost: 4 bytes a bucket; fewer buckets
+ * only lengthen the chains walked (sockets of users sharing a bucket).
+ */
+#ifndef WARD_USER_BUCKETS
+#define WARD_USER_BUCKETS (WARD_CONN_SLOTS >= 8192 ? 4096 : 256)
+#endif
+_Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
+    "WARD_USER_BUCKETS is a power of two");
+
+/*
  * Rate limit of the lines that a client can cause: connection open/close
  * and token refusals (log.c, a token bucket for each).  WARD_LOG_BURST
  * lines at once, then WARD_LOG_RATE per second; the rest are counted and

@@ -371,8 +371,8 @@ conn_ws_opened(struct conn *c, const char *type,
 	p = reg_prof_w(conn_id(c));
 	str_copy(p->role, sizeof p->role, a->role);
 	str_copy(p->name, sizeof p->name, a->name);
-	str_copy(p->user, sizeof p->user, a->sub);
-	str_copy(p->practice, sizeof p->practice, a->practice_id);
+	str_copy(p->tenant, sizeof p->tenant, a->tenant);
+	reg_set_user(conn_id(c), a->sub);
 	if (a->has_exp) {
 		int64_t left = a->exp + cfg.jwt_leeway -
 		    port_wall_us() / 1000000;

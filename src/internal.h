@@ -290,6 +290,9 @@ struct http_req {
 	/* Set by the router when a valid token came with the request. */
 	const struct auth_claims *auth;
 	bool		 bearer_proto;	/* token came as a subprotocol */
+	/* Set by the router: the Origin allowed by cors_origins, echoed in
+	 * the answer's CORS headers (NULL: none). */
+	struct str	 cors_origin;
 };
 
 /*
@@ -421,7 +424,8 @@ struct conn {
 	uint32_t	t_rx;		/* ms: last byte received */
 	uint32_t	t_start;	/* ms: request/close started */
 	uint32_t	dirty_next, reap_next, pause_next;
-	uint32_t	reg;		/* registry slot (0: none) */
+	/* The request being dispatched (replies read its CORS headers). */
+	const struct http_req *req;
 	struct ws_state	ws;
 	uint32_t	ud[8];		/* the endpoint's own per-connection data
 					 * (ud[0..5]: two group memberships) */
@@ -493,7 +497,7 @@ void	conn_shutdown_all(void);
 /* ------------------------------------------------------------- router.c */
 /* What an endpoint needs to run on a WebSocket. */
 struct ws_ops {
-	const char	*type;		/* registry socket type */
+	const char	*type;		/* registry socket type (declared) */
 	const char	*listing;	/* path shown in ws_endpoints */
 	/* After the 101 went out.  May close the connection. */
 	void		(*open)(struct conn *c, const struct http_req *r);
@@ -507,6 +511,11 @@ struct ws_ops {
 	uint8_t		 stream_echo;
 };
 
+/*
+ * One route: a row of a family's table, written with designated
+ * initializers; a table ends at a row without pattern.  The doc fields
+ * are read only by the documentation (GET /docs, /openapi.json).
+ */
 struct route {
 	const char	*pattern;	/* '*' = [A-Za-z0-9_-]{1,64}, '#' = digits */
 	unsigned	 methods;	/* HTTP_M(...) set for HTTP routes */
@@ -515,19 +524,52 @@ struct route {
 	bool		(*enabled)(void);	/* NULL: always */
 	/*
 	 * Who may call: NULL = anyone (unless require_auth = all), "*" = any
-	 * valid token, "admin,doctor" = a valid token with one of these roles.
+	 * valid token, "admin,staff" = a valid token with one of these roles.
 	 * HTTP answers 401/403; WebSockets upgrade, then close 1008.
 	 */
 	const char	*roles;
+	/* A WebSocket upgrade refused for its token (the reason in why):
+	 * told to the family (an audit line), NULL: nothing. */
+	void		(*refused)(const struct http_req *r, const char *type,
+			    const char *why);
+	/* Documentation: summary; OpenAPI path when '*'/'#' need names;
+	 * component parameters (comma list); request schema; answer schema
+	 * of GET / of the write method ("text/..." for non-JSON); the
+	 * write's status (0: 200); a WebSocket's messages in and out. */
+	const char	*summary, *doc_path, *params, *req, *res, *res_w;
+	int		 ok_w;
+	const char	*msg_in, *msg_out;
 };
 
+/*
+ * An endpoint family (src/svc/ one file): its route table and the socket
+ * types its WebSockets register as.  Families are collected in one
+ * index (src/svc/index.c) and handed to the core at start-up.
+ */
+struct family {
+	const char		*name;
+	const struct route	*routes;	/* ends at pattern NULL */
+	const char *const	*types;		/* socket types, NULL-ended */
+};
+
+/*
+ * Take a family's routes and socket types (at start-up, before serving).
+ * WARD_EINVAL with a message in err: a route's socket type not declared,
+ * more routes than WARD_MAX_ROUTES, more types than WARD_SOCK_TYPES.
+ */
+int	router_add_family(const struct family *f, char *err, size_t errlen);
 /* Handle one complete request (body included). */
 void	router_dispatch(struct conn *c, struct http_req *r);
 const struct route *router_route(uint16_t idx);
 /* Visit every WebSocket path pattern (for listings). */
 void	router_each_ws(void (*fn)(const struct route *rt, void *arg), void *arg);
 
-/* Responses (router.c).  Body is copied. */
+/* -------------------------------------------------------------- reply.c */
+/*
+ * The response writer: heads (status, Date, Content-Type, length, the
+ * request's CORS headers, Connection: close) and bodies queued on the
+ * connection.  Body is copied.
+ */
 int	http_respond(struct conn *c, int status, const char *ctype,
 	    const void *body, size_t len, const char *extra);
 /* Body is static and referenced, not copied. */
@@ -559,12 +601,11 @@ int	ws_send(struct conn *c, int opcode, const void *p, size_t n);
 /*
  * The socket registry (the seeds' SocketStatusService): one entry per
  * connection slot, filled when a WebSocket opens and cleared when it goes.
+ * Socket types are declared by the families (router_add_family) and
+ * numbered in that order from 1; 0 is none.  Two indexes keep lookups
+ * O(members): every socket of a type, and every socket of a user.
  */
-enum {
-	ST_NONE = 0, ST_CALL, ST_STT, ST_STT_ROOM, ST_STT_SALES, ST_STT_ADMIN,
-	ST_DOCTOR_STATUS, ST_NOTIFICATIONS, ST_CONSULTATIONS, ST_UNIFIED,
-	ST_DIAGNOSIS, ST_ECHO, ST_ADMIN, ST_COUNT
-};
+#define REG_TYPE_NONE	0
 
 struct reg_entry {
 	uint64_t	id;		/* socket_id, printed as 12 hex digits */
@@ -591,7 +632,7 @@ struct reg_profile {
 	char		name[97];
 	char		user[65];
 	char		room[65];
-	char		practice[65];
+	char		tenant[65];	/* the token's tenant claim */
 };
 
 extern struct reg_entry reg[WARD_CONN_SLOTS];
@@ -601,7 +642,10 @@ struct reg_profile *reg_prof_w(uint32_t slot);
 const struct reg_profile *reg_prof(uint32_t slot);
 
 const char *reg_type_name(int type);
-int	reg_type_of(const char *name);		/* ST_NONE if unknown */
+int	reg_type_of(const char *name);		/* REG_TYPE_NONE if unknown */
+/* Declare a socket type: its number, or WARD_ENOSPC (WARD_SOCK_TYPES). */
+int	reg_type_add(const char *name);
+int	reg_type_count(void);			/* types declared; ids 1..n */
 /* Register slot with a type; the id is new and unique. */
 void	reg_register(uint32_t slot, int type);
 void	reg_unregister(uint32_t slot);
@@ -611,7 +655,16 @@ void	reg_note_out(uint32_t slot, size_t bytes);
 bool	reg_rate_ok(uint32_t slot);
 /* Slot of a socket id, or -1. */
 long	reg_find(uint64_t id);
-uint32_t reg_count(int type);			/* ST_NONE: all */
+uint32_t reg_count(int type);			/* REG_TYPE_NONE: all */
+/* Every registered socket of a type: the first slot, the next (-1 at the
+ * end).  O(members); the order is not specified. */
+long	reg_type_first(int type);
+long	reg_type_next(uint32_t slot);
+/* Record the socket's user (profile and index); "" takes it out. */
+void	reg_set_user(uint32_t slot, const char *user);
+/* Every registered socket of a user: the first slot, the next (-1). */
+long	reg_user_first(const char *user);
+long	reg_user_next(uint32_t slot);
 void	reg_id_text(uint64_t id, char out[13]);
 bool	reg_id_parse(struct str s, uint64_t *id);
 /* Write one entry as a JSON object. */
@@ -621,17 +674,11 @@ void	reg_summary_json(struct jw *w);
 
 /* ------------------------------------------------------------- fanout.c */
 /*
- * Groups: named sets of connections (a call room, an STT room, a
- * practice, the admin monitors...).  Membership is intrusive (two slots per
+ * Groups: named sets of connections (a call room, a subscriber set, the
+ * admin monitors...), each of a kind the families number themselves.  Membership is intrusive (two slots per
  * connection in ud[0..5]), so a group can hold every connection of the
  * pool; a frame sent to a group is encoded once and queued by reference.
  */
-enum {
-	GK_CALL = 1, GK_STT_ROOM, GK_STT_SALES, GK_STT_ADMIN, GK_PRACTICE,
-	GK_TELEMED, GK_DIAGNOSIS, GK_DOCTORS, GK_USER, GK_CONSULT, GK_ADMIN,
-	GK_OTHER
-};
-
 #ifndef WARD_MAX_GROUPS
 #define WARD_MAX_GROUPS (WARD_MAX_ROOMS * 4)
 #endif
@@ -673,7 +720,7 @@ void	audit(const char *event, const struct auth_claims *who,
 bool	health_storage_ok(void);
 /* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */
 int	grp_next_used(int g);
-int	grp_kind(int g);				/* GK_*, 0: none */
+int	grp_kind(int g);				/* the family's kind, 0: none */
 /* Static bytes per group (the group, its hash slots, its turn entry). */
 size_t	grp_bytes(void);
 

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "auth.h"
+#include "svc/svc.h"
 
 /* Print whole: the banner with three tokens is a few KiB; a longer text
  * says so instead of being cut silently. */
@@ -164,7 +165,7 @@ mint(const char *sub, const char *role, const char *name,
 	snprintf(c.sub, sizeof c.sub, "%s", sub);
 	snprintf(c.role, sizeof c.role, "%s", role);
 	snprintf(c.name, sizeof c.name, "%s", name ? name : "");
-	snprintf(c.practice_id, sizeof c.practice_id, "%s",
+	snprintf(c.tenant, sizeof c.tenant, "%s",
 	    practice ? practice : "");
 	c.iat = now;
 	c.has_iat = true;
@@ -383,9 +384,14 @@ int
 main(int argc, char **argv)
 {
 	struct args a = { 0 };
+	char err[256];
 	int rc;
 
 	port_init();
+	if (svc_index_register(err, sizeof err) != 0) {
+		log_error("families", "detail=\"%s\"", err);
+		return 1;
+	}
 	if ((rc = configure(argc, argv, &a)) != 0)
 		return rc;
 	if (argc > 1 && strcmp(argv[1], "token") == 0)

@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../internal.h"
+#include "svc.h"
 
 #define ADMIN_ROLES "admin,superadmin"
 
@@ -66,10 +66,10 @@ overview_gen(struct jw *w, void *arg)
 	jw_key(w, "total");
 	jw_int(w, conn_admitted());
 	jw_key(w, "websockets");
-	jw_int(w, reg_count(ST_NONE));
+	jw_int(w, reg_count(REG_TYPE_NONE));
 	jw_key(w, "by_type");
 	jw_obj(w);
-	for (int t = ST_NONE + 1; t < ST_COUNT; t++)
+	for (int t = REG_TYPE_NONE + 1; t <= reg_type_count(); t++)
 		if (reg_count(t) > 0) {
 			jw_key(w, reg_type_name(t));
 			jw_int(w, reg_count(t));
@@ -220,13 +220,13 @@ sockets_gen(struct jw *w, void *arg)
 
 	jw_obj(w);
 	jw_key(w, "total");
-	jw_int(w, reg_count(ST_NONE));
+	jw_int(w, reg_count(REG_TYPE_NONE));
 	jw_key(w, "limit");
 	jw_int(w, limit);
 	jw_key(w, "sockets");
 	jw_arr(w);
 	for (uint32_t s = 0; s < WARD_CONN_SLOTS && n < limit; s++) {
-		if (conns[s].state != CS_WS || reg[s].type == ST_NONE)
+		if (conns[s].state != CS_WS || reg[s].type == REG_TYPE_NONE)
 			continue;
 		reg_entry_json(w, s, NULL);
 		n++;
@@ -348,15 +348,13 @@ send_to(struct conn *c, struct http_req *r)
 	} else if (strcmp(target, "user") == 0 ||
 	    strcmp(target, "service") == 0) {
 		bool user = target[0] == 'u';
+		long s = user ? reg_user_first(id) :
+		    reg_type_first(reg_type_of(UNIFIED_TYPE));
 
-		for (uint32_t s = 0; s < WARD_CONN_SLOTS; s++) {
-			if (conns[s].state != CS_WS)
-				continue;
-			if (user ? strcmp(reg_prof(s)->user, id) != 0 :
-			    reg[s].type != ST_UNIFIED)
-				continue;
-			n += conn_send(&conns[s], f) == 0;
-		}
+		for (; s >= 0; s = user ? reg_user_next((uint32_t)s) :
+		    reg_type_next((uint32_t)s))
+			if (conns[s].state == CS_WS)
+				n += conn_send(&conns[s], f) == 0;
 	} else {
 		buf_unref(f);
 		return http_error(c, 400, "invalid_field", "target must be one "
@@ -367,16 +365,61 @@ send_to(struct conn *c, struct http_req *r)
 	    false);
 }
 
-const struct route admin_routes[] = {
-	{ "/admin/api/overview", HTTP_M(HTTP_GET), overview, NULL, NULL,
-	    ADMIN_ROLES },
-	{ "/admin/api/services/*", HTTP_M(HTTP_POST), service_switch, NULL,
-	    NULL, ADMIN_ROLES },
-	{ "/admin/api/send", HTTP_M(HTTP_POST), send_to, NULL, NULL,
-	    ADMIN_ROLES },
-	{ "/admin/api/sockets", HTTP_M(HTTP_GET), sockets, NULL, NULL,
-	    ADMIN_ROLES },
-	{ "/admin/api/rooms", HTTP_M(HTTP_GET), rooms, NULL, NULL,
-	    ADMIN_ROLES },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route admin_routes[] = {
+	{
+		.pattern = "/admin/api/overview",
+		.methods = HTTP_M(HTTP_GET),
+		.http = overview,
+		.roles = ADMIN_ROLES,
+		.summary = "Connections, rooms, services, pools, "
+		    "Redis and TLS state",
+		.res = "Overview",
+	},
+	{
+		.pattern = "/admin/api/services/*",
+		.methods = HTTP_M(HTTP_POST),
+		.http = service_switch,
+		.roles = ADMIN_ROLES,
+		.doc_path = "/admin/api/services/{service}",
+		.summary = "Switch a /ws service on or off",
+		.req = "ServiceSwitch",
+		.res_w = "ServiceSwitched",
+	},
+	{
+		.pattern = "/admin/api/send",
+		.methods = HTTP_M(HTTP_POST),
+		.http = send_to,
+		.roles = ADMIN_ROLES,
+		.summary = "Send a message to a socket, room, "
+		    "practice, user, service or diagnosis",
+		.params = SVC_IDEM_PARAM,
+		.req = "SendRequest",
+		.res_w = "Delivery",
+	},
+	{
+		.pattern = "/admin/api/sockets",
+		.methods = HTTP_M(HTTP_GET),
+		.http = sockets,
+		.roles = ADMIN_ROLES,
+		.summary = "WebSockets with user info (bounded)",
+		.params = "limit",
+		.res = "AdminSockets",
+	},
+	{
+		.pattern = "/admin/api/rooms",
+		.methods = HTTP_M(HTTP_GET),
+		.http = rooms,
+		.roles = ADMIN_ROLES,
+		.summary = "Every room, practice and channel with "
+		    "its members",
+		.res = "AdminRooms",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family admin_family = {
+	.name = "admin",
+	.routes = admin_routes,
+	.types = (const char *const[]){ "admin", NULL },
+};
+

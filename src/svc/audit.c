@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 #ifndef WARD_AUDIT_MAX
@@ -168,8 +168,28 @@ audit_get(struct conn *c, struct http_req *r)
 	}
 }
 
-const struct route audit_routes[] = {
-	{ "/admin/api/audit", HTTP_M(HTTP_GET), audit_get, NULL, NULL,
-	    "admin,superadmin" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+void
+audit_refused(const struct http_req *r, const char *type, const char *why)
+{
+	audit("channel_refused", r->auth, "channel=%s path=%.*s reason=\"%s\"",
+	    type, (int)MIN(r->path.n, 80), r->path.p, why);
+}
+
+static const struct route audit_routes[] = {
+	{
+		.pattern = "/admin/api/audit",
+		.methods = HTTP_M(HTTP_GET),
+		.http = audit_get,
+		.roles = "admin,superadmin",
+		.summary = "The newest audit lines",
+		.params = "lines",
+		.res = "AuditLines",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family audit_family = {
+	.name = "audit",
+	.routes = audit_routes,
+};
+

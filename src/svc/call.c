@@ -8,7 +8,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 
 #define MS_ROOM 0
 
@@ -181,7 +181,24 @@ static const struct ws_ops call_ops = {
 	.text_only = 1,
 };
 
-const struct route call_routes[] = {
-	{ "/ws/call/*/", 0, NULL, &call_ops, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route call_routes[] = {
+	{
+		.pattern = "/ws/call/*/",
+		.ws = &call_ops,
+		.doc_path = "/ws/call/{room}/",
+		.summary = "Call room: WebRTC signaling "
+		    "relay",
+		.params = "token",
+		.msg_in = "offer,answer,ice_candidate,chat,ping",
+		.msg_out = "welcome,peer_joined,peer_left,offer,answer,ice_candidate,chat,"
+		    "pong,error",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family call_family = {
+	.name = "call",
+	.routes = call_routes,
+	.types = (const char *const[]){ "call", NULL },
+};
+

@@ -11,7 +11,7 @@
  * copied as the client wrote them (the parser has validated them); an
  * integer id is written back as an integer (1e3 -> 1000).
  */
-#include "../internal.h"
+#include "svc.h"
 
 #define STATUS_MAX	64
 
@@ -142,9 +142,32 @@ static const struct ws_ops consult_ops = {
 	.close = close_consult, .text_only = 1,
 };
 
-const struct route consult_routes[] = {
-	{ "/ws/consultations/", 0, NULL, &consult_ops, NULL, "*" },
-	{ "/api/consultations/updates", HTTP_M(HTTP_POST), post_update, NULL,
-	    NULL, "service,admin,doctor" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route consult_routes[] = {
+	{
+		.pattern = "/ws/consultations/",
+		.ws = &consult_ops,
+		.roles = "*",
+		.summary = "Consultation updates",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "consultation_update,pong,error",
+	},
+	{
+		.pattern = "/api/consultations/updates",
+		.methods = HTTP_M(HTTP_POST),
+		.http = post_update,
+		.roles = "service,admin,doctor",
+		.summary = "Broadcast a consultation update",
+		.params = SVC_IDEM_PARAM,
+		.req = "ConsultationUpdate",
+		.res_w = "Delivery",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family consult_family = {
+	.name = "consult",
+	.routes = consult_routes,
+	.types = (const char *const[]){ "consultations", NULL },
+};
+

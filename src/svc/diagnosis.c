@@ -19,7 +19,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 #ifndef WARD_DIAGNOSES
@@ -796,21 +796,89 @@ static const struct ws_ops diag_ops = {
 	.text_only = 1,
 };
 
-const struct route diag_routes[] = {
-	{ "/ws/status", HTTP_M(HTTP_GET), ws_status, NULL, NULL, NULL },
-	{ "/ws/#", 0, NULL, &diag_ops, NULL, NULL },
-	{ "/api/diagnoses", HTTP_M(HTTP_GET) | HTTP_M(HTTP_POST), diagnoses,
-	    NULL, NULL, "service,admin" },
-	{ "/api/diagnoses/#", HTTP_M(HTTP_DELETE), delete_diag, NULL, NULL,
-	    "service,admin" },
-	{ "/ws/broadcast-recommendation-update", HTTP_M(HTTP_POST), bc_reco,
-	    NULL, NULL, "*" },
-	{ "/ws/broadcast-effectiveness-update", HTTP_M(HTTP_POST), bc_effect,
-	    NULL, NULL, "*" },
-	{ "/ws/broadcast-feedback-update", HTTP_M(HTTP_POST), bc_feedback,
-	    NULL, NULL, "*" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route diag_routes[] = {
+	{
+		.pattern = "/ws/status",
+		.methods = HTTP_M(HTTP_GET),
+		.http = ws_status,
+		.summary = "Diagnosis connections and queues",
+		.res = "DiagnosisStatus",
+	},
+	{
+		.pattern = "/ws/#",
+		.ws = &diag_ops,
+		.refused = audit_refused,
+		.doc_path = "/ws/{diagnosis_id}",
+		.summary = "Diagnosis channel (queued messages "
+		    "on connect)",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "welcome,recommendation_update,effectiveness_update,"
+		    "feedback_update,pong",
+	},
+	{
+		.pattern = "/api/diagnoses",
+		.methods = HTTP_M(HTTP_GET) | HTTP_M(HTTP_POST),
+		.http = diagnoses,
+		.roles = "service,admin",
+		.summary = "List (GET) or register (POST; 201, 200 "
+		    "when known) diagnoses",
+		.req = "DiagnosisCreate",
+		.res = "DiagnosisList",
+		.res_w = "Diagnosis",
+		.ok_w = 201,
+	},
+	{
+		.pattern = "/api/diagnoses/#",
+		.methods = HTTP_M(HTTP_DELETE),
+		.http = delete_diag,
+		.roles = "service,admin",
+		.doc_path = "/api/diagnoses/{diagnosis_id}",
+		.summary = "Remove a diagnosis (its sockets close 1008)",
+		.res_w = "Status",
+	},
+	{
+		.pattern = "/ws/broadcast-recommendation-update",
+		.methods = HTTP_M(HTTP_POST),
+		.http = bc_reco,
+		.roles = "*",
+		.summary = "Recommendation update "
+		    "to a diagnosis (queued when nobody listens)",
+		.params = SVC_IDEM_PARAM,
+		.req = "RecommendationUpdate",
+		.res_w = "Delivery",
+	},
+	{
+		.pattern = "/ws/broadcast-effectiveness-update",
+		.methods = HTTP_M(HTTP_POST),
+		.http = bc_effect,
+		.roles = "*",
+		.summary = "Effectiveness update to "
+		    "a diagnosis",
+		.params = SVC_IDEM_PARAM,
+		.req = "EffectivenessUpdate",
+		.res_w = "Delivery",
+	},
+	{
+		.pattern = "/ws/broadcast-feedback-update",
+		.methods = HTTP_M(HTTP_POST),
+		.http = bc_feedback,
+		.roles = "*",
+		.summary = "Feedback update to a "
+		    "diagnosis",
+		.params = SVC_IDEM_PARAM,
+		.req = "FeedbackUpdate",
+		.res_w = "Delivery",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family diagnosis_family = {
+	.name = "diagnosis",
+	.routes = diag_routes,
+	.types = (const char *const[]){ "diagnosis", NULL },
+};
+
 
 /* Messages waiting in the offline queue (/metrics ward_queue_depth). */
 uint32_t

@@ -17,7 +17,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 #ifndef WARD_DOCTORS
@@ -452,13 +452,52 @@ static const struct ws_ops doctor_ops = {
 	.text_only = 1,
 };
 
-const struct route doctor_routes[] = {
-	{ "/ws/doctor-status/", 0, NULL, &doctor_ops, NULL, ROLES_WS },
-	{ "/api/doctors/status", HTTP_M(HTTP_GET), get_status, NULL, NULL,
-	    ROLES_WS },
-	{ "/api/doctors/*/status", HTTP_M(HTTP_PUT), put_status, NULL, NULL,
-	    ROLES_WS },
-	{ "/api/doctors", HTTP_M(HTTP_POST), post_doctor, NULL, NULL,
-	    "admin,superadmin,service" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route doctor_routes[] = {
+	{
+		.pattern = "/ws/doctor-status/",
+		.ws = &doctor_ops,
+		.refused = audit_refused,
+		.roles = ROLES_WS,
+		.summary = "Doctor statuses (admin, superadmin, "
+		    "doctor)",
+		.params = "token",
+		.msg_in = "status_update,ping",
+		.msg_out = "initial_status,status_update,pong,error",
+	},
+	{
+		.pattern = "/api/doctors/status",
+		.methods = HTTP_M(HTTP_GET),
+		.http = get_status,
+		.roles = ROLES_WS,
+		.summary = "Every doctor's status",
+		.res = "DoctorList",
+	},
+	{
+		.pattern = "/api/doctors/*/status",
+		.methods = HTTP_M(HTTP_PUT),
+		.http = put_status,
+		.roles = ROLES_WS,
+		.doc_path = "/api/doctors/{doctor_id}/status",
+		.summary = "Set a doctor's status (that doctor or admin)",
+		.req = "DoctorStatusUpdate",
+		.res_w = "Doctor",
+	},
+	{
+		.pattern = "/api/doctors",
+		.methods = HTTP_M(HTTP_POST),
+		.http = post_doctor,
+		.roles = "admin,superadmin,service",
+		.summary = "Register a doctor (201; 200 when known)",
+		.req = "DoctorCreate",
+		.res_w = "Doctor",
+		.ok_w = 201,
+	},
+	{ .pattern = NULL }
 };
+
+const struct family doctors_family = {
+	.name = "doctors",
+	.routes = doctor_routes,
+	.types = (const char *const[]){ "doctor_status", NULL },
+};
+

@@ -5,7 +5,7 @@
  * (made if missing; checked with access(2), never by writing, so a probe
  * every second wears no flash).
  */
-#include "../internal.h"
+#include "svc.h"
 
 bool
 health_storage_ok(void)
@@ -77,9 +77,35 @@ ready(struct conn *c, struct http_req *r)
 	    sizeof ok - 1, NULL);
 }
 
-const struct route health_routes[] = {
-	{ "/health", HTTP_M(HTTP_GET), health, NULL, NULL, NULL },
-	{ "/health/live", HTTP_M(HTTP_GET), live, NULL, NULL, NULL },
-	{ "/health/ready", HTTP_M(HTTP_GET), ready, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route health_routes[] = {
+	{
+		.pattern = "/health",
+		.methods = HTTP_M(HTTP_GET),
+		.http = health,
+		.summary = "Liveness and state: version, uptime, connections, "
+		    "storage",
+		.res = "Health",
+	},
+	{
+		.pattern = "/health/live",
+		.methods = HTTP_M(HTTP_GET),
+		.http = live,
+		.summary = "The loop turns: 200",
+		.res = "Status",
+	},
+	{
+		.pattern = "/health/ready",
+		.methods = HTTP_M(HTTP_GET),
+		.http = ready,
+		.summary = "Ready: not draining, data_dir writable "
+		    "(else 503)",
+		.res = "Status",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family health_family = {
+	.name = "health",
+	.routes = health_routes,
+};
+

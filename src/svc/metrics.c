@@ -12,7 +12,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 /* # HELP and # TYPE lines of one metric family. */
@@ -126,7 +126,7 @@ write_metrics(struct tbuf *o)
 
 	family(o, "ward_connections", "gauge",
 	    "Open connections by type (http: not upgraded).");
-	for (int t = ST_NONE + 1; t < ST_COUNT; t++) {
+	for (int t = REG_TYPE_NONE + 1; t <= reg_type_count(); t++) {
 		uint32_t n = reg_count(t);
 
 		ws += n;
@@ -199,7 +199,19 @@ metrics(struct conn *c, struct http_req *r)
 	    text, o.n, NULL);
 }
 
-const struct route metrics_routes[] = {
-	{ "/metrics", HTTP_M(HTTP_GET), metrics, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route metrics_routes[] = {
+	{
+		.pattern = "/metrics",
+		.methods = HTTP_M(HTTP_GET),
+		.http = metrics,
+		.summary = "Prometheus text: connections, messages, pools",
+		.res = "text/plain",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family metrics_family = {
+	.name = "metrics",
+	.routes = metrics_routes,
+};
+

@@ -17,7 +17,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 #define USER_MAX	64
@@ -291,12 +291,37 @@ static const struct ws_ops notify_ops = {
 	.close = close_notify, .text_only = 1,
 };
 
-const struct route notify_routes[] = {
-	{ "/ws/notifications/", 0, NULL, &notify_ops, NULL, "*" },
-	{ "/api/notifications", HTTP_M(HTTP_POST), post_notification, NULL,
-	    NULL, "service,admin" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route notify_routes[] = {
+	{
+		.pattern = "/ws/notifications/",
+		.ws = &notify_ops,
+		.refused = audit_refused,
+		.roles = "*",
+		.summary = "The token user's notifications (queued "
+		    "ones first)",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "notification,pong,error",
+	},
+	{
+		.pattern = "/api/notifications",
+		.methods = HTTP_M(HTTP_POST),
+		.http = post_notification,
+		.roles = "service,admin",
+		.summary = "Notify a user (queued when offline)",
+		.params = SVC_IDEM_PARAM,
+		.req = "NotificationRequest",
+		.res_w = "Delivery",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family notify_family = {
+	.name = "notify",
+	.routes = notify_routes,
+	.types = (const char *const[]){ "notifications", NULL },
+};
+
 
 /* Messages waiting in the offline queue (/metrics ward_queue_depth). */
 uint32_t

@@ -14,7 +14,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 
 #define MS_ROOM 0
 #define ADMIN_ROLES "admin,superadmin"
@@ -359,10 +359,49 @@ STT_OPS(room_ops, "stt_room", "/ws/stt/room/?role=<role>&name=<name>",
 STT_OPS(sales_ops, "stt_sales", "/ws/stt/sales/", open_sales);
 STT_OPS(admin_ops, "stt_admin", "/ws/stt/admin/", open_admin);
 
-const struct route stt_routes[] = {
-	{ "/ws/stt/", 0, NULL, &single_ops, NULL, NULL },
-	{ "/ws/stt/room/", 0, NULL, &room_ops, NULL, NULL },
-	{ "/ws/stt/sales/", 0, NULL, &sales_ops, NULL, NULL },
-	{ "/ws/stt/admin/", 0, NULL, &admin_ops, NULL, ADMIN_ROLES },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route stt_routes[] = {
+	{
+		.pattern = "/ws/stt/",
+		.ws = &single_ops,
+		.summary = "Speech-to-text: a single session",
+		.params = "token",
+		.msg_in = "transcript,ping",
+		.msg_out = "transcript,pong,error",
+	},
+	{
+		.pattern = "/ws/stt/room/",
+		.ws = &room_ops,
+		.summary = "Speech-to-text consultation room",
+		.params = "stt_role,stt_name,stt_room,token",
+		.msg_in = "transcript,ping",
+		.msg_out = "transcript,participant_joined,"
+		    "participant_left,pong,error",
+	},
+	{
+		.pattern = "/ws/stt/sales/",
+		.ws = &sales_ops,
+		.summary = "Speech-to-text: the shared sales room",
+		.params = "opt_role,opt_name,token",
+		.msg_in = "transcript,ping",
+		.msg_out = "transcript,participant_joined,participant_left,pong,error",
+	},
+	{
+		.pattern = "/ws/stt/admin/",
+		.ws = &admin_ops,
+		.roles = ADMIN_ROLES,
+		.summary = "Speech-to-text monitor: every segment and "
+		    "join/leave, with source",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "transcript,participant_joined,participant_left,pong",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family stt_family = {
+	.name = "stt",
+	.routes = stt_routes,
+	.types = (const char *const[]){ "stt", "stt_room", "stt_sales",
+	    "stt_admin", NULL },
+};
+

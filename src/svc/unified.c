@@ -24,7 +24,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 #define MS_PRACTICE	0
@@ -174,7 +174,7 @@ query_practice(const struct http_req *r, char *out, size_t cap)
 static void
 open_unified(struct conn *c, const struct http_req *r)
 {
-	const char *pr = r->auth != NULL ? r->auth->practice_id : "";
+	const char *pr = r->auth != NULL ? r->auth->tenant : "";
 	char q[NAME_MAX_ + 2];
 	uint32_t how = 1;
 
@@ -550,9 +550,9 @@ declared(struct conn *c, const struct json_doc *d,
 	if (g != 0) {
 		grp_send(g, f, c);
 	} else {		/* scope all: every other /ws socket */
-		for (uint32_t s = 0; s < WARD_CONN_SLOTS; s++)
-			if (&conns[s] != c && conns[s].state == CS_WS &&
-			    reg[s].type == ST_UNIFIED)
+		for (long s = reg_type_first(reg_type_of(UNIFIED_TYPE)); s >= 0;
+		    s = reg_type_next((uint32_t)s))
+			if (&conns[s] != c && conns[s].state == CS_WS)
 				conn_send(&conns[s], f);
 	}
 	buf_unref(f);
@@ -590,12 +590,32 @@ close_unified(struct conn *c)
 }
 
 static const struct ws_ops unified_ops = {
-	.type = "unified", .listing = "/ws",
+	.type = UNIFIED_TYPE, .listing = "/ws",
 	.open = open_unified, .message = message_unified,
 	.close = close_unified, .text_only = 1,
 };
 
-const struct route unified_routes[] = {
-	{ "/ws", 0, NULL, &unified_ops, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route unified_routes[] = {
+	{
+		.pattern = "/ws",
+		.ws = &unified_ops,
+		.summary = "Unified endpoint: whiteboard, telemedicine and "
+		    "config-declared services",
+		.params = "token,practice_id",
+		.msg_in = "subscribe,whiteboard_update,telemedicine_join,"
+		    "telemedicine_leave,telemedicine_offer,telemedicine_answer,"
+		    "telemedicine_ice_candidate,telemedicine_chat_message,ping",
+		.msg_out = "connected,subscribed,whiteboard_update,telemedicine_joined,"
+		    "telemedicine_user_joined,telemedicine_user_left,"
+		    "telemedicine_offer,telemedicine_answer,telemedicine_ice_candidate,"
+		    "telemedicine_chat_message,pong,error",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family unified_family = {
+	.name = "unified",
+	.routes = unified_routes,
+	.types = (const char *const[]){ UNIFIED_TYPE, NULL },
+};
+

@@ -16,7 +16,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "web.h"
 
 static const struct web_asset *
@@ -163,19 +163,63 @@ index_page(struct conn *c, struct http_req *r)
 	    len, "Cache-Control: no-cache\r\nVary: Accept\r\n");
 }
 
-const struct route web_routes[] = {
-	{ "/", HTTP_M(HTTP_GET), index_page, NULL, NULL, NULL },
-	{ "/admin/websocket-admin", HTTP_M(HTTP_GET), dashboard, NULL, NULL,
-	    NULL },
-	{ "/static/ward-client.js", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ "/static/ward-client.d.ts", HTTP_M(HTTP_GET), static_file, NULL,
-	    NULL, NULL },
-	{ "/static/ward-status.js", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ "/static/admin.js", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ "/static/admin.css", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route web_routes[] = {
+	{
+		.pattern = "/",
+		.methods = HTTP_M(HTTP_GET),
+		.http = index_page,
+		.summary = "Index page (JSON with Accept: application/json)",
+		.res = "Index",
+	},
+	{
+		.pattern = "/admin/websocket-admin",
+		.methods = HTTP_M(HTTP_GET),
+		.http = dashboard,
+		.summary = "The admin dashboard page (data "
+		    "from the admin APIs)",
+		.res = "text/html",
+	},
+	{
+		.pattern = "/static/ward-client.js",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "Browser/Node client (ES module)",
+		.res = "text/javascript",
+	},
+	{
+		.pattern = "/static/ward-client.d.ts",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "TypeScript types of "
+		    "ward-client.js",
+		.res = "application/typescript",
+	},
+	{
+		.pattern = "/static/ward-status.js",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "The ward-status custom element",
+		.res = "text/javascript",
+	},
+	{
+		.pattern = "/static/admin.js",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "Dashboard script",
+		.res = "text/javascript",
+	},
+	{
+		.pattern = "/static/admin.css",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "Dashboard style",
+		.res = "text/css",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family web_family = {
+	.name = "web",
+	.routes = web_routes,
+};
+

@@ -272,7 +272,7 @@ t_claims(struct auth_claims *c)
 	strcpy(c->sub, "42");
 	strcpy(c->role, "doctor");
 	strcpy(c->name, "Dr. J\xC3\xBCrgen \"Q\" O'Brien \xE6\x9D\x8E");
-	strcpy(c->practice_id, "p-17");
+	strcpy(c->tenant, "p-17");
 	c->iat = NOW;
 	c->has_iat = true;
 	c->exp = NOW + 3600;
@@ -297,7 +297,7 @@ test_roundtrip(void)
 	CHECK_STR(out.sub, "42");
 	CHECK_STR(out.role, "doctor");
 	CHECK_STR(out.name, in.name);
-	CHECK_STR(out.practice_id, "p-17");
+	CHECK_STR(out.tenant, "p-17");
 	CHECK(out.has_exp && out.has_iat && !out.has_nbf);
 	CHECK_EQ(out.exp, NOW + 3600);
 	CHECK_EQ(out.iat, NOW);
@@ -681,10 +681,10 @@ test_ids(void)
 	CHECK_STR(c.sub, "7");
 	CHECK_EQ(t_pay(P("\"sub\":-12,\"practice_id\":40"), &c), AUTH_OK);
 	CHECK_STR(c.sub, "-12");
-	CHECK_STR(c.practice_id, "40");
+	CHECK_STR(c.tenant, "40");
 	CHECK_EQ(t_pay(P("\"sub\":\"u-1\",\"practice_id\":\"clinic-a\""), &c),
 	    AUTH_OK);
-	CHECK_STR(c.practice_id, "clinic-a");
+	CHECK_STR(c.tenant, "clinic-a");
 	CHECK_EQ(t_pay(P("\"sub\":null,\"role\":null"), &c), AUTH_OK);
 	CHECK_STR(c.sub, "");
 	CHECK_EQ(t_pay(P("\"sub\":7.5"), &c), AUTH_E_CLAIMS);

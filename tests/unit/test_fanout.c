@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "svc/svc.h"
 #include "check.h"
 
 #define FIRST	1		/* first conns[] slot used */

@@ -1,0 +1,48 @@
+/*
+ * svc.h - the application layer's contract: the endpoint families of
+ * src/svc/, what they share, and the index that hands them to the core.
+ * The first include of every .c file of src/svc/.
+ *
+ * The layer rule: src/svc/ may call the core (internal.h); the core never
+ * calls src/svc/ by name.  A family reaches the core only through what it
+ * declares: its route rows (handlers, socket ops, refusal hook, docs), its
+ * socket types, its group kinds (numbers below, opaque to fanout.c).
+ */
+#ifndef WARD_SVC_H
+#define WARD_SVC_H
+
+#include "../internal.h"
+
+/* ------------------------------------------------------------ index.c */
+/* Every family, in route-matching and documentation order, handed to
+ * the core (router_add_family) and given the names the core leaves to
+ * the application (the token's tenant claim).  0, or WARD_EINVAL with a
+ * message in err (a start-up error). */
+int	svc_index_register(char *err, size_t errlen);
+
+extern const struct family health_family, echo_family, status_family,
+	call_family, stt_family, metrics_family, consult_family, notify_family,
+	doctors_family, unified_family, diagnosis_family, docs_family,
+	admin_family, audit_family, web_family;
+
+/* A route's documented Idempotency-Key header (docs params). */
+#define SVC_IDEM_PARAM	"idempotency_key"
+
+/* The unified /ws endpoint's socket type (admin sends to "service"). */
+#define UNIFIED_TYPE	"unified"
+
+/* ------------------------------------------------------- group kinds */
+/* Group kinds (grp_join): the families' own numbers; fanout.c only
+ * compares them. */
+enum {
+	GK_CALL = 1, GK_STT_ROOM, GK_STT_SALES, GK_STT_ADMIN, GK_PRACTICE,
+	GK_TELEMED, GK_DIAGNOSIS, GK_DOCTORS, GK_USER, GK_CONSULT, GK_ADMIN,
+	GK_OTHER
+};
+
+/* ------------------------------------------------------------ audit.c */
+/* A route's refused WebSocket upgrade as an audit line (route.refused). */
+void	audit_refused(const struct http_req *r, const char *type,
+	    const char *why);
+
+#endif
