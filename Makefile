@@ -55,7 +55,7 @@ WARD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 WARD_LDFLAGS = $(BOARD_LDFLAGS) $(VARIANT_LDFLAGS_$(VARIANT)) $(LDFLAGS)
 WARD_LIBS = $(BEARSSL_LIBS) -lm
 
-.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits check-examples
+.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits check-examples check-wall
 all: $(B)/ward
 
 # V=1 shows whole command lines.
@@ -168,6 +168,11 @@ check-limits: $(B)/ward
 	if [ -n "$$bss" ] && [ -n "$$total" ] && [ "$$total" -ge "$$bss" ]; then \
 		echo "total $$total >= .bss $$bss"; echo "check-limits: 1 passed, 0 failed"; \
 	else echo "total '$$total' < .bss '$$bss'"; echo "check-limits: 0 passed, 1 failed"; exit 1; fi
+
+# The wall: core objects reference no src/svc/ or clinic symbol (nm), core
+# sources hold no clinic word (grep).  tests/wall.sh says what is core.
+check-wall: $(OBJ_LIB)
+	@sh tests/wall.sh $(B)
 
 # src/ objects must not call the allocator (pools are static).
 check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)

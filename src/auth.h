@@ -111,7 +111,7 @@ const char *auth_refusal_count(size_t i, uint64_t *n);
  */
 int	auth_sign_hs256(const struct auth_claims *c, char *out, size_t cap);
 
-/* Is c->role one of the comma-separated roles ("admin,doctor")?  Exact,
+/* Is c->role one of the comma-separated roles ("admin,staff")?  Exact,
  * case-sensitive match; blanks around items are ignored; "" never matches. */
 bool	auth_role_in(const struct auth_claims *c, const char *roles_csv);
 

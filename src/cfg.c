@@ -15,26 +15,26 @@
 
 struct ward_cfg cfg;
 
-enum { T_STR, T_INT, T_BOOL, T_SECS, T_ENUM };
+#define T_STR	CFG_T_STR
+#define T_INT	CFG_T_INT
+#define T_BOOL	CFG_T_BOOL
+#define T_SECS	CFG_T_SECS
+#define T_ENUM	CFG_T_ENUM
 
-struct key {
-	const char	*name;
-	const char	*env;		/* extra env name (seeds), or NULL */
-	uint8_t		 type;
-	size_t		 off;
-	size_t		 size;		/* T_STR capacity */
-	long		 lo, hi;	/* T_INT bounds; T_SECS in ms */
-	const char	*choices;	/* T_ENUM: "a|b|c" (index stored) */
-};
+/* The application's key tables (cfg_add_keys), after the core's. */
+static const struct cfg_key *app_keys[4];
+static size_t napp;
+/* The application's names for config-declared services. */
+static const char *const *app_reserved, *const *app_scopes;
 
 #define S(k, e) { #k, e, T_STR, offsetof(struct ward_cfg, k), \
-	sizeof(((struct ward_cfg *)0)->k), 0, 0, NULL }
-#define I(k, f, lo, hi) { #k, NULL, T_INT, offsetof(struct ward_cfg, f), 0, lo, hi, NULL }
-#define B(k, f, e) { #k, e, T_BOOL, offsetof(struct ward_cfg, f), 0, 0, 1, NULL }
-#define SEC(k, f, e, lo, hi) { #k, e, T_SECS, offsetof(struct ward_cfg, f), 0, lo, hi, NULL }
-#define E(k, f, e, ch) { #k, e, T_ENUM, offsetof(struct ward_cfg, f), 0, 0, 0, ch }
+	sizeof(((struct ward_cfg *)0)->k), 0, 0, NULL, NULL }
+#define I(k, f, lo, hi) { #k, NULL, T_INT, offsetof(struct ward_cfg, f), 0, lo, hi, NULL, NULL }
+#define B(k, f, e) { #k, e, T_BOOL, offsetof(struct ward_cfg, f), 0, 0, 1, NULL, NULL }
+#define SEC(k, f, e, lo, hi) { #k, e, T_SECS, offsetof(struct ward_cfg, f), 0, lo, hi, NULL, NULL }
+#define E(k, f, e, ch) { #k, e, T_ENUM, offsetof(struct ward_cfg, f), 0, 0, 0, ch, NULL }
 
-static const struct key keys[] = {
+static const struct cfg_key keys[] = {
 	S(listen, "WARD_LISTEN"),
 	S(tls_listen, "WARD_TLS_LISTEN"),
 	S(tls_cert, NULL),
@@ -45,7 +45,6 @@ static const struct key keys[] = {
 	B(jwt_require_exp, jwt_require_exp, NULL),
 	E(require_auth, require_auth_all, NULL, "documented|all"),
 	S(data_dir, "WARD_DATA_DIR"),
-	S(doctors_file, NULL),
 	E(fsync, fsync_always, NULL, "interval|always"),
 	SEC(heartbeat_interval, heartbeat_ms, "WEBSOCKET_HEARTBEAT_INTERVAL",
 	    0, 86400000),
@@ -65,9 +64,49 @@ static const struct key keys[] = {
 	S(redis_password, "REDIS_PASSWORD"),
 	E(log_level, log_level, "WARD_LOG_LEVEL", "error|warn|info|debug"),
 	E(log, log_syslog, NULL, "stderr|syslog"),
-	E(whiteboard_practice, whiteboard_practice, NULL,
-	    "token|subscribe|message"),
 };
+
+/* The i-th key: the core's, then each application table's; NULL after. */
+static const struct cfg_key *
+key_at(size_t i)
+{
+	if (i < ARRAY_LEN(keys))
+		return &keys[i];
+	i -= ARRAY_LEN(keys);
+	for (size_t t = 0; t < napp; t++) {
+		size_t n = 0;
+
+		while (app_keys[t][n].name != NULL)
+			n++;
+		if (i < n)
+			return &app_keys[t][i];
+		i -= n;
+	}
+	return NULL;
+}
+
+/* Where key k's value lives. */
+static char *
+key_base(const struct cfg_key *k)
+{
+	return (k->base != NULL ? (char *)k->base : (char *)&cfg) + k->off;
+}
+
+int
+cfg_add_keys(const struct cfg_key *k)
+{
+	if (napp >= ARRAY_LEN(app_keys))
+		return WARD_ENOSPC;
+	app_keys[napp++] = k;
+	return 0;
+}
+
+void
+cfg_services_names(const char *const *reserved, const char *const *scopes)
+{
+	app_reserved = reserved;
+	app_scopes = scopes;
+}
 
 #ifndef BOARD_LISTEN
 #define BOARD_LISTEN "127.0.0.1:8000"
@@ -99,7 +138,6 @@ cfg_defaults(void)
 	cfg.close_timeout_ms = WARD_CLOSE_TIMEOUT_MS;
 	cfg.websocket_enabled = 1;
 	cfg.echo_endpoint = 1;
-	cfg.whiteboard_practice = WB_PRACTICE_SUBSCRIBE;
 	cfg.max_connections = WARD_DEFAULT_CONNS;
 	cfg.max_message = WARD_MAX_MESSAGE;
 	cfg.rate_limit = 100;
@@ -141,7 +179,7 @@ parse_enum(const char *choices, const char *v, int *out)
 }
 
 static int
-set_num(const struct key *k, const char *v, int *field, char *err,
+set_num(const struct cfg_key *k, const char *v, int *field, char *err,
     size_t errlen)
 {
 	char *end;
@@ -199,6 +237,29 @@ type_list_ok(const char *v)
 }
 
 /* service.<name>.<field> = v */
+/* service.<name>.scope: one of the application's scope names (its
+ * index is stored); the message lists them "a, b or c". */
+static int
+set_scope(struct cfg_service *s, const char *key, const char *v, char *err,
+    size_t errlen)
+{
+	char list[160] = "";
+	size_t o = 0;
+	int i;
+
+	for (i = 0; app_scopes && app_scopes[i]; i++)
+		if (strcmp(v, app_scopes[i]) == 0) {
+			s->scope = i;
+			return 0;
+		}
+	for (int j = 0; j < i && o < sizeof list; j++)
+		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+		    j == 0 ? "" : j == i - 1 ? " or " : ", ", app_scopes[j]);
+	snprintf(err, errlen, "service.%s: expected %s, got \"%s\"", key, list,
+	    v);
+	return WARD_EINVAL;
+}
+
 static int
 set_service(const char *key, const char *v, char *err, size_t errlen)
 {
@@ -220,12 +281,12 @@ set_service(const char *key, const char *v, char *err, size_t errlen)
 			    "[a-z0-9_-]", key);
 			return WARD_EINVAL;
 		}
-	if ((n == 10 && memcmp(key, "whiteboard", 10) == 0) ||
-	    (n == 12 && memcmp(key, "telemedicine", 12) == 0)) {
-		snprintf(err, errlen, "service.%s: %.*s is built in", key,
-		    (int)n, key);
-		return WARD_EINVAL;
-	}
+	for (const char *const *r = app_reserved; r && *r; r++)
+		if (strlen(*r) == n && memcmp(key, *r, n) == 0) {
+			snprintf(err, errlen, "service.%s: %.*s is built in",
+			    key, (int)n, key);
+			return WARD_EINVAL;
+		}
 	for (int i = 0; i < cfg.nservices; i++)
 		if (strlen(cfg.services[i].name) == n &&
 		    memcmp(cfg.services[i].name, key, n) == 0)
@@ -248,17 +309,7 @@ set_service(const char *key, const char *v, char *err, size_t errlen)
 		}
 		snprintf(s->types, sizeof s->types, "%s", v);
 	} else if (strcmp(dot + 1, "scope") == 0) {
-		if (strcmp(v, "practice") == 0)
-			s->scope = SVC_SCOPE_PRACTICE;
-		else if (strcmp(v, "room") == 0)
-			s->scope = SVC_SCOPE_ROOM;
-		else if (strcmp(v, "all") == 0)
-			s->scope = SVC_SCOPE_ALL;
-		else {
-			snprintf(err, errlen, "service.%s: expected practice, "
-			    "room or all, got \"%s\"", key, v);
-			return WARD_EINVAL;
-		}
+		return set_scope(s, key, v, err, errlen);
 	} else if (strcmp(dot + 1, "enabled") == 0) {
 		if (parse_bool(v, &on) != 0) {
 			snprintf(err, errlen, "service.%s: expected true/false",
@@ -279,9 +330,10 @@ cfg_set(const char *name, const char *v, char *err, size_t errlen)
 {
 	if (strncmp(name, "service.", 8) == 0)
 		return set_service(name + 8, v, err, errlen);
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		const struct key *k = &keys[i];
-		char *base = (char *)&cfg + k->off;
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
+		char *base = key_base(k);
 
 		if (strcmp(k->name, name) != 0)
 			continue;
@@ -384,23 +436,25 @@ env_redis(char *err, size_t errlen)
 int
 cfg_load_env(char *err, size_t errlen)
 {
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
 		char name[64], msg[200];
 		const char *v;
 		size_t l;
 
-		l = (size_t)snprintf(name, sizeof name, "WARD_%s", keys[i].name);
+		l = (size_t)snprintf(name, sizeof name, "WARD_%s", k->name);
 		for (size_t j = 5; j < l; j++)
 			if (name[j] >= 'a' && name[j] <= 'z')
 				name[j] = (char)(name[j] - 32);
 		v = port_getenv(name);
-		if (v == NULL && keys[i].env != NULL)
-			v = port_getenv(keys[i].env);
+		if (v == NULL && k->env != NULL)
+			v = port_getenv(k->env);
 		if (v == NULL)
 			continue;
-		if (cfg_set(keys[i].name, v, msg, sizeof msg) != 0) {
+		if (cfg_set(k->name, v, msg, sizeof msg) != 0) {
 			snprintf(err, errlen, "environment %s: %s",
-			    v == port_getenv(name) ? name : keys[i].env, msg);
+			    v == port_getenv(name) ? name : k->env, msg);
 			return WARD_EINVAL;
 		}
 	}
@@ -602,9 +656,9 @@ cfg_origin_allowed(const char *list, struct str origin)
 
 /* Key k's current value as text (secrets as "(set)"). */
 static void
-value_text(const struct key *k, char *out, size_t cap)
+value_text(const struct cfg_key *k, char *out, size_t cap)
 {
-	const char *base = (const char *)&cfg + k->off;
+	const char *base = key_base(k);
 	int v = *(const int *)(const void *)base;
 
 	if (k->type == T_STR)
@@ -628,7 +682,7 @@ value_text(const struct key *k, char *out, size_t cap)
 
 /* What a key takes, for --help. */
 static void
-kind_text(const struct key *k, char *out, size_t cap)
+kind_text(const struct cfg_key *k, char *out, size_t cap)
 {
 	switch (k->type) {
 	case T_STR:	snprintf(out, cap, "text"); break;
@@ -647,8 +701,9 @@ cfg_help(void)
 {
 	char line[900], val[600], kind[64], env[64];
 
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		const struct key *k = &keys[i];
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
 		size_t l;
 		int n;
 
@@ -673,19 +728,20 @@ cfg_print(void)
 {
 	char line[700], val[600];
 
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
 		int n;
 
-		value_text(&keys[i], val, sizeof val);
-		n = snprintf(line, sizeof line, "%s = %s\n", keys[i].name, val);
+		value_text(k, val, sizeof val);
+		n = snprintf(line, sizeof line, "%s = %s\n", k->name, val);
 		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));
 	}
 	for (int i = 0; i < cfg.nservices; i++) {
-		static const char *const scopes[] = { "practice", "room", "all" };
 		const struct cfg_service *sv = &cfg.services[i];
 		int n = snprintf(line, sizeof line, "service.%s.types = %s\n"
 		    "service.%s.scope = %s\nservice.%s.enabled = %s\n",
-		    sv->name, sv->types, sv->name, scopes[sv->scope], sv->name,
+		    sv->name, sv->types, sv->name, app_scopes[sv->scope], sv->name,
 		    sv->disabled ? "false" : "true");
 
 		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));

@@ -127,7 +127,6 @@ struct ward_cfg {
 	char	tls_key[256];
 	char	jwt_secret[256];
 	char	data_dir[256];
-	char	doctors_file[256];	/* seed: "doctor_id,name" lines */
 	char	cors_origins[512];
 	char	ws_origins[512];
 	char	redis[128];
@@ -142,8 +141,6 @@ struct ward_cfg {
 	int	close_timeout_ms;
 	int	websocket_enabled;
 	int	echo_endpoint;
-	int	whiteboard_practice;	/* WB_PRACTICE_*: where an anonymous
-					 * /ws client's practice comes from */
 	int	max_connections;
 	int	max_message;
 	int	echo_max_message;	/* 0: stream any size */
@@ -157,16 +154,38 @@ struct ward_cfg {
 	struct cfg_service {
 		char	name[32];
 		char	types[256];	/* comma-separated message types */
-		int	scope;		/* SVC_SCOPE_* */
+		int	scope;		/* index of the application's scope
+					 * names (cfg_services_names) */
 		int	disabled;
 	} services[WARD_MAX_SERVICES];
 	int	nservices;
 };
-enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };
-/* whiteboard_practice: the token only; or subscribe (and ?practiceId=);
- * or also an anonymous client's first whiteboard_update (seed 003). */
-enum { WB_PRACTICE_TOKEN, WB_PRACTICE_SUBSCRIBE, WB_PRACTICE_MESSAGE };
 extern struct ward_cfg cfg;
+
+/*
+ * A key the application declares, its value in its own storage: base
+ * (NULL: struct ward_cfg) + off; size is a string's capacity; lo, hi an
+ * integer's bounds (seconds: in ms); choices an enum's "a|b|c" (the
+ * index is stored).  Tables end at a NULL name.
+ */
+enum { CFG_T_STR, CFG_T_INT, CFG_T_BOOL, CFG_T_SECS, CFG_T_ENUM };
+struct cfg_key {
+	const char	*name;
+	const char	*env;		/* extra env name (seeds), or NULL */
+	uint8_t		 type;
+	size_t		 off;
+	size_t		 size;
+	long		 lo, hi;
+	const char	*choices;
+	void		*base;
+};
+/* Add a table of keys after the core's (at start-up, before any value
+ * is read): 0 or WARD_ENOSPC. */
+int	cfg_add_keys(const struct cfg_key *k);
+/* The application's words for service.<name>: names it keeps for itself
+ * and the scope names (stored as their index); NULL-ended lists. */
+void	cfg_services_names(const char *const *reserved,
+	    const char *const *scopes);
 
 void	cfg_defaults(void);
 /* Set key=value; on failure writes a message into err. */
@@ -550,10 +569,15 @@ struct family {
 	const char		*name;
 	const struct route	*routes;	/* ends at pattern NULL */
 	const char *const	*types;		/* socket types, NULL-ended */
+	const struct cfg_key	*keys;		/* its config keys, or NULL */
+	void			(*init)(void);	/* once, when added */
+	void			(*start)(void);	/* before serving (journal
+						 * open): the index calls it */
 };
 
 /*
- * Take a family's routes and socket types (at start-up, before serving).
+ * Take a family's routes, socket types and config keys, and run its init
+ * (at start-up, before the configuration is read).
  * WARD_EINVAL with a message in err: a route's socket type not declared,
  * more routes than WARD_MAX_ROUTES, more types than WARD_SOCK_TYPES.
  */

@@ -2,7 +2,7 @@
  * log.c - key=value log lines to the port's sink.
  *
  * A line is "ts=... level=info event=<event> <fields>".  Callers pass
- * fields that never contain tokens or payloads (patient data): that rule
+ * fields that never contain tokens or payloads (personal data): that rule
  * is kept at the call sites and checked by the e2e suite, which greps the
  * log.  Every %s value is escaped here (quote, backslash and control
  * characters as \" \\ \n \r \t \xHH), so a value can never end its quotes

@@ -419,8 +419,7 @@ main(int argc, char **argv)
 	else if (journal_open() != 0)
 		log_error("journal", "detail=\"storage unusable: changes "
 		    "answer 503\"");
-	if (cfg.doctors_file[0] != '\0')
-		doctors_seed(cfg.doctors_file);
+	svc_index_start();
 	if (a.dev)
 		dev_banner();
 	rc = loop_run();

@@ -39,6 +39,12 @@ router_add_family(const struct family *f, char *err, size_t errlen)
 {
 	if (add_types(f, err, errlen) != 0)
 		return WARD_EINVAL;
+	if (f->keys != NULL && cfg_add_keys(f->keys) != 0) {
+		snprintf(err, errlen, "family %s: too many key tables", f->name);
+		return WARD_EINVAL;
+	}
+	if (f->init != NULL)
+		f->init();
 	for (const struct route *r = f->routes; r != NULL && r->pattern; r++) {
 		if (r->ws != NULL && reg_type_of(r->ws->type) == REG_TYPE_NONE) {
 			snprintf(err, errlen, "family %s: route %s: socket type "

@@ -160,6 +160,9 @@ doctors_snapshot(void)
 	return 0;
 }
 
+/* seed: "doctor_id,name" lines (the doctors_file key) */
+static char doctors_file[256];
+
 /*
  * doctors_file: one "doctor_id,name" a line (the name may hold commas;
  * blank lines and lines starting with # are skipped).  A doctor not yet
@@ -495,9 +498,23 @@ static const struct route doctor_routes[] = {
 	{ .pattern = NULL }
 };
 
+/* After the journal: the records doctors_file names. */
+static void
+doctors_start(void)
+{
+	if (doctors_file[0] != '\0')
+		doctors_seed(doctors_file);
+}
+
 const struct family doctors_family = {
 	.name = "doctors",
 	.routes = doctor_routes,
 	.types = (const char *const[]){ "doctor_status", NULL },
+	.keys = (const struct cfg_key[]){
+		{ .name = "doctors_file", .type = CFG_T_STR,
+		    .size = sizeof doctors_file, .base = doctors_file },
+		{ .name = NULL },
+	},
+	.start = doctors_start,
 };
 

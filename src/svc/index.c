@@ -42,3 +42,11 @@ svc_index_register(char *err, size_t errlen)
 	done = true;
 	return 0;
 }
+
+void
+svc_index_start(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(families); i++)
+		if (families[i]->start != NULL)
+			families[i]->start();
+}

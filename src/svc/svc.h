@@ -19,6 +19,8 @@
  * the application (the token's tenant claim).  0, or WARD_EINVAL with a
  * message in err (a start-up error). */
 int	svc_index_register(char *err, size_t errlen);
+/* Each family's start hook (after the journal is open, before serving). */
+void	svc_index_start(void);
 
 extern const struct family health_family, echo_family, status_family,
 	call_family, stt_family, metrics_family, consult_family, notify_family,
@@ -39,6 +41,13 @@ enum {
 	GK_TELEMED, GK_DIAGNOSIS, GK_DOCTORS, GK_USER, GK_CONSULT, GK_ADMIN,
 	GK_OTHER
 };
+
+/* ---------------------------------------------------------- unified.c */
+/* service.<name>.scope values (cfg stores the index of these names). */
+enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };
+/* whiteboard_practice: the token only; or subscribe (and ?practiceId=);
+ * or also an anonymous client's first whiteboard_update (seed 003). */
+enum { WB_PRACTICE_TOKEN, WB_PRACTICE_SUBSCRIBE, WB_PRACTICE_MESSAGE };
 
 /* ------------------------------------------------------------ audit.c */
 /* A route's refused WebSocket upgrade as an audit line (route.refused). */

@@ -40,7 +40,11 @@ static const char *const tm_types[] = {
 };
 
 static bool enabled[2] = { true, true };	/* whiteboard, telemedicine */
-static const char *const svc_names[2] = { "whiteboard", "telemedicine" };
+static int wb_practice = WB_PRACTICE_SUBSCRIBE;	/* whiteboard_practice */
+static const char *const svc_names[3] = { "whiteboard", "telemedicine",
+	NULL };
+/* service.<name>.scope, in SVC_SCOPE_* order */
+static const char *const scope_names[] = { "practice", "room", "all", NULL };
 
 int
 unified_service_set(const char *name, bool on)
@@ -118,8 +122,7 @@ unified_services_json(struct jw *w)
 		}
 		jw_arr_end(w);
 		jw_key(w, "scope");
-		jw_str(w, sv->scope == SVC_SCOPE_PRACTICE ? "practice" :
-		    sv->scope == SVC_SCOPE_ROOM ? "room" : "all");
+		jw_str(w, scope_names[sv->scope]);
 		jw_key(w, "enabled");
 		jw_bool(w, !sv->disabled);
 		jw_obj_end(w);
@@ -165,7 +168,7 @@ query_practice(const struct http_req *r, char *out, size_t cap)
 {
 	int n;
 
-	if (cfg.whiteboard_practice == WB_PRACTICE_TOKEN)
+	if (wb_practice == WB_PRACTICE_TOKEN)
 		return 0;
 	n = http_query_get(r->query, "practiceId", out, cap);
 	return n > 0 && n <= NAME_MAX_ ? n : 0;
@@ -181,7 +184,7 @@ open_unified(struct conn *c, const struct http_req *r)
 	c->ud[6] = 0;
 	if (pr[0] == '\0' && query_practice(r, q, sizeof q) > 0) {
 		pr = q;
-		how = cfg.whiteboard_practice == WB_PRACTICE_MESSAGE ? 2 : 0;
+		how = wb_practice == WB_PRACTICE_MESSAGE ? 2 : 0;
 	}
 	if (pr[0] != '\0') {
 		if (grp_join(c, MS_PRACTICE, GK_PRACTICE, pr, strlen(pr), 0) < 0) {
@@ -246,7 +249,7 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 		return svc_error(c, "unknown_type", "unknown whiteboard type");
 	i = json_find(d, 0, "practiceId");
 	if (g == 0 && i >= 0 &&
-	    cfg.whiteboard_practice == WB_PRACTICE_MESSAGE) {
+	    wb_practice == WB_PRACTICE_MESSAGE) {
 		/* seed 003: the first update chooses the practice, for good */
 		if (svc_text_of(d, i, want, sizeof want) != 0)
 			return svc_error(c, "invalid_field",
@@ -281,7 +284,7 @@ subscribe(struct conn *c, const struct json_doc *d)
 	if (svc_text_of(d, json_find(d, 0, "practiceId"), pr, sizeof pr) != 0)
 		return svc_error(c, "invalid_field",
 		    "practiceId must be a string or an integer");
-	if (c->ud[6] == 0 && cfg.whiteboard_practice == WB_PRACTICE_TOKEN)
+	if (c->ud[6] == 0 && wb_practice == WB_PRACTICE_TOKEN)
 		return svc_error(c, "forbidden", "whiteboard_practice = token: "
 		    "the practice comes from the token only");
 	if (c->ud[6] && strcmp(pr, grp_name(g)) != 0)
@@ -291,7 +294,7 @@ subscribe(struct conn *c, const struct json_doc *d)
 	if (!c->ud[6] && grp_join(c, MS_PRACTICE, GK_PRACTICE, pr,
 	    strlen(pr), 0) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
-	if (!c->ud[6] && cfg.whiteboard_practice == WB_PRACTICE_MESSAGE)
+	if (!c->ud[6] && wb_practice == WB_PRACTICE_MESSAGE)
 		c->ud[6] = 2;
 	jw_init(&w, buf, sizeof buf);
 	jw_obj(&w);
@@ -613,9 +616,21 @@ static const struct route unified_routes[] = {
 	{ .pattern = NULL }
 };
 
+static void
+unified_init(void)
+{
+	cfg_services_names(svc_names, scope_names);
+}
+
 const struct family unified_family = {
 	.name = "unified",
 	.routes = unified_routes,
 	.types = (const char *const[]){ UNIFIED_TYPE, NULL },
+	.keys = (const struct cfg_key[]){
+		{ .name = "whiteboard_practice", .type = CFG_T_ENUM,
+		    .choices = "token|subscribe|message", .base = &wb_practice },
+		{ .name = NULL },
+	},
+	.init = unified_init,
 };
 
