@@ -201,6 +201,12 @@ buf_get_spare(int cls)
 	return buf_get_class(cls);
 }
 
+uint32_t
+buf_refs(uint32_t h)
+{
+	return bufs[h].refs;
+}
+
 int
 buf_class(uint32_t h)
 {

@@ -90,6 +90,7 @@ uint32_t buf_get_spare(int cls);	/* 0 unless buf_spare_in */
  * the smallest class that fits need (-1: none does). */
 uint32_t buf_get_spare_fit(size_t need, int *wait);
 int	 buf_class(uint32_t h);		/* BUF_* of a handle */
+uint32_t buf_refs(uint32_t h);		/* references held */
 int	 buf_class_for(size_t need);	/* smallest fitting class, or -1 */
 void	 buf_stats(struct buf_stats *st);
 size_t	 buf_desc_bytes(void);		/* one buffer descriptor */

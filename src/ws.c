@@ -465,10 +465,15 @@ room_for(struct conn *c, size_t want)
 	size_t need;
 
 	if (o->stream_echo) {
+		/* an out fragment sized by the bytes at hand, up to an I/O
+		 * buffer: a short message echoed pins no I/O buffer */
 		if (c->msg == 0) {
-			c->msg = buf_get_spare(BUF_IO);
+			int wait;
+
+			need = HEADROOM + MIN(want, WARD_IOBUF_SIZE - HEADROOM);
+			c->msg = buf_get_spare_fit(need, &wait);
 			if (c->msg == 0) {
-				c->wait_cls = BUF_IO | WAIT_SPARE;
+				c->wait_cls = (uint8_t)(wait | WAIT_SPARE);
 				return 0;
 			}
 			buf_set(c->msg, HEADROOM, 0);
@@ -671,7 +676,7 @@ ws_feed(struct conn *c, uint8_t *p, size_t n)
 	size_t used = 0;
 
 	while (used < n && (c->state == CS_WS || c->state == CS_CLOSING) &&
-	    !(c->flags & CF_PAUSED)) {
+	    !(c->flags & CF_PAUSED) && (uint32_t)c->q_heavy + 1 < conn_heavy_max()) {
 		struct ws_state *w = &c->ws;
 		size_t k;
 
