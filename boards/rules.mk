@@ -270,3 +270,13 @@ ifeq ($(TEST_EXTRA_BOARDS),1)
 test-extra::
 	$(MAKE) --no-print-directory test-boards
 endif
+
+# The small-pool build (VARIANT=small: 8 connections, 4 I/O buffers)
+# against real clients: a dry pool must stall nobody (issue 9, finding 8).
+# Not a tests/e2e/test_*.py: run.py runs those against the laptop build.
+.PHONY: e2e-small
+e2e-small: $(B)/ward
+	WARD_BIN=$(CURDIR)/$(B)/ward $(PYTHON) tests/e2e/small_pools.py
+
+test-extra::
+	$(MAKE) --no-print-directory VARIANT=small e2e-small

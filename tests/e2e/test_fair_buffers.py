@@ -101,8 +101,7 @@ def test_loris_heads_hold_no_io_buffer():
     """300 sockets each with one byte of a head: /health still answers at
     once, the heads hold no I/O buffer, and every one gets its 408."""
     raise_nofile(4096)
-    srv = Server("handshake_timeout=3", "progress_timeout=0",
-                 label="loris")
+    srv = Server("handshake_timeout=3", label="loris")
     socks = loris(srv.port, 300)
     try:
         time.sleep(0.3)
@@ -245,7 +244,7 @@ def cpu_seconds(pid):
 def test_idle_fragments_pin_nothing_no_spin():
     """64 /ws/stt/ clients with one unfinished 1-byte fragment each: a
     30 KB POST and a 30 KB message are answered, the loop does not spin."""
-    srv = Server("progress_timeout=0", label="fragments")
+    srv = Server(label="fragments")
     holders = []
     for _ in range(64):
         w = WS(srv.port, "/ws/stt/")
@@ -328,7 +327,7 @@ def test_non_reader_pins_little_gets_1013():
     """A subscriber that never reads: the others keep receiving, it pins
     at most its share of I/O buffers, and its stream ends with a whole
     1013 close frame (cut at a frame boundary), not mid-frame."""
-    srv = Server("rate_limit=0", "progress_timeout=0", label="non-reader")
+    srv = Server("rate_limit=0", label="non-reader")
     room = "r9"
     slow = call_ws(srv.port, room, rcvbuf=4096)
     slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
