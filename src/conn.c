@@ -571,6 +571,9 @@ wait_ready(uint8_t w)
 {
 	int cls = w & ~WAIT_SPARE;
 
+	if (cls == WAIT_READ)
+		return buf_spare_in(BUF_IO) || buf_spare_in(BUF_MED) ||
+		    buf_spare_in(BUF_SMALL);
 	return (w & WAIT_SPARE) ? buf_spare_in(cls) : buf_free_in(cls);
 }
 
@@ -893,7 +896,7 @@ conn_read(struct conn *c)
 		if (c->rx == 0) {
 			c->rx = rx_take();
 			if (c->rx == 0) {
-				pause_for(c, BUF_SMALL | WAIT_SPARE);
+				pause_for(c, WAIT_READ | WAIT_SPARE);
 				return;
 			}
 			c->rx_len = 0;
@@ -1285,8 +1288,12 @@ dry_classes(void)
 
 	for (uint32_t i = pause_head; i != LIST_END; i = conns[i].pause_next)
 		if ((conns[i].flags & CF_PAUSED) &&
-		    !wait_ready(conns[i].wait_cls))
-			dry |= 1u << (conns[i].wait_cls & ~WAIT_SPARE);
+		    !wait_ready(conns[i].wait_cls)) {
+			int cls = conns[i].wait_cls & ~WAIT_SPARE;
+
+			dry |= cls == WAIT_READ ? 1u << BUF_SMALL |
+			    1u << BUF_MED | 1u << BUF_IO : 1u << cls;
+		}
 	return dry;
 }
 

@@ -489,6 +489,7 @@ uint32_t conn_resume_paused(void);
 bool	conn_paused_ready(void);
 /* wait_cls: the class, | WAIT_SPARE when it waits above the reserve. */
 #define WAIT_SPARE	0x80
+#define WAIT_READ	BUF_NCLASS	/* any buffer to read into */
 /* I/O and big buffers one connection may hold queued (slow consumers). */
 uint32_t conn_heavy_max(void);
 uint32_t conn_active(void);
