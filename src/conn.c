@@ -682,8 +682,7 @@ owe_408(struct conn *c)
 static void
 cut_head(struct conn *c, int why)
 {
-	bool began = c->rx_len > 0 || c->prog_n > 0 ||
-	    now_ms - c->t_rx < now_ms - c->t_start;
+	bool began = c->rx_len > 0;	/* bytes of it came: it is owed */
 
 	stats.cuts[why]++;
 	buf_unref(c->rx);
