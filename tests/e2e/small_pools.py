@@ -137,6 +137,41 @@ def test_paused_reader_sees_eof():
     srv.stop()
 
 
+def test_dry_pool_cuts_idle_holder():
+    """The one big buffer held by a message that stopped halfway: a
+    client that needs it gets it after the idle holder is cut (close
+    1008, ward_cuts_total{reason="evicted_message"}), not never."""
+    srv = Server("rate_limit=0", "progress_timeout=0", label="small evict")
+    hold = WS(srv.port, "/ws/stt/", timeout=5.0)
+    hold.send(frame(OP_TEXT, b"a" * 30000)[:20000])   # grows to the big one
+    time.sleep(0.3)
+    check(pool_used(metrics(srv.port), "buf_big") == 1,
+          "the half message holds the big buffer")
+    w = WS(srv.port, "/ws/stt/", timeout=5.0)
+    big = ('{"type":"ping","pad":"%s"}' % ("y" * 30000)).encode()
+    t0 = time.monotonic()
+    w.send_frame(OP_TEXT, big)
+    try:
+        f = w.recv_frame(6.0 * SLOW)
+        ok = f.opcode == OP_TEXT
+    except (Closed, Timeout):
+        ok = False
+    dt = time.monotonic() - t0
+    check(ok and dt < 3.0 * SLOW,
+          "the waiting client is served once the idle holder is cut",
+          "%s after %.1f s" % (ok, dt))
+    ev = hold.collect(timeout=3.0)
+    check(ev.close_code() == 1008, "the idle holder got close 1008",
+          ev.items[-2:])
+    m = metrics(srv.port)
+    check(m.get('ward_cuts_total{reason="evicted_message"}') == 1,
+          "counted as evicted_message",
+          m.get('ward_cuts_total{reason="evicted_message"}'))
+    hold.close()
+    w.close()
+    srv.stop()
+
+
 if __name__ == "__main__":
     run_tests([test_small_build, test_malformed_burst_no_close_wait,
-               test_paused_reader_sees_eof])
+               test_paused_reader_sees_eof, test_dry_pool_cuts_idle_holder])
