@@ -211,7 +211,9 @@
 /*
  * I/O and big buffers one WebSocket may pin in its outbound queue (a
  * 2.1 KB frame pins a whole 16 KiB buffer): an eighth of the I/O pool, at
- * least 2.  More: the queue is cut at a frame boundary and 1013 is sent.
+ * least 2 (twice that while its socket took bytes in the last two
+ * ticks: a reader that lags, not one that refuses).  More: the queue is
+ * cut at a frame boundary and 1013 is sent.
  * The byte budget (WARD_OUT_BUDGET) counts the capacity of the buffers
  * pinned, not the bytes in them.
  */

@@ -336,8 +336,13 @@ slow_consumer_cut(struct conn *c, int why)
 static bool
 over_budget(struct conn *c, uint32_t pin, uint32_t hv, bool entry)
 {
+	/* a reader whose socket took bytes in the last two ticks lags, it
+	 * does not refuse: twice the I/O buffers before it is cut */
+	uint32_t hmax = now_ms - c->t_out < 2 * WARD_TICK_MS ?
+	    2 * WARD_CONN_HEAVY_MAX : WARD_CONN_HEAVY_MAX;
+
 	if (c->state != CS_WS || (c->q_pin + pin <= WARD_OUT_BUDGET &&
-	    c->q_heavy + hv <= WARD_CONN_HEAVY_MAX &&
+	    c->q_heavy + hv <= hmax &&
 	    (!entry || c->q_count < WARD_QCOUNT_BUDGET)))
 		return false;
 	slow_consumer_cut(c, CUT_SLOW_CONSUMER);
