@@ -388,7 +388,8 @@ def test_non_reader_pins_little_gets_1013():
     bad = [i for i in ev.items if i[0] in ("bad", "partial")]
     check(ev.close_code() == 1013 and not bad,
           "the non-reader receives whole frames, then close 1013",
-          "close %s, %s" % (ev.close_code(), (bad or ev.items[-2:])[:2]))
+          "close %s, %s" % (ev.close_code(),
+                            [str(i)[:80] for i in (bad or ev.items[-2:])[:2]]))
     stop.set()
     th.join(2.0)
     worst = max(gaps[5:]) if len(gaps) > 5 else 99
