@@ -23,6 +23,7 @@
 #                   the overlay image, and an end-to-end smoke test of the
 #                   built server under $(QEMU); with BOARD_POOL_TEST := 1
 #                   also `pool`
+#   abuse           tests/e2e/test_abuse.py under $(QEMU), scaled to the pools
 #   pool            max_connections WebSocket connections held, the RSS
 #                   growth of the process <= the --print-limits total
 #   e2e-twin        the whole tests/e2e suite under $(QEMU) against the
@@ -35,7 +36,7 @@
 #   e2e-twins       e2e-twin for $(TEST_BOARDS)
 #   footprint       table for $(FOOTPRINT_BOARDS) -> stdout and README.md
 
-.PHONY: deps-board board-check test-board test-boards e2e-twin e2e-twins \
+.PHONY: abuse deps-board board-check test-board test-boards e2e-twin e2e-twins \
 	image install smoke pool check-packaging footprint footprint-row board-unit-small board-unit-ubsan \
 	board-info
 
@@ -187,6 +188,16 @@ smoke: $(B)/ward $(B)/ward.conf
 pool: $(B)/ward
 	$(PYTHON) tests/boards/pool.py $(if $(QEMU),--qemu "$(QEMU)") $(B)/ward
 
+# abuse: tests/e2e/test_abuse.py against the board's binary and pools under
+# $(QEMU) (counts scaled to its --print-limits; p99 bound BOARD_ABUSE_P99_MS
+# since the CPU is emulated).
+BOARD_ABUSE_P99_MS ?= 100
+abuse: $(B)/ward
+	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(QEMU)" "$(CURDIR)/$(B)/ward" \
+	    > $(B)/ward-run && chmod +x $(B)/ward-run
+	WARD_BIN=$(CURDIR)/$(B)/ward-run WARD_ABUSE_P99_MS=$(BOARD_ABUSE_P99_MS) \
+	    $(PYTHON) tests/e2e/test_abuse.py
+
 # The service files, driven for real: needs a binary that runs here.
 check-packaging: $(B)/ward
 	sh tests/boards/check_packaging.sh $(B)/ward
@@ -200,9 +211,12 @@ board-unit-ubsan:
 BOARD_UBSAN ?= 1
 # BOARD_POOL_TEST := 1 in a board's .mk: the ARMv7 boards (bbb, imx6ull).
 BOARD_POOL_TEST ?= 0
+# BOARD_ABUSE_TEST := 1: test-board also runs `abuse` (bbb).
+BOARD_ABUSE_TEST ?= 0
 BOARD_TEST_STEPS ?= all unit board-unit-small \
 	$(if $(filter 1,$(BOARD_UBSAN)),board-unit-ubsan) \
 	image smoke $(if $(filter 1,$(BOARD_POOL_TEST)),pool) \
+	$(if $(filter 1,$(BOARD_ABUSE_TEST)),abuse) \
 	$(if $(QEMU),,check-packaging)
 
 # Every step runs even when an earlier one fails; timings for CI planning.
@@ -277,3 +291,13 @@ ifeq ($(TEST_EXTRA_BOARDS),1)
 test-extra::
 	$(MAKE) --no-print-directory test-boards
 endif
+
+# The small-pool build (VARIANT=small: 8 connections, 4 I/O buffers)
+# against real clients: a dry pool must stall nobody (issue 9, finding 8).
+# Not a tests/e2e/test_*.py: run.py runs those against the laptop build.
+.PHONY: e2e-small
+e2e-small: $(B)/ward
+	WARD_BIN=$(CURDIR)/$(B)/ward $(PYTHON) tests/e2e/small_pools.py
+
+test-extra::
+	$(MAKE) --no-print-directory VARIANT=small e2e-small

@@ -172,6 +172,74 @@ buf_free_in(int cls)
 	return free_head[cls] != 0;
 }
 
+/* The last buffers of a class are kept for complete work (answers,
+ * frames, a request or message already whole): an eighth, at least one
+ * where the class has four or more. */
+uint32_t
+buf_reserve(int cls)
+{
+	uint32_t cap = st.cap[cls];
+
+	if (cls == BUF_EXT || cap < 4)
+		return 0;
+	return cap / 8 > 0 ? cap / 8 : 1;
+}
+
+bool
+buf_spare_in(int cls)
+{
+	return st.cap[cls] - st.used[cls] > buf_reserve(cls);
+}
+
+uint32_t
+buf_get_spare(int cls)
+{
+	if (!buf_spare_in(cls)) {
+		st.fails++;
+		return 0;
+	}
+	return buf_get_class(cls);
+}
+
+uint32_t
+buf_refs(uint32_t h)
+{
+	return bufs[h].refs;
+}
+
+int
+buf_class(uint32_t h)
+{
+	return bufs[h].cls;
+}
+
+int
+buf_class_for(size_t need)
+{
+	static const int order[] = { BUF_SMALL, BUF_MED, BUF_IO, BUF_BIG };
+
+	for (size_t i = 0; i < ARRAY_LEN(order); i++)
+		if (need <= st.size[order[i]] && st.cap[order[i]] > 0)
+			return order[i];
+	return -1;
+}
+
+uint32_t
+buf_get_spare_fit(size_t need, int *wait)
+{
+	static const int order[] = { BUF_SMALL, BUF_MED, BUF_IO, BUF_BIG };
+
+	*wait = buf_class_for(need);
+	for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+		int cls = order[i];
+
+		if (need <= st.size[cls] && buf_spare_in(cls))
+			return buf_get_class(cls);
+	}
+	st.fails++;
+	return 0;
+}
+
 size_t
 buf_desc_bytes(void)
 {

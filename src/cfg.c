@@ -54,6 +54,10 @@ static const struct cfg_key keys[] = {
 	B(websocket_enabled, websocket_enabled, "WEBSOCKET_ENABLED"),
 	B(echo_endpoint, echo_endpoint, NULL),
 	I(max_connections, max_connections, 1, 1000000),
+	I(max_connections_per_ip, max_conns_per_ip, 0, 1000000),
+	I(max_pending_per_ip, max_pending_per_ip, 0, 1000000),
+	SEC(progress_timeout, progress_ms, NULL, 0, 600000),
+	I(progress_min_bytes, progress_min_bytes, 0, 1048576),
 	I(max_message, max_message, 125, WARD_MAX_MESSAGE),
 	I(echo_max_message, echo_max_message, 0, 2147483647),
 	I(rate_limit, rate_limit, 0, 1000000),
@@ -139,6 +143,10 @@ cfg_defaults(void)
 	cfg.websocket_enabled = 1;
 	cfg.echo_endpoint = 1;
 	cfg.max_connections = WARD_DEFAULT_CONNS;
+	cfg.max_conns_per_ip = WARD_CONNS_PER_IP;
+	cfg.max_pending_per_ip = WARD_PENDING_PER_IP;
+	cfg.progress_ms = WARD_PROGRESS_MS;
+	cfg.progress_min_bytes = WARD_PROGRESS_MIN_BYTES;
 	cfg.max_message = WARD_MAX_MESSAGE;
 	cfg.rate_limit = 100;
 	cfg.rate_burst = 200;
@@ -614,6 +622,18 @@ cfg_validate(char *err, size_t errlen)
 		    "detail=\"lowered to this build's pool\"",
 		    cfg.max_connections, WARD_MAX_CONNS);
 		cfg.max_connections = WARD_MAX_CONNS;
+	}
+	if (cfg.max_pending_per_ip > 0 && cfg.max_conns_per_ip > 0 &&
+	    cfg.max_pending_per_ip > cfg.max_conns_per_ip) {
+		snprintf(err, errlen, "max_pending_per_ip (%d) is above "
+		    "max_connections_per_ip (%d)", cfg.max_pending_per_ip,
+		    cfg.max_conns_per_ip);
+		return WARD_EINVAL;
+	}
+	if (cfg.progress_ms > 0 && cfg.progress_ms < 2 * WARD_TICK_MS) {
+		snprintf(err, errlen, "progress_timeout must be 0 (off) or at "
+		    "least %d ms", 2 * WARD_TICK_MS);
+		return WARD_EINVAL;
 	}
 	log_level = cfg.log_level;
 	port_log_syslog(cfg.log_syslog != 0);

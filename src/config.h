@@ -166,6 +166,61 @@
 #define WARD_SHUTDOWN_MS 4000	/* SIGTERM: exit within 5 s */
 #endif
 
+/*
+ * Slow-loris policy (run-time: progress_timeout, progress_min_bytes).  A
+ * request head or body still arriving, and an unfinished WebSocket
+ * message, must bring at least MIN_BYTES in every PROGRESS_MS window (or
+ * complete); else it is cut: 408 for a head, close 1008 for a message.
+ * handshake_timeout still bounds a head's total time.
+ */
+#ifndef WARD_PROGRESS_MS
+#define WARD_PROGRESS_MS 5000
+#endif
+#ifndef WARD_PROGRESS_MIN_BYTES
+#define WARD_PROGRESS_MIN_BYTES 64
+#endif
+
+/*
+ * Per-address caps (run-time: max_connections_per_ip, max_pending_per_ip;
+ * 0 = no cap).  Beyond them a new connection from that address gets 503
+ * and is closed; nobody else is touched.  Pending: connected, no complete
+ * request yet.  The laptop leaves them off (a load generator or a NAT'd
+ * test rig is one address); boards set them (boards/<name>.mk).  Checked
+ * by a scan of the open connections, only when set.
+ */
+#ifndef WARD_CONNS_PER_IP
+#define WARD_CONNS_PER_IP 0
+#endif
+#ifndef WARD_PENDING_PER_IP
+#define WARD_PENDING_PER_IP 0
+#endif
+
+/*
+ * A pool class ran dry while connections wait for it: each tick, up to
+ * EVICT_MAX holders of that class that made no progress for EVICT_IDLE_MS
+ * are cut, the one holding most first (a partial head gets 408, an
+ * unfinished message 1008, a non-reader 1013) -- never the waiter.
+ */
+#ifndef WARD_EVICT_IDLE_MS
+#define WARD_EVICT_IDLE_MS 1000
+#endif
+#ifndef WARD_EVICT_MAX
+#define WARD_EVICT_MAX 4
+#endif
+
+/*
+ * I/O and big buffers one WebSocket may pin in its outbound queue (a
+ * 2.1 KB frame pins a whole 16 KiB buffer): an eighth of the I/O pool, at
+ * least 2 (twice that while its socket took bytes in the last two
+ * ticks: a reader that lags, not one that refuses).  More: the queue is
+ * cut at a frame boundary and 1013 is sent.
+ * The byte budget (WARD_OUT_BUDGET) counts the capacity of the buffers
+ * pinned, not the bytes in them.
+ */
+#ifndef WARD_CONN_HEAVY_MAX
+#define WARD_CONN_HEAVY_MAX (WARD_IOBUF_COUNT / 8 > 2 ? WARD_IOBUF_COUNT / 8 : 2)
+#endif
+
 /* Timer sweep period (ms).  Timeouts are precise to this. */
 #ifndef WARD_TICK_MS
 #define WARD_TICK_MS 100

@@ -49,12 +49,30 @@ static uint32_t nhot;
 
 static void process_input(struct conn *c);
 static void conn_flush(struct conn *c);
+static void queue_close_frame(struct conn *c, unsigned code,
+    const char *reason);
 
 /* Its own answers are piling up: stop reading it. */
 static bool
 backlogged(const struct conn *c)
 {
-	return c->q_bytes > WARD_OUT_HIGH || c->q_count >= WARD_QCOUNT_HIGH;
+	return c->q_bytes > WARD_OUT_HIGH || c->q_count >= WARD_QCOUNT_HIGH ||
+	    c->q_heavy >= (WARD_CONN_HEAVY_MAX + 1) / 2;
+}
+
+uint32_t
+conn_heavy_max(void)
+{
+	return WARD_CONN_HEAVY_MAX;
+}
+
+/* An I/O or big buffer: what a slow consumer must not pile up. */
+static bool
+heavy(uint32_t h)
+{
+	int k = buf_class(h);
+
+	return k == BUF_IO || k == BUF_BIG;
 }
 
 void
@@ -102,6 +120,47 @@ conn_admitted(void)
 	return nactive - nrefused;
 }
 
+static bool
+same_addr(const struct port_addr *a, const struct port_addr *b)
+{
+	size_t n = a->family == 4 ? 4 : 16;
+
+	return a->family == b->family && memcmp(a->ip, b->ip, n) == 0;
+}
+
+/* Refuse c (503, then close) when its address is over a cap. */
+static void
+per_ip_check(struct conn *c)
+{
+	uint32_t n = 0, pending = 0;
+	int why = -1;
+
+	for (uint32_t i = 0; i < nactive; i++) {
+		const struct conn *o = &conns[active[i]];
+
+		if (o == c || (o->flags & CF_REFUSED) ||
+		    !same_addr(&o->peer, &c->peer))
+			continue;
+		n++;
+		if (o->state == CS_HTTP && !(o->flags & CF_SERVED))
+			pending++;
+	}
+	if (cfg.max_conns_per_ip > 0 && n >= (uint32_t)cfg.max_conns_per_ip)
+		why = CUT_PER_IP;
+	else if (cfg.max_pending_per_ip > 0 &&
+	    pending >= (uint32_t)cfg.max_pending_per_ip)
+		why = CUT_PENDING_IP;
+	if (why < 0)
+		return;
+	c->flags |= CF_REFUSED | CF_CLOSE_AFTER;
+	nrefused++;
+	stats.cuts[why]++;
+	http_error(c, 503, "unavailable", why == CUT_PER_IP ?
+	    "too many connections from this address" :
+	    "too many connections without a request from this address");
+	conn_linger(c);
+}
+
 struct conn *
 conn_new(int fd, int listener, const struct port_addr *peer)
 {
@@ -120,6 +179,7 @@ conn_new(int fd, int listener, const struct port_addr *peer)
 	c->flags = CF_IN_REQ;		/* the first request is awaited */
 	c->t_rx = c->t_start = now_ms;
 	c->dirty_next = c->reap_next = c->pause_next = LIST_END;
+	c->t_prog = now_ms;
 	c->peer = *peer;
 	if (port_ev_add(fd, conn_id(c), PORT_EV_IN) != 0) {
 		conn_free[conn_nfree++] = conn_id(c);
@@ -136,6 +196,8 @@ conn_new(int fd, int listener, const struct port_addr *peer)
 		http_error(c, 503, "unavailable", "server full: too many "
 		    "connections, retry later");
 		conn_linger(c);
+	} else if (cfg.max_conns_per_ip > 0 || cfg.max_pending_per_ip > 0) {
+		per_ip_check(c);
 	}
 	log_conn_open(c);
 	return c;
@@ -189,6 +251,8 @@ queue_push(struct conn *c, uint32_t h)
 	c->q_tail = q;
 	c->q_bytes += buf_len(h);
 	c->q_count++;
+	c->q_pin += (uint32_t)buf_cap(h);
+	c->q_heavy += heavy(h);
 	mark_dirty(c);
 	return 0;
 }
@@ -201,16 +265,116 @@ can_send(const struct conn *c)
 	    !(c->flags & CF_SHUT_WR);
 }
 
-/* A WebSocket whose queue would pass its budget (more bytes, one more
- * entry when entry) does not read: closed 1013. */
-static bool
-over_budget(struct conn *c, uint32_t more, bool entry)
+/* Give one queue entry back (its buffer reference with it). */
+static void
+qent_release(struct conn *c, uint32_t q)
 {
-	if (c->state != CS_WS || (c->q_bytes + more <= WARD_OUT_BUDGET &&
+	uint32_t h = qents[q].buf;
+
+	c->q_count--;
+	c->q_pin -= (uint32_t)buf_cap(h);
+	c->q_heavy -= heavy(h);
+	buf_unref(h);
+	qents[q].next = qent_free;
+	qent_free = q;
+	qent_used--;
+}
+
+/* Cut the queue at a frame boundary: keep only an entry partly written
+ * (the peer has its first bytes), drop everything behind it. */
+static void
+queue_trim(struct conn *c)
+{
+	uint32_t keep = c->q_off > 0 ? c->q_head : 0;
+	uint32_t q = keep != 0 ? qents[keep].next : c->q_head;
+
+	while (q != 0) {
+		uint32_t next = qents[q].next;
+
+		c->q_bytes -= buf_len(qents[q].buf);
+		qent_release(c, q);
+		q = next;
+	}
+	if (keep != 0) {
+		qents[keep].next = 0;
+		c->q_tail = keep;
+	} else {
+		c->q_head = c->q_tail = 0;
+		c->q_off = 0;
+		c->q_bytes = 0;
+	}
+}
+
+/*
+ * A WebSocket that does not keep up: its queue is cut at a frame
+ * boundary (its buffers go back to the pools at once), the 1013 close
+ * frame follows, and the connection waits close_timeout for the peer.
+ */
+static void
+slow_consumer_cut(struct conn *c, int why)
+{
+	if (c->state != CS_WS)
+		return;
+	stats.drops_slow++;
+	stats.cuts[why]++;
+	log_debug("slow_consumer", "conn=%u queued=%u pinned=%u heavy=%u",
+	    conn_id(c), c->q_bytes, c->q_pin, c->q_heavy);
+	queue_trim(c);
+	buf_unref(c->msg);
+	c->msg = 0;
+	if (c->close_code == 0)
+		c->close_code = 1013;
+	queue_close_frame(c, 1013, "slow consumer");
+	if (c->state == CS_DEAD)
+		return;
+	c->state = CS_CLOSING;
+	c->t_start = now_ms;
+}
+
+/* A WebSocket whose queue would pass its budget (the capacity of the
+ * buffers it pins, its I/O and big buffers, one more entry when entry)
+ * does not read: cut with 1013. */
+static bool
+over_budget(struct conn *c, uint32_t pin, uint32_t hv, bool entry)
+{
+	/* a reader whose socket took bytes in the last two ticks lags, it
+	 * does not refuse: twice the I/O buffers before it is cut */
+	uint32_t hmax = now_ms - c->t_out < 2 * WARD_TICK_MS ?
+	    2 * WARD_CONN_HEAVY_MAX : WARD_CONN_HEAVY_MAX;
+
+	if (c->state != CS_WS || (c->q_pin + pin <= WARD_OUT_BUDGET &&
+	    c->q_heavy + hv <= hmax &&
 	    (!entry || c->q_count < WARD_QCOUNT_BUDGET)))
 		return false;
-	stats.drops_slow++;
-	conn_fail(c, 1013, "slow consumer");
+	slow_consumer_cut(c, CUT_SLOW_CONSUMER);
+	return true;
+}
+
+/*
+ * A short frame behind an I/O or big buffer that only c still holds (the
+ * other recipients have written it): copied into its free room instead of
+ * pinning one more buffer.  A reader that lags packs its backlog; a
+ * whole frame is appended, so a cut stays on a frame boundary.
+ */
+static bool
+queue_pack(struct conn *c, uint32_t h)
+{
+	uint32_t t, len = buf_len(h), tl;
+	size_t off;
+
+	if (c->q_tail == 0 || len > WARD_IOBUF_SIZE / 4)
+		return false;
+	t = qents[c->q_tail].buf;
+	if (t == h || buf_refs(t) != 1 || !heavy(t))
+		return false;
+	off = (size_t)(buf_data(t) - buf_base(t));
+	tl = buf_len(t);
+	if (buf_cap(t) - off - tl < len)
+		return false;
+	memcpy(buf_data(t) + tl, buf_data(h), len);
+	buf_set(t, (uint32_t)off, tl + len);
+	c->q_bytes += len;
+	mark_dirty(c);
 	return true;
 }
 
@@ -219,7 +383,12 @@ conn_send(struct conn *c, uint32_t h)
 {
 	if (!can_send(c) || h == 0)
 		return WARD_EINVAL;
-	if (over_budget(c, buf_len(h), true))
+	if (c->state == CS_WS && queue_pack(c, h)) {
+		nsent++;
+		reg_note_out(conn_id(c), buf_len(h));
+		return 0;
+	}
+	if (over_budget(c, (uint32_t)buf_cap(h), heavy(h), true))
 		return WARD_ENOMEM;
 	if (queue_push(c, h) != 0) {
 		static uint32_t warned;
@@ -256,10 +425,16 @@ conn_send_grown(struct conn *c, uint32_t x, uint32_t grown)
 	    buf_len(grown) < buf_len(x))
 		return WARD_EINVAL;
 	more = buf_len(grown) - buf_len(x);
-	if (over_budget(c, more, false))
+	if (over_budget(c, buf_cap(grown) > buf_cap(x) ?
+	    (uint32_t)(buf_cap(grown) - buf_cap(x)) : 0,
+	    heavy(grown) && !heavy(x), false))
 		return WARD_ENOMEM;
 	buf_ref(grown);
 	qents[c->q_tail].buf = grown;
+	c->q_pin += (uint32_t)buf_cap(grown);
+	c->q_pin -= (uint32_t)buf_cap(x);
+	c->q_heavy += heavy(grown);
+	c->q_heavy -= heavy(x);
 	buf_unref(x);
 	c->q_bytes += more;
 	nsent++;
@@ -396,21 +571,156 @@ pause_for(struct conn *c, int cls)
 	conn_update_events(c);
 }
 
-/* Move the unconsumed request into a big buffer (a body is coming). */
-static size_t
-grow_rx(struct conn *c, const uint8_t *p, size_t n)
+/* Can a connection paused with this wait_cls go on? */
+static bool
+wait_ready(uint8_t w)
 {
-	uint32_t big = buf_get_class(BUF_BIG);
+	int cls = w & ~WAIT_SPARE;
 
-	if (big == 0) {
-		pause_for(c, BUF_BIG);
+	if (cls == WAIT_READ)
+		return buf_spare_in(BUF_IO) || buf_spare_in(BUF_MED) ||
+		    buf_spare_in(BUF_SMALL);
+	return (w & WAIT_SPARE) ? buf_spare_in(cls) : buf_free_in(cls);
+}
+
+/* Move the unconsumed request into a buffer of total bytes (a body is
+ * coming): the smallest class that holds it, above the reserve. */
+static size_t
+grow_rx(struct conn *c, const uint8_t *p, size_t n, size_t total)
+{
+	int wait;
+	uint32_t h = buf_get_spare_fit(total, &wait);
+
+	if (h == 0) {
+		pause_for(c, (uint8_t)((wait < 0 ? BUF_BIG : wait) | WAIT_SPARE));
 		return 0;
 	}
-	memcpy(buf_base(big), p, n);
+	memcpy(buf_base(h), p, n);
 	buf_unref(c->rx);
-	c->rx = big;
+	c->rx = h;
 	c->rx_len = (uint32_t)n;
 	return SIZE_MAX;		/* the buffer moved: start again */
+}
+
+/* A buffer to read into: an I/O buffer while above the reserve, else a
+ * medium or a small one (a read then fills it and grows). */
+static uint32_t
+rx_take(void)
+{
+	static const int order[] = { BUF_IO, BUF_MED, BUF_SMALL };
+
+	for (size_t i = 0; i < ARRAY_LEN(order); i++)
+		if (buf_spare_in(order[i]))
+			return buf_get_class(order[i]);
+	return 0;
+}
+
+/* Replace rx by h (of at least rx_len bytes): copy, give the old back. */
+static void
+rx_move(struct conn *c, uint32_t h)
+{
+	if (c->rx_len > 0)
+		memcpy(buf_base(h), buf_base(c->rx), c->rx_len);
+	buf_unref(c->rx);
+	c->rx = h;
+}
+
+/* The read filled rx and it is smaller than an I/O buffer: the bytes ask
+ * for more room.  False when none is free above the reserve. */
+static bool
+rx_grow(struct conn *c)
+{
+	uint32_t h;
+
+	if (buf_cap(c->rx) >= WARD_IOBUF_SIZE)
+		return false;
+	h = buf_get_spare(BUF_IO);
+	if (h == 0 && buf_cap(c->rx) < WARD_MEDBUF_SIZE)
+		h = buf_get_spare(BUF_MED);
+	if (h == 0)
+		return false;
+	rx_move(c, h);
+	return true;
+}
+
+/*
+ * What is left unconsumed (a partial head, a partial frame header) moves
+ * to the smallest buffer that holds it: a request that never completes
+ * holds a small buffer, not an I/O one.  Bodies (big buffers) stay.
+ */
+static void
+rx_shrink(struct conn *c)
+{
+	int cls;
+	uint32_t h;
+
+	if (c->rx == 0 || c->rx_len == 0)
+		return;
+	cls = buf_class(c->rx);
+	if (cls != BUF_IO && cls != BUF_MED)
+		return;
+	if (c->rx_len <= WARD_SMALLBUF_SIZE && buf_spare_in(BUF_SMALL))
+		h = buf_get_class(BUF_SMALL);
+	else if (cls == BUF_IO && c->rx_len <= WARD_MEDBUF_SIZE &&
+	    buf_spare_in(BUF_MED))
+		h = buf_get_class(BUF_MED);
+	else
+		return;
+	rx_move(c, h);
+}
+
+/* Queue the 408 a cut head is owed, when a buffer for it is free. */
+static void
+owe_408(struct conn *c)
+{
+	if (!(c->flags & CF_OWE_408))
+		return;
+	if (!buf_free_in(BUF_MED) && !buf_free_in(BUF_IO))
+		return;			/* later: the sweep tries again */
+	c->flags &= ~CF_OWE_408;
+	http_error(c, 408, "request_timeout",
+	    "request not received in time");
+	conn_linger(c);
+}
+
+/* A request head (or body) that does not complete: its bytes are given
+ * back at once, it gets its 408, then the connection closes. */
+static void
+cut_head(struct conn *c, int why)
+{
+	bool began = c->rx_len > 0;	/* bytes of it came: it is owed */
+
+	stats.cuts[why]++;
+	buf_unref(c->rx);
+	c->rx = 0;
+	c->rx_len = 0;
+	c->rx_scan = 0;
+	c->flags &= ~CF_PAUSED;
+	c->flags |= CF_CLOSE_AFTER;
+	if (began) {
+		c->flags |= CF_OWE_408;
+		c->t_start = now_ms;
+		owe_408(c);
+	} else {
+		conn_linger(c);
+	}
+	conn_update_events(c);
+}
+
+/* An unfinished WebSocket message that does not progress: its buffers
+ * go back at once, then close 1008. */
+static void
+cut_message(struct conn *c, int why)
+{
+	stats.cuts[why]++;
+	buf_unref(c->msg);
+	c->msg = 0;
+	buf_unref(c->rx);
+	c->rx = 0;
+	c->rx_len = 0;
+	c->flags &= ~CF_PAUSED;
+	conn_fail(c, 1008, "message not completed in time");
+	conn_update_events(c);
 }
 
 static void
@@ -465,7 +775,7 @@ http_input(struct conn *c, uint8_t *p, size_t n)
 	    req.content_length : 0);
 	if (n < total) {
 		if (total > buf_cap(c->rx))
-			return grow_rx(c, p, n);
+			return grow_rx(c, p, n, total);
 		if (req.flags & HTTP_F_EXPECT_100)
 			send_continue(c);
 		return 0;
@@ -473,6 +783,7 @@ http_input(struct conn *c, uint8_t *p, size_t n)
 	req.body = p + hl;
 	req.body_len = total - (size_t)hl;
 	c->flags &= ~(CF_IN_REQ | CF_CONTINUE | CF_HEAD_REQ);
+	c->flags |= CF_SERVED;
 	c->rx_scan = 0;
 	if (req.method == HTTP_HEAD)
 		c->flags |= CF_HEAD_REQ;
@@ -508,6 +819,15 @@ release_rx(struct conn *c)
 	}
 }
 
+/* Will its input produce answers (so it needs room for them)?  A
+ * connection closing needs none: it only reads to find the end. */
+static bool
+answers(const struct conn *c)
+{
+	return c->state == CS_WS ||
+	    (c->state == CS_HTTP && !(c->flags & CF_CLOSE_AFTER));
+}
+
 static void
 process_input(struct conn *c)
 {
@@ -527,7 +847,7 @@ process_input(struct conn *c)
 			c->flags |= CF_THROTTLED;
 			break;
 		}
-		if (!buf_free_in(BUF_IO)) {
+		if (answers(c) && !buf_free_in(BUF_IO)) {
 			/* an answer could not be built: wait, do not fail */
 			c->flags |= CF_PAUSED;
 			c->wait_cls = BUF_IO;
@@ -549,8 +869,9 @@ process_input(struct conn *c)
 		memmove(p, p + used, c->rx_len - used);
 	c->rx_len -= (uint32_t)used;
 	if (c->flags & CF_PAUSED)
-		pause_for(c, c->wait_cls ? c->wait_cls : BUF_IO);
+		pause_for(c, c->wait_cls);
 	release_rx(c);
+	rx_shrink(c);
 }
 
 static void
@@ -578,14 +899,21 @@ conn_read(struct conn *c)
 		    (c->flags & (CF_PAUSED | CF_THROTTLED | CF_EOF)))
 			break;
 		if (c->rx == 0) {
-			c->rx = buf_get_class(BUF_IO);
+			c->rx = rx_take();
 			if (c->rx == 0) {
-				pause_for(c, BUF_IO);
+				pause_for(c, WAIT_READ | WAIT_SPARE);
 				return;
 			}
 			c->rx_len = 0;
 		}
 		space = buf_cap(c->rx) - c->rx_len;
+		if (space == 0 && buf_cap(c->rx) < WARD_IOBUF_SIZE) {
+			if (!rx_grow(c)) {
+				pause_for(c, BUF_IO | WAIT_SPARE);
+				break;
+			}
+			space = buf_cap(c->rx) - c->rx_len;
+		}
 		if (space == 0) {	/* cannot happen: parsers consume */
 			conn_fail(c, c->state == CS_HTTP ? 431 : 1009, "stuck");
 			break;
@@ -602,11 +930,16 @@ conn_read(struct conn *c)
 		}
 		c->rx_len += (uint32_t)n;
 		c->t_rx = now_ms;
+		c->prog_n += (uint32_t)n;
 		c->flags &= ~CF_PING_SENT;
 		stats.bytes_in += (uint64_t)n;
 		process_input(c);
 		if ((size_t)n < space)
 			break;
+		/* it filled a small buffer: more is waiting, take room */
+		if (c->rx != 0 && buf_cap(c->rx) < WARD_IOBUF_SIZE &&
+		    buf_spare_in(BUF_IO))
+			rx_grow(c);
 	}
 	release_rx(c);
 	conn_update_events(c);
@@ -649,14 +982,10 @@ queue_consume(struct conn *c, size_t w)
 		}
 		w -= left;
 		c->q_off = 0;
-		c->q_count--;
 		c->q_head = qents[q].next;
 		if (c->q_head == 0)
 			c->q_tail = 0;
-		buf_unref(h);
-		qents[q].next = qent_free;
-		qent_free = q;
-		qent_used--;
+		qent_release(c, q);
 	}
 }
 
@@ -795,26 +1124,74 @@ stalled(const struct conn *c, bool pressure)
 	return c->q_head != 0 && now_ms - c->t_out >= limit;
 }
 
+/* A head or body still arriving, an unfinished message or frame. */
+static bool
+in_progress(const struct conn *c)
+{
+	if (c->flags & (CF_PAUSED | CF_THROTTLED))
+		return false;		/* it waits for us, not we for it */
+	if (c->state == CS_HTTP)
+		return (c->flags & CF_IN_REQ) && !(c->flags & CF_CLOSE_AFTER);
+	if (c->state == CS_WS)
+		return c->ws.msg_op != 0 || c->ws.in_frame || c->rx_len > 0;
+	return false;
+}
+
+/* Below progress_min_bytes in a progress_timeout window: cut. */
+static bool
+sweep_progress(struct conn *c)
+{
+	if (cfg.progress_ms == 0 || !in_progress(c)) {
+		c->t_prog = now_ms;
+		c->prog_n = 0;
+		return false;
+	}
+	if (now_ms - c->t_prog < (uint32_t)cfg.progress_ms)
+		return false;
+	if (c->prog_n >= (uint32_t)cfg.progress_min_bytes) {
+		c->t_prog = now_ms;	/* a new window */
+		c->prog_n = 0;
+		return false;
+	}
+	log_debug("slow_progress", "conn=%u bytes=%u ms=%u", conn_id(c),
+	    c->prog_n, now_ms - c->t_prog);
+	if (c->state == CS_HTTP)
+		cut_head(c, CUT_HEAD_SLOW);
+	else
+		cut_message(c, CUT_MSG_SLOW);
+	return true;
+}
+
 static void
 sweep_one(struct conn *c, bool pressure)
 {
 	uint32_t since = now_ms - c->t_start;
 
-	if (stalled(c, pressure)) {
+	if (stalled(c, pressure) && (c->state == CS_WS ||
+	    c->state == CS_HTTP)) {
 		log_debug("stalled", "conn=%u queued=%u", conn_id(c), c->q_bytes);
+		if (c->state == CS_WS) {
+			slow_consumer_cut(c, CUT_STALLED);
+			return;
+		}
 		stats.drops_slow++;
+		stats.cuts[CUT_STALLED]++;
 		conn_drop(c, true);	/* its buffers go back to the pools */
 		return;
 	}
+	if (sweep_progress(c))
+		return;
 	switch (c->state) {
 	case CS_HTTP:
-		if ((c->flags & CF_IN_REQ) && c->q_head == 0 &&
+		if (c->flags & CF_OWE_408) {
+			owe_408(c);
+			if ((c->flags & CF_OWE_408) &&
+			    since >= (uint32_t)cfg.close_timeout_ms)
+				conn_drop(c, false);
+		} else if ((c->flags & CF_IN_REQ) && c->q_head == 0 &&
+		    !(c->flags & CF_CLOSE_AFTER) &&
 		    since >= (uint32_t)cfg.handshake_timeout_ms) {
-			if (c->rx_len > 0)
-				http_error(c, 408, "request_timeout",
-				    "request head not received in time");
-			c->flags |= CF_CLOSE_AFTER;
-			conn_linger(c);
+			cut_head(c, CUT_HEAD_TIMEOUT);
 		} else if (!(c->flags & CF_IN_REQ) &&
 		    now_ms - c->t_rx >= (uint32_t)cfg.idle_timeout_ms) {
 			conn_drop(c, false);
@@ -833,26 +1210,122 @@ sweep_one(struct conn *c, bool pressure)
 	}
 }
 
+/* Buffers of class cls that c holds (queued ones counted for I/O and
+ * big through q_heavy, for the small classes through q_count). */
+static uint32_t
+holds(const struct conn *c, int cls)
+{
+	uint32_t n = 0;
+
+	if (c->rx != 0 && buf_class(c->rx) == cls)
+		n++;
+	if (c->msg != 0 && buf_class(c->msg) == cls)
+		n++;
+	if (cls == BUF_IO || cls == BUF_BIG)
+		n += c->q_heavy;
+	else
+		n += c->q_count;
+	return n;
+}
+
+/* Has c made no progress for WARD_EVICT_IDLE_MS with what it holds? */
+static bool
+evictable(const struct conn *c)
+{
+	bool in = c->rx != 0 || c->msg != 0;
+
+	if (c->state != CS_HTTP && c->state != CS_WS)
+		return false;
+	if (in && now_ms - c->t_rx < WARD_EVICT_IDLE_MS)
+		return false;
+	return c->q_head == 0 || now_ms - c->t_out >= WARD_EVICT_IDLE_MS;
+}
+
+static void
+evict(struct conn *c)
+{
+	log_debug("evict", "conn=%u state=%u", conn_id(c), c->state);
+	if (c->q_head != 0 && c->state == CS_WS) {
+		slow_consumer_cut(c, CUT_EVICT_QUEUE);
+	} else if (c->q_head != 0 && !(c->flags & CF_IN_REQ)) {
+		stats.drops_slow++;
+		stats.cuts[CUT_EVICT_QUEUE]++;
+		conn_drop(c, true);
+	} else if (c->state == CS_HTTP) {
+		cut_head(c, CUT_EVICT_HEAD);
+	} else {
+		cut_message(c, CUT_EVICT_MESSAGE);
+	}
+}
+
+/* Class cls is dry and someone waits: cut the idle holders of most. */
+static void
+evict_class(int cls)
+{
+	for (int k = 0; k < WARD_EVICT_MAX; k++) {
+		struct conn *v = NULL;
+		uint32_t best = 0;
+
+		for (uint32_t i = 0; i < nactive; i++) {
+			struct conn *c = &conns[active[i]];
+			uint32_t n = holds(c, cls);
+
+			if (n == 0 || n < best || !evictable(c))
+				continue;
+			if (n > best || v == NULL || c->t_rx < v->t_rx) {
+				v = c;
+				best = n;
+			}
+		}
+		if (v == NULL)
+			return;
+		evict(v);
+		if (buf_free_in(cls))
+			return;
+	}
+}
+
+/* The classes paused connections wait for that have nothing to give. */
+static unsigned
+dry_classes(void)
+{
+	unsigned dry = 0;
+
+	for (uint32_t i = pause_head; i != LIST_END; i = conns[i].pause_next)
+		if ((conns[i].flags & CF_PAUSED) &&
+		    !wait_ready(conns[i].wait_cls)) {
+			int cls = conns[i].wait_cls & ~WAIT_SPARE;
+
+			dry |= cls == WAIT_READ ? 1u << BUF_SMALL |
+			    1u << BUF_MED | 1u << BUF_IO : 1u << cls;
+		}
+	return dry;
+}
+
 void
 conn_sweep(void)
 {
 	bool pressure = pause_head != LIST_END;
+	unsigned dry = pressure ? dry_classes() : 0;
 
 	for (uint32_t i = 0; i < nactive; i++)
 		sweep_one(&conns[active[i]], pressure);
+	for (int cls = 0; cls < BUF_NCLASS; cls++)
+		if (dry & (1u << cls))
+			evict_class(cls);
 }
 
 bool
 conn_paused_ready(void)
 {
 	return pause_head != LIST_END &&
-	    buf_free_in(conns[pause_head].wait_cls);
+	    wait_ready(conns[pause_head].wait_cls);
 }
 
-void
+uint32_t
 conn_resume_paused(void)
 {
-	uint32_t list = pause_head;
+	uint32_t list = pause_head, resumed = 0;
 
 	pause_head = LIST_END;
 	while (list != LIST_END) {
@@ -863,7 +1336,7 @@ conn_resume_paused(void)
 		if (c->state == CS_DEAD || c->state == CS_FREE ||
 		    !(c->flags & CF_PAUSED))
 			continue;
-		if (!buf_free_in(c->wait_cls)) {
+		if (!wait_ready(c->wait_cls)) {
 			c->pause_next = pause_head;
 			pause_head = conn_id(c);
 			continue;
@@ -872,7 +1345,10 @@ conn_resume_paused(void)
 		if (c->rx != 0)
 			process_input(c);
 		conn_update_events(c);
+		if (!(c->flags & CF_PAUSED))
+			resumed++;
 	}
+	return resumed;
 }
 
 static void
@@ -915,6 +1391,8 @@ reap_one(struct conn *c)
 		reg_unregister(conn_id(c));
 	c->flags &= ~CF_WS_OPEN;
 	queue_drop_all(c);
+	c->q_pin = 0;
+	c->q_heavy = 0;
 	buf_unref(c->rx);
 	buf_unref(c->msg);
 	c->rx = c->msg = 0;

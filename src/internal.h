@@ -77,6 +77,21 @@ void	 buf_set(uint32_t h, uint32_t off, uint32_t len);
 void	 buf_ref(uint32_t h);
 void	 buf_unref(uint32_t h);
 bool	 buf_free_in(int cls);		/* a slot of this class is free */
+/*
+ * Incomplete work (a partial head, an unfinished message, a read) takes
+ * buffers only above the class's reserve (buf_reserve: an eighth); the
+ * reserve is for complete work (answers, frames), so input that never
+ * completes can never starve the answers of everyone else.
+ */
+uint32_t buf_reserve(int cls);
+bool	 buf_spare_in(int cls);		/* free above the reserve */
+uint32_t buf_get_spare(int cls);	/* 0 unless buf_spare_in */
+/* Smallest class of capacity >= need above its reserve, or 0 with *wait
+ * the smallest class that fits need (-1: none does). */
+uint32_t buf_get_spare_fit(size_t need, int *wait);
+int	 buf_class(uint32_t h);		/* BUF_* of a handle */
+uint32_t buf_refs(uint32_t h);		/* references held */
+int	 buf_class_for(size_t need);	/* smallest fitting class, or -1 */
 void	 buf_stats(struct buf_stats *st);
 size_t	 buf_desc_bytes(void);		/* one buffer descriptor */
 
@@ -149,6 +164,10 @@ struct ward_cfg {
 	int	log_level;
 	int	log_syslog;
 	int	dev;
+	int	progress_ms;		/* 0: no progress deadline */
+	int	progress_min_bytes;
+	int	max_conns_per_ip;	/* 0: no cap below max_connections */
+	int	max_pending_per_ip;	/* 0: no cap */
 	char	jwt_public_key[256];	/* PEM file for ES256/RS256 */
 	/* service.<name>.types / .scope / .enabled (unified /ws, SPEC §4) */
 	struct cfg_service {
@@ -418,6 +437,8 @@ enum {
 #define CF_REFUSED	0x10000	/* over max_connections: 503 then close */
 #define CF_IN_INPUT	0x20000	/* process_input is running (no re-entry) */
 #define CF_HOT		0x40000	/* its input fanned out this turn: read again */
+#define CF_OWE_408	0x80000	/* cut head: its 408 is still to be queued */
+#define CF_SERVED	0x100000 /* a request was complete (not "pending") */
 
 struct route;
 
@@ -443,6 +464,10 @@ struct conn {
 	uint32_t	t_rx;		/* ms: last byte received */
 	uint32_t	t_start;	/* ms: request/close started */
 	uint32_t	dirty_next, reap_next, pause_next;
+	uint32_t	t_prog;		/* ms: progress window began */
+	uint32_t	prog_n;		/* bytes received in the window */
+	uint32_t	q_pin;		/* capacity of the buffers queued */
+	uint16_t	q_heavy;	/* I/O and big buffers queued */
 	/* The request being dispatched (replies read its CORS headers). */
 	const struct http_req *req;
 	struct ws_state	ws;
@@ -505,10 +530,16 @@ void	conn_flush_all(void);
 void	conn_sweep(void);
 /* Close reaped connections. */
 void	conn_reap(void);
-/* Wake connections paused for buffers. */
-void	conn_resume_paused(void);
-/* Is a paused connection able to go on now (its buffer class has room)? */
+/* Wake connections paused for buffers: how many went on. */
+uint32_t conn_resume_paused(void);
+/* Is a paused connection able to go on now (its buffer class has room)?
+ */
 bool	conn_paused_ready(void);
+/* wait_cls: the class, | WAIT_SPARE when it waits above the reserve. */
+#define WAIT_SPARE	0x80
+#define WAIT_READ	BUF_NCLASS	/* any buffer to read into */
+/* I/O and big buffers one connection may hold queued (slow consumers). */
+uint32_t conn_heavy_max(void);
 uint32_t conn_active(void);
 /* SIGTERM: close WebSockets with 1001, idle HTTP at once. */
 void	conn_shutdown_all(void);
@@ -842,6 +873,23 @@ struct ward_stats {
 	uint64_t	http_requests, http_errors;
 	uint64_t	drops_slow;	/* 1013 for slow consumers */
 	uint64_t	hs_fail[6];	/* handshake failures by HSF_* reason */
+	uint64_t	cuts[12];	/* connections cut, by CUT_* reason */
+	uint64_t	loop_spins;	/* zero waits with nothing to do */
+	uint64_t	loop_zero_waits;	/* waits with timeout 0 */
+};
+/* Why a connection was cut by the abuse policy (GET /metrics labels). */
+enum {
+	CUT_HEAD_TIMEOUT,	/* head not complete within handshake_timeout */
+	CUT_HEAD_SLOW,		/* head below progress_min_bytes per interval */
+	CUT_MSG_SLOW,		/* unfinished message below the same */
+	CUT_SLOW_CONSUMER,	/* its queue passed the budget: 1013 */
+	CUT_STALLED,		/* queued output did not move */
+	CUT_EVICT_HEAD,		/* a pool ran dry: the idle head holding most */
+	CUT_EVICT_MESSAGE,	/* ... the idle unfinished message */
+	CUT_EVICT_QUEUE,	/* ... the non-reader holding most */
+	CUT_PER_IP,		/* max_connections_per_ip */
+	CUT_PENDING_IP,		/* max_pending_per_ip */
+	CUT_NREASONS
 };
 /* Why a WebSocket handshake failed (GET /metrics labels). */
 enum { HSF_REQUEST, HSF_VERSION, HSF_KEY, HSF_ORIGIN, HSF_AUTH, HSF_WRITE };

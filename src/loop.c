@@ -248,6 +248,8 @@ loop_run(void)
 	port_notify("READY=1\nSTATUS=serving");
 	for (;;) {
 		int timeout = next_tick > now ? (int)(next_tick - now) : 0, n;
+		bool due = timeout == 0;
+		uint32_t woke;
 
 		if (conn_paused_ready())
 			timeout = 0;	/* buffers came back: go on at once */
@@ -271,7 +273,14 @@ loop_run(void)
 			next_tick = now + WARD_TICK_MS;
 		}
 		conn_reap();
-		conn_resume_paused();
+		woke = conn_resume_paused();
+		/* a zero wait must have been worth it: events, the tick, or a
+		 * paused connection that went on (GET /metrics counts spins) */
+		if (timeout == 0) {
+			stats.loop_zero_waits++;
+			if (n == 0 && !due && woke == 0)
+				stats.loop_spins++;
+		}
 		conn_flush_all();
 		conn_reap();
 		if ((port_signals_take() & PORT_SIG_TERM) && !loop_draining) {

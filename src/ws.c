@@ -432,28 +432,59 @@ stream_emit(struct conn *c, bool last)
 	return conn_send_owned(c, h);
 }
 
+/*
+ * The message buffer grows with the bytes that arrived, from the smallest
+ * class up (a copy each step, three at most): an unfinished message of a
+ * few bytes holds a small buffer, not a big one.  Above the reserve only
+ * (it is incomplete work).  False with c->wait_cls set: pause.
+ */
+static bool
+msg_grow(struct conn *c, size_t need)
+{
+	int wait;
+	uint32_t h = buf_get_spare_fit(need, &wait), len;
+
+	if (h == 0) {
+		c->wait_cls = (uint8_t)((wait < 0 ? BUF_BIG : wait) | WAIT_SPARE);
+		return false;
+	}
+	len = c->msg != 0 ? buf_len(c->msg) : 0;
+	if (len > 0)
+		memcpy(buf_base(h) + HEADROOM, buf_base(c->msg) + HEADROOM, len);
+	buf_unref(c->msg);
+	c->msg = h;
+	buf_set(h, HEADROOM, len);
+	return true;
+}
+
 /* How many payload bytes may be taken now (0: pause for a buffer). */
 static size_t
 room_for(struct conn *c, size_t want)
 {
 	const struct ws_ops *o = ops_of(c);
+	size_t need;
 
 	if (o->stream_echo) {
+		/* an out fragment sized by the bytes at hand, up to an I/O
+		 * buffer: a short message echoed pins no I/O buffer */
 		if (c->msg == 0) {
-			c->msg = buf_get_class(BUF_IO);
-			if (c->msg == 0)
+			int wait;
+
+			need = HEADROOM + MIN(want, WARD_IOBUF_SIZE - HEADROOM);
+			c->msg = buf_get_spare_fit(need, &wait);
+			if (c->msg == 0) {
+				c->wait_cls = (uint8_t)(wait | WAIT_SPARE);
 				return 0;
+			}
 			buf_set(c->msg, HEADROOM, 0);
 		}
 		return MIN(want, buf_cap(c->msg) - HEADROOM - buf_len(c->msg));
 	}
-	if (c->msg == 0) {
-		c->msg = buf_get_class(BUF_BIG);
-		if (c->msg == 0)
-			return 0;
-		buf_set(c->msg, HEADROOM, 0);
-	}
-	return want;	/* size was checked against max_message at the header */
+	/* size was checked against max_message at the header */
+	need = HEADROOM + (c->msg != 0 ? buf_len(c->msg) : 0) + want;
+	if ((c->msg == 0 || need > buf_cap(c->msg)) && !msg_grow(c, need))
+		return 0;
+	return want;
 }
 
 static void
@@ -645,7 +676,7 @@ ws_feed(struct conn *c, uint8_t *p, size_t n)
 	size_t used = 0;
 
 	while (used < n && (c->state == CS_WS || c->state == CS_CLOSING) &&
-	    !(c->flags & CF_PAUSED)) {
+	    !(c->flags & CF_PAUSED) && (uint32_t)c->q_heavy + 1 < conn_heavy_max()) {
 		struct ws_state *w = &c->ws;
 		size_t k;
 

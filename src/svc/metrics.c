@@ -103,6 +103,41 @@ auth_failures(struct tbuf *o)
 }
 
 static void
+abuse(struct tbuf *o)
+{
+	static const char *const why[CUT_NREASONS] = {
+		[CUT_HEAD_TIMEOUT] = "head_timeout",
+		[CUT_HEAD_SLOW] = "head_slow",
+		[CUT_MSG_SLOW] = "message_slow",
+		[CUT_SLOW_CONSUMER] = "slow_consumer",
+		[CUT_STALLED] = "stalled",
+		[CUT_EVICT_HEAD] = "evicted_head",
+		[CUT_EVICT_MESSAGE] = "evicted_message",
+		[CUT_EVICT_QUEUE] = "evicted_queue",
+		[CUT_PER_IP] = "per_ip",
+		[CUT_PENDING_IP] = "pending_per_ip",
+	};
+
+	family(o, "ward_cuts_total", "counter",
+	    "Connections cut by the abuse policy, by reason.");
+	for (int i = 0; i < CUT_NREASONS; i++)
+		tb_put(o, "ward_cuts_total{reason=\"%s\"} %llu\n", why[i],
+		    (unsigned long long)stats.cuts[i]);
+	one(o, "ward_loop_spins_total", "counter",
+	    "Loop turns that waited 0 ms and found nothing to do.",
+	    (unsigned long long)stats.loop_spins);
+	one(o, "ward_loop_zero_waits_total", "counter",
+	    "Loop turns that waited 0 ms (buffers came back, a tick due).",
+	    (unsigned long long)stats.loop_zero_waits);
+	family(o, "ward_pool_reserve", "gauge",
+	    "Buffers of a class kept for complete work (answers, frames).");
+	tb_put(o, "ward_pool_reserve{pool=\"buf_io\"} %u\n",
+	    buf_reserve(BUF_IO));
+	tb_put(o, "ward_pool_reserve{pool=\"buf_big\"} %u\n",
+	    buf_reserve(BUF_BIG));
+}
+
+static void
 write_metrics(struct tbuf *o)
 {
 	static const char *const hsf[] = {
@@ -177,6 +212,7 @@ write_metrics(struct tbuf *o)
 	    "Recipients closed 1013 (or dropped) for not reading.",
 	    (unsigned long long)stats.drops_slow);
 	pools(o);
+	abuse(o);
 	one(o, "ward_redis_configured", "gauge",
 	    "1 when a Redis address is configured.",
 	    cfg.redis[0] != '\0' ? 1 : 0);

@@ -359,6 +359,186 @@ test_pause_resume(void)
 	log_level = PORT_LOG_INFO;
 }
 
+/* The reserve: incomplete work stops above it, answers may take it. */
+static void
+test_reserve(void)
+{
+	size_t n = 0;
+	uint32_t h;
+	int wait = -2;
+	bool big_spare;
+
+	buf_init();
+	CHECK_EQ(buf_reserve(BUF_EXT), 0);
+	CHECK(buf_reserve(BUF_IO) >= 1);
+	CHECK(buf_reserve(BUF_IO) <= N_IO / 8 + 1);
+	CHECK_EQ(buf_reserve(BUF_BIG), N_BIG < 4 ? 0 : N_BIG / 8 > 0 ?
+	    N_BIG / 8 : 1);
+	while ((h = buf_get_spare(BUF_IO)) != 0)
+		hs[n++] = h;
+	CHECK_EQ(n, N_IO - buf_reserve(BUF_IO));
+	CHECK(!buf_spare_in(BUF_IO));
+	CHECK(buf_free_in(BUF_IO));	/* the reserve is still there */
+	h = buf_get_class(BUF_IO);	/* complete work may take it */
+	CHECK(h != 0);
+	buf_unref(h);
+	/* a need that fits I/O falls through to big, above its reserve */
+	big_spare = buf_spare_in(BUF_BIG);
+	h = buf_get_spare_fit(WARD_MEDBUF_SIZE + 1, &wait);
+	CHECK_EQ(wait, BUF_IO);
+	if (big_spare) {
+		CHECK(h != 0 && class_of(h) == BUF_BIG);
+	} else {
+		CHECK_EQ(h, 0);
+	}
+	buf_unref(h);
+	/* a small need takes a small buffer first */
+	h = buf_get_spare_fit(10, &wait);
+	CHECK(h != 0 && class_of(h) == BUF_SMALL);
+	CHECK_EQ(wait, BUF_SMALL);
+	CHECK_EQ(buf_class(h), BUF_SMALL);
+	CHECK_EQ(buf_refs(h), 1);
+	buf_unref(h);
+	CHECK_EQ(buf_class_for(WARD_BIGBUF_SIZE + 1), -1);
+	CHECK_EQ(buf_class_for(WARD_SMALLBUF_SIZE + 1), BUF_MED);
+	while (n > 0)
+		buf_unref(hs[--n]);
+	for (int c = 0; c < BUF_NCLASS; c++)
+		CHECK_EQ(used(c), 0);
+}
+
+/* A partial head holds a small buffer, not an I/O one; a head waiting
+ * for room above the reserve does not make the loop spin. */
+static void
+test_small_heads(void)
+{
+	int pa = -1, pb = -1;
+	struct conn *a, *b;
+	size_t n = 0;
+	uint32_t h;
+
+	cfg_defaults();
+	log_level = -1;
+	buf_init();
+	conn_init();
+	a = new_conn(&pa);
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	CHECK(write(pa, "G", 1) == 1);
+	conn_on_event(a, PORT_EV_IN);
+	CHECK_EQ(a->rx_len, 1);
+	CHECK(a->rx != 0 && buf_class(a->rx) == BUF_SMALL);
+	CHECK_EQ(used(BUF_IO), 0);
+	CHECK_EQ(used(BUF_MED), 0);
+	/* more bytes than a small buffer: it grows */
+	{
+		char big[600];
+
+		memset(big, 'a', sizeof big);
+		memcpy(big, "ET /", 4);
+		CHECK(write(pa, big, sizeof big) == (long)sizeof big);
+		conn_on_event(a, PORT_EV_IN);
+		CHECK_EQ(a->rx_len, 601);
+		CHECK(a->rx != 0 && buf_cap(a->rx) >= 601);
+		CHECK(a->rx != 0 && buf_class(a->rx) == BUF_MED);
+	}
+	/* every class above its reserve taken: a newcomer waits, and the
+	 * loop is not told to go on (the reserve is not for it) */
+	while ((h = buf_get_spare(BUF_SMALL)) != 0)
+		hs[n++] = h;
+	while ((h = buf_get_spare(BUF_MED)) != 0)
+		hs[n++] = h;
+	while ((h = buf_get_spare(BUF_IO)) != 0)
+		hs[n++] = h;
+	b = new_conn(&pb);
+	CHECK(b != NULL);
+	if (b != NULL) {
+		CHECK(write(pb, "G", 1) == 1);
+		conn_on_event(b, PORT_EV_IN);
+		CHECK(b->flags & CF_PAUSED);
+		CHECK(b->rx == 0);
+		CHECK(!conn_paused_ready());
+		CHECK_EQ(conn_resume_paused(), 0);
+		buf_unref(hs[--n]);		/* one comes back */
+		CHECK(conn_paused_ready());
+		CHECK_EQ(conn_resume_paused(), 1);
+		conn_on_event(b, PORT_EV_IN);
+		CHECK_EQ(b->rx_len, 1);
+		conn_drop(b, true);
+	}
+	while (n > 0)
+		buf_unref(hs[--n]);
+	conn_drop(a, true);
+	conn_reap();
+	conn_flush_all();
+	close(pa);
+	if (pb >= 0)
+		close(pb);
+	for (int c = 0; c < BUF_NCLASS; c++)
+		CHECK_EQ(used(c), 0);
+	log_level = PORT_LOG_INFO;
+}
+
+/* The slow-consumer budget counts buffers pinned: frames of 2.1 KB in
+ * I/O buffers cut the recipient at conn_heavy_max(), the queue trimmed
+ * to a frame boundary with the 1013 close frame behind it. */
+static void
+test_pinned_budget(void)
+{
+	int pa = -1;
+	struct conn *a;
+	uint32_t sent = 0, f;
+	uint64_t cuts0 = stats.cuts[CUT_SLOW_CONSUMER];
+	static uint8_t pl[2100];
+
+	cfg_defaults();
+	log_level = -1;
+	buf_init();
+	conn_init();
+	a = new_conn(&pa);
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	a->state = CS_WS;
+	a->flags &= ~CF_IN_REQ;
+	while (a->state == CS_WS && sent < 1000) {
+		/* its output has not moved for a while: the strict limit */
+		if (sent == 1)
+			now_ms += 10 * WARD_TICK_MS;
+		/* a second reference keeps each frame shared (no packing) */
+		f = ws_frame(WS_OP_TEXT, pl, sizeof pl);
+		CHECK(f != 0 && buf_class(f) == BUF_IO);
+		if (f == 0)
+			break;
+		hs[sent] = f;
+		if (conn_send(a, f) == 0)
+			sent++;
+		else
+			buf_unref(f);
+	}
+	CHECK_EQ(sent, conn_heavy_max());
+	CHECK_EQ(a->state, CS_CLOSING);
+	CHECK_EQ(stats.cuts[CUT_SLOW_CONSUMER], cuts0 + 1);
+	CHECK_EQ(a->q_count, 1);	/* nothing was written: only the close */
+	CHECK_EQ(a->q_heavy, 0);
+	CHECK(a->q_pin <= WARD_SMALLBUF_SIZE);
+	if (a->q_count == 1) {
+		f = conn_tail_buf(a);
+		CHECK_EQ(buf_data(f)[0], 0x88);
+		CHECK_EQ(buf_data(f)[2], 1013 >> 8);
+		CHECK_EQ(buf_data(f)[3], 1013 & 0xFF);
+	}
+	for (uint32_t i = 0; i < sent; i++)
+		buf_unref(hs[i]);
+	CHECK_EQ(used(BUF_IO), 0);
+	conn_drop(a, true);
+	conn_reap();
+	conn_flush_all();
+	close(pa);
+	log_level = PORT_LOG_INFO;
+}
+
 void
 suite_buf(void)
 {
@@ -367,5 +547,8 @@ suite_buf(void)
 	test_refcount();
 	test_ext();
 	test_pause_resume();
+	test_reserve();
+	test_small_heads();
+	test_pinned_budget();
 	buf_init();
 }
