@@ -55,7 +55,7 @@ WARD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 WARD_LDFLAGS = $(BOARD_LDFLAGS) $(VARIANT_LDFLAGS_$(VARIANT)) $(LDFLAGS)
 WARD_LIBS = $(BEARSSL_LIBS) -lm
 
-.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits check-examples check-wall
+.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits check-examples check-wall check-family
 all: $(B)/ward
 
 # V=1 shows whole command lines.
@@ -173,6 +173,30 @@ check-limits: $(B)/ward
 # sources hold no clinic word (grep).  tests/wall.sh says what is core.
 check-wall: $(OBJ_LIB)
 	@sh tests/wall.sh $(B)
+
+# A family is one file and one index line: build ward with
+# tests/family/hello.c and src/svc/index.c plus the line X(hello), then
+# drive it (tests/family/test_family.py).
+FAM	:= $(B)/family
+$(FAM)/index.c: src/svc/index.c
+	@mkdir -p $(@D)
+	$(Q)sed 's|^\t/\* the list ends here \*/|\tX(hello) \\\n&|' $< > $@
+
+$(FAM)/%.o: $(FAM)/%.c
+	$(Q)$(CC) $(WARD_CFLAGS) -Isrc/svc -c $< -o $@
+
+$(FAM)/hello.o: tests/family/hello.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
+
+$(FAM)/ward: $(filter-out $(B)/src/svc/index.o,$(OBJ_LIB)) $(OBJ_MAIN) \
+	    $(FAM)/index.o $(FAM)/hello.o
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+
+check-family: $(FAM)/ward
+	@WARD_BIN=$(CURDIR)/$(FAM)/ward $(PYTHON) tests/family/test_family.py \
+	    $(FAM)/index.c
 
 # src/ objects must not call the allocator (pools are static).
 check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)

@@ -651,6 +651,8 @@ void	ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
 size_t	ws_feed(struct conn *c, uint8_t *p, size_t n);
 /* Encode and queue a message on one connection. */
 int	ws_send(struct conn *c, int opcode, const void *p, size_t n);
+/* {"type":"error","error":code,"detail":detail} on one connection. */
+void	ws_send_error(struct conn *c, const char *code, const char *detail);
 
 /* ----------------------------------------------------------- registry.c */
 /*

@@ -487,6 +487,24 @@ room_for(struct conn *c, size_t want)
 	return want;
 }
 
+void
+ws_send_error(struct conn *c, const char *code, const char *detail)
+{
+	char buf[512];
+	struct jw w;
+
+	jw_init(&w, buf, sizeof buf);
+	jw_obj(&w);
+	jw_key(&w, "type");
+	jw_str(&w, "error");
+	jw_key(&w, "error");
+	jw_str(&w, code);
+	jw_key(&w, "detail");
+	jw_str(&w, detail);
+	jw_obj_end(&w);
+	ws_send(c, WS_OP_TEXT, buf, w.len);
+}
+
 static void
 message_done(struct conn *c, uint8_t *p, size_t n)
 {
@@ -508,7 +526,7 @@ message_done(struct conn *c, uint8_t *p, size_t n)
 			conn_close_ws(c, 1008, "rate limit exceeded");
 			return;
 		}
-		svc_error(c, "rate_limited", "too many messages: slow down");
+		ws_send_error(c, "rate_limited", "too many messages: slow down");
 		return;
 	}
 	if (o->message != NULL)

@@ -11,19 +11,7 @@
 void
 svc_error(struct conn *c, const char *code, const char *detail)
 {
-	char buf[512];
-	struct jw w;
-
-	jw_init(&w, buf, sizeof buf);
-	jw_obj(&w);
-	jw_key(&w, "type");
-	jw_str(&w, "error");
-	jw_key(&w, "error");
-	jw_str(&w, code);
-	jw_key(&w, "detail");
-	jw_str(&w, detail);
-	jw_obj_end(&w);
-	ws_send(c, WS_OP_TEXT, buf, w.len);
+	ws_send_error(c, code, detail);
 }
 
 static void

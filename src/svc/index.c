@@ -1,32 +1,37 @@
 /*
  * index.c - the one list of endpoint families.  Adding a family is one
- * file (src/svc/x.c, with its route table, socket types and a `struct
- * family x_family`) and one line here.  The order is the route-matching
- * and documentation order; socket types are numbered in it too.
+ * file (src/svc/x.c, with its route table, socket types, keys and a
+ * `const struct family x_family`) and one line X(x) in FAMILIES below.
+ * The order is the route-matching and documentation order; socket types
+ * are numbered in it too.
  */
 #include "svc.h"
 #include "../auth.h"
 
-static const struct family *const families[] = {
-	&health_family,
-	&echo_family,
-	&status_family,
-	&call_family,
-	&stt_family,
-	&metrics_family,
-	&consult_family,
-	&notify_family,
-	&doctors_family,
-	&unified_family,
-	&diagnosis_family,
-	&docs_family,
-	&admin_family,
-	&audit_family,
-	&web_family,
-#ifdef WARD_TEST_FAMILY
-	&WARD_TEST_FAMILY,
-#endif
-};
+#define FAMILIES(X) \
+	X(health) \
+	X(echo) \
+	X(status) \
+	X(call) \
+	X(stt) \
+	X(metrics) \
+	X(consult) \
+	X(notify) \
+	X(doctors) \
+	X(unified) \
+	X(diagnosis) \
+	X(docs) \
+	X(admin) \
+	X(audit) \
+	X(web) \
+	/* the list ends here */
+
+#define DECLARE(name)	extern const struct family name##_family;
+#define ENTRY(name)	&name##_family,
+
+FAMILIES(DECLARE)
+
+static const struct family *const families[] = { FAMILIES(ENTRY) };
 
 int
 svc_index_register(char *err, size_t errlen)

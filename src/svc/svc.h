@@ -22,11 +22,6 @@ int	svc_index_register(char *err, size_t errlen);
 /* Each family's start hook (after the journal is open, before serving). */
 void	svc_index_start(void);
 
-extern const struct family health_family, echo_family, status_family,
-	call_family, stt_family, metrics_family, consult_family, notify_family,
-	doctors_family, unified_family, diagnosis_family, docs_family,
-	admin_family, audit_family, web_family;
-
 /* A route's documented Idempotency-Key header (docs params). */
 #define SVC_IDEM_PARAM	"idempotency_key"
 
