@@ -23,9 +23,10 @@ PYTHON	?= /usr/bin/python3
 
 VARIANT_CFLAGS_asan	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 VARIANT_LDFLAGS_asan	:= -fsanitize=address,undefined
+VARIANT_DEFS_asan	:= -DWARD_ASSERTS
 VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 -DWARD_MEDBUF_COUNT=4 \
 	-DWARD_BIGBUF_COUNT=1 -DWARD_SMALLBUF_COUNT=8 -DWARD_QENT_COUNT=64 \
-	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64
+	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64 -DWARD_ASSERTS
 
 PORT_SRC_linux	:= port/posix/sys.c port/linux/random.c
 PORT_SRC_posix	:= port/posix/sys.c port/posix/random.c
@@ -209,7 +210,7 @@ FUZZ_SRC := $(filter-out tests/fuzz/fuzz_stubs.c,$(sort $(wildcard tests/fuzz/fu
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(filter-out src/main.c src/loop.c,$(SRC_ALL)) $(PORT_SRC_linux) $(EV_SRC_poll) \
 	$(WEB_GEN)
-FUZZ_CFLAGS = -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DJSMN_STRICT \
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DJSMN_STRICT -DWARD_ASSERTS \
 	-DJSMN_PARENT_LINKS -DJSMN_STATIC -DWARD_FUZZ -Isrc
 
 build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz_stubs.c

@@ -32,6 +32,20 @@
 #define WARD_NEED_MORE	(-1000)
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * An invariant of ours (never the peer's bytes: those go to conn_fail).
+ * Checked when WARD_ASSERTS is defined (the asan and small builds, the
+ * fuzz builds): a broken one logs file and line and aborts.  Elsewhere
+ * it costs nothing: the expression is compiled, never evaluated.
+ */
+#ifdef WARD_ASSERTS
+#define WARD_ASSERT(x)	((x) ? (void)0 : ward_assert_fail(#x, __FILE__, __LINE__))
+#else
+#define WARD_ASSERT(x)	((void)sizeof(!(x)))
+#endif
+void	ward_assert_fail(const char *what, const char *file, int line)
+	    __attribute__((noreturn));
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
 #define MAX(a, b)	((a) > (b) ? (a) : (b))
 

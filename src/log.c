@@ -293,3 +293,11 @@ time_iso(int64_t us, char *out)
 	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
 	return n > 0 ? (size_t)n : 0;
 }
+
+void
+ward_assert_fail(const char *what, const char *file, int line)
+{
+	log_emit(PORT_LOG_ERROR, "assert", "file=%s line=%d failed=\"%s\"",
+	    file, line, what);
+	port_abort();
+}

@@ -125,6 +125,7 @@ type_unlink(uint32_t slot, int type)
 {
 	struct reg_link *l = &link[slot];
 
+	WARD_ASSERT(l->tprev != 0 || thead[type] == slot + 1);
 	if (l->tprev != 0)
 		link[l->tprev - 1].tnext = l->tnext;
 	else
@@ -141,6 +142,7 @@ user_unlink(uint32_t slot)
 
 	if (l->ubucket == 0)
 		return;
+	WARD_ASSERT(l->uprev != 0 || uhead[l->ubucket - 1] == slot + 1);
 	if (l->uprev != 0)
 		link[l->uprev - 1].unext = l->unext;
 	else
@@ -180,6 +182,7 @@ reg_unregister(uint32_t slot)
 	e = &reg[slot];
 	if (e->type == REG_TYPE_NONE)
 		return;
+	WARD_ASSERT(counts[e->type] > 0 && total > 0);
 	counts[e->type]--;
 	total--;
 	type_unlink(slot, e->type);
