@@ -165,14 +165,11 @@ struct conn *
 conn_new(int fd, int listener, const struct port_addr *peer)
 {
 	struct conn *c;
-	uint16_t gen;
 
 	if (conn_nfree == 0)
 		return NULL;
 	c = &conns[conn_free[--conn_nfree]];
-	gen = c->gen;
 	memset(c, 0, sizeof *c);
-	c->gen = (uint16_t)(gen + 1);
 	c->fd = fd;
 	c->state = CS_HTTP;
 	c->listener = (uint8_t)listener;

@@ -458,7 +458,6 @@ struct route;
 
 struct conn {
 	int32_t		fd;
-	uint16_t	gen;
 	uint8_t		state;
 	uint8_t		listener;
 	uint32_t	flags;
