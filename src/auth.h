@@ -14,13 +14,8 @@
 #ifndef WARD_AUTH_H
 #define WARD_AUTH_H
 
-/*
- * Longest token accepted (bytes).  Longer ones get AUTH_E_TOO_LONG before
- * anything is decoded.  Cost: about 2 x 3/4 of it in static scratch.
- */
-#ifndef AUTH_TOKEN_MAX
-#define AUTH_TOKEN_MAX 4096
-#endif
+/* Longest token accepted: AUTH_TOKEN_MAX (config.h).  Longer ones get
+ * AUTH_E_TOO_LONG before anything is decoded. */
 
 /*
  * Claims read from a verified token.  Strings are NUL-terminated UTF-8;

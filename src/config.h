@@ -239,6 +239,40 @@
 #ifndef WARD_COALESCE_MIN
 #define WARD_COALESCE_MIN 64
 #endif
+/* Connections read again in one turn (conn.c): past it, the others wait
+ * for the next poll.  Cost: 4 bytes each. */
+#ifndef WARD_HOT_MAX
+#define WARD_HOT_MAX 64
+#endif
+
+/* Groups (fanout.c): rooms, subscriber sets, channels, all kinds
+ * together.  Cost: grp_bytes() each (--print-limits "groups"); full: a
+ * join answers "no room left" (the socket stays, outside the group). */
+#ifndef WARD_MAX_GROUPS
+#define WARD_MAX_GROUPS (WARD_MAX_ROOMS * 4)
+#endif
+
+/* A bearer token's longest text (auth.c): longer ones are refused
+ * (AUTH_E_TOO_LONG) before anything is decoded.  Cost: about 2 x 3/4 of
+ * it in static scratch, and a copy of the query's. */
+#ifndef AUTH_TOKEN_MAX
+#define AUTH_TOKEN_MAX 4096
+#endif
+
+/* The application's tables (src/svc/), each with its --print-limits row.
+ * Doctor records (doctors.c): full, a new doctor answers 503.  Answers
+ * kept for Idempotency-Key retries (common.c), 5 minutes each: full, the
+ * oldest is forgotten (a late retry is done again).  The audit file
+ * (audit.c) turns over to audit.log.1 past WARD_AUDIT_MAX bytes. */
+#ifndef WARD_DOCTORS
+#define WARD_DOCTORS (WARD_MAX_CONNS <= 1024 ? 64 : 512)
+#endif
+#ifndef WARD_IDEM
+#define WARD_IDEM (WARD_MAX_CONNS <= 1024 ? 32 : 256)
+#endif
+#ifndef WARD_AUDIT_MAX
+#define WARD_AUDIT_MAX (256 * 1024)
+#endif
 
 /* Notifications queued for users with no open connection (SPEC §3): a
  * fixed arena of frames, at most WARD_NOTIF_PER_USER per user. */

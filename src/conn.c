@@ -43,8 +43,7 @@ static uint32_t dirty_head = LIST_END;
 static uint32_t reap_head = LIST_END;
 static uint32_t pause_head = LIST_END;
 static uint32_t nsent;			/* deliveries queued, wraps */
-#define HOT_MAX 64
-static uint32_t hot[HOT_MAX];		/* CF_HOT connections this turn */
+static uint32_t hot[WARD_HOT_MAX];		/* CF_HOT connections this turn */
 static uint32_t nhot;
 
 static void process_input(struct conn *c);
@@ -942,7 +941,7 @@ conn_read(struct conn *c)
 	conn_update_events(c);
 	/* its input fanned out: more of it may follow while we work */
 	if (nsent - sent0 >= WARD_COALESCE_MIN && !(c->flags & CF_HOT) &&
-	    nhot < HOT_MAX && c->state != CS_DEAD) {
+	    nhot < WARD_HOT_MAX && c->state != CS_DEAD) {
 		c->flags |= CF_HOT;
 		hot[nhot++] = conn_id(c);
 	}

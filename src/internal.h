@@ -609,6 +609,13 @@ struct route {
  * types its WebSockets register as.  Families are collected in one
  * index (src/svc/index.c) and handed to the core at start-up.
  */
+/* A static pool, named (--print-limits): count of bytes each. */
+struct ward_pool {
+	const char	*name;
+	uint64_t	 count, bytes;
+	const char	*what;
+};
+
 struct family {
 	const char		*name;
 	const struct route	*routes;	/* ends at pattern NULL */
@@ -617,6 +624,7 @@ struct family {
 	void			(*init)(void);	/* once, when added */
 	void			(*start)(void);	/* before serving (journal
 						 * open): the index calls it */
+	const struct ward_pool	*pools;		/* its arenas, NULL-named end */
 };
 
 /*
@@ -732,6 +740,7 @@ long	reg_type_first(int type);
 long	reg_type_next(uint32_t slot);
 /* Record the socket's user (profile and index); "" takes it out. */
 void	reg_set_user(uint32_t slot, const char *user);
+size_t	reg_index_bytes(void);			/* index links of one slot */
 /* Every registered socket of a user: the first slot, the next (-1). */
 long	reg_user_first(const char *user);
 long	reg_user_next(uint32_t slot);
@@ -749,9 +758,6 @@ void	reg_summary_json(struct jw *w);
  * connection in ud[0..5]), so a group can hold every connection of the
  * pool; a frame sent to a group is encoded once and queued by reference.
  */
-#ifndef WARD_MAX_GROUPS
-#define WARD_MAX_GROUPS (WARD_MAX_ROOMS * 4)
-#endif
 
 void	grp_init(void);
 /* Join (kind, name) in membership slot ms (0 or 1), creating the group.

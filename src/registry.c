@@ -94,6 +94,12 @@ reg_type_add(const char *name)
 	return ntypes;
 }
 
+size_t
+reg_index_bytes(void)
+{
+	return sizeof link[0];
+}
+
 int
 reg_type_count(void)
 {

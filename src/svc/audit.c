@@ -12,10 +12,6 @@
 #include "svc.h"
 #include "../auth.h"
 
-#ifndef WARD_AUDIT_MAX
-#define WARD_AUDIT_MAX (256 * 1024)
-#endif
-
 static int afd = -1;
 static long asize;
 static char apath[300], aold[300];

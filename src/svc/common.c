@@ -96,9 +96,6 @@ svc_json_msg(struct conn *c, const uint8_t *p, size_t n, char *type,
  * oldest entry reused when full; only successful answers are kept (a
  * retry after a 503 tries again).
  */
-#ifndef WARD_IDEM
-#define WARD_IDEM (WARD_MAX_CONNS <= 1024 ? 32 : 256)
-#endif
 #define IDEM_MS		(5u * 60u * 1000u)
 
 struct idem {
@@ -109,6 +106,12 @@ struct idem {
 };
 
 static struct idem idem[WARD_IDEM];
+
+const struct ward_pool svc_common_pools[] = {
+	{ "idempotency", WARD_IDEM, sizeof(struct idem),
+	    "answers kept for Idempotency-Key retries (5 min)" },
+	{ NULL, 0, 0, NULL }
+};
 
 static uint64_t
 idem_hash(const struct http_req *r, struct str key)

@@ -20,9 +20,6 @@
 #include "svc.h"
 #include "../auth.h"
 
-#ifndef WARD_DOCTORS
-#define WARD_DOCTORS (WARD_MAX_CONNS <= 1024 ? 64 : 512)
-#endif
 #define ID_MAX		64
 #define STATUS_MAX	32
 #define NOTE_MAX	256
@@ -516,5 +513,10 @@ const struct family doctors_family = {
 		{ .name = NULL },
 	},
 	.start = doctors_start,
+	.pools = (const struct ward_pool[]){
+		{ "doctors", WARD_DOCTORS, sizeof(struct doctor),
+		    "doctor records and statuses" },
+		{ NULL, 0, 0, NULL },
+	},
 };
 

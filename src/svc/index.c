@@ -55,3 +55,18 @@ svc_index_start(void)
 		if (families[i]->start != NULL)
 			families[i]->start();
 }
+
+const struct ward_pool *
+svc_index_pool(size_t i)
+{
+	for (size_t f = 0; f < ARRAY_LEN(families); f++)
+		for (const struct ward_pool *p = families[f]->pools;
+		    p != NULL && p->name != NULL; p++)
+			if (i-- == 0)
+				return p;
+	for (const struct ward_pool *p = svc_common_pools; p->name != NULL;
+	    p++)
+		if (i-- == 0)
+			return p;
+	return NULL;
+}

@@ -21,6 +21,11 @@
 int	svc_index_register(char *err, size_t errlen);
 /* Each family's start hook (after the journal is open, before serving). */
 void	svc_index_start(void);
+/* The i-th pool of the application (the families' .pools, then
+ * svc_common_pools), or NULL after the last. */
+const struct ward_pool *svc_index_pool(size_t i);
+/* The pools of common.c (the Idempotency-Key table). */
+extern const struct ward_pool svc_common_pools[];
 
 /* A route's documented Idempotency-Key header (docs params). */
 #define SVC_IDEM_PARAM	"idempotency_key"
