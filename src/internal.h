@@ -174,13 +174,20 @@ struct json_doc {
 	const char	*src;
 	size_t		 len;
 	int		 ntok;
+	int		 dup;	/* JSON_E_DUP: the second key's token */
 	struct json_tok	 tok[WARD_JSON_TOKENS];
 };
 #define JSON_E_SYNTAX	(-1)
 #define JSON_E_TOOBIG	(-2)
 #define JSON_E_DEPTH	(-3)
+#define JSON_E_DUP	(-4)	/* a key twice in one object (decoded) */
 /* Strict RFC 8259 parse (one value, no trailing bytes).  0 or JSON_E_*. */
 int	json_parse(struct json_doc *d, const char *src, size_t len);
+/* After json_parse: 0 when every object's keys are distinct once
+ * unescaped, else JSON_E_DUP with d->dup the second key's token.  Every
+ * message or body a handler reads passes it (svc_json_msg/_body); the
+ * token reader (auth.c) refuses twice-given claims itself. */
+int	json_check_dups(struct json_doc *d);
 /* Static bytes per token of the parser's own (jsmn) token array. */
 size_t	json_tok_bytes(void);
 /* Token index of key's value in object obj, or -1. */
@@ -190,9 +197,17 @@ int	json_skip(const struct json_doc *d, int i);
 bool	json_is_str(const struct json_doc *d, int i);
 bool	json_is_null(const struct json_doc *d, int i);
 bool	json_tok_eq(const struct json_doc *d, int i, const char *lit);
+/* Is string token i, unescaped, exactly lit ("fr\u006fm" is "from")? */
+bool	json_key_eq(const struct json_doc *d, int i, const char *lit);
 struct str json_raw(const struct json_doc *d, int i);	/* source text */
 /* Typed getters: 0, WARD_ENOENT (absent) or WARD_EINVAL (wrong type). */
 int	json_str(const struct json_doc *d, int i, char *out, size_t cap);
+/* The same with the decoded length (an escaped NUL stays in out). */
+int	json_strn(const struct json_doc *d, int i, char *out, size_t cap,
+	    size_t *len);
+/* An id or a name: a string without NUL or control characters (after
+ * unescaping); WARD_EINVAL when it has one.  out NULL: only check. */
+int	json_id(const struct json_doc *d, int i, char *out, size_t cap);
 int	json_int(const struct json_doc *d, int i, int64_t *out);
 int	json_num(const struct json_doc *d, int i, double *out);
 int	json_bool(const struct json_doc *d, int i, bool *out);
@@ -712,8 +727,9 @@ const struct json_doc *svc_json_body(struct conn *c,
 	    const struct http_req *r);
 /* A copy of stored frame bytes, queued on c (a pooled buffer). */
 int	svc_send_copy(struct conn *c, const uint8_t *p, size_t n);
-/* A JSON string (non-empty) or integer (in decimal) as text; -1 if
- * neither or it does not fit. */
+/* An id: a JSON string (non-empty, no NUL or control character once
+ * unescaped) or integer (in decimal) as text; -1 if neither or it does
+ * not fit. */
 int	svc_text_of(const struct json_doc *d, int i, char *out, size_t cap);
 /* Text answers built with printf into a fixed buffer; over latches. */
 struct tbuf {
