@@ -14,6 +14,8 @@
  * itself (§6.3: 400); any Transfer-Encoding is 411 (bodies are
  * Content-Length only); versions other than 1.0/1.1 are 505.
  */
+#include <stdio.h>
+
 #include "internal.h"
 
 bool
@@ -28,15 +30,6 @@ static char
 lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-}
-
-static bool
-strncasecmp_ascii(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lower(a[i]) != lower(b[i]))
-			return false;
-	return true;
 }
 
 bool
@@ -355,22 +348,80 @@ parse_after_crlf(struct http_req *r, const char *buf, size_t len)
 	return (int)head;
 }
 
+/* Is origin exactly scheme://host[:port] (case-insensitive; the port
+ * may be left out when it is the scheme's default)? */
+static bool
+origin_is(struct str origin, const char *host, int port)
+{
+	char a[96], b[96];
+
+	snprintf(a, sizeof a, "http://%s:%d", host, port);
+	snprintf(b, sizeof b, "https://%s:%d", host, port);
+	if (str_ieq(origin, a) || str_ieq(origin, b))
+		return true;
+	snprintf(a, sizeof a, "http://%s", host);
+	snprintf(b, sizeof b, "https://%s", host);
+	return (port == 80 && str_ieq(origin, a)) ||
+	    (port == 443 && str_ieq(origin, b));
+}
+
+/* Listener i (an entry of cfg.listen) as an origin: its host when it is
+ * a concrete address (a wildcard names no origin), with localhost for a
+ * loopback one, and the port it really bound. */
+static bool
+listener_origin(const char *a, size_t n, int port, struct str origin)
+{
+	char host[72];
+	const char *colon = NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if (a[k] == ':')
+			colon = a + k;
+	if (colon == NULL || port <= 0 || (size_t)(colon - a) + 1 > 64)
+		return false;
+	snprintf(host, sizeof host, "%.*s", (int)(colon - a), a);
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "[::]") == 0 || strcmp(host, "*") == 0)
+		return false;
+	if ((strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "localhost") == 0) && origin_is(origin, "localhost",
+	    port))
+		return true;
+	return origin_is(origin, host, port);
+}
+
+/*
+ * Same origin is decided against what the operator configured, never
+ * against the client's Host header (DNS rebinding sends any Host): an
+ * Origin equal to an entry of public_origin, or, with public_origin
+ * empty, to a listener's own address (http or https, its bound port;
+ * localhost for a loopback listener; a wildcard listener names none).
+ */
 bool
 http_same_origin(const struct http_req *r, struct str origin)
 {
-	struct str host = http_header(r, "host");
-	size_t s;
+	const char *p;
+	int i = 0;
 
-	if (host.p == NULL)
+	(void)r;
+	if (origin.n == 0)
 		return false;
-	if (origin.n > 7 && str_ieq((struct str){ origin.p, 7 }, "http://"))
-		s = 7;
-	else if (origin.n > 8 && str_ieq((struct str){ origin.p, 8 }, "https://"))
-		s = 8;
-	else
-		return false;
-	return host.n > 0 && origin.n - s == host.n &&
-	    strncasecmp_ascii(origin.p + s, host.p, host.n);
+	if (cfg.public_origin[0] != '\0')
+		return strchr(cfg.public_origin, '*') == NULL &&
+		    cfg_origin_allowed(cfg.public_origin, origin);
+	for (p = cfg.listen; *p != '\0'; i++) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		while (l > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			l--;
+		}
+		if (listener_origin(p, l, loop_listen_port(i), origin))
+			return true;
+		p += l + (e != NULL);
+	}
+	return false;
 }
 
 struct str

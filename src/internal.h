@@ -119,6 +119,7 @@ struct ward_cfg {
 	char	doctors_file[256];	/* seed: "doctor_id,name" lines */
 	char	cors_origins[512];
 	char	ws_origins[512];
+	char	public_origin[512];	/* this server's own origins */
 	char	redis[128];
 	char	redis_password[128];
 	int	jwt_leeway;		/* s */
@@ -160,7 +161,9 @@ int	cfg_load_env(char *err, size_t errlen);
 int	cfg_validate(char *err, size_t errlen);
 /* Is origin allowed by the comma list ("*" allows all, "" none)? */
 bool	cfg_origin_allowed(const char *list, struct str origin);
-/* An Origin naming this very server (scheme://Host) is always allowed. */
+/* An Origin naming this very server is always allowed: one of
+ * public_origin, or (that empty) a concrete listen address; never
+ * decided from the request's Host header. */
 bool	http_same_origin(const struct http_req *r, struct str origin);
 void	cfg_print(void);
 
