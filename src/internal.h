@@ -674,11 +674,14 @@ size_t	grp_bytes(void);
 /* Record types; modules own ranges (doctors 1-9, diagnosis 10-19,
  * notifications 20-29). */
 enum {
+	J_NOP = 0,	/* ignored: the storage probe after a failed write */
 	J_DOCTOR = 1,
 	J_DIAG = 10, J_DIAG_DEL, J_DQ_PUSH, J_DQ_POP, J_DQ_CLEAR,
-	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR
+	J_DQ_MBOX,	/* + 0, 1, 2: the queue as a mailbox (15-17) */
+	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR,
+	J_NOTE_MBOX	/* + 0, 1, 2 (23-25) */
 };
-#define JOURNAL_MAX	(WARD_NOTIF_FRAME + 256)	/* payload bytes */
+#define JOURNAL_MAX	(WARD_MBOX_DATA + 256)	/* payload bytes */
 struct jbuf {
 	uint8_t	p[JOURNAL_MAX];
 	size_t	n;
@@ -692,6 +695,8 @@ struct jread {
 int	journal_open(void);
 void	journal_close(void);		/* sync what is pending, close */
 bool	journal_ok(void);
+/* A write or sync failed, and none has succeeded since (/health). */
+bool	journal_failing(void);
 /* Append one record / make what was appended durable (per fsync). */
 int	journal_put(int type, const void *p, size_t n);
 int	journal_commit(void);
@@ -712,6 +717,75 @@ void	diag_replay(int type, const uint8_t *p, size_t n);
 int	diag_snapshot(void);
 void	notify_replay(int type, const uint8_t *p, size_t n);
 int	notify_snapshot(void);
+
+/* ------------------------------------------------------------ mailbox.c */
+/*
+ * Offline queues: a fixed arena of messages, each filed under a key (a
+ * string); at most per_key under one key, the oldest dropped first and
+ * counted.  Every change is written ahead to the journal as one record
+ * (a push and the drop it causes are one record, so a failed write
+ * leaves nothing behind) in the owner's record range: jtype (push),
+ * jtype + 1 (pop), jtype + 2 (dropped count).  Counts per key are kept,
+ * so a depth is a hash lookup, never an arena scan.
+ */
+struct mbox_msg {
+	uint32_t	seq;		/* 0: free */
+	uint32_t	next;		/* same key, newer (or free list); +1 */
+	uint32_t	key;		/* key index + 1 */
+	uint16_t	len;
+	uint8_t		data[WARD_MBOX_DATA];
+};
+struct mbox_key {
+	char		name[WARD_MBOX_KEY + 1];
+	bool		used;
+	uint32_t	head, tail;	/* oldest, newest message; index + 1 */
+	uint32_t	count, dropped;
+	uint32_t	hnext;		/* hash chain (or free list); +1 */
+};
+struct mbox {
+	int		 jtype;		/* first of its three record types */
+	uint32_t	 per_key;
+	bool		 evict;		/* arena full: drop the key's own oldest */
+	uint32_t	 cap;
+	struct mbox_msg	*msg;		/* cap of each */
+	struct mbox_key	*key;
+	uint32_t	*bucket;
+	bool		 ready;
+	uint32_t	 free_msg, free_key, next_seq, used;
+};
+#define MBOX_STORAGE(v, n) \
+	static struct mbox_msg v##_msg[n]; \
+	static struct mbox_key v##_key[n]; \
+	static uint32_t v##_bucket[n]; \
+	static struct mbox v
+#define MBOX_INIT(v, jt, per, ev) { .jtype = (jt), .per_key = (per), \
+	.evict = (ev), .cap = ARRAY_LEN(v##_msg), .msg = v##_msg, \
+	.key = v##_key, .bucket = v##_bucket }
+/* File a message under key (written ahead and committed, then applied):
+ * 0, WARD_ENOMEM (arena full), WARD_ETOOBIG, WARD_EINVAL (key) or
+ * WARD_EIO (storage: nothing changed, nothing left on disk). */
+int	mbox_push(struct mbox *mb, const char *key, const void *p, size_t n);
+/* The oldest message under key, or NULL. */
+const struct mbox_msg *mbox_peek(struct mbox *mb, const char *key);
+/* Remove the oldest (delivered): a pop record, not committed here (the
+ * caller commits once; a lost pop repeats a message, never loses one). */
+void	mbox_pop(struct mbox *mb, const char *key);
+uint32_t mbox_count(struct mbox *mb, const char *key);
+uint32_t mbox_dropped(struct mbox *mb, const char *key);
+/* The dropped count was reported: back to 0 (a record when it was not). */
+void	mbox_seen(struct mbox *mb, const char *key);
+/* In memory only (the owner's own record says so): forget key; set its
+ * dropped count (a legacy record). */
+void	mbox_forget(struct mbox *mb, const char *key);
+void	mbox_set_dropped(struct mbox *mb, const char *key, uint32_t n);
+/* Replay: one of the mailbox's records (true), or not its type; legacy
+ * push/pop records of the owner's older format. */
+bool	mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n);
+void	mbox_load(struct mbox *mb, uint64_t seq, const char *key,
+	    const uint8_t *p, size_t n);
+void	mbox_unload(struct mbox *mb, uint64_t seq);
+/* Write every key's count and messages (compaction). */
+int	mbox_snapshot(struct mbox *mb);
 
 /* ------------------------------------------------------------ svc common */
 /* {"type":"error","error":code,"detail":detail} on one connection. */
