@@ -9,13 +9,15 @@
  * "queued":n[,"dropped":k]} and then what was queued, in order.  A
  * broadcast with nobody connected is queued: at most WARD_DIAG_PER (100)
  * per diagnosis, the oldest dropped first and counted (the next welcome
- * carries "dropped").  Queued frames live in a fixed arena
- * (WARD_DIAG_QUEUE frames of WARD_NOTIF_FRAME bytes); a full arena drops
- * the diagnosis's own oldest, or answers 503 when it has none queued.
+ * carries "dropped").  Queued frames live in a mailbox (mailbox.c) keyed
+ * by the id in decimal: a fixed arena (WARD_DIAG_QUEUE frames of
+ * WARD_NOTIF_FRAME bytes); a full arena drops the diagnosis's own oldest,
+ * or answers 503 when it has none queued.
  *
  * Registrations, owners, queued frames and dropped counts are written
- * ahead to the journal (journal.c) and replayed at start; storage that
- * fails answers 503 and changes nothing.
+ * ahead to the journal (journal.c) and replayed at start (the queue's
+ * records of the format before the mailbox too); storage that fails
+ * answers 503 and changes nothing, on disk included.
  */
 #include <stdio.h>
 
