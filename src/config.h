@@ -202,7 +202,10 @@
  * (a frame with its header: one journal record must hold it), a key at
  * most WARD_MBOX_KEY bytes (a user id, a decimal channel id). */
 #ifndef WARD_MBOX_DATA
-#define WARD_MBOX_DATA WARD_NOTIF_FRAME
+#define WARD_MBOX_DATA 4096
+#endif
+#if WARD_NOTIF_FRAME > WARD_MBOX_DATA
+#error "a queued frame (WARD_NOTIF_FRAME) must fit a mailbox message"
 #endif
 #ifndef WARD_MBOX_KEY
 #define WARD_MBOX_KEY 64
