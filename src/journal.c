@@ -371,10 +371,8 @@ journal_commit(void)
 {
 	if (!journal_ok())
 		return WARD_EIO;
-	if (!jdirty) {
-		jfailing = false;
-		return 0;
-	}
+	if (!jdirty)
+		return 0;	/* nothing written: says nothing of the disk */
 	if (!cfg.fsync_always && now_ms - last_sync_ms < 1000) {
 		jfailing = false;
 		return 0;
