@@ -730,7 +730,7 @@ int	notify_snapshot(void);
  */
 struct mbox_msg {
 	uint32_t	seq;		/* 0: free */
-	uint32_t	next;		/* same key, newer (or free list); +1 */
+	uint32_t	next;		/* newer of the key, or free; +1 */
 	uint32_t	key;		/* key index + 1 */
 	uint16_t	len;
 	uint8_t		data[WARD_MBOX_DATA];
@@ -738,14 +738,14 @@ struct mbox_msg {
 struct mbox_key {
 	char		name[WARD_MBOX_KEY + 1];
 	bool		used;
-	uint32_t	head, tail;	/* oldest, newest message; index + 1 */
+	uint32_t	head, tail;	/* oldest, newest message; +1 */
 	uint32_t	count, dropped;
-	uint32_t	hnext;		/* hash chain (or free list); +1 */
+	uint32_t	hnext;		/* hash chain, or free; +1 */
 };
 struct mbox {
-	int		 jtype;		/* first of its three record types */
+	int		 jtype;		/* the first of its 3 types */
 	uint32_t	 per_key;
-	bool		 evict;		/* arena full: drop the key's own oldest */
+	bool		 evict;		/* full: drop the key's oldest */
 	uint32_t	 cap;
 	struct mbox_msg	*msg;		/* cap of each */
 	struct mbox_key	*key;

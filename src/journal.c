@@ -18,10 +18,11 @@
  * failed write is a 503, memory stays as it was and the file is cut back
  * to before the change.  From a failed write until one succeeds,
  * journal_failing() is true (/health "storage", /health/ready 503); the
- * tick retries every 5 s with an empty record replay ignores.  At a tick (memory and file agree
- * there), when the file has grown past four times what a fresh copy of
- * the live state took (and 256 KiB), it is rewritten: the modules write
- * their state into journal.tmp, which is synced and renamed over it.
+ * tick retries every 5 s with an empty record replay ignores.  At a
+ * tick (memory and file agree there), when the file has grown past four
+ * times what a fresh copy of the live state took (and 256 KiB), it is
+ * rewritten: the modules write their state into journal.tmp, which is
+ * synced and renamed over it.
  *
  * Without a usable data_dir the server still runs; changes then answer
  * 503 (nothing is accepted that would be lost).
@@ -155,7 +156,7 @@ resync(struct rd *r, uint64_t off)
 }
 
 struct replayed {
-	uint64_t	good;		/* the end of the last good record */
+	uint64_t	good;		/* end of the last good record */
 	uint64_t	records, skipped_bytes;
 	uint32_t	regions;	/* damaged stretches skipped */
 };

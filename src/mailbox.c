@@ -346,7 +346,7 @@ mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n)
 		return false;
 	init(mb);
 	if (n < 1 || p[0] != 0)
-		return true;		/* a later format: not ours to guess */
+		return true;	/* a later format: not ours to guess */
 	r.at = 1;
 	if (type == mb->jtype + 2) {
 		if (jr_str(&r, key, sizeof key) && jr_u64(&r, &seq) &&

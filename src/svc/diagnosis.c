@@ -668,8 +668,9 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 
 		if (q != 0) {
 			buf_unref(f);
-			return http_error(c, 503, "unavailable", q == WARD_ENOMEM ?
-			    "message queue full" : "storage unavailable");
+			return http_error(c, 503, "unavailable",
+			    q == WARD_ENOMEM ? "message queue full" :
+			    "storage unavailable");
 		}
 	}
 	buf_unref(f);

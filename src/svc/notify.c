@@ -116,7 +116,8 @@ note_gen(struct jw *w, void *arg)
 		int v = k + 1;
 
 		/* the server's id and created_at replace the client's */
-		if (!json_key_eq(d, k, "id") && !json_key_eq(d, k, "created_at"))
+		if (!json_key_eq(d, k, "id") &&
+		    !json_key_eq(d, k, "created_at"))
 			jw_member_raw(w, json_raw(d, k), json_raw(d, v));
 		k = json_skip(d, v);
 	}
