@@ -745,7 +745,7 @@ struct mbox_key {
 struct mbox {
 	int		 jtype;		/* the first of its 3 types */
 	uint32_t	 per_key;
-	bool		 evict;		/* full: drop the key's oldest */
+	bool		 evict;		/* full: drop its own oldest */
 	uint32_t	 cap;
 	struct mbox_msg	*msg;		/* cap of each */
 	struct mbox_key	*key;

@@ -259,7 +259,7 @@ test_legacy(void)
 	mbox_unload(&b, 1234);			/* unknown: no harm */
 	CHECK_STR(peek(&b, "u"), "nine");
 	CHECK_EQ(b.next_seq, 10);
-	mbox_set_dropped(&b, "w", 4);		/* a count without messages */
+	mbox_set_dropped(&b, "w", 4);	/* a count, no messages */
 	CHECK_EQ(mbox_dropped(&b, "w"), 4);
 	mbox_set_dropped(&b, "w", 0);
 	CHECK_EQ(b.used, 2);
