@@ -143,6 +143,12 @@ call_message(struct conn *c, int op, uint8_t *p, size_t n)
 	if ((d = svc_json_msg(c, p, n, type, sizeof type)) == NULL || g == 0)
 		return;
 	if ((t = json_find(d, 0, "to")) >= 0 && !json_is_null(d, t)) {
+		if (json_id(d, t, to, sizeof to) == WARD_EINVAL &&
+		    json_is_str(d, t)) {
+			svc_error(c, "invalid_field", "to must be a peer id "
+			    "without control characters");
+			return;
+		}
 		if (json_id(d, t, to, sizeof to) != 0 ||
 		    (dst = find_peer(g, to)) == NULL || dst == c) {
 			svc_error(c, "unknown_peer", "no such peer in this room");

@@ -133,6 +133,14 @@ def test_ws_call_duplicates():
         check(raw.count('"from"') == 1 and "\\u006f" not in raw and
               json.loads(raw).get("from") == (wa or {}).get("peer_id"),
               "/ws/call: escaped from dropped, the server's from", raw)
+        a.send_text('{"type":"offer","to":"%s\\u0000x"}'
+                    % (wb or {}).get("peer_id", ""))
+        e = recv_json(a)
+        check(e and e.get("error") == "invalid_field" and
+              "to" in e.get("detail", ""),
+              "/ws/call: to with an escaped NUL: error naming to", e)
+        check(quiet(b), "/ws/call: and the peer it would cut to got "
+              "nothing")
     finally:
         a.abort()
         b.abort()
