@@ -390,20 +390,64 @@ listener_origin(const char *a, size_t n, int port, struct str origin)
 	return origin_is(origin, host, port);
 }
 
+/* A Host that is an address, not a name: an IPv4 literal (digits and
+ * dots, as a browser reads it), an IPv6 literal or localhost, with or
+ * without a port.  DNS rebinding cannot make a browser send one. */
+static bool
+host_is_address(struct str h)
+{
+	size_t n = h.n;
+
+	if (n > 0 && h.p[0] == '[')
+		return memchr(h.p, ']', n) != NULL;
+	for (size_t i = 0; i < h.n; i++)
+		if (h.p[i] == ':')
+			n = i;
+	if (str_ieq((struct str){ h.p, n }, "localhost"))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (!(h.p[i] == '.' || (h.p[i] >= '0' && h.p[i] <= '9')))
+			return false;
+	return n > 0;
+}
+
+/* Origin is scheme://host, host being the request's Host. */
+static bool
+origin_is_host(struct str origin, struct str host)
+{
+	size_t s;
+
+	if (origin.n > 7 && str_ieq((struct str){ origin.p, 7 }, "http://"))
+		s = 7;
+	else if (origin.n > 8 && str_ieq((struct str){ origin.p, 8 },
+	    "https://"))
+		s = 8;
+	else
+		return false;
+	if (origin.n - s != host.n)
+		return false;
+	for (size_t i = 0; i < host.n; i++)
+		if (lower(origin.p[s + i]) != lower(host.p[i]))
+			return false;
+	return true;
+}
+
 /*
  * Same origin is decided against what the operator configured, never
- * against the client's Host header (DNS rebinding sends any Host): an
- * Origin equal to an entry of public_origin, or, with public_origin
- * empty, to a listener's own address (http or https, its bound port;
- * localhost for a loopback listener; a wildcard listener names none).
+ * against a name in the client's Host header (DNS rebinding sends any
+ * name as Host): an Origin equal to an entry of public_origin, or, with
+ * public_origin empty, to a listener's own address (http or https, its
+ * bound port; localhost for a loopback listener; a wildcard listener
+ * names none), or to scheme://Host when Host is an address (a board
+ * reached by its IP), never a name.
  */
 bool
 http_same_origin(const struct http_req *r, struct str origin)
 {
 	const char *p;
+	struct str host;
 	int i = 0;
 
-	(void)r;
 	if (origin.n == 0)
 		return false;
 	if (cfg.public_origin[0] != '\0')
@@ -421,7 +465,9 @@ http_same_origin(const struct http_req *r, struct str origin)
 			return true;
 		p += l + (e != NULL);
 	}
-	return false;
+	host = http_header(r, "host");
+	return host.p != NULL && host_is_address(host) &&
+	    origin_is_host(origin, host);
 }
 
 struct str

@@ -5,7 +5,8 @@ never the client's Host header (issue 9, finding 9: DNS rebinding).
 With the origin lists restricted (cors_origins / ws_origins naming
 another site), an Origin is this server's own only when it equals an
 entry of public_origin, or, with public_origin empty, a listen address
-(its bound port; localhost for a loopback listener).  `Host: evil.com`
+(its bound port; localhost for a loopback listener) or scheme://Host
+when Host is an address (IPv4/IPv6 literal), never a name.  `Host: evil.com`
 with `Origin: http://evil.com` is refused on HTTP (403) and on the
 WebSocket upgrade (403)."""
 
@@ -62,6 +63,16 @@ def test_host_is_not_trusted():
         check(got == (403, 403), "another port is another origin", got)
         got = both(p, "evil.com", "http://ok.example")
         check(got == (200, 101), "the configured lists still apply", got)
+        got = both(p, "10.9.8.7:%d" % p, "http://10.9.8.7:%d" % p)
+        check(got == (200, 101), "Host an address (a board reached by its "
+              "IP): scheme://Host is same origin", got)
+        got = both(p, "[fd00::7]:%d" % p, "http://[fd00::7]:%d" % p)
+        check(got == (200, 101), "the same for an IPv6 literal", got)
+        got = both(p, "10.9.8.7.evil.com", "http://10.9.8.7.evil.com")
+        check(got == (403, 403), "a name that starts like an address is "
+              "a name", got)
+        got = both(p, "10.9.8.7:%d" % p, "http://10.9.8.6:%d" % p)
+        check(got == (403, 403), "another address is another origin", got)
     finally:
         srv.stop()
 
