@@ -64,6 +64,7 @@ static const struct cfg_key keys[] = {
 	I(rate_burst, rate_burst, 1, 1000000),
 	S(cors_origins, NULL),
 	S(ws_origins, NULL),
+	S(public_origin, NULL),
 	S(redis, NULL),
 	S(redis_password, "REDIS_PASSWORD"),
 	E(log_level, log_level, "WARD_LOG_LEVEL", "error|warn|info|debug"),

@@ -286,6 +286,20 @@
 #define WARD_NOTIF_FRAME 4096
 #endif
 
+/* Mailboxes (mailbox.c): offline queues of whole frames in fixed arenas,
+ * keyed by a short string.  A message is at most WARD_MBOX_DATA bytes
+ * (a frame with its header: one journal record must hold it), a key at
+ * most WARD_MBOX_KEY bytes (a user id, a decimal channel id). */
+#ifndef WARD_MBOX_DATA
+#define WARD_MBOX_DATA 4096
+#endif
+#if WARD_NOTIF_FRAME > WARD_MBOX_DATA
+#error "a queued frame (WARD_NOTIF_FRAME) must fit a mailbox message"
+#endif
+#ifndef WARD_MBOX_KEY
+#define WARD_MBOX_KEY 64
+#endif
+
 /* Services a config may declare for the unified /ws (service.<name>.*). */
 #ifndef WARD_MAX_SERVICES
 #define WARD_MAX_SERVICES 8

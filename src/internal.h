@@ -158,6 +158,7 @@ struct ward_cfg {
 	char	data_dir[256];
 	char	cors_origins[512];
 	char	ws_origins[512];
+	char	public_origin[512];	/* this server's own origins */
 	char	redis[128];
 	char	redis_password[128];
 	int	jwt_leeway;		/* s */
@@ -228,7 +229,9 @@ int	cfg_load_env(char *err, size_t errlen);
 int	cfg_validate(char *err, size_t errlen);
 /* Is origin allowed by the comma list ("*" allows all, "" none)? */
 bool	cfg_origin_allowed(const char *list, struct str origin);
-/* An Origin naming this very server (scheme://Host) is always allowed. */
+/* An Origin naming this very server is always allowed: one of
+ * public_origin, or (that empty) a concrete listen address; never
+ * decided from the request's Host header. */
 bool	http_same_origin(const struct http_req *r, struct str origin);
 void	cfg_print(void);
 /* --help: every key, its default, what it takes, its environment names. */
@@ -244,13 +247,20 @@ struct json_doc {
 	const char	*src;
 	size_t		 len;
 	int		 ntok;
+	int		 dup;	/* JSON_E_DUP: the second key's token */
 	struct json_tok	 tok[WARD_JSON_TOKENS];
 };
 #define JSON_E_SYNTAX	(-1)
 #define JSON_E_TOOBIG	(-2)
 #define JSON_E_DEPTH	(-3)
+#define JSON_E_DUP	(-4)	/* a key twice in one object (decoded) */
 /* Strict RFC 8259 parse (one value, no trailing bytes).  0 or JSON_E_*. */
 int	json_parse(struct json_doc *d, const char *src, size_t len);
+/* After json_parse: 0 when every object's keys are distinct once
+ * unescaped, else JSON_E_DUP with d->dup the second key's token.  Every
+ * message or body a handler reads passes it (svc_json_msg/_body); the
+ * token reader (auth.c) refuses twice-given claims itself. */
+int	json_check_dups(struct json_doc *d);
 /* Static bytes per token of the parser's own (jsmn) token array. */
 size_t	json_tok_bytes(void);
 /* Token index of key's value in object obj, or -1. */
@@ -260,9 +270,17 @@ int	json_skip(const struct json_doc *d, int i);
 bool	json_is_str(const struct json_doc *d, int i);
 bool	json_is_null(const struct json_doc *d, int i);
 bool	json_tok_eq(const struct json_doc *d, int i, const char *lit);
+/* Is string token i, unescaped, exactly lit ("fr\u006fm" is "from")? */
+bool	json_key_eq(const struct json_doc *d, int i, const char *lit);
 struct str json_raw(const struct json_doc *d, int i);	/* source text */
 /* Typed getters: 0, WARD_ENOENT (absent) or WARD_EINVAL (wrong type). */
 int	json_str(const struct json_doc *d, int i, char *out, size_t cap);
+/* The same with the decoded length (an escaped NUL stays in out). */
+int	json_strn(const struct json_doc *d, int i, char *out, size_t cap,
+	    size_t *len);
+/* An id or a name: a string without NUL or control characters (after
+ * unescaping); WARD_EINVAL when it has one.  out NULL: only check. */
+int	json_id(const struct json_doc *d, int i, char *out, size_t cap);
 int	json_int(const struct json_doc *d, int i, int64_t *out);
 int	json_num(const struct json_doc *d, int i, double *out);
 int	json_bool(const struct json_doc *d, int i, bool *out);
@@ -804,11 +822,14 @@ size_t	grp_bytes(void);
 /* Record types; modules own ranges (doctors 1-9, diagnosis 10-19,
  * notifications 20-29). */
 enum {
+	J_NOP = 0,	/* ignored: the storage probe after a failed write */
 	J_DOCTOR = 1,
 	J_DIAG = 10, J_DIAG_DEL, J_DQ_PUSH, J_DQ_POP, J_DQ_CLEAR,
-	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR
+	J_DQ_MBOX,	/* + 0, 1, 2: the queue as a mailbox (15-17) */
+	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR,
+	J_NOTE_MBOX	/* + 0, 1, 2 (23-25) */
 };
-#define JOURNAL_MAX	(WARD_NOTIF_FRAME + 256)	/* payload bytes */
+#define JOURNAL_MAX	(WARD_MBOX_DATA + 256)	/* payload bytes */
 struct jbuf {
 	uint8_t	p[JOURNAL_MAX];
 	size_t	n;
@@ -822,6 +843,8 @@ struct jread {
 int	journal_open(void);
 void	journal_close(void);		/* sync what is pending, close */
 bool	journal_ok(void);
+/* A write or sync failed, and none has succeeded since (/health). */
+bool	journal_failing(void);
 /* Append one record / make what was appended durable (per fsync). */
 int	journal_put(int type, const void *p, size_t n);
 int	journal_commit(void);
@@ -846,6 +869,75 @@ int	notify_snapshot(void);
 uint32_t diag_queue_depth(void);
 uint32_t notify_queue_depth(void);
 
+/* ------------------------------------------------------------ mailbox.c */
+/*
+ * Offline queues: a fixed arena of messages, each filed under a key (a
+ * string); at most per_key under one key, the oldest dropped first and
+ * counted.  Every change is written ahead to the journal as one record
+ * (a push and the drop it causes are one record, so a failed write
+ * leaves nothing behind) in the owner's record range: jtype (push),
+ * jtype + 1 (pop), jtype + 2 (dropped count).  Counts per key are kept,
+ * so a depth is a hash lookup, never an arena scan.
+ */
+struct mbox_msg {
+	uint32_t	seq;		/* 0: free */
+	uint32_t	next;		/* newer of the key, or free; +1 */
+	uint32_t	key;		/* key index + 1 */
+	uint16_t	len;
+	uint8_t		data[WARD_MBOX_DATA];
+};
+struct mbox_key {
+	char		name[WARD_MBOX_KEY + 1];
+	bool		used;
+	uint32_t	head, tail;	/* oldest, newest message; +1 */
+	uint32_t	count, dropped;
+	uint32_t	hnext;		/* hash chain, or free; +1 */
+};
+struct mbox {
+	int		 jtype;		/* the first of its 3 types */
+	uint32_t	 per_key;
+	bool		 evict;		/* full: drop its own oldest */
+	uint32_t	 cap;
+	struct mbox_msg	*msg;		/* cap of each */
+	struct mbox_key	*key;
+	uint32_t	*bucket;
+	bool		 ready;
+	uint32_t	 free_msg, free_key, next_seq, used;
+};
+#define MBOX_STORAGE(v, n) \
+	static struct mbox_msg v##_msg[n]; \
+	static struct mbox_key v##_key[n]; \
+	static uint32_t v##_bucket[n]; \
+	static struct mbox v
+#define MBOX_INIT(v, jt, per, ev) { .jtype = (jt), .per_key = (per), \
+	.evict = (ev), .cap = ARRAY_LEN(v##_msg), .msg = v##_msg, \
+	.key = v##_key, .bucket = v##_bucket }
+/* File a message under key (written ahead and committed, then applied):
+ * 0, WARD_ENOMEM (arena full), WARD_ETOOBIG, WARD_EINVAL (key) or
+ * WARD_EIO (storage: nothing changed, nothing left on disk). */
+int	mbox_push(struct mbox *mb, const char *key, const void *p, size_t n);
+/* The oldest message under key, or NULL. */
+const struct mbox_msg *mbox_peek(struct mbox *mb, const char *key);
+/* Remove the oldest (delivered): a pop record, not committed here (the
+ * caller commits once; a lost pop repeats a message, never loses one). */
+void	mbox_pop(struct mbox *mb, const char *key);
+uint32_t mbox_count(struct mbox *mb, const char *key);
+uint32_t mbox_dropped(struct mbox *mb, const char *key);
+/* The dropped count was reported: back to 0 (a record when it was not). */
+void	mbox_seen(struct mbox *mb, const char *key);
+/* In memory only (the owner's own record says so): forget key; set its
+ * dropped count (a legacy record). */
+void	mbox_forget(struct mbox *mb, const char *key);
+void	mbox_set_dropped(struct mbox *mb, const char *key, uint32_t n);
+/* Replay: one of the mailbox's records (true), or not its type; legacy
+ * push/pop records of the owner's older format. */
+bool	mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n);
+void	mbox_load(struct mbox *mb, uint64_t seq, const char *key,
+	    const uint8_t *p, size_t n);
+void	mbox_unload(struct mbox *mb, uint64_t seq);
+/* Write every key's count and messages (compaction). */
+int	mbox_snapshot(struct mbox *mb);
+
 /* ------------------------------------------------------------ svc common */
 /* {"type":"error","error":code,"detail":detail} on one connection. */
 void	svc_error(struct conn *c, const char *code, const char *detail);
@@ -863,8 +955,9 @@ const struct json_doc *svc_json_body(struct conn *c,
 	    const struct http_req *r);
 /* A copy of stored frame bytes, queued on c (a pooled buffer). */
 int	svc_send_copy(struct conn *c, const uint8_t *p, size_t n);
-/* A JSON string (non-empty) or integer (in decimal) as text; -1 if
- * neither or it does not fit. */
+/* An id: a JSON string (non-empty, no NUL or control character once
+ * unescaped) or integer (in decimal) as text; -1 if neither or it does
+ * not fit. */
 int	svc_text_of(const struct json_doc *d, int i, char *out, size_t cap);
 /* Text answers built with printf into a fixed buffer; over latches. */
 struct tbuf {

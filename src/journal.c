@@ -5,15 +5,24 @@
  *
  * Record: 'W', type, payload length (16 bits, little endian), CRC-32 of
  * type + length + payload (little endian), payload.  At start the file is
- * replayed into the modules (doctors.c, diagnosis.c, notify.c); a torn or
- * corrupt tail is cut there with a warning, never a crash.  Changes are
- * written ahead: a handler appends its records, then journal_commit()
- * (fsync with fsync = always; with interval the tick syncs once a
- * second), and only then changes memory and answers; a failed write is a
- * 503 and memory stays as it was.  At a tick (memory and file agree
- * there), when the file has grown past four times what a fresh copy of
- * the live state took (and 256 KiB), it is rewritten: the modules write
- * their state into journal.tmp, which is synced and renamed over it.
+ * replayed into the modules (doctors.c, diagnosis.c, notify.c, their
+ * queues through mailbox.c); a torn or corrupt tail is cut there with a
+ * warning, never a crash.  A bad record with good ones after it is damage
+ * in the middle: replay resynchronises on the next offset where a whole
+ * record checks (mark, length, CRC), the damaged file is renamed to
+ * journal.wj.corrupt-<unix time> and the journal rewritten from what
+ * replayed, with an error naming the regions and bytes skipped.  Changes
+ * are written ahead: a handler appends its records, then
+ * journal_commit() (fsync with fsync = always; with interval the tick
+ * syncs once a second), and only then changes memory and answers; a
+ * failed write is a 503, memory stays as it was and the file is cut back
+ * to before the change.  From a failed write until one succeeds,
+ * journal_failing() is true (/health "storage", /health/ready 503); the
+ * tick retries every 5 s with an empty record replay ignores.  At a
+ * tick (memory and file agree there), when the file has grown past four
+ * times what a fresh copy of the live state took (and 256 KiB), it is
+ * rewritten: the modules write their state into journal.tmp, which is
+ * synced and renamed over it.
  *
  * Without a usable data_dir the server still runs; changes then answer
  * 503 (nothing is accepted that would be lost).
@@ -27,8 +36,8 @@
 #define J_COMPACT_MIN	(256u * 1024)
 
 static int jfd = -1;
-static bool jdirty, jbroken;
-static uint64_t jsize, live_size, last_sync_ms;
+static bool jdirty, jbroken, jfailing;
+static uint64_t jsize, jsynced, live_size, last_sync_ms, last_probe_ms;
 static char jpath[300], tpath[300];
 
 static uint32_t crc_table[256];
@@ -84,53 +93,112 @@ replay_one(int type, const uint8_t *p, size_t n)
 		doctors_replay(type, p, n);
 	else if (type >= J_DIAG && type < J_NOTE_PUSH)
 		diag_replay(type, p, n);
-	else if (type >= J_NOTE_PUSH && type <= J_NOTE_CLEAR)
+	else if (type >= J_NOTE_PUSH && type < J_NOTE_MBOX + 3)
 		notify_replay(type, p, n);
 }
 
-/* Read the whole file, apply good records; the offset after the last,
- * or -1 when the file could not be read (then nothing is cut). */
-static int64_t
-replay(int fd)
+/* A window on the file: bytes [off, off + n) of it, read as needed. */
+struct rd {
+	int		 fd;
+	bool		 err;
+	uint64_t	 size, base;
+	size_t		 have;
+	uint8_t		 buf[65536];
+};
+
+static const uint8_t *
+rd_get(struct rd *r, uint64_t off, size_t n)
 {
-	static uint8_t buf[65536];
-	uint64_t off = 0, good = 0;
-	size_t have = 0;
-	long r;
+	long got;
 
-	for (;;) {
-		size_t at = 0;
-
-		r = port_file_pread(fd, buf + have, sizeof buf - have,
-		    off + have);
-		if (r < 0)
-			return -1;
-		have += (size_t)r;
-		while (have - at >= J_HDR) {
-			const uint8_t *h = buf + at;
-			size_t len = (size_t)h[2] | (size_t)h[3] << 8;
-			uint32_t crc;
-
-			if (h[0] != 'W' || len > J_MAX)
-				goto done;
-			if (have - at < J_HDR + len)
-				break;
-			crc = journal_crc(h + 1, 3, 0);
-			crc = journal_crc(h + J_HDR, len, crc);
-			if (crc != get32(h + 4))
-				goto done;
-			replay_one(h[1], h + J_HDR, len);
-			at += J_HDR + len;
-			good = off + at;
-		}
-		if (r == 0)
-			break;		/* end of file */
-		memmove(buf, buf + at, have - at);
-		off += at;
-		have -= at;
+	if (off + n > r->size)
+		return NULL;
+	if (off >= r->base && off + n <= r->base + r->have)
+		return r->buf + (off - r->base);
+	got = port_file_pread(r->fd, r->buf, sizeof r->buf, off);
+	if (got < 0) {
+		r->err = true;
+		return NULL;
 	}
-done:
-	return (int64_t)good;
+	r->base = off;
+	r->have = (size_t)got;
+	return off + n <= r->base + r->have ? r->buf : NULL;
+}
+
+/* The whole record at off (0 when it is not a good one), its length in
+ * *len; *h its header. */
+static const uint8_t *
+rec_at(struct rd *r, uint64_t off, size_t *len)
+{
+	const uint8_t *h = rd_get(r, off, J_HDR);
+	uint32_t crc;
+
+	if (h == NULL || h[0] != 'W')
+		return NULL;
+	*len = (size_t)h[2] | (size_t)h[3] << 8;
+	if (*len > J_MAX || (h = rd_get(r, off, J_HDR + *len)) == NULL)
+		return NULL;
+	crc = journal_crc(h + 1, 3, 0);
+	crc = journal_crc(h + J_HDR, *len, crc);
+	return crc == get32(h + 4) ? h : NULL;
+}
+
+/* The offset of the next good record after a bad one at off, or -1. */
+static int64_t
+resync(struct rd *r, uint64_t off)
+{
+	size_t len;
+
+	for (uint64_t at = off + 1; at + J_HDR <= r->size && !r->err; at++)
+		if (rec_at(r, at, &len) != NULL)
+			return (int64_t)at;
+	return -1;
+}
+
+struct replayed {
+	uint64_t	good;		/* end of the last good record */
+	uint64_t	records, skipped_bytes;
+	uint32_t	regions;	/* damaged stretches skipped */
+};
+
+/*
+ * Apply every good record.  A bad one (wrong mark, length or CRC) is
+ * resynchronised on: the next offset where a whole record checks is
+ * where replay goes on, and the bytes between are counted as skipped.
+ * With no good record after it, it is the tail (torn or corrupt): cut
+ * there.  -1 when the file could not be read.
+ */
+static int
+replay(int fd, uint64_t size, struct replayed *out)
+{
+	static struct rd r;
+	uint64_t off = 0;
+
+	memset(out, 0, sizeof *out);
+	r.fd = fd;
+	r.err = false;
+	r.size = size;
+	r.base = 0;
+	r.have = 0;
+	while (off < size) {
+		size_t len;
+		const uint8_t *h = rec_at(&r, off, &len);
+		int64_t next;
+
+		if (h != NULL) {
+			replay_one(h[1], h + J_HDR, len);
+			off += J_HDR + len;
+			out->good = off;
+			out->records++;
+			continue;
+		}
+		if (r.err || (next = resync(&r, off)) < 0)
+			break;
+		out->regions++;
+		out->skipped_bytes += (uint64_t)next - off;
+		off = (uint64_t)next;
+	}
+	return r.err ? -1 : 0;
 }
 
 static int
@@ -152,12 +220,38 @@ write_rec(int fd, int type, const void *p, size_t n)
 	return 0;
 }
 
+/* Damage in the middle: the file as it was goes aside (renamed, so the
+ * bytes stay for a post-mortem), and what replayed is written afresh. */
+static int
+set_aside(int fd, const struct replayed *rp, long size)
+{
+	char cpath[sizeof jpath + 32];
+
+	snprintf(cpath, sizeof cpath, "%s.corrupt-%lld", jpath,
+	    (long long)(port_wall_us() / 1000000));
+	log_error("journal", "path=\"%s\" size=%ld records=%llu regions=%u "
+	    "skipped_bytes=%llu kept=\"%s\" detail=\"corrupt records in the "
+	    "middle skipped; the damaged file is kept aside and the journal "
+	    "rewritten from what replayed\"", jpath, size,
+	    (unsigned long long)rp->records, rp->regions,
+	    (unsigned long long)rp->skipped_bytes, cpath);
+	if (port_file_rename(jpath, cpath) != 0)
+		return WARD_EIO;
+	jfd = fd;
+	jsize = (uint64_t)size;
+	if (journal_compact() != 0) {
+		port_file_rename(cpath, jpath);
+		return WARD_EIO;
+	}
+	return 0;
+}
+
 int
 journal_open(void)
 {
+	struct replayed rp;
 	long size;
-	int64_t good;
-	int fd, rfd;
+	int fd, rfd, rc;
 
 	crc_init();
 	jfd = -1;
@@ -174,30 +268,44 @@ journal_open(void)
 	}
 	size = port_file_size(jpath);
 	rfd = port_file_open(jpath);
-	good = rfd >= 0 ? replay(rfd) : -1;
+	rc = rfd >= 0 && size >= 0 ? replay(rfd, (uint64_t)size, &rp) : -1;
 	if (rfd >= 0)
 		port_file_close(rfd);
-	if (good < 0) {
+	if (rc < 0) {
 		log_error("journal", "path=\"%s\" detail=\"cannot read; "
 		    "left as it is, changes answer 503\"", jpath);
 		port_file_close(fd);
 		return WARD_EIO;
 	}
-	if (size >= 0 && good < (int64_t)size) {
+	if (rp.regions > 0) {
+		jbroken = false;
+		if (set_aside(fd, &rp, size) != 0) {
+			jbroken = true;
+			jfd = -1;
+			port_file_close(fd);
+			log_error("journal", "path=\"%s\" detail=\"could not "
+			    "rewrite it; changes answer 503\"", jpath);
+			return WARD_EIO;
+		}
+		jsynced = jsize;
+		return 0;
+	}
+	if (rp.good < (uint64_t)size) {
 		log_warn("journal", "path=\"%s\" size=%ld good=%llu "
 		    "detail=\"torn or corrupt tail cut\"", jpath, size,
-		    (unsigned long long)good);
-		if (port_file_truncate(fd, (uint64_t)good) != 0) {
+		    (unsigned long long)rp.good);
+		if (port_file_truncate(fd, rp.good) != 0) {
 			port_file_close(fd);
 			return WARD_EIO;
 		}
 	}
 	jfd = fd;
-	jsize = (uint64_t)good;
+	jsize = rp.good;
+	jsynced = jsize;
 	live_size = jsize;
 	jbroken = false;
-	log_info("journal", "path=\"%s\" bytes=%llu", jpath,
-	    (unsigned long long)good);
+	log_info("journal", "path=\"%s\" bytes=%llu records=%llu", jpath,
+	    (unsigned long long)rp.good, (unsigned long long)rp.records);
 	return 0;
 }
 
@@ -220,6 +328,22 @@ journal_ok(void)
 	return jfd >= 0 && !jbroken;
 }
 
+bool
+journal_failing(void)
+{
+	return jfailing;
+}
+
+static void
+failed(const char *what)
+{
+	if (!jfailing)
+		log_error("journal", "detail=\"%s; changes answer 503 and "
+		    "/health/ready 503 until a write succeeds\"", what);
+	jfailing = true;
+	last_probe_ms = now_ms;
+}
+
 int
 journal_put(int type, const void *p, size_t n)
 {
@@ -230,7 +354,8 @@ journal_put(int type, const void *p, size_t n)
 	if ((rc = write_rec(jfd, type, p, n)) != 0) {
 		/* a partial record: cut it, so the file stays whole */
 		port_file_truncate(jfd, jsize);
-		log_error("journal", "detail=\"write failed: disk full?\"");
+		if (rc == WARD_EIO)
+			failed("write failed: disk full?");
 		return rc;
 	}
 	jsize += J_HDR + n;
@@ -238,22 +363,51 @@ journal_put(int type, const void *p, size_t n)
 	return 0;
 }
 
+/* Durable (per fsync).  A failed sync cuts the file back to the last
+ * good sync with fsync = always, so the change that now answers 503
+ * leaves nothing behind (records of deliveries since then may go too:
+ * a repeat, never a loss). */
 int
 journal_commit(void)
 {
 	if (!journal_ok())
 		return WARD_EIO;
 	if (!jdirty)
+		return 0;	/* nothing written: says nothing of the disk */
+	if (!cfg.fsync_always && now_ms - last_sync_ms < 1000) {
+		jfailing = false;
 		return 0;
-	if (!cfg.fsync_always && now_ms - last_sync_ms < 1000)
-		return 0;
+	}
 	if (port_file_sync(jfd) != 0) {
-		log_error("journal", "detail=\"fsync failed\"");
+		if (cfg.fsync_always && port_file_truncate(jfd, jsynced) == 0)
+			jsize = jsynced;
+		failed("fsync failed");
 		return WARD_EIO;
 	}
 	jdirty = false;
+	jsynced = jsize;
 	last_sync_ms = now_ms;
+	if (jfailing)
+		log_info("journal", "detail=\"writes succeed again\"");
+	jfailing = false;
 	return 0;
+}
+
+/* After a failure, every 5 s: an 8-byte record replay ignores, synced;
+ * storage is reported good again when it takes it. */
+static void
+probe(void)
+{
+	if (now_ms - last_probe_ms < 5000)
+		return;
+	last_probe_ms = now_ms;
+	if (write_rec(jfd, J_NOP, NULL, 0) != 0) {
+		port_file_truncate(jfd, jsize);
+		return;
+	}
+	jsize += J_HDR;
+	jdirty = true;
+	journal_commit();
 }
 
 void
@@ -261,9 +415,18 @@ journal_tick(void)
 {
 	if (!journal_ok())
 		return;
-	if (jdirty && port_file_sync(jfd) == 0) {
-		jdirty = false;
-		last_sync_ms = now_ms;
+	if (jfailing) {
+		probe();
+		return;
+	}
+	if (jdirty) {
+		if (port_file_sync(jfd) == 0) {
+			jdirty = false;
+			jsynced = jsize;
+			last_sync_ms = now_ms;
+		} else {
+			failed("fsync failed");
+		}
 	}
 	/* between turns memory and file agree: a fresh copy is safe */
 	if (jsize > J_COMPACT_MIN && jsize > 4 * live_size)
@@ -302,6 +465,7 @@ journal_compact(void)
 	log_info("journal", "detail=\"compacted\" from=%llu to=%llu",
 	    (unsigned long long)old_size, (unsigned long long)jsize);
 	live_size = jsize;
+	jsynced = jsize;
 	return 0;
 }
 

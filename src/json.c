@@ -185,6 +185,179 @@ chk_value(struct chk *c)
 	}
 }
 
+static int
+hexval(char c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+static size_t
+put_utf8(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+static uint32_t
+hex4(const char *p)
+{
+	return (uint32_t)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
+	    hexval(p[2]) << 4 | hexval(p[3]));
+}
+
+/* Decode the character of a string token at *k (an escape or one byte)
+ * into tmp; advance *k past it; return the bytes written. */
+static size_t
+dec_one(const char *src, int *k, int end, char tmp[4])
+{
+	char ch = src[*k];
+	uint32_t cp;
+
+	if (ch != '\\') {
+		tmp[0] = ch;
+		(*k)++;
+		return 1;
+	}
+	ch = src[*k + 1];
+	*k += 2;
+	switch (ch) {
+	case 'b': tmp[0] = '\b'; return 1;
+	case 'f': tmp[0] = '\f'; return 1;
+	case 'n': tmp[0] = '\n'; return 1;
+	case 'r': tmp[0] = '\r'; return 1;
+	case 't': tmp[0] = '\t'; return 1;
+	case 'u': break;
+	default: tmp[0] = ch; return 1;
+	}
+	cp = hex4(src + *k);
+	*k += 4;
+	if (cp >= 0xD800 && cp <= 0xDBFF && *k + 5 < end &&
+	    src[*k] == '\\' && src[*k + 1] == 'u') {
+		uint32_t lo = hex4(src + *k + 2);
+
+		if (lo >= 0xDC00 && lo <= 0xDFFF) {
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			*k += 6;
+		}
+	}
+	if (cp >= 0xD800 && cp <= 0xDFFF)
+		cp = 0xFFFD;	/* lone surrogate */
+	return put_utf8(tmp, cp);
+}
+
+/* Do string tokens a and b decode to the same text? */
+static bool
+str_same(const struct json_doc *d, int a, int b)
+{
+	const struct json_tok *ta = &d->tok[a], *tb = &d->tok[b];
+	int ka = ta->start, kb = tb->start;
+	char ca[4], cb[4];
+	size_t na = 0, nb = 0, ia = 0, ib = 0;
+
+	if (ta->end - ta->start == tb->end - tb->start &&
+	    memcmp(d->src + ka, d->src + kb, (size_t)(ta->end - ka)) == 0)
+		return true;
+	for (;;) {
+		if (ia == na && ka < ta->end) {
+			na = dec_one(d->src, &ka, ta->end, ca);
+			ia = 0;
+		}
+		if (ib == nb && kb < tb->end) {
+			nb = dec_one(d->src, &kb, tb->end, cb);
+			ib = 0;
+		}
+		if (ia == na || ib == nb)
+			return ia == na && ib == nb;
+		if (ca[ia++] != cb[ib++])
+			return false;
+	}
+}
+
+bool
+json_key_eq(const struct json_doc *d, int i, const char *lit)
+{
+	const struct json_tok *t = &d->tok[i];
+	size_t l = strlen(lit), o = 0;
+	char tmp[4];
+
+	if (t->type != JSON_STR)
+		return false;
+	for (int k = t->start; k < t->end;) {
+		size_t w = dec_one(d->src, &k, t->end, tmp);
+
+		if (o + w > l || memcmp(lit + o, tmp, w) != 0)
+			return false;
+		o += w;
+	}
+	return o == l;
+}
+
+/* Every object's keys, compared by their decoded text: a key twice in
+ * one object is refused (JSON_E_DUP, d->dup names the second), so what
+ * ward reads is what any last-wins or first-wins reader sees.  Keys are
+ * hashed first, so an object of many long keys costs O(bytes). */
+static uint64_t
+key_hash(const struct json_doc *d, int i)
+{
+	const struct json_tok *t = &d->tok[i];
+	uint64_t h = 1469598103934665603ull;
+	char tmp[4];
+
+	for (int k = t->start; k < t->end;) {
+		size_t w = dec_one(d->src, &k, t->end, tmp);
+
+		for (size_t b = 0; b < w; b++)
+			h = (h ^ (uint8_t)tmp[b]) * 1099511628211ull;
+	}
+	return h;
+}
+
+int
+json_check_dups(struct json_doc *d)
+{
+	static int keys[WARD_JSON_TOKENS];
+	static uint64_t hash[WARD_JSON_TOKENS];
+
+	for (int o = 0; o < d->ntok; o++) {
+		int nk = 0;
+
+		if (d->tok[o].type != JSON_OBJ)
+			continue;
+		for (int i = o + 1, k = 0; k < d->tok[o].size && i < d->ntok;
+		    k++) {
+			uint64_t h = key_hash(d, i);
+
+			for (int j = 0; j < nk; j++)
+				if (hash[j] == h && str_same(d, keys[j], i)) {
+					d->dup = i;
+					return JSON_E_DUP;
+				}
+			hash[nk] = h;
+			keys[nk++] = i;
+			i = json_skip(d, i + 1);
+		}
+	}
+	return 0;
+}
+
 static uint8_t
 tok_type(jsmntype_t t)
 {
@@ -214,6 +387,7 @@ json_parse(struct json_doc *d, const char *src, size_t len)
 	d->src = src;
 	d->len = len;
 	d->ntok = 0;
+	d->dup = -1;
 	if (!chk_value(&c))
 		return c.depth > JSON_MAX_DEPTH ? JSON_E_DEPTH : JSON_E_SYNTAX;
 	ws_skip(&c);
@@ -286,8 +460,8 @@ json_find(const struct json_doc *d, int obj, const char *key)
 		return -1;
 	i = obj + 1;
 	for (k = 0; k < d->tok[obj].size && i < d->ntok; k++) {
-		/* keys carry no escapes in the names we look up */
-		if (d->tok[i].type == JSON_STR && json_tok_eq(d, i, key))
+		/* decoded: "typ\u0065" is "type" for us as for anyone */
+		if (json_key_eq(d, i, key))
 			return i + 1 < d->ntok ? i + 1 : -1;
 		i = json_skip(d, i + 1);
 	}
@@ -320,46 +494,9 @@ json_raw(const struct json_doc *d, int i)
 	return (struct str){ d->src + s, (size_t)(e - s) };
 }
 
-static int
-hexval(char c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-static size_t
-put_utf8(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-static uint32_t
-hex4(const char *p)
-{
-	return (uint32_t)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
-	    hexval(p[2]) << 4 | hexval(p[3]));
-}
-
 int
-json_str(const struct json_doc *d, int i, char *out, size_t cap)
+json_strn(const struct json_doc *d, int i, char *out, size_t cap,
+    size_t *len)
 {
 	const struct json_tok *t;
 	size_t o = 0;
@@ -371,49 +508,45 @@ json_str(const struct json_doc *d, int i, char *out, size_t cap)
 		return WARD_EINVAL;
 	if (cap == 0)
 		return WARD_ETOOBIG;
-	for (int k = t->start; k < t->end; k++) {
-		char ch = d->src[k], tmp[4];
-		size_t w = 1;
+	for (int k = t->start; k < t->end;) {
+		char tmp[4];
+		size_t w = dec_one(d->src, &k, t->end, tmp);
 
-		if (ch == '\\') {
-			ch = d->src[++k];
-			switch (ch) {
-			case 'b': tmp[0] = '\b'; break;
-			case 'f': tmp[0] = '\f'; break;
-			case 'n': tmp[0] = '\n'; break;
-			case 'r': tmp[0] = '\r'; break;
-			case 't': tmp[0] = '\t'; break;
-			case 'u': {
-				uint32_t cp = hex4(d->src + k + 1);
-
-				k += 4;
-				if (cp >= 0xD800 && cp <= 0xDBFF &&
-				    k + 6 < t->end && d->src[k + 1] == '\\' &&
-				    d->src[k + 2] == 'u') {
-					uint32_t lo = hex4(d->src + k + 3);
-
-					if (lo >= 0xDC00 && lo <= 0xDFFF) {
-						cp = 0x10000 + ((cp - 0xD800) << 10) +
-						    (lo - 0xDC00);
-						k += 6;
-					}
-				}
-				if (cp >= 0xD800 && cp <= 0xDFFF)
-					cp = 0xFFFD;	/* lone surrogate */
-				w = put_utf8(tmp, cp);
-				break;
-			}
-			default: tmp[0] = ch; break;
-			}
-		} else {
-			tmp[0] = ch;
-		}
 		if (o + w >= cap)
 			return WARD_ETOOBIG;
 		memcpy(out + o, tmp, w);
 		o += w;
 	}
 	out[o] = '\0';
+	if (len != NULL)
+		*len = o;
+	return 0;
+}
+
+int
+json_str(const struct json_doc *d, int i, char *out, size_t cap)
+{
+	return json_strn(d, i, out, cap, NULL);
+}
+
+int
+json_id(const struct json_doc *d, int i, char *out, size_t cap)
+{
+	const struct json_tok *t;
+	int rc;
+
+	if (out != NULL && (rc = json_str(d, i, out, cap)) != 0)
+		return rc;
+	if (!json_is_str(d, i))
+		return WARD_EINVAL;
+	t = &d->tok[i];
+	for (int k = t->start; k < t->end;) {
+		char tmp[4];
+		size_t w = dec_one(d->src, &k, t->end, tmp);
+
+		if (w == 1 && ((uint8_t)tmp[0] < 0x20 || tmp[0] == 0x7F))
+			return WARD_EINVAL;
+	}
 	return 0;
 }
 

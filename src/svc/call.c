@@ -117,10 +117,9 @@ relay_frame(struct conn *c, const struct json_doc *d, size_t n)
 	jw_obj(&w);
 	for (int k = 0; k < d->tok[0].size; k++) {
 		int v = i + 1;
-		char kb[8];
 
 		/* compare the decoded key: "fr\u006fm" is "from" too */
-		if (json_str(d, i, kb, sizeof kb) != 0 || strcmp(kb, "from") != 0)
+		if (!json_key_eq(d, i, "from"))
 			jw_member_raw(&w, json_raw(d, i), json_raw(d, v));
 		i = json_skip(d, v);
 	}
@@ -144,7 +143,13 @@ call_message(struct conn *c, int op, uint8_t *p, size_t n)
 	if ((d = svc_json_msg(c, p, n, type, sizeof type)) == NULL || g == 0)
 		return;
 	if ((t = json_find(d, 0, "to")) >= 0 && !json_is_null(d, t)) {
-		if (json_str(d, t, to, sizeof to) != 0 ||
+		if (json_id(d, t, to, sizeof to) == WARD_EINVAL &&
+		    json_is_str(d, t)) {
+			svc_error(c, "invalid_field", "to must be a peer id "
+			    "without control characters");
+			return;
+		}
+		if (json_id(d, t, to, sizeof to) != 0 ||
 		    (dst = find_peer(g, to)) == NULL || dst == c) {
 			svc_error(c, "unknown_peer", "no such peer in this room");
 			return;

@@ -34,14 +34,33 @@ pong(struct conn *c)
  * are handled one after another, never nested. */
 static struct json_doc doc;
 
+/* "duplicate key \"k\"" for a JSON_E_DUP document. */
+static const char *
+dup_detail(char *out, size_t cap)
+{
+	char key[64];
+
+	if (json_str(&doc, doc.dup, key, sizeof key) != 0)
+		str_copy(key, sizeof key, "(a long key)");
+	snprintf(out, cap, "duplicate key \"%s\"", key);
+	return out;
+}
+
 const struct json_doc *
 svc_json_body(struct conn *c, const struct http_req *r)
 {
 	int rc = json_parse(&doc, (const char *)r->body, r->body_len);
+	char why[96];
 
+	if (rc == 0)
+		rc = json_check_dups(&doc);
 	if (rc == JSON_E_TOOBIG) {
 		http_error(c, 400, "invalid_json",
 		    "body has too many JSON tokens");
+		return NULL;
+	}
+	if (rc == JSON_E_DUP) {
+		http_error(c, 400, "invalid_json", dup_detail(why, sizeof why));
 		return NULL;
 	}
 	if (rc != 0) {
@@ -60,9 +79,16 @@ svc_json_msg(struct conn *c, const uint8_t *p, size_t n, char *type,
     size_t cap)
 {
 	int t, rc = json_parse(&doc, (const char *)p, n);
+	char why[96];
 
+	if (rc == 0)
+		rc = json_check_dups(&doc);
 	if (rc == JSON_E_TOOBIG) {
 		svc_error(c, "invalid_json", "message has too many JSON tokens");
+		return NULL;
+	}
+	if (rc == JSON_E_DUP) {
+		svc_error(c, "invalid_json", dup_detail(why, sizeof why));
 		return NULL;
 	}
 	if (rc != 0) {
@@ -189,8 +215,8 @@ svc_text_of(const struct json_doc *d, int i, char *out, size_t cap)
 
 	if (i < 0)
 		return -1;
-	if (json_is_str(d, i))
-		return json_str(d, i, out, cap) == 0 && out[0] ? 0 : -1;
+	if (json_is_str(d, i))	/* no NUL or control character */
+		return json_id(d, i, out, cap) == 0 && out[0] ? 0 : -1;
 	if (json_int(d, i, &v) != 0)
 		return -1;
 	snprintf(out, cap, "%lld", (long long)v);

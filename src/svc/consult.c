@@ -101,6 +101,9 @@ post_update(struct conn *c, struct http_req *r)
 		if (d->tok[i].end == d->tok[i].start)
 			return http_error(c, 400, "invalid_field",
 			    "consultation_id must not be empty");
+		if (json_id(d, i, NULL, 0) != 0)
+			return http_error(c, 400, "invalid_field",
+			    "consultation_id must not hold control characters");
 		u.id = json_raw(d, i);
 	} else if (json_int(d, i, &u.num_id) != 0) {
 		return http_error(c, 400, "invalid_field",
@@ -108,10 +111,10 @@ post_update(struct conn *c, struct http_req *r)
 	}
 	if ((i = json_find(d, 0, "status")) < 0)
 		return http_error(c, 400, "missing_field", "status is required");
-	if (!json_is_str(d, i) || json_str(d, i, status, sizeof status) != 0 ||
+	if (!json_is_str(d, i) || json_id(d, i, status, sizeof status) != 0 ||
 	    status[0] == '\0')
-		return http_error(c, 400, "invalid_field",
-		    "status must be a string of 1 to 64 bytes");
+		return http_error(c, 400, "invalid_field", "status must be a "
+		    "string of 1 to 64 bytes without control characters");
 	if ((i = json_find(d, 0, "data")) >= 0) {
 		if (d->tok[i].type != JSON_OBJ)
 			return http_error(c, 400, "invalid_field",

@@ -9,13 +9,15 @@
  * "queued":n[,"dropped":k]} and then what was queued, in order.  A
  * broadcast with nobody connected is queued: at most WARD_DIAG_PER (100)
  * per diagnosis, the oldest dropped first and counted (the next welcome
- * carries "dropped").  Queued frames live in a fixed arena
- * (WARD_DIAG_QUEUE frames of WARD_NOTIF_FRAME bytes); a full arena drops
- * the diagnosis's own oldest, or answers 503 when it has none queued.
+ * carries "dropped").  Queued frames live in a mailbox (mailbox.c) keyed
+ * by the id in decimal: a fixed arena (WARD_DIAG_QUEUE frames of
+ * WARD_NOTIF_FRAME bytes); a full arena drops the diagnosis's own oldest,
+ * or answers 503 when it has none queued.
  *
  * Registrations, owners, queued frames and dropped counts are written
- * ahead to the journal (journal.c) and replayed at start; storage that
- * fails answers 503 and changes nothing.
+ * ahead to the journal (journal.c) and replayed at start (the queue's
+ * records of the format before the mailbox too); storage that fails
+ * answers 503 and changes nothing, on disk included.
  */
 #include <stdio.h>
 
@@ -35,19 +37,20 @@ struct diag {
 	bool		used, owned;
 	int64_t		id;
 	char		owner[OWNER_MAX + 1];
-	uint32_t	dropped;	/* since the last delivery */
-};
-
-struct dq {
-	uint32_t	seq;		/* 0: free */
-	uint32_t	diag;		/* index + 1 into diags */
-	uint16_t	len;
-	uint8_t		frame[WARD_NOTIF_FRAME];
 };
 
 static struct diag diags[WARD_DIAGNOSES];
-static struct dq dqs[WARD_DIAG_QUEUE];
-static uint32_t dq_seq = 1;
+/* Queued frames, keyed by the diagnosis id in decimal. */
+MBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MBOX_INIT(dq, J_DQ_MBOX, WARD_DIAG_PER,
+    true);
+
+/* The mailbox key of a diagnosis id. */
+static const char *
+key_of(int64_t id, char k[24])
+{
+	snprintf(k, 24, "%lld", (long long)id);
+	return k;
+}
 
 static struct diag *
 find(int64_t id)
@@ -59,39 +62,19 @@ find(int64_t id)
 }
 
 static uint32_t
-dix(const struct diag *d)
+queued(const struct diag *d)
 {
-	return (uint32_t)(d - diags) + 1;
+	char k[24];
+
+	return mbox_count(&dq, key_of(d->id, k));
 }
 
 static uint32_t
-queued(const struct diag *d)
+dropped_of(const struct diag *d)
 {
-	uint32_t n = 0;
+	char k[24];
 
-	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
-		n += dqs[i].seq != 0 && dqs[i].diag == dix(d);
-	return n;
-}
-
-static struct dq *
-oldest_of(const struct diag *d)
-{
-	struct dq *o = NULL;
-
-	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
-		if (dqs[i].seq != 0 && dqs[i].diag == dix(d) &&
-		    (o == NULL || dqs[i].seq < o->seq))
-			o = &dqs[i];
-	return o;
-}
-
-static void
-drop_queue(const struct diag *d)
-{
-	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
-		if (dqs[i].diag == dix(d))
-			dqs[i].seq = 0;
+	return mbox_dropped(&dq, key_of(d->id, k));
 }
 
 /* --- the journal --------------------------------------------------------- */
@@ -117,16 +100,6 @@ put_id(int type, uint64_t v)
 	return journal_put(type, jb.p, jb.n);
 }
 
-static int
-put_push(uint32_t seq, int64_t id, const uint8_t *f, size_t n)
-{
-	jb_init(&jb);
-	jb_u64(&jb, seq);
-	jb_u64(&jb, (uint64_t)id);
-	jb_bytes(&jb, f, n);
-	return jb.bad ? WARD_ETOOBIG : journal_put(J_DQ_PUSH, jb.p, jb.n);
-}
-
 static struct diag *
 slot_for(int64_t id)
 {
@@ -143,9 +116,11 @@ diag_replay(int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
 	uint64_t id, owned, dropped, seq;
-	char owner[OWNER_MAX + 1];
+	char owner[OWNER_MAX + 1], k[24];
 	struct diag *d;
 
+	if (mbox_replay(&dq, type, p, n))
+		return;
 	switch (type) {
 	case J_DIAG:
 		if (!jr_u64(&r, &id) || !jr_u64(&r, &owned) ||
@@ -159,36 +134,24 @@ diag_replay(int type, const uint8_t *p, size_t n)
 		}
 		d->owned = owned != 0;
 		str_copy(d->owner, sizeof d->owner, owner);
-		d->dropped = (uint32_t)dropped;
+		mbox_set_dropped(&dq, key_of(d->id, k), (uint32_t)dropped);
 		return;
 	case J_DIAG_DEL:
 		if (jr_u64(&r, &id) && (d = find((int64_t)id)) != NULL) {
-			drop_queue(d);
+			mbox_forget(&dq, key_of(d->id, k));
 			d->used = false;
 		}
 		return;
+	/* the queue's format before the mailbox */
 	case J_DQ_PUSH:
-		if (!jr_u64(&r, &seq) || !jr_u64(&r, &id) ||
-		    (d = find((int64_t)id)) == NULL ||
-		    n - r.at > WARD_NOTIF_FRAME)
-			return;
-		for (size_t i = 0; i < WARD_DIAG_QUEUE; i++) {
-			if (dqs[i].seq != 0)
-				continue;
-			dqs[i].seq = (uint32_t)seq;
-			dqs[i].diag = dix(d);
-			dqs[i].len = (uint16_t)(n - r.at);
-			memcpy(dqs[i].frame, p + r.at, n - r.at);
-			if (seq >= dq_seq)
-				dq_seq = (uint32_t)seq + 1;
-			return;
-		}
+		if (jr_u64(&r, &seq) && jr_u64(&r, &id) &&
+		    find((int64_t)id) != NULL)
+			mbox_load(&dq, seq, key_of((int64_t)id, k), p + r.at,
+			    n - r.at);
 		return;
 	case J_DQ_POP:
 		if (jr_u64(&r, &seq))
-			for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
-				if (dqs[i].seq == (uint32_t)seq)
-					dqs[i].seq = 0;
+			mbox_unload(&dq, seq);
 		return;
 	}
 }
@@ -197,23 +160,10 @@ int
 diag_snapshot(void)
 {
 	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
-		if (diags[i].used && put_diag(&diags[i], diags[i].dropped) != 0)
+		if (diags[i].used && put_diag(&diags[i],
+		    dropped_of(&diags[i])) != 0)
 			return WARD_EIO;
-	/* in queue order, so seq keeps meaning oldest first */
-	for (uint32_t last = 0;;) {
-		struct dq *next = NULL;
-
-		for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
-			if (dqs[i].seq > last && (next == NULL ||
-			    dqs[i].seq < next->seq))
-				next = &dqs[i];
-		if (next == NULL)
-			return 0;
-		if (put_push(next->seq, diags[next->diag - 1].id, next->frame,
-		    next->len) != 0)
-			return WARD_EIO;
-		last = next->seq;
-	}
+	return mbox_snapshot(&dq);
 }
 
 static int
@@ -239,9 +189,9 @@ welcome_gen(struct jw *w, void *arg)
 	jw_int(w, d->id);
 	jw_key(w, "queued");
 	jw_int(w, queued(d));
-	if (d->dropped > 0) {
+	if (dropped_of(d) > 0) {
 		jw_key(w, "dropped");
-		jw_int(w, d->dropped);
+		jw_int(w, dropped_of(d));
 	}
 	jw_obj_end(w);
 }
@@ -254,7 +204,7 @@ open_diag(struct conn *c, const struct http_req *r)
 	int64_t id = 0;
 	struct diag *d;
 	uint32_t f;
-	struct dq *q;
+	const struct mbox_msg *q;
 
 	for (size_t i = 0; i < s.n && id < 1000000000000000LL; i++)
 		id = id * 10 + (s.p[i] - '0');
@@ -279,19 +229,16 @@ open_diag(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
-	c->ud[6] = dix(d);
+	c->ud[6] = (uint32_t)(d - diags) + 1;
 	if ((f = ws_jw_frame(welcome_gen, d)) == 0 ||
 	    conn_send_owned(c, f) != 0)
 		return;
-	while ((q = oldest_of(d)) != NULL) {
-		if (svc_send_copy(c, q->frame, q->len) != 0)
+	while ((q = mbox_peek(&dq, name)) != NULL) {
+		if (svc_send_copy(c, q->data, q->len) != 0)
 			break;		/* stays queued */
-		put_id(J_DQ_POP, q->seq);
-		q->seq = 0;
+		mbox_pop(&dq, name);
 	}
-	if (d->dropped > 0)
-		put_diag(d, 0);
-	d->dropped = 0;
+	mbox_seen(&dq, name);	/* the welcome told the dropped count */
 	/* delivered at least once: a failed write means a repeat after a
 	 * restart, never a loss */
 	journal_commit();
@@ -388,7 +335,7 @@ diag_json(struct jw *w, const struct diag *d)
 	jw_key(w, "queued");
 	jw_int(w, queued(d));
 	jw_key(w, "dropped");
-	jw_int(w, d->dropped);
+	jw_int(w, dropped_of(d));
 	jw_obj_end(w);
 }
 
@@ -473,7 +420,8 @@ post_diag(struct conn *c, struct http_req *r)
 	}
 	next.owned = owned;
 	str_copy(next.owner, sizeof next.owner, owner);
-	if (put_diag(&next, next.dropped) != 0 || journal_commit() != 0)
+	if (put_diag(&next, made ? 0 : dropped_of(g)) != 0 ||
+	    journal_commit() != 0)
 		return http_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*g = next;
@@ -493,7 +441,7 @@ delete_diag(struct conn *c, struct http_req *r)
 {
 	struct str s = r->param[0];
 	struct diag *d = NULL;
-	char body[96];
+	char body[96], name[24];
 	int64_t id = 0;
 	struct jw w;
 	int g;
@@ -508,7 +456,7 @@ delete_diag(struct conn *c, struct http_req *r)
 	if ((g = group_of(id)) > 0)
 		for (struct conn *m = grp_first(g); m; m = grp_next(m, g))
 			conn_close_ws(m, 1008, "diagnosis deleted");
-	drop_queue(d);
+	mbox_forget(&dq, key_of(id, name));
 	d->used = false;
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
@@ -682,37 +630,6 @@ bc_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
-/* Queue a frame (written ahead); -1 no room, -2 storage failed. */
-static int
-enqueue(struct diag *d, const uint8_t *f, size_t len)
-{
-	struct dq *slot = NULL;
-	bool drop = false;
-
-	if (queued(d) >= WARD_DIAG_PER) {
-		slot = oldest_of(d);
-		drop = true;
-	}
-	for (size_t i = 0; slot == NULL && i < WARD_DIAG_QUEUE; i++)
-		if (dqs[i].seq == 0)
-			slot = &dqs[i];
-	if (slot == NULL && (slot = oldest_of(d)) != NULL)
-		drop = true;	/* arena full: this diagnosis's oldest */
-	if (slot == NULL)
-		return -1;
-	if ((drop && (put_id(J_DQ_POP, slot->seq) != 0 ||
-	    put_diag(d, d->dropped + 1) != 0)) ||
-	    put_push(dq_seq, d->id, f, len) != 0 || journal_commit() != 0)
-		return -2;
-	if (drop)
-		d->dropped++;
-	slot->seq = dq_seq++;
-	slot->diag = dix(d);
-	slot->len = (uint16_t)len;
-	memcpy(slot->frame, f, len);
-	return 0;
-}
-
 static int
 broadcast(struct conn *c, struct http_req *r, int kind)
 {
@@ -746,12 +663,15 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 			return http_error(c, 413, "payload_too_large",
 			    "update too large to queue");
 		}
-		int q = enqueue(g, buf_data(f), buf_len(f));
+		char k[24];
+		int q = mbox_push(&dq, key_of(g->id, k), buf_data(f),
+		    buf_len(f));
 
 		if (q != 0) {
 			buf_unref(f);
-			return http_error(c, 503, "unavailable", q == -1 ?
-			    "message queue full" : "storage unavailable");
+			return http_error(c, 503, "unavailable",
+			    q == WARD_ENOMEM ? "message queue full" :
+			    "storage unavailable");
 		}
 	}
 	buf_unref(f);
@@ -884,9 +804,5 @@ const struct family diagnosis_family = {
 uint32_t
 diag_queue_depth(void)
 {
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
-		n += dqs[i].seq != 0;
-	return n;
+	return dq.used;
 }

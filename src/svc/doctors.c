@@ -429,9 +429,9 @@ post_doctor(struct conn *c, struct http_req *r)
 		    "a non-empty string (up to 64 bytes) or an integer");
 	name[0] = '\0';
 	if ((k = json_find(d, 0, "name")) >= 0 && (!json_is_str(d, k) ||
-	    json_str(d, k, name, sizeof name) != 0))
-		return http_error(c, 400, "invalid_field",
-		    "name must be a string of up to 96 bytes");
+	    json_id(d, k, name, sizeof name) != 0))
+		return http_error(c, 400, "invalid_field", "name must be a "
+		    "string of up to 96 bytes without control characters");
 	made = find(id) == NULL;
 	if ((rec = slot_for(id, name, &copy)) == NULL)
 		return http_error(c, 503, "unavailable", "doctor table full");

@@ -1,9 +1,11 @@
 /*
  * health.c - GET /health, /health/live, /health/ready (SPEC §5, §10).
  *
- * Ready means: not draining, and data_dir a directory we may write in
- * (made if missing; checked with access(2), never by writing, so a probe
- * every second wears no flash).
+ * Ready means: not draining, data_dir a directory we may write in (made
+ * if missing; checked with access(2), never by writing, so a probe every
+ * second wears no flash), and no journal write failing: after a failed
+ * write or sync, storage is "write_failed" and ready 503 until a write
+ * succeeds again (the journal retries by itself every 5 s).
  */
 #include "svc.h"
 
@@ -41,7 +43,8 @@ health(struct conn *c, struct http_req *r)
 	jw_key(&w, "draining");
 	jw_bool(&w, loop_draining);
 	jw_key(&w, "storage");
-	jw_str(&w, health_storage_ok() ? "ok" : "unwritable");
+	jw_str(&w, !health_storage_ok() ? "unwritable" : journal_failing() ?
+	    "write_failed" : "ok");
 	jw_key(&w, "timestamp");
 	jw_time(&w, port_wall_us());
 	jw_obj_end(&w);
@@ -65,6 +68,8 @@ ready(struct conn *c, struct http_req *r)
 	static const char no[] = "{\"status\":\"draining\"}";
 	static const char st[] = "{\"status\":\"not_ready\","
 	    "\"detail\":\"data_dir is not writable\"}";
+	static const char wf[] = "{\"status\":\"not_ready\","
+	    "\"detail\":\"storage writes are failing\"}";
 
 	(void)r;
 	if (loop_draining)
@@ -73,6 +78,9 @@ ready(struct conn *c, struct http_req *r)
 	if (!health_storage_ok())
 		return http_respond_static(c, 503, "application/json", st,
 		    sizeof st - 1, NULL);
+	if (journal_failing())
+		return http_respond_static(c, 503, "application/json", wf,
+		    sizeof wf - 1, NULL);
 	return http_respond_static(c, 200, "application/json", ok,
 	    sizeof ok - 1, NULL);
 }

@@ -10,10 +10,11 @@
  * {"status":"delivered","clients_notified":n}.  Otherwise it is queued,
  * {"status":"queued"}, and delivered in order on the user's next connect.
  *
- * The queue is a fixed arena of encoded frames (WARD_NOTIF_QUEUE of
- * WARD_NOTIF_FRAME bytes); a user holds at most WARD_NOTIF_PER_USER, the
- * oldest dropped first; a full arena answers 503.  Queued frames are
- * written ahead to the journal (journal.c) and replayed at start.
+ * The queue is a mailbox (mailbox.c) keyed by user: a fixed arena of
+ * encoded frames (WARD_NOTIF_QUEUE of WARD_NOTIF_FRAME bytes); a user
+ * holds at most WARD_NOTIF_PER_USER, the oldest dropped first; a full
+ * arena answers 503.  Queued frames are written ahead to the journal
+ * (journal.c) and replayed at start, the older push/pop records too.
  */
 #include <stdio.h>
 
@@ -22,37 +23,12 @@
 
 #define USER_MAX	64
 
-struct queued {
-	uint32_t	seq;		/* 0: slot free */
-	uint16_t	len;
-	char		user[USER_MAX + 1];
-	uint8_t		frame[WARD_NOTIF_FRAME];
-};
-
-static struct queued q[WARD_NOTIF_QUEUE];
-static uint32_t next_seq = 1;
+/* Frames queued for users with no open connection, keyed by user. */
+MBOX_STORAGE(q, WARD_NOTIF_QUEUE) = MBOX_INIT(q, J_NOTE_MBOX,
+    WARD_NOTIF_PER_USER, false);
 static uint64_t next_id;
-static struct jbuf jb;
 
 /* --- the journal --------------------------------------------------------- */
-
-static int
-put_push(uint32_t seq, const char *user, const uint8_t *f, size_t n)
-{
-	jb_init(&jb);
-	jb_u64(&jb, seq);
-	jb_str(&jb, user);
-	jb_bytes(&jb, f, n);
-	return jb.bad ? WARD_ETOOBIG : journal_put(J_NOTE_PUSH, jb.p, jb.n);
-}
-
-static int
-put_pop(uint32_t seq)
-{
-	jb_init(&jb);
-	jb_u64(&jb, seq);
-	return journal_put(J_NOTE_POP, jb.p, jb.n);
-}
 
 void
 notify_replay(int type, const uint8_t *p, size_t n)
@@ -61,47 +37,19 @@ notify_replay(int type, const uint8_t *p, size_t n)
 	char user[USER_MAX + 1];
 	uint64_t seq;
 
-	if (!jr_u64(&r, &seq))
+	if (mbox_replay(&q, type, p, n) || !jr_u64(&r, &seq))
 		return;
-	if (type == J_NOTE_POP) {
-		for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
-			if (q[i].seq == (uint32_t)seq)
-				q[i].seq = 0;
-		return;
-	}
-	if (type != J_NOTE_PUSH || !jr_str(&r, user, sizeof user) ||
-	    n - r.at > WARD_NOTIF_FRAME)
-		return;
-	for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++) {
-		if (q[i].seq != 0)
-			continue;
-		q[i].seq = (uint32_t)seq;
-		q[i].len = (uint16_t)(n - r.at);
-		str_copy(q[i].user, sizeof q[i].user, user);
-		memcpy(q[i].frame, p + r.at, n - r.at);
-		if (seq >= next_seq)
-			next_seq = (uint32_t)seq + 1;
-		return;
-	}
+	/* the format before the mailbox: push (seq, user, frame), pop */
+	if (type == J_NOTE_POP)
+		mbox_unload(&q, seq);
+	else if (type == J_NOTE_PUSH && jr_str(&r, user, sizeof user))
+		mbox_load(&q, seq, user, p + r.at, n - r.at);
 }
 
 int
 notify_snapshot(void)
 {
-	for (uint32_t last = 0;;) {
-		struct queued *next = NULL;
-
-		for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
-			if (q[i].seq > last && (next == NULL ||
-			    q[i].seq < next->seq))
-				next = &q[i];
-		if (next == NULL)
-			return 0;
-		if (put_push(next->seq, next->user, next->frame,
-		    next->len) != 0)
-			return WARD_EIO;
-		last = next->seq;
-	}
+	return mbox_snapshot(&q);
 }
 
 static void
@@ -120,19 +68,10 @@ open_notify(struct conn *c, const struct http_req *r)
 	}
 	audit("channel_open", r->auth, "channel=notifications");
 	/* what waited for this user, oldest first */
-	for (;;) {
-		struct queued *best = NULL;
-
-		for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
-			if (q[i].seq != 0 && strcmp(q[i].user, u) == 0 &&
-			    (best == NULL || q[i].seq < best->seq))
-				best = &q[i];
-		if (best == NULL)
-			break;
-		if (svc_send_copy(c, best->frame, best->len) != 0)
+	for (const struct mbox_msg *m; (m = mbox_peek(&q, u)) != NULL;) {
+		if (svc_send_copy(c, m->data, m->len) != 0)
 			break;		/* stays queued */
-		put_pop(best->seq);
-		best->seq = 0;
+		mbox_pop(&q, u);
 	}
 	/* delivered at least once: a failed write means a repeat after a
 	 * restart, never a loss */
@@ -177,7 +116,8 @@ note_gen(struct jw *w, void *arg)
 		int v = k + 1;
 
 		/* the server's id and created_at replace the client's */
-		if (!json_tok_eq(d, k, "id") && !json_tok_eq(d, k, "created_at"))
+		if (!json_key_eq(d, k, "id") &&
+		    !json_key_eq(d, k, "created_at"))
 			jw_member_raw(w, json_raw(d, k), json_raw(d, v));
 		k = json_skip(d, v);
 	}
@@ -187,40 +127,6 @@ note_gen(struct jw *w, void *arg)
 	jw_time(w, now_wall_us);
 	jw_obj_end(w);
 	jw_obj_end(w);
-}
-
-/* Queue a frame for user (written ahead): drop the user's oldest at the
- * limit; -1 when the arena is full, -2 when storage failed. */
-static int
-enqueue(const char *user, const uint8_t *f, size_t len)
-{
-	struct queued *free_slot = NULL, *oldest = NULL;
-	uint32_t mine = 0;
-
-	for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++) {
-		if (q[i].seq == 0) {
-			if (free_slot == NULL)
-				free_slot = &q[i];
-			continue;
-		}
-		if (strcmp(q[i].user, user) != 0)
-			continue;
-		mine++;
-		if (oldest == NULL || q[i].seq < oldest->seq)
-			oldest = &q[i];
-	}
-	if (mine >= WARD_NOTIF_PER_USER)
-		free_slot = oldest;	/* oldest dropped first */
-	if (free_slot == NULL)
-		return -1;
-	if ((free_slot->seq != 0 && put_pop(free_slot->seq) != 0) ||
-	    put_push(next_seq, user, f, len) != 0 || journal_commit() != 0)
-		return -2;
-	free_slot->seq = next_seq++;
-	free_slot->len = (uint16_t)len;
-	snprintf(free_slot->user, sizeof free_slot->user, "%s", user);
-	memcpy(free_slot->frame, f, len);
-	return 0;
 }
 
 static int
@@ -270,9 +176,9 @@ post_notification(struct conn *c, struct http_req *r)
 		buf_unref(f);
 		return http_error(c, 413, "payload_too_large",
 		    "notification too large to queue");
-	} else if ((i = enqueue(user, buf_data(f), buf_len(f))) != 0) {
+	} else if ((i = mbox_push(&q, user, buf_data(f), buf_len(f))) != 0) {
 		buf_unref(f);
-		return http_error(c, 503, "unavailable", i == -1 ?
+		return http_error(c, 503, "unavailable", i == WARD_ENOMEM ?
 		    "notification queue full" : "storage unavailable");
 	} else {
 		jw_str(&w, "queued");
@@ -327,9 +233,5 @@ const struct family notify_family = {
 uint32_t
 notify_queue_depth(void)
 {
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
-		n += q[i].seq != 0;
-	return n;
+	return q.used;
 }

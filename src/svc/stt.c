@@ -196,6 +196,19 @@ join(struct conn *c, int kind, const char *room)
 	presence(c, "participant_joined");
 }
 
+/* A name from the query: valid UTF-8 without NUL or control characters
+ * (%00 decodes to a NUL that would cut it). */
+static bool
+name_ok(const char *s, int n)
+{
+	if (n <= 0 || !utf8_valid((const uint8_t *)s, (size_t)n))
+		return false;
+	for (int i = 0; i < n; i++)
+		if ((uint8_t)s[i] < 0x20 || s[i] == 0x7F)
+			return false;
+	return true;
+}
+
 static void
 open_room(struct conn *c, const struct http_req *r)
 {
@@ -206,9 +219,14 @@ open_room(struct conn *c, const struct http_req *r)
 	int ml = http_query_get(r->query, "room", room, sizeof room);
 
 	c->ud[7] = K_ROOM;
-	if (rl <= 0 || nl <= 0 || !utf8_valid((uint8_t *)role, (size_t)rl) ||
-	    !utf8_valid((uint8_t *)name, (size_t)nl)) {
+	if (rl <= 0 || nl <= 0) {
 		conn_close_ws(c, 1008, "role and name are required");
+		return;
+	}
+	if (!name_ok(role, rl) || !name_ok(name, nl)) {
+		conn_close_ws(c, 1008, !name_ok(role, rl) ? "role must be "
+		    "UTF-8 without control characters" : "name must be "
+		    "UTF-8 without control characters");
 		return;
 	}
 	if (ml < 0)
@@ -227,13 +245,14 @@ open_sales(struct conn *c, const struct http_req *r)
 {
 	struct reg_profile *e = reg_prof_w(conn_id(c));
 	char v[97];
+	int n;
 
 	c->ud[7] = K_SALES;
-	if (http_query_get(r->query, "role", v, sizeof v) > 0 &&
-	    utf8_valid((uint8_t *)v, strlen(v)))
+	if ((n = http_query_get(r->query, "role", v, sizeof v)) > 0 &&
+	    name_ok(v, n))
 		str_copy(e->role, sizeof e->role, v);
-	if (http_query_get(r->query, "name", v, sizeof v) > 0 &&
-	    utf8_valid((uint8_t *)v, strlen(v)))
+	if ((n = http_query_get(r->query, "name", v, sizeof v)) > 0 &&
+	    name_ok(v, n))
 		str_copy(e->name, sizeof e->name, v);
 	join(c, GK_STT_SALES, "sales");
 }

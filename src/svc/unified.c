@@ -219,8 +219,9 @@ relay_gen(struct jw *w, void *arg)
 	for (int k = 1; k < json_skip(d, 0);) {
 		int v = k + 1;
 
-		if (!json_tok_eq(d, k, "from") &&
-		    !json_tok_eq(d, k, "fromClientId"))
+		/* keys compare unescaped: "fr\u006fm" is dropped too */
+		if (!json_key_eq(d, k, "from") &&
+		    !json_key_eq(d, k, "fromClientId"))
 			jw_member_raw(w, json_raw(d, k), json_raw(d, v));
 		k = json_skip(d, v);
 	}
@@ -414,9 +415,9 @@ join(struct conn *c, const struct json_doc *d)
 	}
 	name[0] = '\0';
 	if ((i = json_find(d, 0, "userName")) >= 0 && (!json_is_str(d, i) ||
-	    json_str(d, i, name, sizeof name) != 0))
-		return svc_error(c, "invalid_field",
-		    "userName must be a string of up to 96 bytes");
+	    json_id(d, i, name, sizeof name) != 0))
+		return svc_error(c, "invalid_field", "userName must be a "
+		    "string of up to 96 bytes without control characters");
 	leave_room(c);
 	if ((g = grp_join(c, MS_ROOM, GK_TELEMED, room, strlen(room), 0)) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");

@@ -4,14 +4,26 @@ queued diagnosis messages (and their dropped count) and queued
 notifications survive kill -9; what was delivered is not delivered
 again; a torn tail and a corrupt record are cut at start with a warning
 (earlier records kept); compaction shrinks the file and keeps the state;
-fsync = interval works the same after a clean stop."""
+fsync = interval works the same after a clean stop.
 
+Issue 9: a change answered 503 on a full disk leaves nothing on disk (a
+push and the drop it causes are one record) and /health, /health/ready
+say storage is failing until a write succeeds again; a corrupt record in
+the middle is skipped (replay resynchronises on the next good record),
+the damaged file kept aside as journal.wj.corrupt-<time>; journals of
+the format before the mailbox (separate push/pop records) still
+replay."""
+
+import glob
 import json
 import os
+import resource
 import signal
+import struct
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jwtutil import make_token  # noqa: E402
@@ -200,6 +212,205 @@ def test_unusable_storage():
         s.stop()
 
 
+class FsizeServer(Server):
+    """ward with SIGXFSZ ignored, so a file-size limit set on it later
+    (prlimit) makes its writes fail like a full disk, instead of killing
+    it."""
+
+    def argv(self, port):
+        return (["/bin/sh", "-c", 'trap "" XFSZ; exec "$@"', "sh"] +
+                Server.argv(self, port))
+
+
+def disk_limit(s, n):
+    lim = resource.RLIM_INFINITY if n is None else n
+    resource.prlimit(s.proc.pid, resource.RLIMIT_FSIZE,
+                     (lim, resource.RLIM_INFINITY))
+
+
+def ready_status(s):
+    return http_request(s.port, "GET", "/health/ready").status
+
+
+def storage_field(s):
+    try:
+        return http_request(s.port, "GET", "/health").json().get("storage")
+    except ValueError:
+        return None
+
+
+def feedback(s, did, i):
+    return req(s, "POST", "/ws/broadcast-feedback-update",
+               {"diagnosis_id": did, "feedback_id": i, "rating": 2,
+                "effectiveness": 0.5}, role="service")
+
+
+def test_full_disk_503_leaves_no_trace():
+    data = tempfile.mkdtemp(prefix="ward-e2e-full-")
+    journal = os.path.join(data, "journal.wj")
+    args = ("jwt_secret=" + SECRET, "data_dir=" + data)
+    s = FsizeServer(*args, label="storage-full")
+    try:
+        req(s, "POST", "/api/diagnoses", {"diagnosis_id": 31})
+        ok = all(feedback(s, 31, i)[0].status == 200 for i in range(100))
+        for i in range(100):
+            r, _j = req(s, "POST", "/api/notifications",
+                        {"user_id": "u9", "notification": {"n": i}},
+                        role="service")
+            ok = ok and r.status == 200
+        check(ok, "100 queued for diagnosis 31 and for user u9 (full)")
+        check(storage_field(s) == "ok" and ready_status(s) == 200,
+              "storage ok, ready before the disk fills")
+        size = os.path.getsize(journal)
+        # room for a small record (a pop), not for a queued message
+        disk_limit(s, size + 60)
+        r, j = feedback(s, 31, 100)
+        check(r.status == 503, "a broadcast that would drop the oldest: "
+              "503 on a full disk", (r.status, j))
+        disk_limit(s, os.path.getsize(journal) + 60)
+        r, j = req(s, "POST", "/api/notifications",
+                   {"user_id": "u9", "notification": {"n": 100}},
+                   role="service")
+        check(r.status == 503, "a notification that would drop the "
+              "oldest: 503", (r.status, j))
+        check(os.path.getsize(journal) == size,
+              "the 503s left nothing in the journal",
+              (size, os.path.getsize(journal)))
+        check(storage_field(s) not in (None, "ok"),
+              "/health storage is not ok after a failed write",
+              storage_field(s))
+        check(ready_status(s) == 503, "/health/ready 503 after a failed "
+              "write")
+        disk_limit(s, None)
+        t0 = time.monotonic()
+        while ready_status(s) != 200 and time.monotonic() - t0 < 12:
+            time.sleep(0.2)
+        check(ready_status(s) == 200 and storage_field(s) == "ok",
+              "ready again once the disk takes writes (its own probe)",
+              storage_field(s))
+        kill9(s)
+        s = start("data_dir=" + data)
+        ws = WS(s.port, "/ws/31")
+        w = recv_json(ws)
+        got = [recv_json(ws) for _ in range(100)]
+        ws.abort()
+        check(w and w.get("queued") == 100 and "dropped" not in w,
+              "after a restart: 100 queued, none dropped", w)
+        check([m and m["data"]["feedback_id"] for m in got] ==
+              list(range(100)), "the messages answered 200, all of them")
+        ws = WS(s.port, "/ws/notifications/?token=" + tok("patient", "u9"))
+        got = [recv_json(ws) for _ in range(100)]
+        ws.abort()
+        check([m and m["data"].get("n") for m in got] == list(range(100)),
+              "u9's 100 notifications, the first one included")
+    finally:
+        s.stop()
+
+
+def doctor_ids(s):
+    return sorted(int(k) for k in doctors(s))
+
+
+def test_corrupt_record_in_the_middle():
+    data = tempfile.mkdtemp(prefix="ward-e2e-corrupt-")
+    journal = os.path.join(data, "journal.wj")
+    s = start("data_dir=" + data)
+    try:
+        for i in range(1, 41):
+            req(s, "POST", "/api/doctors", {"doctor_id": i,
+                                            "name": "Doctor %d" % i})
+        check(doctor_ids(s) == list(range(1, 41)), "40 doctor records")
+    finally:
+        s.stop()
+    raw = bytearray(open(journal, "rb").read())
+    first = 8 + struct.unpack("<H", bytes(raw[2:4]))[0]
+    raw[first + 12] ^= 0x55          # inside the 2nd record's payload
+    open(journal, "wb").write(bytes(raw))
+    s = start("data_dir=" + data)
+    try:
+        ids = doctor_ids(s)
+        check(ids == [1] + list(range(3, 41)),
+              "every record after the damaged one is kept", ids)
+        aside = glob.glob(journal + ".corrupt-*")
+        check(len(aside) == 1 and open(aside[0], "rb").read() == raw,
+              "the damaged file is kept aside, byte for byte", aside)
+        log = s.log()
+        check("skipped_bytes=" in log and "regions=1" in log,
+              "the log says how much was skipped", log[-600:])
+        r, _j = req(s, "POST", "/api/doctors", {"doctor_id": 41})
+        check(r.status == 201, "writes go on", r.status)
+    finally:
+        s.stop()
+    s = start("data_dir=" + data)
+    try:
+        check(doctor_ids(s) == [1] + list(range(3, 42)),
+              "the rewritten journal replays whole", doctor_ids(s))
+        check(len(glob.glob(journal + ".corrupt-*")) == 1 and
+              "skipped" not in s.log() and "tail cut" not in s.log(),
+              "and finds no damage again", s.log()[-600:])
+    finally:
+        s.stop()
+
+
+def rec(t, payload):
+    head = bytes([t]) + struct.pack("<H", len(payload))
+    return (b"W" + head + struct.pack("<I", zlib.crc32(head + payload)) +
+            payload)
+
+
+def u64(v):
+    return struct.pack("<Q", v)
+
+
+def jstr(t):
+    return bytes([len(t)]) + t.encode()
+
+
+def frame(obj):
+    p = json.dumps(obj).encode()
+    return b"\x81" + bytes([len(p)]) + p
+
+
+def test_old_format_replays():
+    data = tempfile.mkdtemp(prefix="ward-e2e-legacy-")
+    recs = [rec(10, u64(44) + u64(0) + jstr("") + u64(2))]   # dropped 2
+    for seq in range(1, 5):
+        recs.append(rec(12, u64(seq) + u64(44) + frame({"m": seq})))
+    recs.append(rec(13, u64(1)))                             # 1 delivered
+    recs.append(rec(20, u64(7) + jstr("old") + frame({"n": "a"})))
+    recs.append(rec(20, u64(8) + jstr("old") + frame({"n": "b"})))
+    recs.append(rec(21, u64(7)))
+    open(os.path.join(data, "journal.wj"), "wb").write(b"".join(recs))
+    s = start("data_dir=" + data)
+    try:
+        ws = WS(s.port, "/ws/44")
+        w = recv_json(ws)
+        got = [recv_json(ws) for _ in range(3)]
+        ws.abort()
+        check(w and w.get("queued") == 3 and w.get("dropped") == 2,
+              "old diagnosis records: queued 3, dropped 2", w)
+        check([m and m.get("m") for m in got] == [2, 3, 4],
+              "old queued frames in order", got)
+        ws = WS(s.port, "/ws/notifications/?token=" + tok("patient", "old"))
+        m = recv_json(ws)
+        check(m == {"n": "b"} and recv_json(ws, 0.3) is None,
+              "old queued notification", m)
+        ws.abort()
+    finally:
+        s.stop()
+    s = start("data_dir=" + data)
+    try:
+        ws = WS(s.port, "/ws/44")
+        w = recv_json(ws)
+        ws.abort()
+        check(w and w.get("queued") == 0 and "dropped" not in w,
+              "delivered and acknowledged in the new records", w)
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     run_tests([test_survives_kill9, test_torn_and_corrupt_tail,
-               test_compaction, test_unusable_storage])
+               test_compaction, test_unusable_storage,
+               test_full_disk_503_leaves_no_trace,
+               test_corrupt_record_in_the_middle, test_old_format_replays])

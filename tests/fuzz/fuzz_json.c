@@ -3,7 +3,8 @@
  * the getters, and the whole document written back out with the jw_*
  * writer (strings decoded with json_str and re-encoded with jw_strn,
  * primitives copied raw) and parsed again: the copy must parse, with the
- * same tokens, types, sizes, primitives and decoded strings.
+ * same tokens, types, sizes, primitives and decoded strings.  Duplicate
+ * keys (json_check_dups) are checked against a pairwise oracle.
  *
  * The input is an exact-size heap buffer, so ASan sees any read past it.
  */
@@ -136,13 +137,50 @@ getters(const struct json_doc *d)
 					name[key.n - 2] = '\0';
 					f = json_find(d, i, name);
 					if (f < 0 || f > k + 1 ||
-					    !json_tok_eq(d, f - 1, name))
+					    !json_key_eq(d, f - 1, name))
 						abort();
 				}
 				k = json_skip(d, k + 1);
 			}
 		}
 	}
+}
+
+/*
+ * json_check_dups against a plain oracle: decode every key of every
+ * object and compare each pair; the first pair found in key order must
+ * be the one reported (the second key of it), or none at all.
+ */
+static void
+dups(struct json_doc *d)
+{
+	int rc = json_check_dups(d), want = -1;
+
+	for (int o = 0; o < d->ntok && want < 0; o++) {
+		int k = o + 1;
+
+		if (d->tok[o].type != JSON_OBJ)
+			continue;
+		for (int c = 0; c < d->tok[o].size && want < 0; c++) {
+			size_t l1, l2;
+			int j = o + 1;
+
+			if (decode(d, k, s1, sizeof s1, &l1) != 0)
+				abort();
+			for (int e = 0; e < c; e++) {
+				if (decode(d, j, s2, sizeof s2, &l2) != 0)
+					abort();
+				if (l1 == l2 && memcmp(s1, s2, l1) == 0) {
+					want = k;
+					break;
+				}
+				j = json_skip(d, j + 1);
+			}
+			k = json_skip(d, k + 1);
+		}
+	}
+	if (want < 0 ? rc != 0 : rc != JSON_E_DUP || d->dup != want)
+		abort();
 }
 
 static void
@@ -199,6 +237,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	getters(&d1);
+	dups(&d1);
 	jw_init(&w, out, sizeof out);
 	if (emit(&w, &d1, 0) != d1.ntok)
 		abort();

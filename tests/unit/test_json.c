@@ -43,7 +43,8 @@ static const char *const good_docs[] = {
 	"\"\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5\"",
 	"[\"\xF4\x8F\xBF\xBF\"]", "[[],[[]],{}]",
 	"{\"a\":{\"a\":{\"a\":null}}}",
-	"[1,\n\t2]", "[\"\x7F\"]", "{\"a\":1,\"a\":2}",
+	"[1,\n\t2]", "[\"\x7F\"]", "{\"a\":{\"b\":1},\"b\":{\"a\":2}}",
+	"[{\"a\":1},{\"a\":1}]", "{\"a\":1,\"A\":2,\"a \":3}",
 };
 
 static const char *const bad_docs[] = {
@@ -657,6 +658,82 @@ test_time(void)
 	}
 }
 
+/* Duplicate keys, compared unescaped, at any depth: refused with the
+ * second key's token in doc.dup. */
+static void
+test_duplicates(void)
+{
+	static const struct {
+		const char	*src;
+		const char	*key;	/* the duplicate, decoded */
+	} dups[] = {
+		{ "{\"a\":1,\"a\":2}", "a" },
+		{ "{\"type\":\"x\",\"b\":[],\"type\":\"y\"}", "type" },
+		{ "{\"from\":1,\"fr\\u006fm\":2}", "from" },
+		{ "{\"fr\\u006Fm\":1,\"\\u0066rom\":2}", "from" },
+		{ "{\"d\":{\"x\":1,\"x\":1}}", "x" },
+		{ "[1,{\"k\":{},\"k\":{}}]", "k" },
+		{ "{\"\":1,\"\":2}", "" },
+		{ "{\"\\/\":1,\"/\":2}", "/" },
+		{ "{\"\\ud83d\\ude00\":1,\"\xF0\x9F\x98\x80\":2}",
+		    "\xF0\x9F\x98\x80" },
+		{ "{\"type\":\"whiteboard_update\",\"practiceId\":\"p1\","
+		    "\"data\":{},\"type\":\"telemedicine_chat_message\"}",
+		    "type" },
+	};
+	char s[32];
+
+	for (size_t i = 0; i < ARRAY_LEN(dups); i++) {
+		int rc = parse(dups[i].src);
+
+		CHECK_EQ(rc, 0);
+		rc = json_check_dups(&doc);
+		if (rc != JSON_E_DUP)
+			fprintf(stderr, "  should be a duplicate: %s\n",
+			    dups[i].src);
+		CHECK_EQ(rc, JSON_E_DUP);
+		CHECK(doc.dup > 0);
+		if (rc == JSON_E_DUP) {
+			CHECK_EQ(json_str(&doc, doc.dup, s, sizeof s), 0);
+			CHECK_STR(s, dups[i].key);
+		}
+	}
+	/* json_find and json_key_eq compare the unescaped key */
+	for (size_t i = 0; i < ARRAY_LEN(good_docs); i++)
+		if (parse(good_docs[i]) == 0)
+			CHECK_EQ(json_check_dups(&doc), 0);
+	CHECK_EQ(parse("{\"typ\\u0065\":\"t\",\"n\":1}"), 0);
+	CHECK_EQ(json_find(&doc, 0, "type"), 2);
+	CHECK(json_key_eq(&doc, 1, "type"));
+	CHECK(!json_key_eq(&doc, 1, "typ"));
+	CHECK(!json_key_eq(&doc, 1, "types"));
+	CHECK(!json_key_eq(&doc, 2, "type"));
+}
+
+/* json_id: no NUL or control character once unescaped. */
+static void
+test_ids(void)
+{
+	char s[32];
+	size_t n;
+
+	CHECK_EQ(parse("[\"nulu\\u0000ser\",\"ok id\",\"t\\tab\","
+	    "\"\\u007f\",\"caf\\u00e9\",\"nl\\n\"]"), 0);
+	CHECK_EQ(json_strn(&doc, 1, s, sizeof s, &n), 0);
+	CHECK_EQ(n, 8);			/* the NUL is kept, counted */
+	CHECK_EQ(json_id(&doc, 1, s, sizeof s), WARD_EINVAL);
+	CHECK_EQ(json_id(&doc, 1, NULL, 0), WARD_EINVAL);
+	CHECK_EQ(json_id(&doc, 2, s, sizeof s), 0);
+	CHECK_STR(s, "ok id");
+	CHECK_EQ(json_id(&doc, 3, s, sizeof s), WARD_EINVAL);
+	CHECK_EQ(json_id(&doc, 4, s, sizeof s), WARD_EINVAL);
+	CHECK_EQ(json_id(&doc, 5, s, sizeof s), 0);
+	CHECK_STR(s, "caf\xC3\xA9");
+	CHECK_EQ(json_id(&doc, 5, NULL, 0), 0);
+	CHECK_EQ(json_id(&doc, 6, NULL, 0), WARD_EINVAL);
+	CHECK_EQ(json_id(&doc, 0, NULL, 0), WARD_EINVAL);	/* an array */
+}
+
 void
 suite_json(void)
 {
@@ -669,6 +746,8 @@ suite_json(void)
 	test_numbers();
 	test_top_level();
 	test_unicode();
+	test_duplicates();
+	test_ids();
 	test_writer_nesting();
 	test_writer_escaping();
 	test_writer_overflow();
