@@ -259,6 +259,11 @@
 #define AUTH_TOKEN_MAX 4096
 #endif
 
+/* Families with journal records (journal.c): a pointer each. */
+#ifndef WARD_JOURNAL_FAMILIES
+#define WARD_JOURNAL_FAMILIES 8
+#endif
+
 /* The application's tables (src/svc/), each with its --print-limits row.
  * Doctor records (doctors.c): full, a new doctor answers 503.  Answers
  * kept for Idempotency-Key retries (common.c), 5 minutes each: full, the

@@ -643,6 +643,7 @@ struct family {
 	void			(*start)(void);	/* before serving (journal
 						 * open): the index calls it */
 	const struct ward_pool	*pools;		/* its arenas, NULL-named end */
+	const struct journal_family *journal;	/* its records, or NULL */
 };
 
 /*
@@ -810,8 +811,6 @@ void	unified_services_json(struct jw *w);
 struct auth_claims;
 void	audit(const char *event, const struct auth_claims *who,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* data_dir exists (made if missing) and takes a write (svc/health.c). */
-bool	health_storage_ok(void);
 /* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */
 int	grp_next_used(int g);
 int	grp_kind(int g);				/* the family's kind, 0: none */
@@ -819,16 +818,25 @@ int	grp_kind(int g);				/* the family's kind, 0: none */
 size_t	grp_bytes(void);
 
 /* ------------------------------------------------------------ journal.c */
-/* Record types; modules own ranges (doctors 1-9, diagnosis 10-19,
- * notifications 20-29). */
-enum {
-	J_NOP = 0,	/* ignored: the storage probe after a failed write */
-	J_DOCTOR = 1,
-	J_DIAG = 10, J_DIAG_DEL, J_DQ_PUSH, J_DQ_POP, J_DQ_CLEAR,
-	J_DQ_MBOX,	/* + 0, 1, 2: the queue as a mailbox (15-17) */
-	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR,
-	J_NOTE_MBOX	/* + 0, 1, 2 (23-25) */
+/* Record type 0 is the journal's own (the storage probe after a failed
+ * write; replay ignores it); the families own ranges of the others. */
+#define JOURNAL_NOP	0
+/*
+ * A family's records: types lo..hi, handed to replay at start (in file
+ * order) and written whole by snapshot (with journal_put) when the file is
+ * compacted.  Declared in the family's file (struct family .journal).
+ */
+struct journal_family {
+	uint8_t	lo, hi;
+	void	(*replay)(int type, const uint8_t *p, size_t n);
+	int	(*snapshot)(void);
 };
+/* Take a family's records: 0, or WARD_EINVAL (a range that is empty,
+ * holds 0 or overlaps another's), WARD_ENOSPC (WARD_JOURNAL_FAMILIES). */
+int	journal_add_family(const struct journal_family *f);
+/* data_dir exists (made if missing) and takes a write (access(2), never
+ * a write: a probe every second wears no flash). */
+bool	journal_storage_ok(void);
 #define JOURNAL_MAX	(WARD_MBOX_DATA + 256)	/* payload bytes */
 struct jbuf {
 	uint8_t	p[JOURNAL_MAX];
@@ -856,18 +864,6 @@ void	jb_u64(struct jbuf *b, uint64_t v);
 void	jb_str(struct jbuf *b, const char *s);
 bool	jr_u64(struct jread *r, uint64_t *v);
 bool	jr_str(struct jread *r, char *out, size_t cap);
-/* Each module: apply a replayed record; write its whole state. */
-void	doctors_replay(int type, const uint8_t *p, size_t n);
-/* Create the records a doctors_file names (at start, after the journal). */
-void	doctors_seed(const char *path);
-int	doctors_snapshot(void);
-void	diag_replay(int type, const uint8_t *p, size_t n);
-int	diag_snapshot(void);
-void	notify_replay(int type, const uint8_t *p, size_t n);
-int	notify_snapshot(void);
-/* Messages waiting in the persisted offline queues (/metrics). */
-uint32_t diag_queue_depth(void);
-uint32_t notify_queue_depth(void);
 
 /* ------------------------------------------------------------ mailbox.c */
 /*

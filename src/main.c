@@ -396,7 +396,7 @@ main(int argc, char **argv)
 	grp_init();
 	if (loop_listen(cfg.listen, false) != 0)
 		return 1;
-	if (!health_storage_ok())
+	if (!journal_storage_ok())
 		log_warn("data_dir", "path=\"%s\" detail=\"not writable: "
 		    "/health/ready answers 503\"", cfg.data_dir);
 	else if (journal_open() != 0)

@@ -43,6 +43,13 @@ router_add_family(const struct family *f, char *err, size_t errlen)
 		snprintf(err, errlen, "family %s: too many key tables", f->name);
 		return WARD_EINVAL;
 	}
+	if (f->journal != NULL && journal_add_family(f->journal) != 0) {
+		snprintf(err, errlen, "family %s: journal records %d-%d overlap "
+		    "another family's, or more than WARD_JOURNAL_FAMILIES (%d)",
+		    f->name, f->journal->lo, f->journal->hi,
+		    WARD_JOURNAL_FAMILIES);
+		return WARD_EINVAL;
+	}
 	if (f->init != NULL)
 		f->init();
 	for (const struct route *r = f->routes; r != NULL && r->pattern; r++) {

@@ -23,7 +23,7 @@ audit_open(void)
 		return true;
 	snprintf(apath, sizeof apath, "%s/audit.log", cfg.data_dir);
 	snprintf(aold, sizeof aold, "%s/audit.log.1", cfg.data_dir);
-	if (!health_storage_ok() || (afd = port_file_append(apath)) < 0) {
+	if (!journal_storage_ok() || (afd = port_file_append(apath)) < 0) {
 		afd = -1;
 		return false;
 	}

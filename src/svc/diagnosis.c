@@ -111,7 +111,7 @@ slot_for(int64_t id)
 	return d;
 }
 
-void
+static void
 diag_replay(int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
@@ -156,7 +156,7 @@ diag_replay(int type, const uint8_t *p, size_t n)
 	}
 }
 
-int
+static int
 diag_snapshot(void)
 {
 	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
@@ -797,6 +797,8 @@ const struct family diagnosis_family = {
 	.name = "diagnosis",
 	.routes = diag_routes,
 	.types = (const char *const[]){ "diagnosis", NULL },
+	.journal = &(const struct journal_family){ J_DIAG, 19, diag_replay,
+	    diag_snapshot },
 };
 
 

@@ -123,7 +123,7 @@ persist(const struct doctor *d)
 	return 0;
 }
 
-void
+static void
 doctors_replay(int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
@@ -148,7 +148,7 @@ doctors_replay(int type, const uint8_t *p, size_t n)
 		*slot = d;
 }
 
-int
+static int
 doctors_snapshot(void)
 {
 	for (size_t i = 0; i < WARD_DOCTORS; i++)
@@ -166,7 +166,7 @@ static char doctors_file[256];
  * known is created ("offline") and written to the journal; a known one is
  * left as it is, so a restart changes nothing.
  */
-void
+static void
 doctors_seed(const char *path)
 {
 	static char text[32768];
@@ -507,6 +507,8 @@ const struct family doctors_family = {
 	.name = "doctors",
 	.routes = doctor_routes,
 	.types = (const char *const[]){ "doctor_status", NULL },
+	.journal = &(const struct journal_family){ J_DOCTOR, 9, doctors_replay,
+	    doctors_snapshot },
 	.keys = (const struct cfg_key[]){
 		{ .name = "doctors_file", .type = CFG_T_STR,
 		    .size = sizeof doctors_file, .base = doctors_file },

@@ -43,7 +43,7 @@ health(struct conn *c, struct http_req *r)
 	jw_key(&w, "draining");
 	jw_bool(&w, loop_draining);
 	jw_key(&w, "storage");
-	jw_str(&w, !health_storage_ok() ? "unwritable" : journal_failing() ?
+	jw_str(&w, !journal_storage_ok() ? "unwritable" : journal_failing() ?
 	    "write_failed" : "ok");
 	jw_key(&w, "timestamp");
 	jw_time(&w, port_wall_us());
@@ -75,7 +75,7 @@ ready(struct conn *c, struct http_req *r)
 	if (loop_draining)
 		return http_respond_static(c, 503, "application/json", no,
 		    sizeof no - 1, NULL);
-	if (!health_storage_ok())
+	if (!journal_storage_ok())
 		return http_respond_static(c, 503, "application/json", st,
 		    sizeof st - 1, NULL);
 	if (journal_failing())

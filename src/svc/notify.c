@@ -30,7 +30,7 @@ static uint64_t next_id;
 
 /* --- the journal --------------------------------------------------------- */
 
-void
+static void
 notify_replay(int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
@@ -46,7 +46,7 @@ notify_replay(int type, const uint8_t *p, size_t n)
 		mbox_load(&q, seq, user, p + r.at, n - r.at);
 }
 
-int
+static int
 notify_snapshot(void)
 {
 	return mbox_snapshot(&q);
@@ -226,6 +226,8 @@ const struct family notify_family = {
 	.name = "notify",
 	.routes = notify_routes,
 	.types = (const char *const[]){ "notifications", NULL },
+	.journal = &(const struct journal_family){ J_NOTE_PUSH, J_NOTE_MBOX + 2,
+	    notify_replay, notify_snapshot },
 };
 
 

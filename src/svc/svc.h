@@ -42,6 +42,19 @@ enum {
 	GK_OTHER
 };
 
+/* ---------------------------------------------------- journal records */
+/* The families' record types (their struct journal_family ranges). */
+enum {
+	J_DOCTOR = 1,				/* doctors.c: 1-9 */
+	J_DIAG = 10, J_DIAG_DEL, J_DQ_PUSH, J_DQ_POP, J_DQ_CLEAR, /* 10-19 */
+	J_DQ_MBOX,	/* + 0, 1, 2: the queue as a mailbox (15-17) */
+	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR,	/* notify.c: 20-25 */
+	J_NOTE_MBOX	/* + 0, 1, 2 (23-25) */
+};
+/* Messages waiting in the persisted offline queues (/metrics). */
+uint32_t diag_queue_depth(void);
+uint32_t notify_queue_depth(void);
+
 /* ---------------------------------------------------------- unified.c */
 /* service.<name>.scope values (cfg stores the index of these names). */
 enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };

@@ -5,7 +5,8 @@
  * declare, more routes than WARD_MAX_ROUTES or more types than
  * WARD_SOCK_TYPES are errors naming the family and the route (ward stops
  * at start-up), never a route silently dropped or a socket silently left
- * unregistered.  The runner registered the index first.
+ * unregistered; a journal range overlapping another family's is refused
+ * too.  The runner registered the index first.
  *
  * The table is global and only grows: the "too many" cases run last and
  * fill it.
@@ -117,9 +118,51 @@ too_many_types(void)
 	CHECK_EQ(reg_type_count(), WARD_SOCK_TYPES);
 }
 
+static void
+nop_replay(int type, const uint8_t *p, size_t n)
+{
+	(void)type;
+	(void)p;
+	(void)n;
+}
+
+static int
+nop_snapshot(void)
+{
+	return 0;
+}
+
+/* Journal ranges: the index's families hold 1-25; a range overlapping
+ * one, holding the journal's own type 0 or empty is refused; a free one
+ * is taken (once: taking it again overlaps itself). */
+static void
+journal_ranges(void)
+{
+	static const struct journal_family over = { 9, 12, nop_replay,
+	    nop_snapshot };
+	static const struct journal_family zero = { 0, 0, nop_replay,
+	    nop_snapshot };
+	static const struct journal_family empty = { 40, 39, nop_replay,
+	    nop_snapshot };
+	static const struct journal_family mine = { 200, 209, nop_replay,
+	    nop_snapshot };
+	const struct family f = { .name = "jover", .journal = &over };
+	char err[256] = "";
+
+	CHECK_EQ(journal_add_family(&over), WARD_EINVAL);
+	CHECK_EQ(journal_add_family(&zero), WARD_EINVAL);
+	CHECK_EQ(journal_add_family(&empty), WARD_EINVAL);
+	CHECK_EQ(journal_add_family(&mine), 0);
+	CHECK_EQ(journal_add_family(&mine), WARD_EINVAL);
+	CHECK_EQ(router_add_family(&f, err, sizeof err), WARD_EINVAL);
+	CHECK(strstr(err, "family jover") != NULL &&
+	    strstr(err, "9-12") != NULL);
+}
+
 void
 suite_router(void)
 {
+	journal_ranges();
 	added();
 	undeclared_type();
 	too_many_routes();
