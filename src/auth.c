@@ -552,7 +552,7 @@ hdr_check(const char *b64, size_t n)
 	char key[8], typ[8];
 	int alg = ALG_NONE, i, k, v;
 	bool seen_typ = false;
-	long l = b64_decode(b64, n, seg, SEG_MAX, true);
+	long l = base64_decode(b64, n, seg, SEG_MAX, true);
 
 	if (l < 0 || json_parse(&doc, (const char *)seg, (size_t)l) != 0 ||
 	    doc.tok[0].type != JSON_OBJ)
@@ -602,7 +602,7 @@ sig_check(int alg, const char *in, size_t n, const char *s, size_t sn)
 		return AUTH_E_MALFORMED;
 	if (sn > SIG_B64_MAX)
 		return AUTH_E_SIGNATURE;
-	if ((l = b64_decode(s, sn, sig, sizeof sig, true)) < 0)
+	if ((l = base64_decode(s, sn, sig, sizeof sig, true)) < 0)
 		return AUTH_E_MALFORMED;
 	if (alg == ALG_HS256) {
 		br_hmac_init(&hc, &ak.hk, 0);
@@ -774,7 +774,7 @@ auth_verify(const char *tok, size_t len, int64_t now_s, int leeway_s,
 	/* the signing input is the ASCII text "header.payload" */
 	if ((rc = sig_check(alg, tok, j.hn + 1 + j.pn, j.s, j.sn)) != 0)
 		return rc;
-	if ((l = b64_decode(j.p, j.pn, seg, SEG_MAX, true)) < 0)
+	if ((l = base64_decode(j.p, j.pn, seg, SEG_MAX, true)) < 0)
 		return AUTH_E_MALFORMED;
 	rc = claims_parse(seg, (size_t)l, out);
 	if (rc == 0)
@@ -853,9 +853,9 @@ b64url_put(const void *in, size_t n, char *out, size_t cap, size_t *pos)
 	if (*pos > cap || l + 1 > cap - *pos)
 		return false;
 	/* the padded tail goes through a scratch: out needs no room for '=' */
-	b64_encode(in, full, out + *pos);
+	base64_encode(in, full, out + *pos);
 	if (n > full) {
-		b64_encode((const uint8_t *)in + full, n - full, tail);
+		base64_encode((const uint8_t *)in + full, n - full, tail);
 		memcpy(out + *pos + head, tail, l - head);
 	}
 	for (size_t k = 0; k < l; k++) {

@@ -154,7 +154,7 @@ per_ip_check(struct conn *c)
 	c->flags |= CF_REFUSED | CF_CLOSE_AFTER;
 	nrefused++;
 	stats.cuts[why]++;
-	http_error(c, 503, "unavailable", why == CUT_PER_IP ?
+	reply_error(c, 503, "unavailable", why == CUT_PER_IP ?
 	    "too many connections from this address" :
 	    "too many connections without a request from this address");
 	conn_linger(c);
@@ -189,7 +189,7 @@ conn_new(int fd, int listener, const struct port_addr *peer)
 		c->flags |= CF_REFUSED | CF_CLOSE_AFTER;
 		nrefused++;
 		stats.refused_full++;
-		http_error(c, 503, "unavailable", "server full: too many "
+		reply_error(c, 503, "unavailable", "server full: too many "
 		    "connections, retry later");
 		conn_linger(c);
 	} else if (cfg.max_conns_per_ip > 0 || cfg.max_pending_per_ip > 0) {
@@ -540,9 +540,9 @@ conn_ws_opened(struct conn *c, const char *type,
 		return;
 	e->authed = 1;
 	p = reg_prof_w(conn_id(c));
-	str_copy(p->role, sizeof p->role, a->role);
-	str_copy(p->name, sizeof p->name, a->name);
-	str_copy(p->tenant, sizeof p->tenant, a->tenant);
+	utf8_copy(p->role, sizeof p->role, a->role);
+	utf8_copy(p->name, sizeof p->name, a->name);
+	utf8_copy(p->tenant, sizeof p->tenant, a->tenant);
 	reg_set_user(conn_id(c), a->sub);
 	if (a->has_exp) {
 		int64_t left = a->exp + cfg.jwt_leeway -
@@ -674,7 +674,7 @@ owe_408(struct conn *c)
 	if (!buf_free_in(BUF_MED) && !buf_free_in(BUF_IO))
 		return;			/* later: the sweep tries again */
 	c->flags &= ~CF_OWE_408;
-	http_error(c, 408, "request_timeout",
+	reply_error(c, 408, "request_timeout",
 	    "request not received in time");
 	conn_linger(c);
 }
@@ -727,7 +727,7 @@ send_continue(struct conn *c)
 	if (c->flags & CF_CONTINUE)
 		return;
 	c->flags |= CF_CONTINUE;
-	http_respond_raw(c, cont, sizeof cont - 1);
+	reply_raw(c, cont, sizeof cont - 1);
 }
 
 /* A LF not preceded by CR in the new bytes: the head can never end. */
@@ -763,7 +763,7 @@ http_input(struct conn *c, uint8_t *p, size_t n)
 		return 0;
 	if (hl < 0) {
 		c->flags |= CF_CLOSE_AFTER;
-		http_error(c, -hl, NULL, NULL);
+		reply_error(c, -hl, NULL, NULL);
 		conn_linger(c);
 		return n;
 	}

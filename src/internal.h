@@ -117,13 +117,15 @@ size_t	 buf_desc_bytes(void);		/* one buffer descriptor */
 uint32_t utf8_feed(uint32_t state, const uint8_t *p, size_t n);
 bool	 utf8_valid(const uint8_t *p, size_t n);
 /* Copy a NUL-terminated string, cut at a character boundary to fit. */
-void	 str_copy(char *dst, size_t cap, const char *src);
+void	 utf8_copy(char *dst, size_t cap, const char *src);
 
 /* ------------------------------------------------------------- base64.c */
-size_t	b64_encode(const uint8_t *in, size_t n, char *out);	/* NUL-terminates */
+size_t	base64_encode(const uint8_t *in, size_t n,
+    char *out);	/* NUL-terminates */
 /* Standard (url=false) or base64url (url=true, no padding required).
  * Returns bytes decoded or -1 on any invalid input. */
-long	b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, bool url);
+long	base64_decode(const char *in, size_t n, uint8_t *out, size_t cap,
+    bool url);
 
 /* ---------------------------------------------------------------- log.c */
 extern int log_level;
@@ -146,7 +148,7 @@ struct conn;
 void	log_conn_open(const struct conn *c);
 void	log_conn_close(const struct conn *c);
 /* ISO 8601 UTC with microseconds and Z into out (>= 28 bytes). */
-size_t	time_iso(int64_t wall_us, char *out);
+size_t	log_time_iso(int64_t wall_us, char *out);
 
 /* ---------------------------------------------------------------- cfg.c */
 struct ward_cfg {
@@ -665,21 +667,21 @@ void	router_each_ws(void (*fn)(const struct route *rt, void *arg), void *arg);
  * request's CORS headers, Connection: close) and bodies queued on the
  * connection.  Body is copied.
  */
-int	http_respond(struct conn *c, int status, const char *ctype,
+int	reply_body(struct conn *c, int status, const char *ctype,
 	    const void *body, size_t len, const char *extra);
 /* Body is static and referenced, not copied. */
-int	http_respond_static(struct conn *c, int status, const char *ctype,
+int	reply_static(struct conn *c, int status, const char *ctype,
 	    const void *body, size_t len, const char *extra);
 /* Queue bytes as they are (e.g. a 101 head). */
-int	http_respond_raw(struct conn *c, const char *p, size_t n);
-int	http_error(struct conn *c, int status, const char *code,
+int	reply_raw(struct conn *c, const char *p, size_t n);
+int	reply_error(struct conn *c, int status, const char *code,
 	    const char *detail);
-int	http_json(struct conn *c, int status, const struct jw *w);
+int	reply_json(struct conn *c, int status, const struct jw *w);
 /* A JSON answer of any size: gen runs twice (count, then write across
  * pooled buffers), so it must write the same bytes both times. */
-int	http_json_gen(struct conn *c, int status,
+int	reply_json_gen(struct conn *c, int status,
 	    void (*gen)(struct jw *w, void *arg), void *arg);
-int	http_respond_json_error(struct conn *c, int status, const char *code,
+int	reply_json_error(struct conn *c, int status, const char *code,
 	    const char *detail, const char *extra);
 
 /* ----------------------------------------------------------------- ws.c */
@@ -803,14 +805,6 @@ uint32_t grp_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);
 uint32_t grp_count(void);
 
-/* Unified /ws services (svc/unified.c): switch one on or off (0, or -1
- * when there is no such service); write them as a JSON array. */
-int	unified_service_set(const char *name, bool on);
-void	unified_services_json(struct jw *w);
-/* The audit trail (svc/audit.c): one line to data_dir/audit.log. */
-struct auth_claims;
-void	audit(const char *event, const struct auth_claims *who,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */
 int	grp_next_used(int g);
 int	grp_kind(int g);				/* the family's kind, 0: none */
@@ -875,98 +869,67 @@ bool	jr_str(struct jread *r, char *out, size_t cap);
  * jtype + 1 (pop), jtype + 2 (dropped count).  Counts per key are kept,
  * so a depth is a hash lookup, never an arena scan.
  */
-struct mbox_msg {
+struct mailbox_msg {
 	uint32_t	seq;		/* 0: free */
 	uint32_t	next;		/* newer of the key, or free; +1 */
 	uint32_t	key;		/* key index + 1 */
 	uint16_t	len;
 	uint8_t		data[WARD_MBOX_DATA];
 };
-struct mbox_key {
+struct mailbox_key {
 	char		name[WARD_MBOX_KEY + 1];
 	bool		used;
 	uint32_t	head, tail;	/* oldest, newest message; +1 */
 	uint32_t	count, dropped;
 	uint32_t	hnext;		/* hash chain, or free; +1 */
 };
-struct mbox {
+struct mailbox {
 	int		 jtype;		/* the first of its 3 types */
 	uint32_t	 per_key;
 	bool		 evict;		/* full: drop its own oldest */
 	uint32_t	 cap;
-	struct mbox_msg	*msg;		/* cap of each */
-	struct mbox_key	*key;
+	struct mailbox_msg	*msg;		/* cap of each */
+	struct mailbox_key	*key;
 	uint32_t	*bucket;
 	bool		 ready;
 	uint32_t	 free_msg, free_key, next_seq, used;
 };
-#define MBOX_STORAGE(v, n) \
-	static struct mbox_msg v##_msg[n]; \
-	static struct mbox_key v##_key[n]; \
+#define MAILBOX_STORAGE(v, n) \
+	static struct mailbox_msg v##_msg[n]; \
+	static struct mailbox_key v##_key[n]; \
 	static uint32_t v##_bucket[n]; \
-	static struct mbox v
-#define MBOX_INIT(v, jt, per, ev) { .jtype = (jt), .per_key = (per), \
+	static struct mailbox v
+#define MAILBOX_INIT(v, jt, per, ev) { .jtype = (jt), .per_key = (per), \
 	.evict = (ev), .cap = ARRAY_LEN(v##_msg), .msg = v##_msg, \
 	.key = v##_key, .bucket = v##_bucket }
 /* File a message under key (written ahead and committed, then applied):
  * 0, WARD_ENOMEM (arena full), WARD_ETOOBIG, WARD_EINVAL (key) or
  * WARD_EIO (storage: nothing changed, nothing left on disk). */
-int	mbox_push(struct mbox *mb, const char *key, const void *p, size_t n);
+int	mailbox_push(struct mailbox *mb, const char *key, const void *p,
+    size_t n);
 /* The oldest message under key, or NULL. */
-const struct mbox_msg *mbox_peek(struct mbox *mb, const char *key);
+const struct mailbox_msg *mailbox_peek(struct mailbox *mb, const char *key);
 /* Remove the oldest (delivered): a pop record, not committed here (the
  * caller commits once; a lost pop repeats a message, never loses one). */
-void	mbox_pop(struct mbox *mb, const char *key);
-uint32_t mbox_count(struct mbox *mb, const char *key);
-uint32_t mbox_dropped(struct mbox *mb, const char *key);
+void	mailbox_pop(struct mailbox *mb, const char *key);
+uint32_t mailbox_count(struct mailbox *mb, const char *key);
+uint32_t mailbox_dropped(struct mailbox *mb, const char *key);
 /* The dropped count was reported: back to 0 (a record when it was not). */
-void	mbox_seen(struct mbox *mb, const char *key);
+void	mailbox_seen(struct mailbox *mb, const char *key);
 /* In memory only (the owner's own record says so): forget key; set its
  * dropped count (a legacy record). */
-void	mbox_forget(struct mbox *mb, const char *key);
-void	mbox_set_dropped(struct mbox *mb, const char *key, uint32_t n);
+void	mailbox_forget(struct mailbox *mb, const char *key);
+void	mailbox_set_dropped(struct mailbox *mb, const char *key,
+	    uint32_t n);
 /* Replay: one of the mailbox's records (true), or not its type; legacy
  * push/pop records of the owner's older format. */
-bool	mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n);
-void	mbox_load(struct mbox *mb, uint64_t seq, const char *key,
+bool	mailbox_replay(struct mailbox *mb, int type, const uint8_t *p,
+    size_t n);
+void	mailbox_load(struct mailbox *mb, uint64_t seq, const char *key,
 	    const uint8_t *p, size_t n);
-void	mbox_unload(struct mbox *mb, uint64_t seq);
+void	mailbox_unload(struct mailbox *mb, uint64_t seq);
 /* Write every key's count and messages (compaction). */
-int	mbox_snapshot(struct mbox *mb);
-
-/* ------------------------------------------------------------ svc common */
-/* {"type":"error","error":code,"detail":detail} on one connection. */
-void	svc_error(struct conn *c, const char *code, const char *detail);
-/*
- * Parse a text message as a JSON object with a string "type".  Answers
- * {"type":"ping"} with a pong, and bad input with an error message; then
- * returns NULL.  Otherwise the document (shared; valid until the next
- * call), with the type in type[cap].
- */
-const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
-	    size_t n, char *type, size_t cap);
-/* An HTTP request body as a JSON object (the same shared document), or
- * NULL after answering 400. */
-const struct json_doc *svc_json_body(struct conn *c,
-	    const struct http_req *r);
-/* A copy of stored frame bytes, queued on c (a pooled buffer). */
-int	svc_send_copy(struct conn *c, const uint8_t *p, size_t n);
-/* An id: a JSON string (non-empty, no NUL or control character once
- * unescaped) or integer (in decimal) as text; -1 if neither or it does
- * not fit. */
-int	svc_text_of(const struct json_doc *d, int i, char *out, size_t cap);
-/* Text answers built with printf into a fixed buffer; over latches. */
-struct tbuf {
-	char	*p;
-	size_t	 n, cap;
-	bool	 over;
-};
-void	tb_put(struct tbuf *o, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-/* Idempotency-Key on a fan-out POST: answer a retry from the table
- * (true: answered), and keep a successful answer. */
-bool	svc_idem_replay(struct conn *c, const struct http_req *r);
-void	svc_idem_store(const struct http_req *r, const char *body, size_t n);
+int	mailbox_snapshot(struct mailbox *mb);
 
 /* --------------------------------------------------------------- loop.c */
 int	loop_listen(const char *list, bool tls);

@@ -162,7 +162,7 @@ log_emit(int level, const char *event, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
-	time_iso(port_wall_us(), ts);
+	log_time_iso(port_wall_us(), ts);
 	m = snprintf(line, sizeof line, "ts=%s level=%s event=%s ", ts,
 	    level_name[level], event);
 	if (m < 0 || (size_t)m >= sizeof line - sizeof trunc_mark)
@@ -265,7 +265,7 @@ civil(int64_t days, int *y, unsigned *m, unsigned *d)
 }
 
 size_t
-time_iso(int64_t us, char *out)
+log_time_iso(int64_t us, char *out)
 {
 	/* years 0000..9999 keep the fixed 27-character form */
 	const int64_t lo = -62167219200LL * 1000000, hi = 253402300799999999LL;

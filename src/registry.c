@@ -278,7 +278,7 @@ reg_set_user(uint32_t slot, const char *user)
 	if (slot >= WARD_CONN_SLOTS || reg[slot].type == REG_TYPE_NONE)
 		return;
 	user_unlink(slot);
-	str_copy(reg_prof_w(slot)->user, sizeof prof[slot].user, user);
+	utf8_copy(reg_prof_w(slot)->user, sizeof prof[slot].user, user);
 	if (user[0] == '\0')
 		return;
 	b = user_hash(prof[slot].user);

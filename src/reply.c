@@ -26,7 +26,7 @@ date_header(char *out, size_t cap)
 		char iso[40];
 		int y, mo, d, hh, mi, ss;
 
-		time_iso(s * 1000000, iso);
+		log_time_iso(s * 1000000, iso);
 		if (sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &hh, &mi,
 		    &ss) != 6)
 			return 0;
@@ -88,7 +88,7 @@ build_head(struct conn *c, char *out, size_t cap, int status,
 }
 
 int
-http_respond_raw(struct conn *c, const char *p, size_t n)
+reply_raw(struct conn *c, const char *p, size_t n)
 {
 	uint32_t h = buf_get(n);
 
@@ -141,26 +141,26 @@ respond(struct conn *c, int status, const char *ctype, const void *body,
 }
 
 int
-http_respond(struct conn *c, int status, const char *ctype, const void *body,
+reply_body(struct conn *c, int status, const char *ctype, const void *body,
     size_t len, const char *extra)
 {
 	return respond(c, status, ctype, body, len, extra, true);
 }
 
 int
-http_respond_static(struct conn *c, int status, const char *ctype,
+reply_static(struct conn *c, int status, const char *ctype,
     const void *body, size_t len, const char *extra)
 {
 	return respond(c, status, ctype, body, len, extra, false);
 }
 
 int
-http_json(struct conn *c, int status, const struct jw *w)
+reply_json(struct conn *c, int status, const struct jw *w)
 {
 	if (w->err)
-		return http_error(c, 500, "internal_error",
+		return reply_error(c, 500, "internal_error",
 		    "response too large");
-	return http_respond(c, status, "application/json", w->p, w->len, NULL);
+	return reply_body(c, status, "application/json", w->p, w->len, NULL);
 }
 
 static int
@@ -184,7 +184,7 @@ spill(struct jw *w)
 }
 
 int
-http_json_gen(struct conn *c, int status, void (*gen)(struct jw *, void *),
+reply_json_gen(struct conn *c, int status, void (*gen)(struct jw *, void *),
     void *arg)
 {
 	char head[1024];
@@ -195,10 +195,10 @@ http_json_gen(struct conn *c, int status, void (*gen)(struct jw *, void *),
 	jw_init(&w, NULL, 0);
 	gen(&w, arg);
 	if (w.err)
-		return http_error(c, 500, "internal_error", "answer failed");
+		return reply_error(c, 500, "internal_error", "answer failed");
 	hl = build_head(c, head, sizeof head, status, "application/json",
 	    w.total, NULL);
-	if (hl == 0 || http_respond_raw(c, head, hl) != 0)
+	if (hl == 0 || reply_raw(c, head, hl) != 0)
 		return WARD_ENOMEM;
 	if (c->flags & CF_HEAD_REQ)
 		return 0;
@@ -261,7 +261,7 @@ default_detail(int status)
 }
 
 int
-http_respond_json_error(struct conn *c, int status, const char *code,
+reply_json_error(struct conn *c, int status, const char *code,
     const char *detail, const char *extra)
 {
 	char body[512];
@@ -274,11 +274,11 @@ http_respond_json_error(struct conn *c, int status, const char *code,
 	jw_key(&w, "detail");
 	jw_str(&w, detail ? detail : default_detail(status));
 	jw_obj_end(&w);
-	return http_respond(c, status, "application/json", body, w.len, extra);
+	return reply_body(c, status, "application/json", body, w.len, extra);
 }
 
 int
-http_error(struct conn *c, int status, const char *code, const char *detail)
+reply_error(struct conn *c, int status, const char *code, const char *detail)
 {
-	return http_respond_json_error(c, status, code, detail, NULL);
+	return reply_json_error(c, status, code, detail, NULL);
 }

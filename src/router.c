@@ -172,7 +172,7 @@ respond_405(struct conn *c, unsigned m)
 
 	allow_list(m, allow, sizeof allow);
 	snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-	return http_respond_json_error(c, 405, "method_not_allowed",
+	return reply_json_error(c, 405, "method_not_allowed",
 	    "method not allowed on this path", extra);
 }
 
@@ -185,7 +185,7 @@ preflight(struct conn *c, struct http_req *r, unsigned m)
 	allow_list(m, allow, sizeof allow);
 	if (http_header(r, "access-control-request-method").p == NULL) {
 		snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-		http_respond(c, 204, NULL, NULL, 0, extra);
+		reply_body(c, 204, NULL, NULL, 0, extra);
 		return;
 	}
 	if (req_h.p == NULL)
@@ -194,7 +194,7 @@ preflight(struct conn *c, struct http_req *r, unsigned m)
 	    "Access-Control-Allow-Headers: %.*s\r\n"
 	    "Access-Control-Max-Age: 600\r\n", allow,
 	    (int)MIN(req_h.n, 200), req_h.p);
-	http_respond(c, 204, NULL, NULL, 0, extra);
+	reply_body(c, 204, NULL, NULL, 0, extra);
 }
 
 /* An allowed Origin travels with the request (the replies echo it). */
@@ -381,7 +381,7 @@ dispatch_ws(struct conn *c, struct http_req *r, uint16_t idx)
 		return;
 	}
 	if (!cfg.websocket_enabled) {
-		http_error(c, 503, "unavailable", "WebSocket is disabled");
+		reply_error(c, 503, "unavailable", "WebSocket is disabled");
 		return;
 	}
 	if (r->method == HTTP_GET && (r->flags & HTTP_F_UPGRADE_WS)) {
@@ -394,7 +394,7 @@ dispatch_ws(struct conn *c, struct http_req *r, uint16_t idx)
 		ws_upgrade(c, r, idx, why);
 		return;
 	}
-	http_respond_json_error(c, 426, "upgrade_required",
+	reply_json_error(c, 426, "upgrade_required",
 	    "this is a WebSocket endpoint: send Upgrade: websocket",
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Version: 13\r\n");
@@ -411,11 +411,11 @@ router_dispatch(struct conn *c, struct http_req *r)
 	r->cors_origin = (struct str){ NULL, 0 };
 	c->req = r;
 	if (rt == NULL || (rt->enabled != NULL && !rt->enabled())) {
-		http_error(c, 404, "not_found", "no such endpoint");
+		reply_error(c, 404, "not_found", "no such endpoint");
 		return;
 	}
 	if (rt->ws == NULL && !set_cors(r)) {
-		http_error(c, 403, "forbidden", "origin not allowed");
+		reply_error(c, 403, "forbidden", "origin not allowed");
 		return;
 	}
 	if (r->method == HTTP_OPTIONS && !(rt->methods & HTTP_M(HTTP_OPTIONS))) {
@@ -425,7 +425,8 @@ router_dispatch(struct conn *c, struct http_req *r)
 	} else if (!(methods_of(rt) & HTTP_M(r->method))) {
 		respond_405(c, methods_of(rt));
 	} else if ((st = check_auth(c, r, rt, &why)) != 0) {
-		http_error(c, st, st == 401 ? "unauthorized" : "forbidden", why);
+		reply_error(c, st, st == 401 ? "unauthorized" : "forbidden",
+		    why);
 	} else {
 		if (r->method == HTTP_HEAD)
 			r->method = HTTP_GET;	/* CF_HEAD_REQ drops the body */

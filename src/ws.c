@@ -169,7 +169,7 @@ ws_accept_key(const char *key, size_t keylen, char *out)
 	br_sha1_update(&sc, key, keylen);
 	br_sha1_update(&sc, guid, sizeof guid - 1);
 	br_sha1_out(&sc, dig);
-	b64_encode(dig, sizeof dig, out);
+	base64_encode(dig, sizeof dig, out);
 }
 
 bool
@@ -177,7 +177,7 @@ ws_key_valid(struct str key)
 {
 	uint8_t raw[20];
 
-	return key.n == 24 && b64_decode(key.p, key.n, raw, sizeof raw,
+	return key.n == 24 && base64_decode(key.p, key.n, raw, sizeof raw,
 	    false) == 16;
 }
 
@@ -279,28 +279,29 @@ handshake_check(struct conn *c, struct http_req *r)
 	struct str origin = http_header(r, "origin");
 
 	if (r->minor != 1 || !(r->flags & HTTP_F_CONN_UPGRADE)) {
-		http_error(c, 400, "bad_request",
+		reply_error(c, 400, "bad_request",
 		    "WebSocket upgrade needs HTTP/1.1 and Connection: Upgrade");
 		return HSF_REQUEST;
 	}
 	if (!str_eq(v, "13")) {
-		http_respond_json_error(c, 426, "upgrade_required",
+		reply_json_error(c, 426, "upgrade_required",
 		    "Sec-WebSocket-Version 13 is required",
 		    "Sec-WebSocket-Version: 13\r\n");
 		return HSF_VERSION;
 	}
 	if (!ws_key_valid(http_header(r, "sec-websocket-key"))) {
-		http_error(c, 400, "bad_request",
+		reply_error(c, 400, "bad_request",
 		    "Sec-WebSocket-Key must be base64 of 16 bytes");
 		return HSF_KEY;
 	}
 	if (r->content_length > 0) {
-		http_error(c, 400, "bad_request", "upgrade request has a body");
+		reply_error(c, 400, "bad_request",
+		    "upgrade request has a body");
 		return HSF_REQUEST;
 	}
 	if (origin.p != NULL && !cfg_origin_allowed(cfg.ws_origins, origin) &&
 	    !http_same_origin(r, origin)) {
-		http_error(c, 403, "forbidden", "origin not allowed");
+		reply_error(c, 403, "forbidden", "origin not allowed");
 		return HSF_ORIGIN;
 	}
 	return -1;
@@ -325,7 +326,7 @@ ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n%s\r\n", acc, r->bearer_proto ?
 	    "Sec-WebSocket-Protocol: bearer\r\n" : "");
-	if (http_respond_raw(c, head, (size_t)n) != 0) {
+	if (reply_raw(c, head, (size_t)n) != 0) {
 		stats.handshake_fail++;
 		stats.hs_fail[HSF_WRITE]++;
 		return;

@@ -153,7 +153,7 @@ static int
 overview(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, overview_gen, NULL);
+	return reply_json_gen(c, 200, overview_gen, NULL);
 }
 
 /* The sockets of a group: id, type and user, at most 50. */
@@ -210,7 +210,7 @@ static int
 rooms(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, rooms_gen, NULL);
+	return reply_json_gen(c, 200, rooms_gen, NULL);
 }
 
 static void
@@ -246,10 +246,10 @@ sockets(struct conn *c, struct http_req *r)
 	if (http_query_get(r->query, "limit", v, sizeof v) >= 0) {
 		limit = strtol(v, &end, 10);
 		if (*end != '\0' || limit < 1 || limit > 1000)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "limit must be 1..1000");
 	}
-	return http_json_gen(c, 200, sockets_gen, &limit);
+	return reply_json_gen(c, 200, sockets_gen, &limit);
 }
 
 /* {k1: v1, k2: v2}; kept for Idempotency-Key retries when r is given. */
@@ -272,7 +272,7 @@ small_answer(struct conn *c, const struct http_req *r, const char *k1,
 	jw_obj_end(&w);
 	if (r != NULL)
 		svc_idem_store(r, w.p, w.len);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static int
@@ -287,10 +287,10 @@ service_switch(struct conn *c, struct http_req *r)
 		return 0;
 	snprintf(name, sizeof name, "%.*s", (int)r->param[0].n, r->param[0].p);
 	if ((i = json_find(d, 0, "enabled")) < 0 || json_bool(d, i, &on) != 0)
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "enabled must be a boolean");
 	if (unified_service_set(name, on) != 0)
-		return http_error(c, 404, "not_found", "no such service");
+		return reply_error(c, 404, "not_found", "no such service");
 	return small_answer(c, NULL, "name", name, "enabled", on, true);
 }
 
@@ -316,19 +316,20 @@ send_to(struct conn *c, struct http_req *r)
 		return 0;
 	if (svc_text_of(d, json_find(d, 0, "target"), target,
 	    sizeof target) != 0)
-		return http_error(c, 400, "invalid_field", "target must be one "
+		return reply_error(c, 400, "invalid_field",
+		    "target must be one "
 		    "of socket, room, practice, user, service, diagnosis");
 	if (strcmp(target, "service") != 0 &&
 	    svc_text_of(d, json_find(d, 0, "id"), id, sizeof id) != 0)
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "id must be a string or an integer");
 	if ((i = json_find(d, 0, "message")) < 0 || d->tok[i].type != JSON_OBJ ||
 	    (t = json_find(d, i, "type")) < 0 || !json_is_str(d, t))
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "message must be an object with a string type");
 	m = json_raw(d, i);
 	if ((f = ws_frame(WS_OP_TEXT, m.p, m.n)) == 0)
-		return http_error(c, 413, "payload_too_large",
+		return reply_error(c, 413, "payload_too_large",
 		    "message too large");
 	if (strcmp(target, "socket") == 0) {
 		uint64_t sid;
@@ -357,7 +358,8 @@ send_to(struct conn *c, struct http_req *r)
 				n += conn_send(&conns[s], f) == 0;
 	} else {
 		buf_unref(f);
-		return http_error(c, 400, "invalid_field", "target must be one "
+		return reply_error(c, 400, "invalid_field",
+		    "target must be one "
 		    "of socket, room, practice, user, service, diagnosis");
 	}
 	buf_unref(f);

@@ -104,7 +104,7 @@ audit_get(struct conn *c, struct http_req *r)
 		    want <= 1000; i++)
 			want = want * 10 + (q.p[i] - '0');
 		if (want < 1 || want > 1000 || (i < q.n && q.p[i] != '&'))
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "lines must be 1 to 1000");
 		break;
 	}
@@ -137,7 +137,7 @@ audit_get(struct conn *c, struct http_req *r)
 			start++;
 		}
 		if ((h = buf_get_class(BUF_BIG)) == 0)
-			return http_error(c, 503, "unavailable", "no buffer");
+			return reply_error(c, 503, "unavailable", "no buffer");
 		jw_init(&w, (char *)buf_base(h), buf_cap(h));
 		jw_obj(&w);
 		jw_key(&w, "lines");
@@ -155,10 +155,10 @@ audit_get(struct conn *c, struct http_req *r)
 		jw_obj_end(&w);
 		if (w.err) {
 			buf_unref(h);
-			return http_error(c, 500, "internal_error",
+			return reply_error(c, 500, "internal_error",
 			    "audit answer too large");
 		}
-		n = http_respond(c, 200, "application/json", w.p, w.len, NULL);
+		n = reply_body(c, 200, "application/json", w.p, w.len, NULL);
 		buf_unref(h);
 		return (int)n;
 	}

@@ -41,7 +41,7 @@ dup_detail(char *out, size_t cap)
 	char key[64];
 
 	if (json_str(&doc, doc.dup, key, sizeof key) != 0)
-		str_copy(key, sizeof key, "(a long key)");
+		utf8_copy(key, sizeof key, "(a long key)");
 	snprintf(out, cap, "duplicate key \"%s\"", key);
 	return out;
 }
@@ -55,20 +55,22 @@ svc_json_body(struct conn *c, const struct http_req *r)
 	if (rc == 0)
 		rc = json_check_dups(&doc);
 	if (rc == JSON_E_TOOBIG) {
-		http_error(c, 400, "invalid_json",
+		reply_error(c, 400, "invalid_json",
 		    "body has too many JSON tokens");
 		return NULL;
 	}
 	if (rc == JSON_E_DUP) {
-		http_error(c, 400, "invalid_json", dup_detail(why, sizeof why));
+		reply_error(c, 400, "invalid_json", dup_detail(why,
+		    sizeof why));
 		return NULL;
 	}
 	if (rc != 0) {
-		http_error(c, 400, "invalid_json", "body is not valid JSON");
+		reply_error(c, 400, "invalid_json", "body is not valid JSON");
 		return NULL;
 	}
 	if (doc.tok[0].type != JSON_OBJ) {
-		http_error(c, 400, "invalid_body", "body must be a JSON object");
+		reply_error(c, 400, "invalid_body",
+		    "body must be a JSON object");
 		return NULL;
 	}
 	return &doc;
@@ -167,7 +169,7 @@ svc_idem_replay(struct conn *c, const struct http_req *r)
 	h = idem_hash(r, key);
 	for (size_t i = 0; i < WARD_IDEM; i++)
 		if (idem[i].hash == h && now_ms - idem[i].at_ms < IDEM_MS) {
-			http_respond(c, 200, "application/json", idem[i].body,
+			reply_body(c, 200, "application/json", idem[i].body,
 			    idem[i].len, "Idempotent-Replayed: true\r\n");
 			return true;
 		}

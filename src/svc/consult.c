@@ -95,35 +95,36 @@ post_update(struct conn *c, struct http_req *r)
 	if (svc_idem_replay(c, r))
 		return 0;
 	if ((i = json_find(d, 0, "consultation_id")) < 0)
-		return http_error(c, 400, "missing_field",
+		return reply_error(c, 400, "missing_field",
 		    "consultation_id is required");
 	if (json_is_str(d, i)) {
 		if (d->tok[i].end == d->tok[i].start)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "consultation_id must not be empty");
 		if (json_id(d, i, NULL, 0) != 0)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "consultation_id must not hold control characters");
 		u.id = json_raw(d, i);
 	} else if (json_int(d, i, &u.num_id) != 0) {
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "consultation_id must be a string or an integer");
 	}
 	if ((i = json_find(d, 0, "status")) < 0)
-		return http_error(c, 400, "missing_field", "status is required");
+		return reply_error(c, 400, "missing_field",
+		    "status is required");
 	if (!json_is_str(d, i) || json_id(d, i, status, sizeof status) != 0 ||
 	    status[0] == '\0')
-		return http_error(c, 400, "invalid_field", "status must be a "
+		return reply_error(c, 400, "invalid_field", "status must be a "
 		    "string of 1 to 64 bytes without control characters");
 	if ((i = json_find(d, 0, "data")) >= 0) {
 		if (d->tok[i].type != JSON_OBJ)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "data must be an object");
 		u.data = json_raw(d, i);
 	}
 	if ((g = subscribers()) > 0) {
 		if ((f = ws_jw_frame(update_gen, &u)) == 0)
-			return http_error(c, 413, "payload_too_large",
+			return reply_error(c, 413, "payload_too_large",
 			    "update too large to send");
 		n = grp_send(g, f, NULL);
 		buf_unref(f);
@@ -136,7 +137,7 @@ post_update(struct conn *c, struct http_req *r)
 	jw_int(&w, n);
 	jw_obj_end(&w);
 	svc_idem_store(r, w.p, w.len);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static const struct ws_ops consult_ops = {

@@ -41,7 +41,8 @@ struct diag {
 
 static struct diag diags[WARD_DIAGNOSES];
 /* Queued frames, keyed by the diagnosis id in decimal. */
-MBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MBOX_INIT(dq, J_DQ_MBOX, WARD_DIAG_PER,
+MAILBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MAILBOX_INIT(dq, J_DQ_MBOX,
+    WARD_DIAG_PER,
     true);
 
 /* The mailbox key of a diagnosis id. */
@@ -66,7 +67,7 @@ queued(const struct diag *d)
 {
 	char k[24];
 
-	return mbox_count(&dq, key_of(d->id, k));
+	return mailbox_count(&dq, key_of(d->id, k));
 }
 
 static uint32_t
@@ -74,7 +75,7 @@ dropped_of(const struct diag *d)
 {
 	char k[24];
 
-	return mbox_dropped(&dq, key_of(d->id, k));
+	return mailbox_dropped(&dq, key_of(d->id, k));
 }
 
 /* --- the journal --------------------------------------------------------- */
@@ -119,7 +120,7 @@ diag_replay(int type, const uint8_t *p, size_t n)
 	char owner[OWNER_MAX + 1], k[24];
 	struct diag *d;
 
-	if (mbox_replay(&dq, type, p, n))
+	if (mailbox_replay(&dq, type, p, n))
 		return;
 	switch (type) {
 	case J_DIAG:
@@ -133,12 +134,12 @@ diag_replay(int type, const uint8_t *p, size_t n)
 			d->id = (int64_t)id;
 		}
 		d->owned = owned != 0;
-		str_copy(d->owner, sizeof d->owner, owner);
-		mbox_set_dropped(&dq, key_of(d->id, k), (uint32_t)dropped);
+		utf8_copy(d->owner, sizeof d->owner, owner);
+		mailbox_set_dropped(&dq, key_of(d->id, k), (uint32_t)dropped);
 		return;
 	case J_DIAG_DEL:
 		if (jr_u64(&r, &id) && (d = find((int64_t)id)) != NULL) {
-			mbox_forget(&dq, key_of(d->id, k));
+			mailbox_forget(&dq, key_of(d->id, k));
 			d->used = false;
 		}
 		return;
@@ -146,12 +147,12 @@ diag_replay(int type, const uint8_t *p, size_t n)
 	case J_DQ_PUSH:
 		if (jr_u64(&r, &seq) && jr_u64(&r, &id) &&
 		    find((int64_t)id) != NULL)
-			mbox_load(&dq, seq, key_of((int64_t)id, k), p + r.at,
+			mailbox_load(&dq, seq, key_of((int64_t)id, k), p + r.at,
 			    n - r.at);
 		return;
 	case J_DQ_POP:
 		if (jr_u64(&r, &seq))
-			mbox_unload(&dq, seq);
+			mailbox_unload(&dq, seq);
 		return;
 	}
 }
@@ -163,7 +164,7 @@ diag_snapshot(void)
 		if (diags[i].used && put_diag(&diags[i],
 		    dropped_of(&diags[i])) != 0)
 			return WARD_EIO;
-	return mbox_snapshot(&dq);
+	return mailbox_snapshot(&dq);
 }
 
 static int
@@ -204,7 +205,7 @@ open_diag(struct conn *c, const struct http_req *r)
 	int64_t id = 0;
 	struct diag *d;
 	uint32_t f;
-	const struct mbox_msg *q;
+	const struct mailbox_msg *q;
 
 	for (size_t i = 0; i < s.n && id < 1000000000000000LL; i++)
 		id = id * 10 + (s.p[i] - '0');
@@ -233,12 +234,12 @@ open_diag(struct conn *c, const struct http_req *r)
 	if ((f = ws_jw_frame(welcome_gen, d)) == 0 ||
 	    conn_send_owned(c, f) != 0)
 		return;
-	while ((q = mbox_peek(&dq, name)) != NULL) {
+	while ((q = mailbox_peek(&dq, name)) != NULL) {
 		if (svc_send_copy(c, q->data, q->len) != 0)
 			break;		/* stays queued */
-		mbox_pop(&dq, name);
+		mailbox_pop(&dq, name);
 	}
-	mbox_seen(&dq, name);	/* the welcome told the dropped count */
+	mailbox_seen(&dq, name);	/* the welcome told the dropped count */
 	/* delivered at least once: a failed write means a repeat after a
 	 * restart, never a loss */
 	journal_commit();
@@ -314,7 +315,7 @@ static int
 ws_status(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, status_gen, NULL);
+	return reply_json_gen(c, 200, status_gen, NULL);
 }
 
 /* --- /api/diagnoses -------------------------------------------------------- */
@@ -367,7 +368,7 @@ answer(struct conn *c, int status, const struct diag *d)
 
 	jw_init(&w, body, sizeof body);
 	diag_json(&w, d);
-	return http_json(c, status, &w);
+	return reply_json(c, status, &w);
 }
 
 /* diagnosis_id: an integer > 0; 0 after answering 400. */
@@ -378,11 +379,12 @@ want_id(struct conn *c, const struct json_doc *d)
 	int64_t v;
 
 	if (i < 0) {
-		http_error(c, 400, "missing_field", "diagnosis_id is required");
+		reply_error(c, 400, "missing_field",
+		    "diagnosis_id is required");
 		return 0;
 	}
 	if (json_int(d, i, &v) != 0 || v <= 0 || v > 999999999999999999LL) {
-		http_error(c, 400, "invalid_field",
+		reply_error(c, 400, "invalid_field",
 		    "diagnosis_id must be an integer > 0");
 		return 0;
 	}
@@ -404,13 +406,14 @@ post_diag(struct conn *c, struct http_req *r)
 	owner[0] = '\0';
 	if ((i = json_find(d, 0, "owner")) >= 0 && !json_is_null(d, i)) {
 		if (svc_text_of(d, i, owner, sizeof owner) != 0)
-			return http_error(c, 400, "invalid_field", "owner must "
+			return reply_error(c, 400, "invalid_field",
+			    "owner must "
 			    "be null, a non-empty string or an integer");
 		owned = true;
 	}
 	made = find(id) == NULL;
 	if ((g = slot_for(id)) == NULL)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "diagnosis table full");
 	next = *g;
 	if (made) {
@@ -419,10 +422,10 @@ post_diag(struct conn *c, struct http_req *r)
 		next.id = id;
 	}
 	next.owned = owned;
-	str_copy(next.owner, sizeof next.owner, owner);
+	utf8_copy(next.owner, sizeof next.owner, owner);
 	if (put_diag(&next, made ? 0 : dropped_of(g)) != 0 ||
 	    journal_commit() != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*g = next;
 	return answer(c, made ? 201 : 200, g);
@@ -433,7 +436,7 @@ diagnoses(struct conn *c, struct http_req *r)
 {
 	if (r->method == HTTP_POST)
 		return post_diag(c, r);
-	return http_json_gen(c, 200, list_gen, NULL);
+	return reply_json_gen(c, 200, list_gen, NULL);
 }
 
 static int
@@ -449,14 +452,14 @@ delete_diag(struct conn *c, struct http_req *r)
 	for (size_t i = 0; i < s.n && s.n <= 18; i++)
 		id = id * 10 + (s.p[i] - '0');
 	if (s.n > 18 || id <= 0 || (d = find(id)) == NULL)
-		return http_error(c, 404, "not_found", "no such diagnosis");
+		return reply_error(c, 404, "not_found", "no such diagnosis");
 	if (put_id(J_DIAG_DEL, (uint64_t)id) != 0 || journal_commit() != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	if ((g = group_of(id)) > 0)
 		for (struct conn *m = grp_first(g); m; m = grp_next(m, g))
 			conn_close_ws(m, 1008, "diagnosis deleted");
-	mbox_forget(&dq, key_of(id, name));
+	mailbox_forget(&dq, key_of(id, name));
 	d->used = false;
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
@@ -465,7 +468,7 @@ delete_diag(struct conn *c, struct http_req *r)
 	jw_key(&w, "diagnosis_id");
 	jw_int(&w, id);
 	jw_obj_end(&w);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 /* --- broadcasts ----------------------------------------------------------- */
@@ -645,31 +648,31 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	if (d == NULL || svc_idem_replay(c, r) || (a.id = want_id(c, d)) == 0)
 		return 0;
 	if ((bad = check_body(d, kind)) != NULL)
-		return http_error(c, 400, "invalid_field", bad);
+		return reply_error(c, 400, "invalid_field", bad);
 	if ((g = find(a.id)) == NULL)
-		return http_error(c, 404, "not_found", "no such diagnosis");
+		return reply_error(c, 404, "not_found", "no such diagnosis");
 	if (!auth_role_in(r->auth, "admin,service") &&
 	    !(g->owned && strcmp(r->auth->sub, g->owner) == 0))
-		return http_error(c, 403, "forbidden",
+		return reply_error(c, 403, "forbidden",
 		    "only the owner, service or admin may broadcast");
 	if ((f = ws_jw_frame(bc_gen, &a)) == 0)
-		return http_error(c, 413, "payload_too_large",
+		return reply_error(c, 413, "payload_too_large",
 		    "update too large to send");
 	if ((grp = group_of(a.id)) > 0)
 		n = grp_send(grp, f, NULL);
 	if (n == 0) {
 		if (buf_len(f) > WARD_NOTIF_FRAME) {
 			buf_unref(f);
-			return http_error(c, 413, "payload_too_large",
+			return reply_error(c, 413, "payload_too_large",
 			    "update too large to queue");
 		}
 		char k[24];
-		int q = mbox_push(&dq, key_of(g->id, k), buf_data(f),
+		int q = mailbox_push(&dq, key_of(g->id, k), buf_data(f),
 		    buf_len(f));
 
 		if (q != 0) {
 			buf_unref(f);
-			return http_error(c, 503, "unavailable",
+			return reply_error(c, 503, "unavailable",
 			    q == WARD_ENOMEM ? "message queue full" :
 			    "storage unavailable");
 		}
@@ -689,7 +692,7 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	jw_int(&w, n);
 	jw_obj_end(&w);
 	svc_idem_store(r, w.p, w.len);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static int

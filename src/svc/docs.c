@@ -369,7 +369,7 @@ static int
 openapi(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, openapi_gen, NULL);
+	return reply_json_gen(c, 200, openapi_gen, NULL);
 }
 
 /* "a,b,c" as "a, b, c" with each item in <code>. */
@@ -469,8 +469,8 @@ docs(struct conn *c, struct http_req *r)
 			page_entry(&o, rt);
 	tb_put(&o, "</body></html>\n");
 	if (o.over)
-		return http_error(c, 500, "internal_error", "page too large");
-	return http_respond(c, 200, "text/html; charset=utf-8", text, o.n,
+		return reply_error(c, 500, "internal_error", "page too large");
+	return reply_body(c, 200, "text/html; charset=utf-8", text, o.n,
 	    NULL);
 }
 

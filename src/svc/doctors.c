@@ -67,9 +67,9 @@ slot_for(const char *id, const char *name, struct doctor *cur)
 			continue;
 		memset(cur, 0, sizeof *cur);
 		cur->used = true;
-		str_copy(cur->id, sizeof cur->id, id);
-		str_copy(cur->name, sizeof cur->name, name);
-		str_copy(cur->status, sizeof cur->status, "offline");
+		utf8_copy(cur->id, sizeof cur->id, id);
+		utf8_copy(cur->name, sizeof cur->name, name);
+		utf8_copy(cur->status, sizeof cur->status, "offline");
 		cur->updated_us = now_wall_us;
 		return &docs[i];
 	}
@@ -291,9 +291,9 @@ apply(const struct json_doc *d, int o, struct doctor *rec)
 	if (a >= 0 && json_bool(d, a, &avail) != 0)
 		return "is_available must be a boolean";
 	if (s >= 0)
-		str_copy(rec->status, sizeof rec->status, status);
+		utf8_copy(rec->status, sizeof rec->status, status);
 	if (n >= 0)
-		str_copy(rec->note, sizeof rec->note,
+		utf8_copy(rec->note, sizeof rec->note,
 		    json_is_null(d, n) ? "" : note);
 	rec->available = avail;
 	rec->updated_us = now_wall_us;
@@ -366,7 +366,7 @@ answer(struct conn *c, int status, const struct doctor *d)
 
 	jw_init(&w, body, sizeof body);
 	write_doc(&w, d);
-	return http_json(c, status, &w);
+	return reply_json(c, status, &w);
 }
 
 static bool
@@ -385,18 +385,18 @@ put_status(struct conn *c, struct http_req *r)
 
 	snprintf(id, sizeof id, "%.*s", (int)r->param[0].n, r->param[0].p);
 	if (!is_admin(r) && (r->auth == NULL || strcmp(r->auth->sub, id) != 0))
-		return http_error(c, 403, "forbidden",
+		return reply_error(c, 403, "forbidden",
 		    "only that doctor or an admin may set this status");
 	if ((d = svc_json_body(c, r)) == NULL)
 		return 0;
 	rec = slot_for(id, r->auth && strcmp(r->auth->sub, id) == 0 ?
 	    r->auth->name : "", &copy);
 	if (rec == NULL)
-		return http_error(c, 503, "unavailable", "doctor table full");
+		return reply_error(c, 503, "unavailable", "doctor table full");
 	if ((bad = apply(d, 0, &copy)) != NULL)
-		return http_error(c, 400, "invalid_field", bad);
+		return reply_error(c, 400, "invalid_field", bad);
 	if (persist(&copy) != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*rec = copy;
 	broadcast(rec);
@@ -407,7 +407,7 @@ static int
 get_status(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, all_gen, NULL);
+	return reply_json_gen(c, 200, all_gen, NULL);
 }
 
 static int
@@ -422,23 +422,23 @@ post_doctor(struct conn *c, struct http_req *r)
 	if (d == NULL)
 		return 0;
 	if ((i = json_find(d, 0, "doctor_id")) < 0)
-		return http_error(c, 400, "missing_field",
+		return reply_error(c, 400, "missing_field",
 		    "doctor_id is required");
 	if (svc_text_of(d, i, id, sizeof id) != 0)
-		return http_error(c, 400, "invalid_field", "doctor_id must be "
+		return reply_error(c, 400, "invalid_field", "doctor_id must be "
 		    "a non-empty string (up to 64 bytes) or an integer");
 	name[0] = '\0';
 	if ((k = json_find(d, 0, "name")) >= 0 && (!json_is_str(d, k) ||
 	    json_id(d, k, name, sizeof name) != 0))
-		return http_error(c, 400, "invalid_field", "name must be a "
+		return reply_error(c, 400, "invalid_field", "name must be a "
 		    "string of up to 96 bytes without control characters");
 	made = find(id) == NULL;
 	if ((rec = slot_for(id, name, &copy)) == NULL)
-		return http_error(c, 503, "unavailable", "doctor table full");
+		return reply_error(c, 503, "unavailable", "doctor table full");
 	if (k >= 0)
-		str_copy(copy.name, sizeof copy.name, name);
+		utf8_copy(copy.name, sizeof copy.name, name);
 	if (persist(&copy) != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*rec = copy;
 	if (made)

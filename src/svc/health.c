@@ -48,7 +48,7 @@ health(struct conn *c, struct http_req *r)
 	jw_key(&w, "timestamp");
 	jw_time(&w, port_wall_us());
 	jw_obj_end(&w);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static int
@@ -57,7 +57,7 @@ live(struct conn *c, struct http_req *r)
 	static const char body[] = "{\"status\":\"alive\"}";
 
 	(void)r;
-	return http_respond_static(c, 200, "application/json", body,
+	return reply_static(c, 200, "application/json", body,
 	    sizeof body - 1, NULL);
 }
 
@@ -73,15 +73,15 @@ ready(struct conn *c, struct http_req *r)
 
 	(void)r;
 	if (loop_draining)
-		return http_respond_static(c, 503, "application/json", no,
+		return reply_static(c, 503, "application/json", no,
 		    sizeof no - 1, NULL);
 	if (!journal_storage_ok())
-		return http_respond_static(c, 503, "application/json", st,
+		return reply_static(c, 503, "application/json", st,
 		    sizeof st - 1, NULL);
 	if (journal_failing())
-		return http_respond_static(c, 503, "application/json", wf,
+		return reply_static(c, 503, "application/json", wf,
 		    sizeof wf - 1, NULL);
-	return http_respond_static(c, 200, "application/json", ok,
+	return reply_static(c, 200, "application/json", ok,
 	    sizeof ok - 1, NULL);
 }
 

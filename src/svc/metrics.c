@@ -229,9 +229,9 @@ metrics(struct conn *c, struct http_req *r)
 	(void)r;
 	write_metrics(&o);
 	if (o.over)
-		return http_error(c, 500, "internal_error",
+		return reply_error(c, 500, "internal_error",
 		    "metrics larger than their buffer");
-	return http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+	return reply_body(c, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    text, o.n, NULL);
 }
 

@@ -34,7 +34,7 @@ static int
 summary(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, summary_gen, NULL);
+	return reply_json_gen(c, 200, summary_gen, NULL);
 }
 
 static void
@@ -69,9 +69,9 @@ list(struct conn *c, struct http_req *r)
 
 	type = REG_TYPE_NONE;
 	if (n == -2 || (n >= 0 && (type = reg_type_of(name)) == REG_TYPE_NONE))
-		return http_error(c, 400, "bad_request",
+		return reply_error(c, 400, "bad_request",
 		    "type: unknown socket type");
-	return http_json_gen(c, 200, list_gen, &type);
+	return reply_json_gen(c, 200, list_gen, &type);
 }
 
 static void
@@ -92,9 +92,9 @@ one(struct conn *c, struct http_req *r)
 	long s;
 
 	if (!reg_id_parse(r->param[0], &id) || (s = reg_find(id)) < 0)
-		return http_error(c, 404, "not_found", "no such socket");
+		return reply_error(c, 404, "not_found", "no such socket");
 	slot = (uint32_t)s;
-	return http_json_gen(c, 200, one_gen, &slot);
+	return reply_json_gen(c, 200, one_gen, &slot);
 }
 
 static const struct route status_routes[] = {

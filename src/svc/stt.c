@@ -190,7 +190,8 @@ join(struct conn *c, int kind, const char *room)
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
-	str_copy(reg_prof_w(conn_id(c))->room, sizeof(struct reg_profile){0}.room,
+	utf8_copy(reg_prof_w(conn_id(c))->room,
+	    sizeof(struct reg_profile){0}.room,
 	    room);
 	welcome(c, g);
 	presence(c, "participant_joined");
@@ -235,8 +236,8 @@ open_room(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1008, "invalid room name");
 		return;
 	}
-	str_copy(e->role, sizeof e->role, role);
-	str_copy(e->name, sizeof e->name, name);
+	utf8_copy(e->role, sizeof e->role, role);
+	utf8_copy(e->name, sizeof e->name, name);
 	join(c, GK_STT_ROOM, room);
 }
 
@@ -250,10 +251,10 @@ open_sales(struct conn *c, const struct http_req *r)
 	c->ud[7] = K_SALES;
 	if ((n = http_query_get(r->query, "role", v, sizeof v)) > 0 &&
 	    name_ok(v, n))
-		str_copy(e->role, sizeof e->role, v);
+		utf8_copy(e->role, sizeof e->role, v);
 	if ((n = http_query_get(r->query, "name", v, sizeof v)) > 0 &&
 	    name_ok(v, n))
-		str_copy(e->name, sizeof e->name, v);
+		utf8_copy(e->name, sizeof e->name, v);
 	join(c, GK_STT_SALES, "sales");
 }
 

@@ -13,6 +13,8 @@
 
 #include "../internal.h"
 
+struct auth_claims;
+
 /* ------------------------------------------------------------ index.c */
 /* Every family, in route-matching and documentation order, handed to
  * the core (router_add_family) and given the names the core leaves to
@@ -62,6 +64,49 @@ enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };
  * or also an anonymous client's first whiteboard_update (seed 003). */
 enum { WB_PRACTICE_TOKEN, WB_PRACTICE_SUBSCRIBE, WB_PRACTICE_MESSAGE };
 
+/* ----------------------------------------------------------- common.c */
+/* {"type":"error","error":code,"detail":detail} on one connection. */
+void	svc_error(struct conn *c, const char *code, const char *detail);
+/*
+ * Parse a text message as a JSON object with a string "type".  Answers
+ * {"type":"ping"} with a pong, and bad input with an error message; then
+ * returns NULL.  Otherwise the document (shared; valid until the next
+ * call), with the type in type[cap].
+ */
+const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
+	    size_t n, char *type, size_t cap);
+/* An HTTP request body as a JSON object (the same shared document), or
+ * NULL after answering 400. */
+const struct json_doc *svc_json_body(struct conn *c,
+	    const struct http_req *r);
+/* A copy of stored frame bytes, queued on c (a pooled buffer). */
+int	svc_send_copy(struct conn *c, const uint8_t *p, size_t n);
+/* An id: a JSON string (non-empty, no NUL or control character once
+ * unescaped) or integer (in decimal) as text; -1 if neither or it does
+ * not fit. */
+int	svc_text_of(const struct json_doc *d, int i, char *out, size_t cap);
+/* Text answers built with printf into a fixed buffer; over latches. */
+struct tbuf {
+	char	*p;
+	size_t	 n, cap;
+	bool	 over;
+};
+void	tb_put(struct tbuf *o, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Idempotency-Key on a fan-out POST: answer a retry from the table
+ * (true: answered), and keep a successful answer. */
+bool	svc_idem_replay(struct conn *c, const struct http_req *r);
+void	svc_idem_store(const struct http_req *r, const char *body,
+	    size_t n);
+
+/* ------------------------------------------------- unified.c, audit.c */
+/* Unified /ws services (svc/unified.c): switch one on or off (0, or -1
+ * when there is no such service); write them as a JSON array. */
+int	unified_service_set(const char *name, bool on);
+void	unified_services_json(struct jw *w);
+/* The audit trail (svc/audit.c): one line to data_dir/audit.log. */
+void	audit(const char *event, const struct auth_claims *who,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* ------------------------------------------------------------ audit.c */
 /* A route's refused WebSocket upgrade as an audit line (route.refused). */
 void	audit_refused(const struct http_req *r, const char *type,

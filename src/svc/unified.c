@@ -411,7 +411,7 @@ join(struct conn *c, const struct json_doc *d)
 		if (q->user[0] == '\0')
 			return svc_error(c, "invalid_field",
 			    "userId must be a string or an integer");
-		str_copy(user, sizeof user, q->user);
+		utf8_copy(user, sizeof user, q->user);
 	}
 	name[0] = '\0';
 	if ((i = json_find(d, 0, "userName")) >= 0 && (!json_is_str(d, i) ||
@@ -422,10 +422,10 @@ join(struct conn *c, const struct json_doc *d)
 	if ((g = grp_join(c, MS_ROOM, GK_TELEMED, room, strlen(room), 0)) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
 	p = reg_prof_w(conn_id(c));
-	str_copy(p->user, sizeof p->user, user);
+	utf8_copy(p->user, sizeof p->user, user);
 	if (name[0] != '\0' || p->name[0] == '\0')
-		str_copy(p->name, sizeof p->name, name);
-	str_copy(p->room, sizeof p->room, room);
+		utf8_copy(p->name, sizeof p->name, name);
+	utf8_copy(p->room, sizeof p->room, room);
 	a.c = c;
 	a.g = g;
 	a.type = "telemedicine_joined";

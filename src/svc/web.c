@@ -52,13 +52,13 @@ send_asset(struct conn *c, const struct http_req *r,
 	char extra[160];
 
 	if (a == NULL)
-		return http_error(c, 404, "not_found", "no such file");
+		return reply_error(c, 404, "not_found", "no such file");
 	snprintf(extra, sizeof extra, "ETag: %s\r\nCache-Control: no-cache\r\n"
 	    "%s", a->etag, strstr(a->ctype, "html") != NULL ?
 	    "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n" : "");
 	if (not_modified(r, a->etag))
-		return http_respond(c, 304, NULL, NULL, 0, extra);
-	return http_respond_static(c, 200, a->ctype, a->data, a->len, extra);
+		return reply_body(c, 304, NULL, NULL, 0, extra);
+	return reply_static(c, 200, a->ctype, a->data, a->len, extra);
 }
 
 /* GET /static/<file>: the last path segment names the file. */
@@ -129,7 +129,7 @@ index_json(struct conn *c)
 	jw_str(&w, "/static/ward-status.js");
 	jw_obj_end(&w);
 	jw_obj_end(&w);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 /* index.html with every "@VERSION@" replaced, made once. */
@@ -145,7 +145,7 @@ index_page(struct conn *c, struct http_req *r)
 	if (wants_json(r))
 		return index_json(c);
 	if (a == NULL)
-		return http_error(c, 404, "not_found", "no index page");
+		return reply_error(c, 404, "not_found", "no index page");
 	for (size_t i = 0; !made && i < a->len; i++) {
 		const char *s = (const char *)a->data + i;
 
@@ -159,7 +159,7 @@ index_page(struct conn *c, struct http_req *r)
 		}
 	}
 	made = true;
-	return http_respond_static(c, 200, "text/html; charset=utf-8", page,
+	return reply_static(c, 200, "text/html; charset=utf-8", page,
 	    len, "Cache-Control: no-cache\r\nVary: Accept\r\n");
 }
 

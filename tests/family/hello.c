@@ -26,7 +26,7 @@ hello_get(struct conn *c, struct http_req *r)
 	jw_key(&w, "hello");
 	jw_str(&w, greeting);
 	jw_obj_end(&w);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static void

@@ -55,7 +55,7 @@ check_claims(const struct auth_claims *c)
 static size_t
 b64url(const uint8_t *in, size_t n, char *out)
 {
-	size_t l = b64_encode(in, n, out);
+	size_t l = base64_encode(in, n, out);
 
 	while (l > 0 && out[l - 1] == '=')
 		l--;
