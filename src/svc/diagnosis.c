@@ -335,7 +335,7 @@ diag_json(struct jw *w, const struct diag *d)
 	jw_key(w, "queued");
 	jw_int(w, queued(d));
 	jw_key(w, "dropped");
-	jw_int(w, d->dropped);
+	jw_int(w, dropped_of(d));
 	jw_obj_end(w);
 }
 
@@ -736,9 +736,5 @@ const struct route diag_routes[] = {
 uint32_t
 diag_queue_depth(void)
 {
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < WARD_DIAG_QUEUE; i++)
-		n += dqs[i].seq != 0;
-	return n;
+	return dq.used;
 }

@@ -208,9 +208,5 @@ const struct route notify_routes[] = {
 uint32_t
 notify_queue_depth(void)
 {
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < WARD_NOTIF_QUEUE; i++)
-		n += q[i].seq != 0;
-	return n;
+	return q.used;
 }
