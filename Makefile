@@ -142,7 +142,7 @@ e2e: $(B)/ward
 # output is shown and kept in build/test-logs/, and tests/total.sh ends with
 # one line summing every suite, "N passed, M failed".  Exit 1 if any failed.
 # A step is make arguments with ',' for ' '.
-TEST_STEPS := unit e2e check-nomalloc check-limits VARIANT=epoll,check-limits \
+TEST_STEPS := unit e2e check-nomalloc check-wall check-family check-limits VARIANT=epoll,check-limits \
 	VARIANT=asan,unit VARIANT=asan,e2e VARIANT=small,unit fuzz-replay \
 	check-examples bench-selftest test-extra
 TEST_LOGS := build/test-logs

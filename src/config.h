@@ -259,6 +259,11 @@
 #define AUTH_TOKEN_MAX 4096
 #endif
 
+/* Group kinds the families declare (fanout.c): a pointer each. */
+#ifndef WARD_GROUP_KINDS
+#define WARD_GROUP_KINDS 32
+#endif
+
 /* Families with journal records (journal.c): a pointer each. */
 #ifndef WARD_JOURNAL_FAMILIES
 #define WARD_JOURNAL_FAMILIES 8

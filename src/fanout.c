@@ -204,6 +204,38 @@ grp_kind(int g)
 	return g > 0 && groups[g].used ? groups[g].kind : 0;
 }
 
+/* Kinds are the families' names, numbered from 1 as they are declared. */
+static const char *kind_names[WARD_GROUP_KINDS + 1];
+static int nkinds;
+
+int
+grp_kind_of(const char *name)
+{
+	for (int k = 1; k <= nkinds; k++)
+		if (strcmp(kind_names[k], name) == 0)
+			return k;
+	return 0;
+}
+
+int
+grp_kind_add(const char *name)
+{
+	int k = grp_kind_of(name);
+
+	if (k != 0)
+		return k;
+	if (nkinds >= WARD_GROUP_KINDS || name[0] == '\0')
+		return WARD_ENOSPC;
+	kind_names[++nkinds] = name;
+	return nkinds;
+}
+
+const char *
+grp_kind_name(int kind)
+{
+	return kind > 0 && kind <= nkinds ? kind_names[kind] : "other";
+}
+
 size_t
 grp_bytes(void)
 {

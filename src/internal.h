@@ -646,6 +646,8 @@ struct family {
 						 * open): the index calls it */
 	const struct ward_pool	*pools;		/* its arenas, NULL-named end */
 	const struct journal_family *journal;	/* its records, or NULL */
+	const struct grp_kind	*kinds;		/* its group kinds, NULL-named
+						 * end: ids written at add */
 };
 
 /*
@@ -808,6 +810,17 @@ uint32_t grp_count(void);
 /* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */
 int	grp_next_used(int g);
 int	grp_kind(int g);				/* the family's kind, 0: none */
+/* Group kinds are names the families declare (struct family .kinds),
+ * numbered from 1: add (its number, or WARD_ENOSPC past
+ * WARD_GROUP_KINDS), look up (0: none), name ("other" for none). */
+int	grp_kind_add(const char *name);
+int	grp_kind_of(const char *name);
+const char *grp_kind_name(int kind);
+/* A family's kind: its name, and where the number given is written. */
+struct grp_kind {
+	const char	*name;
+	int		*id;
+};
 /* Static bytes per group (the group, its hash slots, its turn entry). */
 size_t	grp_bytes(void);
 

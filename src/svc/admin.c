@@ -28,24 +28,6 @@
 
 #define ADMIN_ROLES "admin,superadmin"
 
-static const char *
-kind_name(int k)
-{
-	switch (k) {
-	case GK_CALL:		return "call";
-	case GK_STT_ROOM:	return "stt_room";
-	case GK_STT_SALES:	return "stt_sales";
-	case GK_STT_ADMIN:	return "stt_admin";
-	case GK_PRACTICE:	return "practice";
-	case GK_TELEMED:	return "telemedicine";
-	case GK_DIAGNOSIS:	return "diagnosis";
-	case GK_DOCTORS:	return "doctor_status";
-	case GK_USER:		return "user";
-	case GK_CONSULT:	return "consultations";
-	default:		return "other";
-	}
-}
-
 static void
 overview_gen(struct jw *w, void *arg)
 {
@@ -81,7 +63,7 @@ overview_gen(struct jw *w, void *arg)
 	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
 		jw_obj(w);
 		jw_key(w, "kind");
-		jw_str(w, kind_name(grp_kind(g)));
+		jw_str(w, grp_kind_name(grp_kind(g)));
 		jw_key(w, "name");
 		jw_str(w, grp_name(g));
 		jw_key(w, "members");
@@ -193,7 +175,7 @@ rooms_gen(struct jw *w, void *arg)
 	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
 		jw_obj(w);
 		jw_key(w, "kind");
-		jw_str(w, kind_name(grp_kind(g)));
+		jw_str(w, grp_kind_name(grp_kind(g)));
 		jw_key(w, "name");
 		jw_str(w, grp_name(g));
 		jw_key(w, "size");
@@ -305,7 +287,8 @@ to_group(int kind, const char *id, uint32_t f)
 static int
 send_to(struct conn *c, struct http_req *r)
 {
-	static const int rooms[] = { GK_CALL, GK_STT_ROOM, GK_TELEMED };
+	static const char *const rooms[] = { "call", "stt_room",
+	    "telemedicine" };
 	const struct json_doc *d = svc_json_body(c, r);
 	char target[16], id[65];
 	uint32_t f = 0, n = 0;
@@ -341,11 +324,11 @@ send_to(struct conn *c, struct http_req *r)
 			n = 1;
 	} else if (strcmp(target, "room") == 0) {
 		for (size_t k = 0; k < ARRAY_LEN(rooms); k++)
-			n += to_group(rooms[k], id, f);
+			n += to_group(grp_kind_of(rooms[k]), id, f);
 	} else if (strcmp(target, "practice") == 0) {
-		n = to_group(GK_PRACTICE, id, f);
+		n = to_group(grp_kind_of("practice"), id, f);
 	} else if (strcmp(target, "diagnosis") == 0) {
-		n = to_group(GK_DIAGNOSIS, id, f);
+		n = to_group(grp_kind_of("diagnosis"), id, f);
 	} else if (strcmp(target, "user") == 0 ||
 	    strcmp(target, "service") == 0) {
 		bool user = target[0] == 'u';

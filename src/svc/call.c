@@ -10,6 +10,8 @@
 
 #include "svc.h"
 
+static int gk_call;		/* group kind "call" */
+
 #define MS_ROOM 0
 
 static void
@@ -70,7 +72,7 @@ static void
 call_open(struct conn *c, const struct http_req *r)
 {
 	struct reg_profile *e = reg_prof_w(conn_id(c));
-	int g = grp_join(c, MS_ROOM, GK_CALL, r->param[0].p, r->param[0].n,
+	int g = grp_join(c, MS_ROOM, gk_call, r->param[0].p, r->param[0].n,
 	    WARD_ROOM_PEERS);
 	uint32_t pid = 0;
 
@@ -204,6 +206,10 @@ static const struct route call_routes[] = {
 const struct family call_family = {
 	.name = "call",
 	.routes = call_routes,
+	.kinds = (const struct grp_kind[]){
+		{ "call", &gk_call },
+		{ NULL, NULL },
+	},
 	.types = (const char *const[]){ "call", NULL },
 };
 

@@ -13,19 +13,21 @@
  */
 #include "svc.h"
 
+static int gk_consult;		/* group kind "consultations" */
+
 #define STATUS_MAX	64
 
 static int
 subscribers(void)
 {
-	return grp_find(GK_CONSULT, "all", 3);
+	return grp_find(gk_consult, "all", 3);
 }
 
 static void
 open_consult(struct conn *c, const struct http_req *r)
 {
 	(void)r;
-	if (grp_join(c, 0, GK_CONSULT, "all", 3, 0) < 0)
+	if (grp_join(c, 0, gk_consult, "all", 3, 0) < 0)
 		conn_close_ws(c, 1013, "no room left on this server");
 }
 
@@ -172,6 +174,10 @@ static const struct route consult_routes[] = {
 const struct family consult_family = {
 	.name = "consult",
 	.routes = consult_routes,
+	.kinds = (const struct grp_kind[]){
+		{ "consultations", &gk_consult },
+		{ NULL, NULL },
+	},
 	.types = (const char *const[]){ "consultations", NULL },
 };
 

@@ -24,6 +24,8 @@
 #include "svc.h"
 #include "../auth.h"
 
+static int gk_diag;		/* group kind "diagnosis" */
+
 #ifndef WARD_DIAGNOSES
 #define WARD_DIAGNOSES (WARD_MAX_CONNS <= 1024 ? 64 : 1024)
 #endif
@@ -173,7 +175,7 @@ group_of(int64_t id)
 	char name[24];
 	int n = snprintf(name, sizeof name, "%lld", (long long)id);
 
-	return grp_find(GK_DIAGNOSIS, name, (size_t)n);
+	return grp_find(gk_diag, name, (size_t)n);
 }
 
 /* --- the socket ---------------------------------------------------------- */
@@ -226,7 +228,7 @@ open_diag(struct conn *c, const struct http_req *r)
 	audit("channel_open", r->auth, "channel=diagnosis id=%lld",
 	    (long long)id);
 	snprintf(name, sizeof name, "%lld", (long long)id);
-	if (grp_join(c, 0, GK_DIAGNOSIS, name, strlen(name), 0) < 0) {
+	if (grp_join(c, 0, gk_diag, name, strlen(name), 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -799,6 +801,10 @@ static const struct route diag_routes[] = {
 const struct family diagnosis_family = {
 	.name = "diagnosis",
 	.routes = diag_routes,
+	.kinds = (const struct grp_kind[]){
+		{ "diagnosis", &gk_diag },
+		{ NULL, NULL },
+	},
 	.types = (const char *const[]){ "diagnosis", NULL },
 	.journal = &(const struct journal_family){ J_DIAG, 19, diag_replay,
 	    diag_snapshot },

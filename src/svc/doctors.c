@@ -20,6 +20,8 @@
 #include "svc.h"
 #include "../auth.h"
 
+static int gk_doctors;		/* group kind "doctor_status" */
+
 #define ID_MAX		64
 #define STATUS_MAX	32
 #define NOTE_MAX	256
@@ -260,7 +262,7 @@ update_gen(struct jw *w, void *arg)
 static void
 broadcast(const struct doctor *d)
 {
-	int g = grp_find(GK_DOCTORS, "all", 3);
+	int g = grp_find(gk_doctors, "all", 3);
 	uint32_t f;
 
 	if (g > 0 && (f = ws_jw_frame(update_gen, (void *)d)) != 0) {
@@ -308,7 +310,7 @@ open_ws(struct conn *c, const struct http_req *r)
 	uint32_t f;
 
 	audit("channel_open", r->auth, "channel=doctor_status");
-	if (grp_join(c, 0, GK_DOCTORS, "all", 3, 0) < 0) {
+	if (grp_join(c, 0, gk_doctors, "all", 3, 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -506,6 +508,10 @@ doctors_start(void)
 const struct family doctors_family = {
 	.name = "doctors",
 	.routes = doctor_routes,
+	.kinds = (const struct grp_kind[]){
+		{ "doctor_status", &gk_doctors },
+		{ NULL, NULL },
+	},
 	.types = (const char *const[]){ "doctor_status", NULL },
 	.journal = &(const struct journal_family){ J_DOCTOR, 9, doctors_replay,
 	    doctors_snapshot },

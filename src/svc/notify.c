@@ -21,6 +21,8 @@
 #include "svc.h"
 #include "../auth.h"
 
+static int gk_user;		/* group kind "user" */
+
 #define USER_MAX	64
 
 /* Frames queued for users with no open connection, keyed by user. */
@@ -62,7 +64,7 @@ open_notify(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1008, "token has no usable sub");
 		return;
 	}
-	if (grp_join(c, 0, GK_USER, u, n, 0) < 0) {
+	if (grp_join(c, 0, gk_user, u, n, 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -163,7 +165,7 @@ post_notification(struct conn *c, struct http_req *r)
 	if ((f = ws_jw_frame(note_gen, &a)) == 0)
 		return reply_error(c, 413, "payload_too_large",
 		    "notification too large to send");
-	g = grp_find(GK_USER, user, strlen(user));
+	g = grp_find(gk_user, user, strlen(user));
 	if (g > 0)
 		n = grp_send(g, f, NULL);
 	jw_init(&w, body, sizeof body);
@@ -226,6 +228,10 @@ static const struct route notify_routes[] = {
 const struct family notify_family = {
 	.name = "notify",
 	.routes = notify_routes,
+	.kinds = (const struct grp_kind[]){
+		{ "user", &gk_user },
+		{ NULL, NULL },
+	},
 	.types = (const char *const[]){ "notifications", NULL },
 	.journal = &(const struct journal_family){ J_NOTE_PUSH, J_NOTE_MBOX + 2,
 	    notify_replay, notify_snapshot },

@@ -16,6 +16,10 @@
 
 #include "svc.h"
 
+static int gk_room;		/* group kind "stt_room" */
+static int gk_sales;		/* group kind "stt_sales" */
+static int gk_admin;		/* group kind "stt_admin" */
+
 #define MS_ROOM 0
 #define ADMIN_ROLES "admin,superadmin"
 
@@ -27,7 +31,7 @@ static const char *const src_type[] = { "stt", "stt_room", "stt_sales",
 static int
 admin_group(void)
 {
-	return grp_find(GK_STT_ADMIN, "all", 3);
+	return grp_find(gk_admin, "all", 3);
 }
 
 static int
@@ -238,7 +242,7 @@ open_room(struct conn *c, const struct http_req *r)
 	}
 	utf8_copy(e->role, sizeof e->role, role);
 	utf8_copy(e->name, sizeof e->name, name);
-	join(c, GK_STT_ROOM, room);
+	join(c, gk_room, room);
 }
 
 static void
@@ -255,7 +259,7 @@ open_sales(struct conn *c, const struct http_req *r)
 	if ((n = http_query_get(r->query, "name", v, sizeof v)) > 0 &&
 	    name_ok(v, n))
 		utf8_copy(e->name, sizeof e->name, v);
-	join(c, GK_STT_SALES, "sales");
+	join(c, gk_sales, "sales");
 }
 
 static void
@@ -272,7 +276,7 @@ open_admin(struct conn *c, const struct http_req *r)
 {
 	(void)r;
 	c->ud[7] = K_ADMIN;
-	if (grp_join(c, MS_ROOM, GK_STT_ADMIN, "all", 3, 0) < 0)
+	if (grp_join(c, MS_ROOM, gk_admin, "all", 3, 0) < 0)
 		conn_close_ws(c, 1013, "no room left on this server");
 }
 
@@ -421,6 +425,12 @@ static const struct route stt_routes[] = {
 const struct family stt_family = {
 	.name = "stt",
 	.routes = stt_routes,
+	.kinds = (const struct grp_kind[]){
+		{ "stt_room", &gk_room },
+		{ "stt_sales", &gk_sales },
+		{ "stt_admin", &gk_admin },
+		{ NULL, NULL },
+	},
 	.types = (const char *const[]){ "stt", "stt_room", "stt_sales",
 	    "stt_admin", NULL },
 };

@@ -35,15 +35,6 @@ extern const struct ward_pool svc_common_pools[];
 /* The unified /ws endpoint's socket type (admin sends to "service"). */
 #define UNIFIED_TYPE	"unified"
 
-/* ------------------------------------------------------- group kinds */
-/* Group kinds (grp_join): the families' own numbers; fanout.c only
- * compares them. */
-enum {
-	GK_CALL = 1, GK_STT_ROOM, GK_STT_SALES, GK_STT_ADMIN, GK_PRACTICE,
-	GK_TELEMED, GK_DIAGNOSIS, GK_DOCTORS, GK_USER, GK_CONSULT, GK_ADMIN,
-	GK_OTHER
-};
-
 /* ---------------------------------------------------- journal records */
 /* The families' record types (their struct journal_family ranges). */
 enum {

@@ -27,6 +27,9 @@
 #include "svc.h"
 #include "../auth.h"
 
+static int gk_practice;		/* group kind "practice" */
+static int gk_telemed;		/* group kind "telemedicine" */
+
 #define MS_PRACTICE	0
 #define MS_ROOM		1
 #define NAME_MAX_	64
@@ -187,7 +190,7 @@ open_unified(struct conn *c, const struct http_req *r)
 		how = wb_practice == WB_PRACTICE_MESSAGE ? 2 : 0;
 	}
 	if (pr[0] != '\0') {
-		if (grp_join(c, MS_PRACTICE, GK_PRACTICE, pr, strlen(pr), 0) < 0) {
+		if (grp_join(c, MS_PRACTICE, gk_practice, pr, strlen(pr), 0) < 0) {
 			conn_close_ws(c, 1013, "no room left on this server");
 			return;
 		}
@@ -255,7 +258,7 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 		if (svc_text_of(d, i, want, sizeof want) != 0)
 			return svc_error(c, "invalid_field",
 			    "practiceId must be a string or an integer");
-		if ((g = grp_join(c, MS_PRACTICE, GK_PRACTICE, want,
+		if ((g = grp_join(c, MS_PRACTICE, gk_practice, want,
 		    strlen(want), 0)) < 0)
 			return svc_error(c, "unavailable",
 			    "no room left on this server");
@@ -292,7 +295,7 @@ subscribe(struct conn *c, const struct json_doc *d)
 		return svc_error(c, "forbidden", c->ud[6] == 1 ?
 		    "the token's practice cannot be overridden" :
 		    "this connection's practice is fixed");
-	if (!c->ud[6] && grp_join(c, MS_PRACTICE, GK_PRACTICE, pr,
+	if (!c->ud[6] && grp_join(c, MS_PRACTICE, gk_practice, pr,
 	    strlen(pr), 0) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
 	if (!c->ud[6] && wb_practice == WB_PRACTICE_MESSAGE)
@@ -419,7 +422,7 @@ join(struct conn *c, const struct json_doc *d)
 		return svc_error(c, "invalid_field", "userName must be a "
 		    "string of up to 96 bytes without control characters");
 	leave_room(c);
-	if ((g = grp_join(c, MS_ROOM, GK_TELEMED, room, strlen(room), 0)) < 0)
+	if ((g = grp_join(c, MS_ROOM, gk_telemed, room, strlen(room), 0)) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
 	p = reg_prof_w(conn_id(c));
 	utf8_copy(p->user, sizeof p->user, user);
@@ -626,6 +629,11 @@ unified_init(void)
 const struct family unified_family = {
 	.name = "unified",
 	.routes = unified_routes,
+	.kinds = (const struct grp_kind[]){
+		{ "practice", &gk_practice },
+		{ "telemedicine", &gk_telemed },
+		{ NULL, NULL },
+	},
 	.types = (const char *const[]){ UNIFIED_TYPE, NULL },
 	.keys = (const struct cfg_key[]){
 		{ .name = "whiteboard_practice", .type = CFG_T_ENUM,

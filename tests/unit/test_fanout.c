@@ -16,8 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "svc/svc.h"
+#include "internal.h"
 #include "check.h"
+
+/* Group kinds are only numbers to fanout.c (the families name them): the
+ * suite's own. */
+enum {
+	GK_CALL = 1, GK_STT_ROOM, GK_STT_ADMIN, GK_ADMIN, GK_OTHER
+};
 
 #define FIRST	1		/* first conns[] slot used */
 #define NFAKE	(WARD_MAX_GROUPS / 2 + 8)
@@ -676,9 +682,27 @@ merging(void)
 	log_level = PORT_LOG_INFO;
 }
 
+/* Kinds declared by name: numbered once, found by name, named back. */
+static void
+kinds(void)
+{
+	int a = grp_kind_add("t_kind_a"), b = grp_kind_add("t_kind_b");
+
+	CHECK(a > 0 && b > 0 && a != b);
+	CHECK_EQ(grp_kind_add("t_kind_a"), a);
+	CHECK_EQ(grp_kind_of("t_kind_b"), b);
+	CHECK_EQ(grp_kind_of("t_kind_none"), 0);
+	CHECK_STR(grp_kind_name(a), "t_kind_a");
+	CHECK_STR(grp_kind_name(0), "other");
+	CHECK_STR(grp_kind_name(WARD_GROUP_KINDS + 1), "other");
+	CHECK_EQ(grp_kind_add(""), WARD_ENOSPC);
+	CHECK_STR(grp_kind_name(grp_kind_of("call")), "call");	/* the index's */
+}
+
 void
 suite_fanout(void)
 {
+	kinds();
 	grp_init();
 	fakes_init();
 	basics();
