@@ -1,10 +1,14 @@
 /*
- * internal.h - shared types and module contracts; the first include of
- * every .c in src/.
+ * internal.h - the core's types and module contracts; the first include of
+ * every core .c in src/ (src/svc/svc.h, the application's contract,
+ * includes it).  Nothing here names an endpoint family: the families
+ * declare themselves (struct family) and the core walks what they declare
+ * (docs/design.md "Layers").
  *
  * Data flows one way: port_ev_wait -> conn (bytes in) -> http | ws (parse)
- * -> router -> a svc/ handler -> frames encoded once -> conn queues by
- * reference -> flush (writev) -> port.  Handlers never write to sockets.
+ * -> router -> a family's handler -> frames encoded once -> conn queues by
+ * reference -> flush (writev) -> port.  Handlers never write to sockets;
+ * answers go through reply.c.
  *
  * Return convention: commands return 0 or a negative WARD_E*; predicates
  * return bool; parsers return bytes consumed, WARD_NEED_MORE, or an error.
