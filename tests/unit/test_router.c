@@ -104,7 +104,7 @@ too_many_routes(void)
 static void
 too_many_types(void)
 {
-	static char names[WARD_SOCK_TYPES + 1][16];
+	static char names[WARD_SOCK_TYPES + 1][24];
 	static const char *list[WARD_SOCK_TYPES + 2];
 	const struct family f = { .name = "types", .types = list };
 	char err[256] = "";
