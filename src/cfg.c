@@ -744,6 +744,134 @@ cfg_help(void)
 	}
 }
 
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Is origin exactly scheme://host[:port] (case-insensitive; the port
+ * may be left out when it is the scheme's default)? */
+static bool
+origin_is(struct str origin, const char *host, int port)
+{
+	char a[96], b[96];
+
+	snprintf(a, sizeof a, "http://%s:%d", host, port);
+	snprintf(b, sizeof b, "https://%s:%d", host, port);
+	if (str_ieq(origin, a) || str_ieq(origin, b))
+		return true;
+	snprintf(a, sizeof a, "http://%s", host);
+	snprintf(b, sizeof b, "https://%s", host);
+	return (port == 80 && str_ieq(origin, a)) ||
+	    (port == 443 && str_ieq(origin, b));
+}
+
+/* Listener i (an entry of cfg.listen) as an origin: its host when it is
+ * a concrete address (a wildcard names no origin), with localhost for a
+ * loopback one, and the port it really bound. */
+static bool
+listener_origin(const char *a, size_t n, int port, struct str origin)
+{
+	char host[72];
+	const char *colon = NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if (a[k] == ':')
+			colon = a + k;
+	if (colon == NULL || port <= 0 || (size_t)(colon - a) + 1 > 64)
+		return false;
+	snprintf(host, sizeof host, "%.*s", (int)(colon - a), a);
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "[::]") == 0 || strcmp(host, "*") == 0)
+		return false;
+	if ((strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "localhost") == 0) && origin_is(origin, "localhost",
+	    port))
+		return true;
+	return origin_is(origin, host, port);
+}
+
+/* A Host that is an address, not a name: an IPv4 literal (digits and
+ * dots, as a browser reads it), an IPv6 literal or localhost, with or
+ * without a port.  DNS rebinding cannot make a browser send one. */
+static bool
+host_is_address(struct str h)
+{
+	size_t n = h.n;
+
+	if (n > 0 && h.p[0] == '[')
+		return memchr(h.p, ']', n) != NULL;
+	for (size_t i = 0; i < h.n; i++)
+		if (h.p[i] == ':')
+			n = i;
+	if (str_ieq((struct str){ h.p, n }, "localhost"))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (!(h.p[i] == '.' || (h.p[i] >= '0' && h.p[i] <= '9')))
+			return false;
+	return n > 0;
+}
+
+/* Origin is scheme://host, host being the request's Host. */
+static bool
+origin_is_host(struct str origin, struct str host)
+{
+	size_t s;
+
+	if (origin.n > 7 && str_ieq((struct str){ origin.p, 7 }, "http://"))
+		s = 7;
+	else if (origin.n > 8 && str_ieq((struct str){ origin.p, 8 },
+	    "https://"))
+		s = 8;
+	else
+		return false;
+	if (origin.n - s != host.n)
+		return false;
+	for (size_t i = 0; i < host.n; i++)
+		if (lower(origin.p[s + i]) != lower(host.p[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Same origin is decided against what the operator configured, never
+ * against a name in the client's Host header (DNS rebinding sends any
+ * name as Host): an Origin equal to an entry of public_origin, or, with
+ * public_origin empty, to a listener's own address (http or https, its
+ * bound port; localhost for a loopback listener; a wildcard listener
+ * names none), or to scheme://Host when Host is an address (a board
+ * reached by its IP), never a name.
+ */
+bool
+cfg_same_origin(const struct http_req *r, struct str origin)
+{
+	const char *p;
+	struct str host;
+	int i = 0;
+
+	if (origin.n == 0)
+		return false;
+	if (cfg.public_origin[0] != '\0')
+		return strchr(cfg.public_origin, '*') == NULL &&
+		    cfg_origin_allowed(cfg.public_origin, origin);
+	for (p = cfg.listen; *p != '\0'; i++) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		while (l > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			l--;
+		}
+		if (listener_origin(p, l, loop_listen_port(i), origin))
+			return true;
+		p += l + (e != NULL);
+	}
+	host = http_header(r, "host");
+	return host.p != NULL && host_is_address(host) &&
+	    origin_is_host(origin, host);
+}
+
 void
 cfg_print(void)
 {

@@ -238,7 +238,7 @@ bool	cfg_origin_allowed(const char *list, struct str origin);
 /* An Origin naming this very server is always allowed: one of
  * public_origin, or (that empty) a concrete listen address; never
  * decided from the request's Host header. */
-bool	http_same_origin(const struct http_req *r, struct str origin);
+bool	cfg_same_origin(const struct http_req *r, struct str origin);
 void	cfg_print(void);
 /* --help: every key, its default, what it takes, its environment names. */
 void	cfg_help(void);

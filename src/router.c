@@ -214,7 +214,7 @@ set_cors(struct http_req *r)
 	if (o.p == NULL)
 		return true;
 	if (!cfg_origin_allowed(cfg.cors_origins, o) &&
-	    !http_same_origin(r, o))
+	    !cfg_same_origin(r, o))
 		return false;
 	if (o.n > 512)
 		return false;

@@ -300,7 +300,7 @@ handshake_check(struct conn *c, struct http_req *r)
 		return HSF_REQUEST;
 	}
 	if (origin.p != NULL && !cfg_origin_allowed(cfg.ws_origins, origin) &&
-	    !http_same_origin(r, origin)) {
+	    !cfg_same_origin(r, origin)) {
 		reply_error(c, 403, "forbidden", "origin not allowed");
 		return HSF_ORIGIN;
 	}

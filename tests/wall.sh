@@ -6,7 +6,9 @@
 #     that a src/svc/ object defines, or has any symbol with svc_ or a
 #     clinic word in its name: the core's call graph has no edge into
 #     src/svc/.
-#  2. grep: no clinic word in a core source (src/*.c but main.c, and the
+#  2. http.c is a pure parser: http.o calls nothing but the C library's
+#     string functions (no cfg, conn, loop, port, reply...).
+#  3. grep: no clinic word in a core source (src/*.c but main.c, and the
 #     core headers src/internal.h, src/auth.h), comments included.
 #
 # src/config.h is the one limits file of both layers (every limit with
@@ -42,6 +44,14 @@ for c in $core_c; do
 		pass=$((pass + 1))
 	fi
 done
+extra=$(nm -u "$d/src/http.o" 2>/dev/null | awk '{ print $NF }' |
+    grep -v -E '^(mem(chr|cmp|cpy|move|set)|str(chr|len|ncmp|cmp)|__.*)$')
+if [ -f "$d/src/http.o" ] && [ -z "$extra" ]; then
+	pass=$((pass + 1))
+else
+	echo "FAIL http.o is not a pure parser: calls" $extra
+	fail=$((fail + 1))
+fi
 for f in $core_c src/internal.h src/auth.h; do
 	hits=$(grep -n -i -E "$words" "$f")
 	if [ -n "$hits" ]; then
