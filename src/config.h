@@ -284,6 +284,20 @@
 #define WARD_AUDIT_MAX (256 * 1024)
 #endif
 
+/* Diagnoses (diagnosis.c): registered ids and owners; full, a new one
+ * answers 503.  Their offline queue: a mailbox of WARD_DIAG_QUEUE frames
+ * in all, at most WARD_DIAG_PER a diagnosis, the oldest dropped and
+ * counted (the next welcome says how many). */
+#ifndef WARD_DIAGNOSES
+#define WARD_DIAGNOSES (WARD_MAX_CONNS <= 1024 ? 64 : 1024)
+#endif
+#ifndef WARD_DIAG_QUEUE
+#define WARD_DIAG_QUEUE (WARD_MAX_CONNS <= 1024 ? 32 : 512)
+#endif
+#ifndef WARD_DIAG_PER
+#define WARD_DIAG_PER 100
+#endif
+
 /* Notifications queued for users with no open connection (SPEC §3): a
  * fixed arena of frames, at most WARD_NOTIF_PER_USER per user. */
 #ifndef WARD_NOTIF_QUEUE

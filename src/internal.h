@@ -916,6 +916,9 @@ struct mailbox {
 	static struct mailbox_key v##_key[n]; \
 	static uint32_t v##_bucket[n]; \
 	static struct mailbox v
+/* Static bytes of one message slot of a MAILBOX_STORAGE arena. */
+#define MAILBOX_SLOT_BYTES	(sizeof(struct mailbox_msg) + \
+	sizeof(struct mailbox_key) + sizeof(uint32_t))
 #define MAILBOX_INIT(v, jt, per, ev) { .jtype = (jt), .per_key = (per), \
 	.evict = (ev), .cap = ARRAY_LEN(v##_msg), .msg = v##_msg, \
 	.key = v##_key, .bucket = v##_bucket }

@@ -26,13 +26,6 @@
 
 static int gk_diag;		/* group kind "diagnosis" */
 
-#ifndef WARD_DIAGNOSES
-#define WARD_DIAGNOSES (WARD_MAX_CONNS <= 1024 ? 64 : 1024)
-#endif
-#ifndef WARD_DIAG_QUEUE
-#define WARD_DIAG_QUEUE (WARD_MAX_CONNS <= 1024 ? 32 : 512)
-#endif
-#define WARD_DIAG_PER	100
 #define OWNER_MAX	64
 
 struct diag {
@@ -44,8 +37,7 @@ struct diag {
 static struct diag diags[WARD_DIAGNOSES];
 /* Queued frames, keyed by the diagnosis id in decimal. */
 MAILBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MAILBOX_INIT(dq, J_DQ_MBOX,
-    WARD_DIAG_PER,
-    true);
+    WARD_DIAG_PER, true);
 
 /* The mailbox key of a diagnosis id. */
 static const char *
@@ -801,6 +793,13 @@ static const struct route diag_routes[] = {
 const struct family diagnosis_family = {
 	.name = "diagnosis",
 	.routes = diag_routes,
+	.pools = (const struct ward_pool[]){
+		{ "diagnoses", WARD_DIAGNOSES, sizeof(struct diag),
+		    "registered diagnoses and owners" },
+		{ "diag_queue", WARD_DIAG_QUEUE, MAILBOX_SLOT_BYTES,
+		    "queued diagnosis frames (mailbox)" },
+		{ NULL, 0, 0, NULL },
+	},
 	.kinds = (const struct grp_kind[]){
 		{ "diagnosis", &gk_diag },
 		{ NULL, NULL },

@@ -228,6 +228,11 @@ static const struct route notify_routes[] = {
 const struct family notify_family = {
 	.name = "notify",
 	.routes = notify_routes,
+	.pools = (const struct ward_pool[]){
+		{ "notify_queue", WARD_NOTIF_QUEUE, MAILBOX_SLOT_BYTES,
+		    "notifications queued for offline users (mailbox)" },
+		{ NULL, 0, 0, NULL },
+	},
 	.kinds = (const struct grp_kind[]){
 		{ "user", &gk_user },
 		{ NULL, NULL },
