@@ -246,7 +246,7 @@
 #endif
 
 /* Groups (fanout.c): rooms, subscriber sets, channels, all kinds
- * together.  Cost: grp_bytes() each (--print-limits "groups"); full: a
+ * together.  Cost: fanout_bytes() each (--print-limits "groups"); full: a
  * join answers "no room left" (the socket stays, outside the group). */
 #ifndef WARD_MAX_GROUPS
 #define WARD_MAX_GROUPS (WARD_MAX_ROOMS * 4)

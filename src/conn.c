@@ -1062,7 +1062,7 @@ conn_flush_all(void)
 	for (uint32_t i = 0; i < nhot; i++)
 		conns[hot[i]].flags &= ~CF_HOT;
 	nhot = 0;
-	grp_turn_end();
+	fanout_turn_end();
 	while (dirty_head != LIST_END) {
 		struct conn *c = &conns[dirty_head];
 

@@ -650,8 +650,8 @@ struct family {
 						 * open): the index calls it */
 	const struct ward_pool	*pools;		/* its arenas, NULL-named end */
 	const struct journal_family *journal;	/* its records, or NULL */
-	const struct grp_kind	*kinds;		/* its group kinds, NULL-named
-						 * end: ids written at add */
+	/* its group kinds, NULL-named end: ids written at add */
+	const struct fanout_kind *kinds;
 };
 
 /*
@@ -786,47 +786,49 @@ void	reg_summary_json(struct jw *w);
  * pool; a frame sent to a group is encoded once and queued by reference.
  */
 
-void	grp_init(void);
+void	fanout_init(void);
 /* Join (kind, name) in membership slot ms (0 or 1), creating the group.
  * cap > 0 limits members.  Returns the group id (> 0), WARD_ENOMEM (no
  * group left) or WARD_ETOOBIG (group full). */
-int	grp_join(struct conn *c, int ms, int kind, const char *name, size_t n,
+int	fanout_join(struct conn *c, int ms, int kind, const char *name,
+    size_t n,
 	    uint32_t cap);
-void	grp_leave(struct conn *c, int ms);
-int	grp_of(const struct conn *c, int ms);		/* 0: none */
-int	grp_find(int kind, const char *name, size_t n);	/* 0: none */
-uint32_t grp_size(int g);
-const char *grp_name(int g);
+void	fanout_leave(struct conn *c, int ms);
+int	fanout_of(const struct conn *c, int ms);		/* 0: none */
+/* The group (kind, name), 0: none. */
+int	fanout_find(int kind, const char *name, size_t n);
+uint32_t fanout_size(int g);
+const char *fanout_name(int g);
 /* Next seq number of the group (stamps). */
-uint32_t grp_next_seq(int g);
+uint32_t fanout_next_seq(int g);
 /* First member, next member (NULL at the end). */
-struct conn *grp_first(int g);
-struct conn *grp_next(const struct conn *c, int g);
+struct conn *fanout_first(int g);
+struct conn *fanout_next(const struct conn *c, int g);
 /* Queue a frame buffer to every member but except; returns recipients. */
-uint32_t grp_send(int g, uint32_t frame, const struct conn *except);
+uint32_t fanout_send(int g, uint32_t frame, const struct conn *except);
 /* End of the turn (the flush): groups let go of their last buffers. */
-void	grp_turn_end(void);
+void	fanout_turn_end(void);
 /* Encode a text message once and send it to the group. */
-uint32_t grp_send_text(int g, const char *s, size_t n,
+uint32_t fanout_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);
-uint32_t grp_count(void);
+uint32_t fanout_count(void);
 
-/* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */
-int	grp_next_used(int g);
-int	grp_kind(int g);				/* the family's kind, 0: none */
+/* Groups in use, in id order: fanout_next_used(0) first, 0 at the end. */
+int	fanout_next_used(int g);
+int	fanout_kind(int g);			/* the family's kind, 0: none */
 /* Group kinds are names the families declare (struct family .kinds),
  * numbered from 1: add (its number, or WARD_ENOSPC past
  * WARD_GROUP_KINDS), look up (0: none), name ("other" for none). */
-int	grp_kind_add(const char *name);
-int	grp_kind_of(const char *name);
-const char *grp_kind_name(int kind);
+int	fanout_kind_add(const char *name);
+int	fanout_kind_of(const char *name);
+const char *fanout_kind_name(int kind);
 /* A family's kind: its name, and where the number given is written. */
-struct grp_kind {
+struct fanout_kind {
 	const char	*name;
 	int		*id;
 };
 /* Static bytes per group (the group, its hash slots, its turn entry). */
-size_t	grp_bytes(void);
+size_t	fanout_bytes(void);
 
 /* ------------------------------------------------------------ journal.c */
 /* Record type 0 is the journal's own (the storage probe after a failed
@@ -869,12 +871,12 @@ int	journal_put(int type, const void *p, size_t n);
 int	journal_commit(void);
 /* Every tick: the interval fsync, and compaction when it is due. */
 void	journal_tick(void);
-void	jb_init(struct jbuf *b);
-void	jb_bytes(struct jbuf *b, const void *p, size_t n);
-void	jb_u64(struct jbuf *b, uint64_t v);
-void	jb_str(struct jbuf *b, const char *s);
-bool	jr_u64(struct jread *r, uint64_t *v);
-bool	jr_str(struct jread *r, char *out, size_t cap);
+void	journal_rec_init(struct jbuf *b);
+void	journal_rec_bytes(struct jbuf *b, const void *p, size_t n);
+void	journal_rec_u64(struct jbuf *b, uint64_t v);
+void	journal_rec_str(struct jbuf *b, const char *s);
+bool	journal_read_u64(struct jread *r, uint64_t *v);
+bool	journal_read_str(struct jread *r, char *out, size_t cap);
 
 /* ------------------------------------------------------------ mailbox.c */
 /*

@@ -510,14 +510,14 @@ journal_compact(void)
 /* --- payload helpers ------------------------------------------------------ */
 
 void
-jb_init(struct jbuf *b)
+journal_rec_init(struct jbuf *b)
 {
 	b->n = 0;
 	b->bad = false;
 }
 
 void
-jb_bytes(struct jbuf *b, const void *p, size_t n)
+journal_rec_bytes(struct jbuf *b, const void *p, size_t n)
 {
 	if (b->bad || n > sizeof b->p - b->n) {
 		b->bad = true;
@@ -528,27 +528,27 @@ jb_bytes(struct jbuf *b, const void *p, size_t n)
 }
 
 void
-jb_u64(struct jbuf *b, uint64_t v)
+journal_rec_u64(struct jbuf *b, uint64_t v)
 {
 	uint8_t t[8];
 
 	for (int i = 0; i < 8; i++)
 		t[i] = (uint8_t)(v >> (8 * i));
-	jb_bytes(b, t, 8);
+	journal_rec_bytes(b, t, 8);
 }
 
 void
-jb_str(struct jbuf *b, const char *s)
+journal_rec_str(struct jbuf *b, const char *s)
 {
 	size_t n = strlen(s);
 	uint8_t l = (uint8_t)(n > 255 ? 255 : n);
 
-	jb_bytes(b, &l, 1);
-	jb_bytes(b, s, l);
+	journal_rec_bytes(b, &l, 1);
+	journal_rec_bytes(b, s, l);
 }
 
 bool
-jr_u64(struct jread *r, uint64_t *v)
+journal_read_u64(struct jread *r, uint64_t *v)
 {
 	if (r->n - r->at < 8)
 		return false;
@@ -560,7 +560,7 @@ jr_u64(struct jread *r, uint64_t *v)
 }
 
 bool
-jr_str(struct jread *r, char *out, size_t cap)
+journal_read_str(struct jread *r, char *out, size_t cap)
 {
 	size_t l;
 

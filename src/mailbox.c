@@ -189,12 +189,12 @@ put_push(const struct mailbox *mb, uint32_t seq, const char *key,
 {
 	uint8_t id = 0;
 
-	jb_init(&jb);
-	jb_bytes(&jb, &id, 1);	/* format 0 of the record */
-	jb_u64(&jb, seq);
-	jb_str(&jb, key);
-	jb_u64(&jb, drop);
-	jb_bytes(&jb, p, n);
+	journal_rec_init(&jb);
+	journal_rec_bytes(&jb, &id, 1);	/* format 0 of the record */
+	journal_rec_u64(&jb, seq);
+	journal_rec_str(&jb, key);
+	journal_rec_u64(&jb, drop);
+	journal_rec_bytes(&jb, p, n);
 	return jb.bad ? WARD_ETOOBIG : journal_put(mb->jtype, jb.p, jb.n);
 }
 
@@ -241,10 +241,10 @@ mailbox_pop(struct mailbox *mb, const char *key)
 	if (k == 0 || mb->key[k - 1].head == 0)
 		return;
 	x = &mb->msg[mb->key[k - 1].head - 1];
-	jb_init(&jb);
-	jb_bytes(&jb, "", 1);
-	jb_u64(&jb, x->seq);
-	jb_str(&jb, key);
+	journal_rec_init(&jb);
+	journal_rec_bytes(&jb, "", 1);
+	journal_rec_u64(&jb, x->seq);
+	journal_rec_str(&jb, key);
 	journal_put(mb->jtype + 1, jb.p, jb.n);
 	msg_free(mb, k, 0, mb->key[k - 1].head);
 	key_tidy(mb, k);
@@ -269,10 +269,10 @@ mailbox_dropped(struct mailbox *mb, const char *key)
 static int
 put_dropped(const struct mailbox *mb, const char *key, uint32_t n)
 {
-	jb_init(&jb);
-	jb_bytes(&jb, "", 1);
-	jb_str(&jb, key);
-	jb_u64(&jb, n);
+	journal_rec_init(&jb);
+	journal_rec_bytes(&jb, "", 1);
+	journal_rec_str(&jb, key);
+	journal_rec_u64(&jb, n);
 	return journal_put(mb->jtype + 2, jb.p, jb.n);
 }
 
@@ -350,12 +350,14 @@ mailbox_replay(struct mailbox *mb, int type, const uint8_t *p, size_t n)
 		return true;	/* a later format: not ours to guess */
 	r.at = 1;
 	if (type == mb->jtype + 2) {
-		if (jr_str(&r, key, sizeof key) && jr_u64(&r, &seq) &&
+		if (journal_read_str(&r, key,
+		    sizeof key) && journal_read_u64(&r, &seq) &&
 		    seq < UINT32_MAX)
 			mailbox_set_dropped(mb, key, (uint32_t)seq);
 		return true;
 	}
-	if (!jr_u64(&r, &seq) || !jr_str(&r, key, sizeof key) ||
+	if (!journal_read_u64(&r, &seq) || !journal_read_str(&r, key,
+	    sizeof key) ||
 	    seq == 0 || seq >= UINT32_MAX)
 		return true;
 	if (type == mb->jtype + 1) {
@@ -365,7 +367,7 @@ mailbox_replay(struct mailbox *mb, int type, const uint8_t *p, size_t n)
 		}
 		return true;
 	}
-	if (!jr_u64(&r, &drop) || drop >= UINT32_MAX ||
+	if (!journal_read_u64(&r, &drop) || drop >= UINT32_MAX ||
 	    n - r.at > WARD_MBOX_DATA || key[0] == '\0')
 		return true;
 	apply_push(mb, (uint32_t)seq, key, (uint32_t)drop, p + r.at,

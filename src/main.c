@@ -393,7 +393,7 @@ main(int argc, char **argv)
 	}
 	buf_init();
 	conn_init();
-	grp_init();
+	fanout_init();
 	if (loop_listen(cfg.listen, false) != 0)
 		return 1;
 	if (!journal_storage_ok())

@@ -20,7 +20,7 @@ WARD_POOL(reg_index, WARD_CONN_SLOTS, reg_index_bytes(),
 WARD_POOL(user_buckets, WARD_USER_BUCKETS, sizeof(uint32_t),
     "the user index's hash buckets")
 WARD_POOL(event_slots, WARD_EV_SLOTS, 16, "poll()/epoll registrations")
-WARD_POOL(groups, WARD_MAX_GROUPS, grp_bytes(),
+WARD_POOL(groups, WARD_MAX_GROUPS, fanout_bytes(),
     "rooms, subscriber sets, channels")
 WARD_POOL(buf_small, bs.cap[BUF_SMALL], bs.size[BUF_SMALL],
     "small outbound frames")

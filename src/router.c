@@ -50,8 +50,8 @@ router_add_family(const struct family *f, char *err, size_t errlen)
 		    WARD_JOURNAL_FAMILIES);
 		return WARD_EINVAL;
 	}
-	for (const struct grp_kind *k = f->kinds; k && k->name; k++)
-		if ((*k->id = grp_kind_add(k->name)) < 0) {
+	for (const struct fanout_kind *k = f->kinds; k && k->name; k++)
+		if ((*k->id = fanout_kind_add(k->name)) < 0) {
 			snprintf(err, errlen, "family %s: group kind %s: more "
 			    "than WARD_GROUP_KINDS (%d)", f->name, k->name,
 			    WARD_GROUP_KINDS);

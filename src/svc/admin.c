@@ -60,14 +60,14 @@ overview_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 	jw_key(w, "rooms");
 	jw_arr(w);
-	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
+	for (int g = fanout_next_used(0); g != 0; g = fanout_next_used(g)) {
 		jw_obj(w);
 		jw_key(w, "kind");
-		jw_str(w, grp_kind_name(grp_kind(g)));
+		jw_str(w, fanout_kind_name(fanout_kind(g)));
 		jw_key(w, "name");
-		jw_str(w, grp_name(g));
+		jw_str(w, fanout_name(g));
 		jw_key(w, "members");
-		jw_int(w, grp_size(g));
+		jw_int(w, fanout_size(g));
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
@@ -145,8 +145,8 @@ members_json(struct jw *w, int g)
 	int n = 0;
 
 	jw_arr(w);
-	for (struct conn *m = grp_first(g); m != NULL && n < 50;
-	    m = grp_next(m, g), n++) {
+	for (struct conn *m = fanout_first(g); m != NULL && n < 50;
+	    m = fanout_next(m, g), n++) {
 		uint32_t s = (uint32_t)(m - conns);
 		char id[13];
 
@@ -172,14 +172,14 @@ rooms_gen(struct jw *w, void *arg)
 	jw_obj(w);
 	jw_key(w, "rooms");
 	jw_arr(w);
-	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
+	for (int g = fanout_next_used(0); g != 0; g = fanout_next_used(g)) {
 		jw_obj(w);
 		jw_key(w, "kind");
-		jw_str(w, grp_kind_name(grp_kind(g)));
+		jw_str(w, fanout_kind_name(fanout_kind(g)));
 		jw_key(w, "name");
-		jw_str(w, grp_name(g));
+		jw_str(w, fanout_name(g));
 		jw_key(w, "size");
-		jw_int(w, grp_size(g));
+		jw_int(w, fanout_size(g));
 		jw_key(w, "members");
 		members_json(w, g);
 		jw_obj_end(w);
@@ -279,9 +279,9 @@ service_switch(struct conn *c, struct http_req *r)
 static uint32_t
 to_group(int kind, const char *id, uint32_t f)
 {
-	int g = grp_find(kind, id, strlen(id));
+	int g = fanout_find(kind, id, strlen(id));
 
-	return g > 0 ? grp_send(g, f, NULL) : 0;
+	return g > 0 ? fanout_send(g, f, NULL) : 0;
 }
 
 static int
@@ -324,11 +324,11 @@ send_to(struct conn *c, struct http_req *r)
 			n = 1;
 	} else if (strcmp(target, "room") == 0) {
 		for (size_t k = 0; k < ARRAY_LEN(rooms); k++)
-			n += to_group(grp_kind_of(rooms[k]), id, f);
+			n += to_group(fanout_kind_of(rooms[k]), id, f);
 	} else if (strcmp(target, "practice") == 0) {
-		n = to_group(grp_kind_of("practice"), id, f);
+		n = to_group(fanout_kind_of("practice"), id, f);
 	} else if (strcmp(target, "diagnosis") == 0) {
-		n = to_group(grp_kind_of("diagnosis"), id, f);
+		n = to_group(fanout_kind_of("diagnosis"), id, f);
 	} else if (strcmp(target, "user") == 0 ||
 	    strcmp(target, "service") == 0) {
 		bool user = target[0] == 'u';

@@ -226,7 +226,7 @@ svc_text_of(const struct json_doc *d, int i, char *out, size_t cap)
 }
 
 void
-tb_put(struct tbuf *o, const char *fmt, ...)
+svc_tb_put(struct tbuf *o, const char *fmt, ...)
 {
 	va_list ap;
 	int k;

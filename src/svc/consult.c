@@ -20,21 +20,21 @@ static int gk_consult;		/* group kind "consultations" */
 static int
 subscribers(void)
 {
-	return grp_find(gk_consult, "all", 3);
+	return fanout_find(gk_consult, "all", 3);
 }
 
 static void
 open_consult(struct conn *c, const struct http_req *r)
 {
 	(void)r;
-	if (grp_join(c, 0, gk_consult, "all", 3, 0) < 0)
+	if (fanout_join(c, 0, gk_consult, "all", 3, 0) < 0)
 		conn_close_ws(c, 1013, "no room left on this server");
 }
 
 static void
 close_consult(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -128,7 +128,7 @@ post_update(struct conn *c, struct http_req *r)
 		if ((f = ws_jw_frame(update_gen, &u)) == 0)
 			return reply_error(c, 413, "payload_too_large",
 			    "update too large to send");
-		n = grp_send(g, f, NULL);
+		n = fanout_send(g, f, NULL);
 		buf_unref(f);
 	}
 	jw_init(&w, body, sizeof body);
@@ -174,7 +174,7 @@ static const struct route consult_routes[] = {
 const struct family consult_family = {
 	.name = "consult",
 	.routes = consult_routes,
-	.kinds = (const struct grp_kind[]){
+	.kinds = (const struct fanout_kind[]){
 		{ "consultations", &gk_consult },
 		{ NULL, NULL },
 	},

@@ -79,19 +79,19 @@ static struct jbuf jb;
 static int
 put_diag(const struct diag *d, uint32_t dropped)
 {
-	jb_init(&jb);
-	jb_u64(&jb, (uint64_t)d->id);
-	jb_u64(&jb, d->owned);
-	jb_str(&jb, d->owner);
-	jb_u64(&jb, dropped);
+	journal_rec_init(&jb);
+	journal_rec_u64(&jb, (uint64_t)d->id);
+	journal_rec_u64(&jb, d->owned);
+	journal_rec_str(&jb, d->owner);
+	journal_rec_u64(&jb, dropped);
 	return journal_put(J_DIAG, jb.p, jb.n);
 }
 
 static int
 put_id(int type, uint64_t v)
 {
-	jb_init(&jb);
-	jb_u64(&jb, v);
+	journal_rec_init(&jb);
+	journal_rec_u64(&jb, v);
 	return journal_put(type, jb.p, jb.n);
 }
 
@@ -118,8 +118,10 @@ diag_replay(int type, const uint8_t *p, size_t n)
 		return;
 	switch (type) {
 	case J_DIAG:
-		if (!jr_u64(&r, &id) || !jr_u64(&r, &owned) ||
-		    !jr_str(&r, owner, sizeof owner) || !jr_u64(&r, &dropped) ||
+		if (!journal_read_u64(&r, &id) || !journal_read_u64(&r,
+		    &owned) ||
+		    !journal_read_str(&r, owner,
+		    sizeof owner) || !journal_read_u64(&r, &dropped) ||
 		    (d = slot_for((int64_t)id)) == NULL)
 			return;
 		if (!d->used) {
@@ -132,20 +134,21 @@ diag_replay(int type, const uint8_t *p, size_t n)
 		mailbox_set_dropped(&dq, key_of(d->id, k), (uint32_t)dropped);
 		return;
 	case J_DIAG_DEL:
-		if (jr_u64(&r, &id) && (d = find((int64_t)id)) != NULL) {
+		if (journal_read_u64(&r,
+		    &id) && (d = find((int64_t)id)) != NULL) {
 			mailbox_forget(&dq, key_of(d->id, k));
 			d->used = false;
 		}
 		return;
 	/* the queue's format before the mailbox */
 	case J_DQ_PUSH:
-		if (jr_u64(&r, &seq) && jr_u64(&r, &id) &&
+		if (journal_read_u64(&r, &seq) && journal_read_u64(&r, &id) &&
 		    find((int64_t)id) != NULL)
 			mailbox_load(&dq, seq, key_of((int64_t)id, k), p + r.at,
 			    n - r.at);
 		return;
 	case J_DQ_POP:
-		if (jr_u64(&r, &seq))
+		if (journal_read_u64(&r, &seq))
 			mailbox_unload(&dq, seq);
 		return;
 	}
@@ -167,7 +170,7 @@ group_of(int64_t id)
 	char name[24];
 	int n = snprintf(name, sizeof name, "%lld", (long long)id);
 
-	return grp_find(gk_diag, name, (size_t)n);
+	return fanout_find(gk_diag, name, (size_t)n);
 }
 
 /* --- the socket ---------------------------------------------------------- */
@@ -220,7 +223,7 @@ open_diag(struct conn *c, const struct http_req *r)
 	audit("channel_open", r->auth, "channel=diagnosis id=%lld",
 	    (long long)id);
 	snprintf(name, sizeof name, "%lld", (long long)id);
-	if (grp_join(c, 0, gk_diag, name, strlen(name), 0) < 0) {
+	if (fanout_join(c, 0, gk_diag, name, strlen(name), 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -242,7 +245,7 @@ open_diag(struct conn *c, const struct http_req *r)
 static void
 close_diag(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -270,7 +273,7 @@ status_gen(struct jw *w, void *arg)
 		if (!diags[i].used)
 			continue;
 		regd++;
-		if ((n = grp_size(group_of(diags[i].id))) > 0) {
+		if ((n = fanout_size(group_of(diags[i].id))) > 0) {
 			with++;
 			total += n;
 		}
@@ -290,7 +293,7 @@ status_gen(struct jw *w, void *arg)
 
 			if (!diags[i].used)
 				continue;
-			n = pass == 0 ? grp_size(group_of(diags[i].id)) :
+			n = pass == 0 ? fanout_size(group_of(diags[i].id)) :
 			    queued(&diags[i]);
 			if (n == 0)
 				continue;
@@ -326,7 +329,7 @@ diag_json(struct jw *w, const struct diag *d)
 	else
 		jw_null(w);
 	jw_key(w, "connections");
-	jw_int(w, grp_size(group_of(d->id)));
+	jw_int(w, fanout_size(group_of(d->id)));
 	jw_key(w, "queued");
 	jw_int(w, queued(d));
 	jw_key(w, "dropped");
@@ -451,7 +454,7 @@ delete_diag(struct conn *c, struct http_req *r)
 		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	if ((g = group_of(id)) > 0)
-		for (struct conn *m = grp_first(g); m; m = grp_next(m, g))
+		for (struct conn *m = fanout_first(g); m; m = fanout_next(m, g))
 			conn_close_ws(m, 1008, "diagnosis deleted");
 	mailbox_forget(&dq, key_of(id, name));
 	d->used = false;
@@ -653,7 +656,7 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 		return reply_error(c, 413, "payload_too_large",
 		    "update too large to send");
 	if ((grp = group_of(a.id)) > 0)
-		n = grp_send(grp, f, NULL);
+		n = fanout_send(grp, f, NULL);
 	if (n == 0) {
 		if (buf_len(f) > WARD_NOTIF_FRAME) {
 			buf_unref(f);
@@ -800,7 +803,7 @@ const struct family diagnosis_family = {
 		    "queued diagnosis frames (mailbox)" },
 		{ NULL, 0, 0, NULL },
 	},
-	.kinds = (const struct grp_kind[]){
+	.kinds = (const struct fanout_kind[]){
 		{ "diagnosis", &gk_diag },
 		{ NULL, NULL },
 	},

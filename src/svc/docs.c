@@ -382,7 +382,7 @@ code_list(struct tbuf *o, const char *list)
 		const char *e = strchr(list, ',');
 		size_t n = e ? (size_t)(e - list) : strlen(list);
 
-		tb_put(o, "%s<code>%.*s</code>", sep, (int)n, list);
+		svc_tb_put(o, "%s<code>%.*s</code>", sep, (int)n, list);
 		sep = " ";
 		list += n + (e != NULL);
 	}
@@ -391,7 +391,8 @@ code_list(struct tbuf *o, const char *list)
 static void
 page_head(struct tbuf *o)
 {
-	tb_put(o, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	svc_tb_put(o,
+	    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\"><title>ward API</title><style>"
 	    "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;"
@@ -429,30 +430,32 @@ page_entry(struct tbuf *o, const struct route *rt)
 		    mnames[m] != NULL)
 			snprintf(ms + strlen(ms), sizeof ms - strlen(ms),
 			    "%s%s", ms[0] ? " " : "", mnames[m]);
-	tb_put(o, "<div class=\"ep\"><span class=\"m%s\">%s</span> <span "
+	svc_tb_put(o, "<div class=\"ep\"><span class=\"m%s\">%s</span> <span "
 	    "class=\"p\"><code>%s</code></span><p class=\"d\">%s <span "
 	    "class=\"k\">(%s)</span></p>", rt->ws ? " ws" : "", ms, path,
 	    d->summary ? d->summary : "", who(rt));
 	if (d->params != NULL) {
-		tb_put(o, "<p class=\"d\"><span class=\"k\">parameters:</span> ");
+		svc_tb_put(o,
+		    "<p class=\"d\"><span class=\"k\">parameters:</span> ");
 		code_list(o, d->params);
-		tb_put(o, "</p>");
+		svc_tb_put(o, "</p>");
 	}
 	if (d->req != NULL)
-		tb_put(o, "<p class=\"d\"><span class=\"k\">body:</span> "
+		svc_tb_put(o, "<p class=\"d\"><span class=\"k\">body:</span> "
 		    "<code>%s</code></p>", d->req);
 	if (d->res != NULL || d->res_w != NULL)
-		tb_put(o, "<p class=\"d\"><span class=\"k\">answer:</span> "
+		svc_tb_put(o, "<p class=\"d\"><span class=\"k\">answer:</span> "
 		    "<code>%s</code></p>", d->res ? d->res : d->res_w);
 	if (rt->ws != NULL) {
-		tb_put(o, "<p class=\"d\"><span class=\"k\">sends:</span> ");
+		svc_tb_put(o,
+		    "<p class=\"d\"><span class=\"k\">sends:</span> ");
 		code_list(o, d->msg_in);
-		tb_put(o, "</p><p class=\"d\"><span class=\"k\">receives:"
+		svc_tb_put(o, "</p><p class=\"d\"><span class=\"k\">receives:"
 		    "</span> ");
 		code_list(o, d->msg_out);
-		tb_put(o, "</p>");
+		svc_tb_put(o, "</p>");
 	}
-	tb_put(o, "</div>");
+	svc_tb_put(o, "</div>");
 }
 
 static int
@@ -467,7 +470,7 @@ docs(struct conn *c, struct http_req *r)
 	for (uint16_t i = 1; (rt = router_route(i)) != NULL; i++)
 		if (rt->enabled == NULL || rt->enabled())
 			page_entry(&o, rt);
-	tb_put(&o, "</body></html>\n");
+	svc_tb_put(&o, "</body></html>\n");
 	if (o.over)
 		return reply_error(c, 500, "internal_error", "page too large");
 	return reply_body(c, 200, "text/html; charset=utf-8", text, o.n,

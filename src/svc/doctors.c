@@ -106,13 +106,13 @@ put_doc(const struct doctor *d)
 {
 	struct jbuf *b = &jb;
 
-	jb_init(b);
-	jb_str(b, d->id);
-	jb_str(b, d->name);
-	jb_str(b, d->status);
-	jb_str(b, d->note);
-	jb_u64(b, d->available);
-	jb_u64(b, (uint64_t)d->updated_us);
+	journal_rec_init(b);
+	journal_rec_str(b, d->id);
+	journal_rec_str(b, d->name);
+	journal_rec_str(b, d->status);
+	journal_rec_str(b, d->note);
+	journal_rec_u64(b, d->available);
+	journal_rec_u64(b, (uint64_t)d->updated_us);
 	return b->bad ? WARD_ETOOBIG : journal_put(J_DOCTOR, b->p, b->n);
 }
 
@@ -133,11 +133,12 @@ doctors_replay(int type, const uint8_t *p, size_t n)
 	uint64_t a, u;
 
 	memset(&d, 0, sizeof d);
-	if (type != J_DOCTOR || !jr_str(&r, d.id, sizeof d.id) ||
-	    !jr_str(&r, d.name, sizeof d.name) ||
-	    !jr_str(&r, d.status, sizeof d.status) ||
-	    !jr_str(&r, d.note, sizeof d.note) || !jr_u64(&r, &a) ||
-	    !jr_u64(&r, &u) || d.id[0] == '\0')
+	if (type != J_DOCTOR || !journal_read_str(&r, d.id, sizeof d.id) ||
+	    !journal_read_str(&r, d.name, sizeof d.name) ||
+	    !journal_read_str(&r, d.status, sizeof d.status) ||
+	    !journal_read_str(&r, d.note,
+	    sizeof d.note) || !journal_read_u64(&r, &a) ||
+	    !journal_read_u64(&r, &u) || d.id[0] == '\0')
 		return;
 	d.used = true;
 	d.available = a != 0;
@@ -262,11 +263,11 @@ update_gen(struct jw *w, void *arg)
 static void
 broadcast(const struct doctor *d)
 {
-	int g = grp_find(gk_doctors, "all", 3);
+	int g = fanout_find(gk_doctors, "all", 3);
 	uint32_t f;
 
 	if (g > 0 && (f = ws_jw_frame(update_gen, (void *)d)) != 0) {
-		grp_send(g, f, NULL);
+		fanout_send(g, f, NULL);
 		buf_unref(f);
 	}
 }
@@ -310,7 +311,7 @@ open_ws(struct conn *c, const struct http_req *r)
 	uint32_t f;
 
 	audit("channel_open", r->auth, "channel=doctor_status");
-	if (grp_join(c, 0, gk_doctors, "all", 3, 0) < 0) {
+	if (fanout_join(c, 0, gk_doctors, "all", 3, 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -324,7 +325,7 @@ open_ws(struct conn *c, const struct http_req *r)
 static void
 close_ws(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -508,7 +509,7 @@ doctors_start(void)
 const struct family doctors_family = {
 	.name = "doctors",
 	.routes = doctor_routes,
-	.kinds = (const struct grp_kind[]){
+	.kinds = (const struct fanout_kind[]){
 		{ "doctor_status", &gk_doctors },
 		{ NULL, NULL },
 	},

@@ -39,12 +39,12 @@ notify_replay(int type, const uint8_t *p, size_t n)
 	char user[USER_MAX + 1];
 	uint64_t seq;
 
-	if (mailbox_replay(&q, type, p, n) || !jr_u64(&r, &seq))
+	if (mailbox_replay(&q, type, p, n) || !journal_read_u64(&r, &seq))
 		return;
 	/* the format before the mailbox: push (seq, user, frame), pop */
 	if (type == J_NOTE_POP)
 		mailbox_unload(&q, seq);
-	else if (type == J_NOTE_PUSH && jr_str(&r, user, sizeof user))
+	else if (type == J_NOTE_PUSH && journal_read_str(&r, user, sizeof user))
 		mailbox_load(&q, seq, user, p + r.at, n - r.at);
 }
 
@@ -64,7 +64,7 @@ open_notify(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1008, "token has no usable sub");
 		return;
 	}
-	if (grp_join(c, 0, gk_user, u, n, 0) < 0) {
+	if (fanout_join(c, 0, gk_user, u, n, 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -83,7 +83,7 @@ open_notify(struct conn *c, const struct http_req *r)
 static void
 close_notify(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -165,9 +165,9 @@ post_notification(struct conn *c, struct http_req *r)
 	if ((f = ws_jw_frame(note_gen, &a)) == 0)
 		return reply_error(c, 413, "payload_too_large",
 		    "notification too large to send");
-	g = grp_find(gk_user, user, strlen(user));
+	g = fanout_find(gk_user, user, strlen(user));
 	if (g > 0)
-		n = grp_send(g, f, NULL);
+		n = fanout_send(g, f, NULL);
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
 	jw_key(&w, "status");
@@ -233,7 +233,7 @@ const struct family notify_family = {
 		    "notifications queued for offline users (mailbox)" },
 		{ NULL, 0, 0, NULL },
 	},
-	.kinds = (const struct grp_kind[]){
+	.kinds = (const struct fanout_kind[]){
 		{ "user", &gk_user },
 		{ NULL, NULL },
 	},

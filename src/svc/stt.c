@@ -31,7 +31,7 @@ static const char *const src_type[] = { "stt", "stt_room", "stt_sales",
 static int
 admin_group(void)
 {
-	return grp_find(gk_admin, "all", 3);
+	return fanout_find(gk_admin, "all", 3);
 }
 
 static int
@@ -76,7 +76,7 @@ write_source(struct jw *w, const struct conn *c, int g)
 	jw_str(w, src_type[kind_of(c)]);
 	jw_key(w, "room");
 	if (g > 0)
-		jw_str(w, grp_name(g));
+		jw_str(w, fanout_name(g));
 	else
 		jw_null(w);
 	jw_obj_end(w);
@@ -103,9 +103,9 @@ presence_gen(struct jw *w, void *arg)
 	jw_key(w, "name");
 	jw_str(w, p->name);
 	jw_key(w, "room");
-	jw_str(w, a->g ? grp_name(a->g) : "");
+	jw_str(w, a->g ? fanout_name(a->g) : "");
 	jw_key(w, "participants");
-	jw_int(w, a->g ? grp_size(a->g) : 1);
+	jw_int(w, a->g ? fanout_size(a->g) : 1);
 	jw_key(w, "timestamp");
 	jw_time(w, now_wall_us);
 	if (a->source)
@@ -117,7 +117,7 @@ presence_gen(struct jw *w, void *arg)
 static void
 presence(struct conn *c, const char *type)
 {
-	int g = grp_of(c, MS_ROOM), adm = admin_group();
+	int g = fanout_of(c, MS_ROOM), adm = admin_group();
 
 	for (int pass = 0; pass < 2; pass++) {
 		struct presence_arg a = { c, g, type, pass == 1 };
@@ -127,7 +127,7 @@ presence(struct conn *c, const char *type)
 			continue;
 		if ((f = ws_jw_frame(presence_gen, &a)) == 0)
 			return;
-		grp_send(pass == 0 ? g : adm, f, c);
+		fanout_send(pass == 0 ? g : adm, f, c);
 		buf_unref(f);
 	}
 }
@@ -145,14 +145,15 @@ welcome_gen(struct jw *w, void *arg)
 	jw_key(w, "type");
 	jw_str(w, "welcome");
 	jw_key(w, "room");
-	jw_str(w, grp_name(g));
+	jw_str(w, fanout_name(g));
 	jw_key(w, "count");
-	jw_int(w, grp_size(g));
+	jw_int(w, fanout_size(g));
 	jw_key(w, "participants");
 	jw_arr(w);
 	/* presence list: the newest 16 members (a room may be huge; the
 	 * count is exact) */
-	for (struct conn *m = grp_first(g); m && k < 16; m = grp_next(m, g), k++)
+	for (struct conn *m = fanout_first(g); m && k < 16; m = fanout_next(m,
+	    g), k++)
 		write_who(w, reg_prof(conn_id(m)));
 	jw_arr_end(w);
 	jw_obj_end(w);
@@ -188,7 +189,7 @@ room_name_ok(const char *s)
 static void
 join(struct conn *c, int kind, const char *room)
 {
-	int g = grp_join(c, MS_ROOM, kind, room, strlen(room), 0);
+	int g = fanout_join(c, MS_ROOM, kind, room, strlen(room), 0);
 
 	if (g < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
@@ -276,7 +277,7 @@ open_admin(struct conn *c, const struct http_req *r)
 {
 	(void)r;
 	c->ud[7] = K_ADMIN;
-	if (grp_join(c, MS_ROOM, gk_admin, "all", 3, 0) < 0)
+	if (fanout_join(c, MS_ROOM, gk_admin, "all", 3, 0) < 0)
 		conn_close_ws(c, 1013, "no room left on this server");
 }
 
@@ -325,7 +326,7 @@ static void
 transcript(struct conn *c, const struct json_doc *d)
 {
 	static char text[WARD_MAX_MESSAGE];
-	int g = grp_of(c, MS_ROOM), adm = admin_group();
+	int g = fanout_of(c, MS_ROOM), adm = admin_group();
 	int t = json_find(d, 0, "text"), fi = json_find(d, 0, "final");
 	bool fin = false;
 	uint32_t seq, f;
@@ -336,16 +337,16 @@ transcript(struct conn *c, const struct json_doc *d)
 		return svc_error(c, "invalid_field", "text must be a string");
 	if (fi >= 0 && json_bool(d, fi, &fin) != 0)
 		return svc_error(c, "invalid_field", "final must be a boolean");
-	seq = g ? grp_next_seq(g) : ++c->ud[6];
+	seq = g ? fanout_next_seq(g) : ++c->ud[6];
 	if ((f = stamp(c, g, seq, text, strlen(text), fin, false)) == 0)
 		return svc_error(c, "too_large", "segment too large");
 	if (g)
-		grp_send(g, f, NULL);
+		fanout_send(g, f, NULL);
 	else
 		conn_send(c, f);
 	buf_unref(f);
 	if (adm && (f = stamp(c, g, seq, text, strlen(text), fin, true))) {
-		grp_send(adm, f, NULL);
+		fanout_send(adm, f, NULL);
 		buf_unref(f);
 	}
 }
@@ -370,7 +371,7 @@ stt_close(struct conn *c)
 {
 	if (kind_of(c) != K_ADMIN)
 		presence(c, "participant_left");
-	grp_leave(c, MS_ROOM);
+	fanout_leave(c, MS_ROOM);
 }
 
 #define STT_OPS(name, t, l, o) static const struct ws_ops name = { \
@@ -425,7 +426,7 @@ static const struct route stt_routes[] = {
 const struct family stt_family = {
 	.name = "stt",
 	.routes = stt_routes,
-	.kinds = (const struct grp_kind[]){
+	.kinds = (const struct fanout_kind[]){
 		{ "stt_room", &gk_room },
 		{ "stt_sales", &gk_sales },
 		{ "stt_admin", &gk_admin },

@@ -82,7 +82,7 @@ struct tbuf {
 	size_t	 n, cap;
 	bool	 over;
 };
-void	tb_put(struct tbuf *o, const char *fmt, ...)
+void	svc_tb_put(struct tbuf *o, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Idempotency-Key on a fan-out POST: answer a retry from the table
  * (true: answered), and keep a successful answer. */

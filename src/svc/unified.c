@@ -190,7 +190,8 @@ open_unified(struct conn *c, const struct http_req *r)
 		how = wb_practice == WB_PRACTICE_MESSAGE ? 2 : 0;
 	}
 	if (pr[0] != '\0') {
-		if (grp_join(c, MS_PRACTICE, gk_practice, pr, strlen(pr), 0) < 0) {
+		if (fanout_join(c, MS_PRACTICE, gk_practice, pr, strlen(pr),
+		    0) < 0) {
 			conn_close_ws(c, 1013, "no room left on this server");
 			return;
 		}
@@ -244,7 +245,7 @@ relay_gen(struct jw *w, void *arg)
 static void
 whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 {
-	int g = grp_of(c, MS_PRACTICE), i;
+	int g = fanout_of(c, MS_PRACTICE), i;
 	char want[NAME_MAX_ + 1];
 	struct relay a = { c, d, NULL, false };
 	uint32_t f;
@@ -258,7 +259,7 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 		if (svc_text_of(d, i, want, sizeof want) != 0)
 			return svc_error(c, "invalid_field",
 			    "practiceId must be a string or an integer");
-		if ((g = grp_join(c, MS_PRACTICE, gk_practice, want,
+		if ((g = fanout_join(c, MS_PRACTICE, gk_practice, want,
 		    strlen(want), 0)) < 0)
 			return svc_error(c, "unavailable",
 			    "no room left on this server");
@@ -268,13 +269,13 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 		return svc_error(c, "not_subscribed", "no practice: send "
 		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
 	if (i >= 0 && (svc_text_of(d, i, want, sizeof want) != 0 ||
-	    strcmp(want, grp_name(g)) != 0))
+	    strcmp(want, fanout_name(g)) != 0))
 		return svc_error(c, "forbidden",
 		    "practiceId is not this connection's practice");
-	a.practice = grp_name(g);
+	a.practice = fanout_name(g);
 	if ((f = ws_jw_frame(relay_gen, &a)) == 0)
 		return svc_error(c, "too_large", "message too large");
-	grp_send(g, f, c);
+	fanout_send(g, f, c);
 	buf_unref(f);
 }
 
@@ -282,7 +283,7 @@ static void
 subscribe(struct conn *c, const struct json_doc *d)
 {
 	char pr[NAME_MAX_ + 1], buf[160];
-	int g = grp_of(c, MS_PRACTICE);
+	int g = fanout_of(c, MS_PRACTICE);
 	struct jw w;
 
 	if (svc_text_of(d, json_find(d, 0, "practiceId"), pr, sizeof pr) != 0)
@@ -291,11 +292,11 @@ subscribe(struct conn *c, const struct json_doc *d)
 	if (c->ud[6] == 0 && wb_practice == WB_PRACTICE_TOKEN)
 		return svc_error(c, "forbidden", "whiteboard_practice = token: "
 		    "the practice comes from the token only");
-	if (c->ud[6] && strcmp(pr, grp_name(g)) != 0)
+	if (c->ud[6] && strcmp(pr, fanout_name(g)) != 0)
 		return svc_error(c, "forbidden", c->ud[6] == 1 ?
 		    "the token's practice cannot be overridden" :
 		    "this connection's practice is fixed");
-	if (!c->ud[6] && grp_join(c, MS_PRACTICE, gk_practice, pr,
+	if (!c->ud[6] && fanout_join(c, MS_PRACTICE, gk_practice, pr,
 	    strlen(pr), 0) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
 	if (!c->ud[6] && wb_practice == WB_PRACTICE_MESSAGE)
@@ -330,7 +331,7 @@ presence_gen(struct jw *w, void *arg)
 	jw_key(w, "type");
 	jw_str(w, a->type);
 	jw_key(w, "roomId");
-	jw_str(w, grp_name(a->g));
+	jw_str(w, fanout_name(a->g));
 	jw_key(w, "userId");
 	jw_str(w, p->user);
 	jw_key(w, "userName");
@@ -349,7 +350,7 @@ announce(struct conn *c, int g, const char *type)
 	uint32_t f = ws_jw_frame(presence_gen, &a);
 
 	if (f != 0) {
-		grp_send(g, f, c);
+		fanout_send(g, f, c);
 		buf_unref(f);
 	}
 }
@@ -357,12 +358,12 @@ announce(struct conn *c, int g, const char *type)
 static void
 leave_room(struct conn *c)
 {
-	int g = grp_of(c, MS_ROOM);
+	int g = fanout_of(c, MS_ROOM);
 
 	if (g == 0)
 		return;
 	announce(c, g, "telemedicine_user_left");
-	grp_leave(c, MS_ROOM);
+	fanout_leave(c, MS_ROOM);
 }
 
 static void
@@ -374,10 +375,10 @@ joined_gen(struct jw *w, void *arg)
 	jw_key(w, "type");
 	jw_str(w, "telemedicine_joined");
 	jw_key(w, "roomId");
-	jw_str(w, grp_name(a->g));
+	jw_str(w, fanout_name(a->g));
 	jw_key(w, "participants");
 	jw_arr(w);
-	for (struct conn *m = grp_first(a->g); m; m = grp_next(m, a->g)) {
+	for (struct conn *m = fanout_first(a->g); m; m = fanout_next(m, a->g)) {
 		const struct reg_profile *p = reg_prof(conn_id(m));
 		char id[13];
 
@@ -422,7 +423,8 @@ join(struct conn *c, const struct json_doc *d)
 		return svc_error(c, "invalid_field", "userName must be a "
 		    "string of up to 96 bytes without control characters");
 	leave_room(c);
-	if ((g = grp_join(c, MS_ROOM, gk_telemed, room, strlen(room), 0)) < 0)
+	if ((g = fanout_join(c, MS_ROOM, gk_telemed, room, strlen(room),
+	    0)) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
 	p = reg_prof_w(conn_id(c));
 	utf8_copy(p->user, sizeof p->user, user);
@@ -466,7 +468,7 @@ chat_gen(struct jw *w, void *arg)
 static void
 telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 {
-	int g = grp_of(c, MS_ROOM), i;
+	int g = fanout_of(c, MS_ROOM), i;
 	struct relay a = { c, d, NULL, true };
 	char to[NAME_MAX_ + 1];
 	uint32_t f;
@@ -493,7 +495,8 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 			    "message must be a string");
 		if ((f = ws_jw_frame(chat_gen, &a)) == 0)
 			return svc_error(c, "too_large", "message too large");
-		grp_send(g, f, NULL);	/* stored-style: everyone, sender too */
+		/* stored-style: everyone, sender too */
+		fanout_send(g, f, NULL);
 		buf_unref(f);
 		return;
 	}
@@ -509,7 +512,8 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 			return svc_error(c, "invalid_field",
 			    "to must be a string or an integer");
 		}
-		for (struct conn *m = grp_first(g); m; m = grp_next(m, g)) {
+		for (struct conn *m = fanout_first(g); m; m = fanout_next(m,
+		    g)) {
 			client_id(m, id);
 			if (m != c && (strcmp(reg_prof(conn_id(m))->user, to) ==
 			    0 || strcmp(id, to) == 0)) {
@@ -522,7 +526,7 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 		else
 			conn_send(dst, f);
 	} else {
-		grp_send(g, f, c);
+		fanout_send(g, f, c);
 	}
 	buf_unref(f);
 }
@@ -546,16 +550,16 @@ declared(struct conn *c, const struct json_doc *d,
 		return svc_error(c, "service_disabled", m);
 	}
 	if (sv->scope == SVC_SCOPE_PRACTICE &&
-	    (g = grp_of(c, MS_PRACTICE)) == 0)
+	    (g = fanout_of(c, MS_PRACTICE)) == 0)
 		return svc_error(c, "not_subscribed", "no practice: send "
 		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
-	if (sv->scope == SVC_SCOPE_ROOM && (g = grp_of(c, MS_ROOM)) == 0)
+	if (sv->scope == SVC_SCOPE_ROOM && (g = fanout_of(c, MS_ROOM)) == 0)
 		return svc_error(c, "not_in_room",
 		    "send telemedicine_join first");
 	if ((f = ws_jw_frame(relay_gen, &a)) == 0)
 		return svc_error(c, "too_large", "message too large");
 	if (g != 0) {
-		grp_send(g, f, c);
+		fanout_send(g, f, c);
 	} else {		/* scope all: every other /ws socket */
 		for (long s = reg_type_first(reg_type_of(UNIFIED_TYPE)); s >= 0;
 		    s = reg_type_next((uint32_t)s))
@@ -593,7 +597,7 @@ static void
 close_unified(struct conn *c)
 {
 	leave_room(c);
-	grp_leave(c, MS_PRACTICE);
+	fanout_leave(c, MS_PRACTICE);
 }
 
 static const struct ws_ops unified_ops = {
@@ -629,7 +633,7 @@ unified_init(void)
 const struct family unified_family = {
 	.name = "unified",
 	.routes = unified_routes,
-	.kinds = (const struct grp_kind[]){
+	.kinds = (const struct fanout_kind[]){
 		{ "practice", &gk_practice },
 		{ "telemedicine", &gk_telemed },
 		{ NULL, NULL },
