@@ -195,6 +195,8 @@ $(FAM)/ward: $(filter-out $(B)/src/svc/index.o,$(OBJ_LIB)) $(OBJ_MAIN) \
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
 
+-include $(FAM)/index.d $(FAM)/hello.d
+
 check-family: $(FAM)/ward
 	@WARD_BIN=$(CURDIR)/$(FAM)/ward $(PYTHON) tests/family/test_family.py \
 	    $(FAM)/index.c
