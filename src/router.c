@@ -34,20 +34,20 @@ add_types(const struct family *f, char *err, size_t errlen)
 	return 0;
 }
 
-int
-router_add_family(const struct family *f, char *err, size_t errlen)
+/* Its config keys, journal records and group kinds. */
+static int
+add_parts(const struct family *f, char *err, size_t errlen)
 {
-	if (add_types(f, err, errlen) != 0)
-		return WARD_EINVAL;
 	if (f->keys != NULL && cfg_add_keys(f->keys) != 0) {
-		snprintf(err, errlen, "family %s: too many key tables", f->name);
+		snprintf(err, errlen, "family %s: too many key tables",
+		    f->name);
 		return WARD_EINVAL;
 	}
 	if (f->journal != NULL && journal_add_family(f->journal) != 0) {
-		snprintf(err, errlen, "family %s: journal records %d-%d overlap "
-		    "another family's, or more than WARD_JOURNAL_FAMILIES (%d)",
-		    f->name, f->journal->lo, f->journal->hi,
-		    WARD_JOURNAL_FAMILIES);
+		snprintf(err, errlen, "family %s: journal records %d-%d "
+		    "overlap another family's, or more than "
+		    "WARD_JOURNAL_FAMILIES (%d)", f->name, f->journal->lo,
+		    f->journal->hi, WARD_JOURNAL_FAMILIES);
 		return WARD_EINVAL;
 	}
 	for (const struct fanout_kind *k = f->kinds; k && k->name; k++)
@@ -57,12 +57,18 @@ router_add_family(const struct family *f, char *err, size_t errlen)
 			    WARD_GROUP_KINDS);
 			return WARD_EINVAL;
 		}
-	if (f->init != NULL)
-		f->init();
-	for (const struct route *r = f->routes; r != NULL && r->pattern; r++) {
-		if (r->ws != NULL && reg_type_of(r->ws->type) == REG_TYPE_NONE) {
-			snprintf(err, errlen, "family %s: route %s: socket type "
-			    "%s is not declared in its types", f->name,
+	return 0;
+}
+
+/* Its routes, after every route already taken (first match wins). */
+static int
+add_routes(const struct family *f, char *err, size_t errlen)
+{
+	for (const struct route *r = f->routes; r && r->pattern; r++) {
+		if (r->ws != NULL &&
+		    reg_type_of(r->ws->type) == REG_TYPE_NONE) {
+			snprintf(err, errlen, "family %s: route %s: socket "
+			    "type %s is not declared in its types", f->name,
 			    r->pattern, r->ws->type);
 			return WARD_EINVAL;
 		}
@@ -77,6 +83,16 @@ router_add_family(const struct family *f, char *err, size_t errlen)
 	return 0;
 }
 
+int
+router_add_family(const struct family *f, char *err, size_t errlen)
+{
+	if (add_types(f, err, errlen) != 0 || add_parts(f, err, errlen) != 0)
+		return WARD_EINVAL;
+	if (f->init != NULL)
+		f->init();
+	return add_routes(f, err, errlen);
+}
+
 const struct route *
 router_route(uint16_t idx)
 {
@@ -87,7 +103,8 @@ void
 router_each_ws(void (*fn)(const struct route *rt, void *arg), void *arg)
 {
 	for (uint16_t i = 1; i < nflat; i++)
-		if (flat[i]->ws != NULL && (!flat[i]->enabled || flat[i]->enabled()))
+		if (flat[i]->ws != NULL &&
+		    (!flat[i]->enabled || flat[i]->enabled()))
 			fn(flat[i], arg);
 }
 
@@ -432,8 +449,7 @@ router_dispatch(struct conn *c, struct http_req *r)
 	} else if (!(methods_of(rt) & HTTP_M(r->method))) {
 		respond_405(c, methods_of(rt));
 	} else if ((st = check_auth(c, r, rt, &why)) != 0) {
-		reply_error(c, st, st == 401 ? "unauthorized" : "forbidden",
-		    why);
+		reply_error(c, st, st == 401 ? "unauthorized" : "forbidden", why);
 	} else {
 		if (r->method == HTTP_HEAD)
 			r->method = HTTP_GET;	/* CF_HEAD_REQ drops the body */

@@ -163,7 +163,8 @@ ws_extras(struct jw *w, const struct route *rt, const struct route *d)
 	snprintf(desc, sizeof desc, "WebSocket (RFC 6455) upgrade; registry "
 	    "type %s. Client sends: %s. Server sends: %s. Messages are JSON "
 	    "objects with a \"type\"; see README \"Close codes\".",
-	    rt->ws->type, d->msg_in ? d->msg_in : "-", d->msg_out ? d->msg_out : "-");
+	    rt->ws->type, d->msg_in ? d->msg_in : "-",
+	    d->msg_out ? d->msg_out : "-");
 	jw_key(w, "description");
 	jw_str(w, desc);
 	jw_key(w, "x-websocket");

@@ -32,7 +32,7 @@ child(void (*fn)(void))
 
 	fflush(NULL);
 	if ((p = fork()) == 0) {
-		log_level = -1;		/* keep the runner's output clean */
+		log_level = -1;	/* keep the runner's output clean */
 		fn();
 		_exit(0);
 	}
