@@ -1,0 +1,39 @@
+# tests/tls/tls.mk - development certificates for TLS (issue 12).
+#
+# Included by the top Makefile (`-include tests/tls/tls.mk`).  The openssl
+# CLI generates a development CA and server certificates into
+# build/dev-tls/ (tests/tls/gen-certs.sh says what each file is); nothing
+# of it is committed.  `make dev-tls` makes them; the unit tests (test_tls),
+# the TLS fuzz target and its replay need them and find them through
+# WARD_TLS_TEST_DIR, which every recipe of this make gets.  Boards run the
+# same unit binary under qemu-user, which passes the environment and the
+# host's files through, so the same certificates serve every BOARD and
+# VARIANT.  They are made once (ca.pem valid 10 years, leaves 825 days);
+# `rm -rf build/dev-tls` makes new ones.
+
+TLS_DEV_DIR	:= build/dev-tls
+TLS_DEV_STAMP	:= $(TLS_DEV_DIR)/.stamp
+export WARD_TLS_TEST_DIR := $(CURDIR)/$(TLS_DEV_DIR)
+
+.PHONY: dev-tls
+dev-tls: $(TLS_DEV_STAMP)
+	@echo "dev-tls: CA $(TLS_DEV_DIR)/ca.pem; server $(TLS_DEV_DIR)/server-ec.pem + server-ec.key"
+	@echo "  e.g. curl --cacert $(TLS_DEV_DIR)/ca.pem https://127.0.0.1:8443/health"
+
+$(TLS_DEV_STAMP): tests/tls/gen-certs.sh
+	@echo "  GEN $(TLS_DEV_DIR)"
+	$(Q)sh tests/tls/gen-certs.sh $(TLS_DEV_DIR)
+
+# whoever runs the unit tests or the TLS fuzz target needs them first
+unit fuzz fuzz-replay: $(TLS_DEV_STAMP)
+
+# the server engine alone, measured (not part of make test): tests/bench/tls_bench.c
+TLS_BENCH	:= build/bench/tls_bench
+$(TLS_BENCH): tests/bench/tls_bench.c src/tls.c src/tls.h $(TLS_DEV_STAMP)
+	@mkdir -p $(@D)
+	$(HOSTCC) -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+	    -Isrc -o $@ tests/bench/tls_bench.c src/tls.c src/log.c src/utf8.c \
+	    $(PORT_SRC_linux) -lbearssl -lm
+.PHONY: bench-tls
+bench-tls: $(TLS_BENCH)
+	$(TLS_BENCH) $(TLS_DEV_DIR)
