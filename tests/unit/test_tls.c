@@ -5,8 +5,11 @@
  * WARD_TLS_TEST_DIR (tests/tls/tls.mk exports it to `make unit` for every
  * BOARD and VARIANT); without it the suite fails, it does not skip.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "tls.h"
@@ -809,6 +812,149 @@ test_refusals(void)
 	CHECK_EQ(tls_conn_used(), 0);
 }
 
+/* --- the fd pump, over a socketpair ------------------------------------ */
+
+/* The client's side of the socket: its records out, the server's in. */
+static void
+client_io(br_ssl_engine_context *c, int fd)
+{
+	for (int i = 0; i < 64; i++) {
+		size_t len;
+		uint8_t *b;
+		ssize_t n;
+		bool moved = false;
+
+		if ((b = br_ssl_engine_sendrec_buf(c, &len)) != NULL &&
+		    (n = write(fd, b, len)) > 0) {
+			br_ssl_engine_sendrec_ack(c, (size_t)n);
+			moved = true;
+		}
+		if ((b = br_ssl_engine_recvrec_buf(c, &len)) != NULL &&
+		    (n = read(fd, b, len)) > 0) {
+			br_ssl_engine_recvrec_ack(c, (size_t)n);
+			moved = true;
+		}
+		if (!moved)
+			break;
+	}
+}
+
+static size_t
+client_read(br_ssl_engine_context *c, uint8_t *out, size_t cap)
+{
+	size_t got = 0, len;
+	const uint8_t *p;
+
+	while (got < cap && (p = br_ssl_engine_recvapp_buf(c, &len)) != NULL) {
+		len = MIN(len, cap - got);
+		memcpy(out + got, p, len);
+		br_ssl_engine_recvapp_ack(c, len);
+		got += len;
+	}
+	return got;
+}
+
+static void
+test_fd_pump(void)
+{
+	static uint8_t got[40000];
+	struct tls_conn *s;
+	br_ssl_engine_context *c;
+	struct port_iov iov[2];
+	int sv[2];
+	long r = PORT_EAGAIN;
+	size_t done, len;
+	uint8_t buf[64];
+	uint8_t *w;
+	int i;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	load_ok("server-ec.pem", "server-ec.key");
+	s = tls_conn_take();
+	c = client_start(&cli[0], NULL, false);
+	/* before the handshake: nothing to read, the engine wants input */
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	CHECK_EQ(tls_conn_events(s), PORT_EV_IN);
+	CHECK_EQ(tls_conn_writev(s, sv[0], iov, 0), 0);
+	/* handshake, then "ping" from the client */
+	w = br_ssl_engine_sendapp_buf(c, &len);
+	CHECK(w == NULL);			/* not yet */
+	for (i = 0; i < 100 && r == PORT_EAGAIN; i++) {
+		client_io(c, sv[1]);
+		if ((w = br_ssl_engine_sendapp_buf(c, &len)) != NULL &&
+		    br_ssl_engine_last_error(c) == 0 &&
+		    !(br_ssl_engine_current_state(c) & BR_SSL_RECVAPP) &&
+		    i < 1000) {
+			static bool sent;
+
+			if (!sent) {
+				memcpy(w, "ping", 4);
+				br_ssl_engine_sendapp_ack(c, 4);
+				br_ssl_engine_flush(c, 0);
+				sent = true;
+			}
+		}
+		r = tls_conn_recv(s, sv[0], buf, sizeof buf);
+	}
+	CHECK_EQ(r, 4);
+	CHECK(memcmp(buf, "ping", 4) == 0);
+	CHECK(tls_conn_handshake_done(s));
+	/* 40,000 bytes back in two iovs, through a socket that fills up */
+	done = 0;
+	len = 0;
+	for (i = 0; i < 10000 && len < 40000; i++) {
+		if (done < 40000) {
+			iov[0].base = msg + done;
+			iov[0].len = MIN(1000, 40000 - done);
+			iov[1].base = msg + done + iov[0].len;
+			iov[1].len = 40000 - done - iov[0].len;
+			r = tls_conn_writev(s, sv[0], iov, 2);
+			CHECK(r >= 0 || r == PORT_EAGAIN);
+			if (r > 0)
+				done += (size_t)r;
+		} else if (tls_conn_events(s) & PORT_EV_OUT) {
+			tls_conn_pump(s, sv[0]);
+		}
+		client_io(c, sv[1]);
+		len += client_read(c, got + len, sizeof got - len);
+	}
+	CHECK_EQ(done, 40000);
+	CHECK_EQ(len, 40000);
+	CHECK(memcmp(got, msg, 40000) == 0);
+	/* close_notify: the client sees a clean close */
+	for (i = 0; i < 100 && !tls_conn_shutdown(s, sv[0]); i++)
+		client_io(c, sv[1]);
+	client_io(c, sv[1]);
+	CHECK(br_ssl_engine_current_state(c) & BR_SSL_CLOSED);
+	CHECK_EQ(br_ssl_engine_last_error(c), 0);
+	tls_conn_reset(s);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* a client that just closes TCP: EOF, reported as a truncation */
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	s = tls_conn_take();
+	c = client_start(&cli[0], NULL, false);
+	{
+		const uint8_t *rec = br_ssl_engine_sendrec_buf(c, &len);
+
+		CHECK(rec != NULL && write(sv[1], rec, 3) == 3);
+	}
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	close(sv[1]);
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), 0);
+	CHECK_STR(tls_error_text(tls_conn_error(s)),
+	    "TCP closed without close_notify");
+	CHECK_EQ(tls_conn_events(s), 0);
+	tls_conn_reset(s);
+	close(sv[0]);
+	CHECK_EQ(tls_conn_used(), 0);
+}
+
 void suite_tls(void);
 
 void
@@ -835,4 +981,5 @@ suite_tls(void)
 	test_reload();
 	test_pool_full();
 	test_refusals();
+	test_fd_pump();
 }
