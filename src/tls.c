@@ -744,6 +744,8 @@ tls_conn_recvrec_buf(struct tls_conn *t, size_t *len)
 void
 tls_conn_recvrec_ack(struct tls_conn *t, size_t n)
 {
+	if (n == 0)
+		return;	/* BearSSL would act on an empty ack */
 	br_ssl_engine_recvrec_ack(&t->sc.eng, n);
 	note(t);
 }
@@ -758,6 +760,8 @@ tls_conn_sendrec_buf(struct tls_conn *t, size_t *len)
 void
 tls_conn_sendrec_ack(struct tls_conn *t, size_t n)
 {
+	if (n == 0)
+		return;	/* BearSSL would act on an empty ack */
 	br_ssl_engine_sendrec_ack(&t->sc.eng, n);
 	note(t);
 }
@@ -772,6 +776,8 @@ tls_conn_recvapp_buf(struct tls_conn *t, size_t *len)
 void
 tls_conn_recvapp_ack(struct tls_conn *t, size_t n)
 {
+	if (n == 0)
+		return;	/* BearSSL would act on an empty ack */
 	br_ssl_engine_recvapp_ack(&t->sc.eng, n);
 	note(t);
 }
@@ -786,6 +792,8 @@ tls_conn_sendapp_buf(struct tls_conn *t, size_t *len)
 void
 tls_conn_sendapp_ack(struct tls_conn *t, size_t n)
 {
+	if (n == 0)
+		return;	/* BearSSL would act on an empty ack */
 	br_ssl_engine_sendapp_ack(&t->sc.eng, n);
 	note(t);
 }

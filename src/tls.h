@@ -143,7 +143,8 @@ unsigned tls_conn_refused(void);	/* tls_conn_take gave NULL, ever */
 /*
  * Ciphertext in: room for bytes read from the peer, NULL (and *len 0) when
  * the engine wants no input now (it has records to send first, or it is
- * closed).  Ack what was written there.
+ * closed).  Ack what was written there.  Every _ack of 0 bytes is a no-op
+ * (BearSSL's own sendapp_ack(0) on a full buffer would seal it again).
  */
 uint8_t	*tls_conn_recvrec_buf(struct tls_conn *t, size_t *len);
 void	 tls_conn_recvrec_ack(struct tls_conn *t, size_t n);
