@@ -145,6 +145,8 @@ struct client {
 static struct client cli[3];
 static const char *client_alpn[] = { "h2", "http/1.1" };
 
+static uint16_t client_suite;	/* 0: BearSSL's default list */
+
 /* A client trusting ca.pem; p256_only: offer only P-256 for ECDHE. */
 static br_ssl_engine_context *
 client_start(struct client *c, const br_ssl_session_parameters *resume,
@@ -158,6 +160,8 @@ client_start(struct client *c, const br_ssl_session_parameters *resume,
 		ec_p256.supported_curves = 1u << BR_EC_secp256r1;
 		br_ssl_engine_set_ec(&c->cc.eng, &ec_p256);
 	}
+	if (client_suite != 0)
+		br_ssl_engine_set_suites(&c->cc.eng, &client_suite, 1);
 	br_ssl_engine_set_protocol_names(&c->cc.eng, client_alpn, 2);
 	br_ssl_engine_set_buffer(&c->cc.eng, c->iobuf, sizeof c->iobuf, 1);
 	if (resume != NULL)
@@ -955,6 +959,66 @@ test_fd_pump(void)
 	CHECK_EQ(tls_conn_used(), 0);
 }
 
+/*
+ * AES-GCM with the output buffer full: an _ack of 0 bytes while
+ * sendapp_buf is NULL must change nothing (BearSSL's sendapp_ack(0)
+ * sealed the sealed record again: a crash in AES-CTR before the fix).
+ * Then every suite carries data both ways.
+ */
+static void
+test_suites(void)
+{
+	static const uint16_t all[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	};
+
+	load_ok("server-ec.pem", "server-ec.key");
+	for (size_t i = 0; i < ARRAY_LEN(all); i++) {
+		struct tls_conn *s;
+		br_ssl_engine_context *c;
+		size_t room, got = 0, len;
+		uint8_t *w;
+		const uint8_t *r;
+		static uint8_t back[WARD_TLS_OBUF_PLAIN + 1];
+
+		client_suite = all[i];
+		s = tls_conn_take();
+		c = client_start(&cli[0], NULL, false);
+		client_suite = 0;
+		pump(s, c, 0);
+		CHECK(established(s, c));
+		CHECK_EQ(tls_conn_suite(s), all[i]);
+		w = tls_conn_sendapp_buf(s, &room);
+		CHECK(w != NULL && room == WARD_TLS_OBUF_PLAIN);
+		if (w == NULL || room > sizeof back) {
+			tls_conn_reset(s);
+			continue;
+		}
+		memcpy(w, msg, room);
+		tls_conn_sendapp_ack(s, room);	/* full: sealed */
+		CHECK(tls_conn_sendapp_buf(s, &len) == NULL);
+		tls_conn_sendapp_ack(s, 0);
+		tls_conn_recvrec_ack(s, 0);
+		tls_conn_recvapp_ack(s, 0);
+		tls_conn_sendrec_ack(s, 0);
+		pump(s, c, 0);
+		while ((r = br_ssl_engine_recvapp_buf(c, &len)) != NULL &&
+		    got + len <= sizeof back) {
+			memcpy(back + got, r, len);
+			br_ssl_engine_recvapp_ack(c, len);
+			got += len;
+		}
+		CHECK_EQ(got, room);
+		CHECK(memcmp(back, msg, room) == 0);
+		CHECK(c2s(s, c, msg, 20000, 0));
+		CHECK(s2c(s, c, msg, 20000, 0));
+		CHECK_EQ(tls_conn_error(s), 0);
+		tls_conn_reset(s);
+	}
+}
+
 void suite_tls(void);
 
 void
@@ -972,6 +1036,7 @@ suite_tls(void)
 		msg[i] = (uint8_t)(i * 7 + i / 251);
 	test_creds();
 	test_handshakes();
+	test_suites();
 	test_p256();
 	test_splits();
 	test_garbage();
