@@ -538,6 +538,11 @@ static uint16_t free_stack[WARD_TLS_CONNS];
 static unsigned nfree, nrefused;
 static bool pool_ready;
 
+/* AEAD implementations, chosen once: BearSSL's set_default_* ask the CPU
+ * (cpuid) on every call, and in a virtual machine each cpuid is a trap
+ * to the hypervisor (tens of microseconds per connection, measured). */
+static br_ssl_engine_context impl;
+
 static br_ssl_session_cache_lru lru;
 static unsigned char lru_store[WARD_TLS_SESSIONS * 100 + 1];
 
@@ -590,6 +595,8 @@ pool_init(void)
 	if (WARD_TLS_SESSIONS > 0)
 		br_ssl_session_cache_lru_init(&lru, lru_store,
 		    WARD_TLS_SESSIONS * 100);
+	br_ssl_engine_set_default_aes_gcm(&impl);
+	br_ssl_engine_set_default_chapol(&impl);
 	pool_ready = true;
 }
 
@@ -609,8 +616,12 @@ engine_setup(struct tls_conn *t)
 	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_gcm(eng, impl.igcm_in, impl.igcm_out);
+	br_ssl_engine_set_aes_ctr(eng, impl.iaes_ctr);
+	br_ssl_engine_set_ghash(eng, impl.ighash);
+	br_ssl_engine_set_chapol(eng, impl.ichapol_in, impl.ichapol_out);
+	br_ssl_engine_set_chacha20(eng, impl.ichacha);
+	br_ssl_engine_set_poly1305(eng, impl.ipoly);
 	br_ssl_engine_set_protocol_names(eng, (const char **)alpn,
 	    ARRAY_LEN(alpn));
 	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
