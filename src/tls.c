@@ -508,9 +508,15 @@ tls_creds_bytes(void)
 
 /* ------------------------------------------------------------------ pool */
 
-/* Server preference does not apply (the client's order is kept: a phone
- * without AES instructions lists ChaCha20 first). */
-static const uint16_t suites[] = {
+/*
+ * With AES instructions (x86 AES-NI, POWER8) AES-GCM is the cheapest
+ * suite and the client's order is kept (desktop browsers list AES-GCM
+ * first, phones without AES list ChaCha20 first).  Without them
+ * (ARMv7, and ARMv8 too: BearSSL 0.6 has no ARMv8 crypto code) BearSSL's
+ * constant-time AES costs ~6x ChaCha20 (measured under qemu-arm: 265 vs
+ * 46 us per 4 KiB): the server's order, ChaCha20 first, is enforced.
+ */
+static const uint16_t suites_aes[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
@@ -518,6 +524,15 @@ static const uint16_t suites[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
+static const uint16_t suites_chacha[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+static bool hw_aes;
 
 static const char *const alpn[] = { "http/1.1" };
 
@@ -597,6 +612,8 @@ pool_init(void)
 		    WARD_TLS_SESSIONS * 100);
 	br_ssl_engine_set_default_aes_gcm(&impl);
 	br_ssl_engine_set_default_chapol(&impl);
+	hw_aes = br_aes_x86ni_ctr_get_vtable() != NULL ||
+	    br_aes_pwr8_ctr_get_vtable() != NULL;
 	pool_ready = true;
 }
 
@@ -607,7 +624,15 @@ engine_setup(struct tls_conn *t)
 
 	br_ssl_server_zero(&t->sc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_suites(eng, suites, ARRAY_LEN(suites));
+	if (hw_aes) {
+		br_ssl_engine_set_suites(eng, suites_aes,
+		    ARRAY_LEN(suites_aes));
+	} else {
+		br_ssl_engine_set_suites(eng, suites_chacha,
+		    ARRAY_LEN(suites_chacha));
+		br_ssl_engine_add_flags(eng,
+		    BR_OPT_ENFORCE_SERVER_PREFERENCES);
+	}
 	br_ssl_engine_set_default_ec(eng);
 	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
 	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
@@ -700,6 +725,14 @@ tls_conn_reset(struct tls_conn *t)
 	br_ssl_server_zero(&t->sc);	/* session keys do not linger */
 	t->used = 0;
 	free_stack[nfree++] = (uint16_t)(t - pool);
+}
+
+bool
+tls_hw_aes(void)
+{
+	if (!pool_ready)
+		pool_init();
+	return hw_aes;
 }
 
 unsigned

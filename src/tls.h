@@ -136,6 +136,9 @@ struct tls_conn *tls_conn_take(void);
  * close_notify). */
 void	tls_conn_reset(struct tls_conn *t);
 unsigned tls_conn_used(void);		/* slots taken now */
+/* Does BearSSL use AES instructions here?  Without them the server
+ * enforces its own suite order, ChaCha20-Poly1305 first. */
+bool	tls_hw_aes(void);
 unsigned tls_conn_refused(void);	/* tls_conn_take gave NULL, ever */
 
 /* --- the memory pump: BearSSL's engine as _buf/_ack pairs ----------------- */

@@ -145,7 +145,8 @@ struct client {
 static struct client cli[3];
 static const char *client_alpn[] = { "h2", "http/1.1" };
 
-static uint16_t client_suite;	/* 0: BearSSL's default list */
+static const uint16_t *client_suites;	/* NULL: BearSSL's default list */
+static size_t client_nsuites;
 
 /* A client trusting ca.pem; p256_only: offer only P-256 for ECDHE. */
 static br_ssl_engine_context *
@@ -160,8 +161,9 @@ client_start(struct client *c, const br_ssl_session_parameters *resume,
 		ec_p256.supported_curves = 1u << BR_EC_secp256r1;
 		br_ssl_engine_set_ec(&c->cc.eng, &ec_p256);
 	}
-	if (client_suite != 0)
-		br_ssl_engine_set_suites(&c->cc.eng, &client_suite, 1);
+	if (client_suites != NULL)
+		br_ssl_engine_set_suites(&c->cc.eng, client_suites,
+		    client_nsuites);
 	br_ssl_engine_set_protocol_names(&c->cc.eng, client_alpn, 2);
 	br_ssl_engine_set_buffer(&c->cc.eng, c->iobuf, sizeof c->iobuf, 1);
 	if (resume != NULL)
@@ -418,8 +420,8 @@ full_handshake(const char *cert, const char *key, unsigned suite)
 static void
 test_handshakes(void)
 {
-	/* BearSSL's client lists ChaCha20 first; the server keeps the
-	 * client's order */
+	/* BearSSL's client lists ChaCha20 first: chosen with or without
+	 * AES instructions */
 	full_handshake("server-ec.pem", "server-ec.key",
 	    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
 	full_handshake("server-rsa.pem", "server-rsa.key",
@@ -983,10 +985,11 @@ test_suites(void)
 		const uint8_t *r;
 		static uint8_t back[WARD_TLS_OBUF_PLAIN + 1];
 
-		client_suite = all[i];
+		client_suites = &all[i];
+		client_nsuites = 1;
 		s = tls_conn_take();
 		c = client_start(&cli[0], NULL, false);
-		client_suite = 0;
+		client_suites = NULL;
 		pump(s, c, 0);
 		CHECK(established(s, c));
 		CHECK_EQ(tls_conn_suite(s), all[i]);
@@ -1019,6 +1022,31 @@ test_suites(void)
 	}
 }
 
+/* A client listing AES-GCM first gets it where the CPU has AES
+ * instructions, ChaCha20 where it has not (ARM boards under qemu). */
+static void
+test_suite_choice(void)
+{
+	static const uint16_t aes_first[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	};
+	struct tls_conn *s;
+	br_ssl_engine_context *c;
+
+	load_ok("server-ec.pem", "server-ec.key");
+	client_suites = aes_first;
+	client_nsuites = 2;
+	s = tls_conn_take();
+	c = client_start(&cli[0], NULL, false);
+	client_suites = NULL;
+	pump(s, c, 0);
+	CHECK(established(s, c));
+	CHECK_EQ(tls_conn_suite(s), tls_hw_aes() ? aes_first[0] :
+	    aes_first[1]);
+	tls_conn_reset(s);
+}
+
 void suite_tls(void);
 
 void
@@ -1037,6 +1065,7 @@ suite_tls(void)
 	test_creds();
 	test_handshakes();
 	test_suites();
+	test_suite_choice();
 	test_p256();
 	test_splits();
 	test_garbage();
