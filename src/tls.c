@@ -291,6 +291,7 @@ load_key(struct tls_creds *cr, const char *path, char *err, size_t errlen)
 	if ((rc = read_file("tls_key", path, err, errlen, &len)) != 0)
 		return rc;
 	n = pem_walk(len, pick_key, &kp, &over);
+	memset(pem_buf, 0, len);	/* the key's text */
 	if (n < 0) {
 		snprintf(err, errlen, "tls_key: %s: not a valid PEM file", path);
 		return WARD_EINVAL;
@@ -304,12 +305,14 @@ load_key(struct tls_creds *cr, const char *path, char *err, size_t errlen)
 		return WARD_EINVAL;
 	}
 	if (over) {
+		memset(key_der, 0, sizeof key_der);
 		snprintf(err, errlen, "tls_key: %s: key larger than %zu bytes",
 		    path, sizeof key_der);
 		return WARD_EINVAL;
 	}
 	br_skey_decoder_init(&cr->key);
 	br_skey_decoder_push(&cr->key, key_der, kp.s.len);
+	memset(key_der, 0, sizeof key_der);	/* decoded into cr->key */
 	cr->key_type = br_skey_decoder_key_type(&cr->key);
 	if (br_skey_decoder_last_error(&cr->key) != 0 || cr->key_type == 0) {
 		snprintf(err, errlen, "tls_key: %s: unsupported key (only RSA, "
@@ -328,7 +331,6 @@ load_key(struct tls_creds *cr, const char *path, char *err, size_t errlen)
 			return WARD_EINVAL;
 		}
 	}
-	memset(key_der, 0, sizeof key_der);
 	return 0;
 }
 
@@ -543,6 +545,7 @@ struct tls_conn {
 	const br_ssl_server_policy_class **inner;
 	int8_t				 slot;	/* pinned creds, or -1 */
 	uint8_t				 used, hs_done, full_hs, eof;
+	uint8_t				 closing;
 	unsigned			 gen;
 	uint8_t				 ibuf[BR_SSL_BUFSIZE_INPUT];
 	uint8_t				 obuf[WARD_TLS_OBUF_PLAIN + 85];
@@ -699,6 +702,7 @@ tls_conn_take(void)
 	}
 	t->used = 1;
 	t->eof = 0;
+	t->closing = 0;
 	t->hs_done = 0;
 	t->full_hs = 0;
 	t->slot = (int8_t)creds_cur;
@@ -852,6 +856,9 @@ tls_conn_flush(struct tls_conn *t)
 void
 tls_conn_close(struct tls_conn *t)
 {
+	if (t->closing)
+		return;		/* one close_notify */
+	t->closing = 1;
 	br_ssl_engine_close(&t->sc.eng);
 	note(t);
 }

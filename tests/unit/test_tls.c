@@ -637,7 +637,13 @@ test_close(void)
 	pump(s, c, 0);
 	CHECK(s2c(s, c, msg, 100, 0));
 	tls_conn_close(s);
-	CHECK(tls_conn_sendrec_buf(s, &len) != NULL);	/* the alert */
+	tls_conn_close(s);				/* still one alert */
+	{
+		const uint8_t *rec = tls_conn_sendrec_buf(s, &len);
+
+		CHECK(rec != NULL && rec[0] == 21 &&
+		    len == 5 + (size_t)(rec[3] << 8 | rec[4]));
+	}
 	pump(s, c, 0);
 	CHECK(br_ssl_engine_current_state(c) & BR_SSL_CLOSED);
 	CHECK_EQ(br_ssl_engine_last_error(c), 0);
