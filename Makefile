@@ -192,5 +192,6 @@ clean:
 -include tests/bench/bench.mk
 -include boards/rules.mk
 -include tests/browser/browser.mk
+-include tests/redis/redis.mk
 test-extra::
 -include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d) $(UNIT_OBJ:.o=.d)
