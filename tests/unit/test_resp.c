@@ -27,6 +27,8 @@ struct rend {
 static void
 r_put(struct rend *r, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (r->n + n >= sizeof r->out) {
 		r->bad++;
 		return;
