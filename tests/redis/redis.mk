@@ -22,3 +22,16 @@ $(REDIS_TEST): tests/redis/redis_client_test.c $(OBJ_LIB)
 redis-test: $(REDIS_TEST)
 	@command -v redis-server >/dev/null 2>&1 || sh tests/deps.sh
 	$(QEMU) ./$(REDIS_TEST)
+
+# `make redis-bench`: the parser's throughput (tests/bench/resp_bench.c),
+# offline; not part of `make test`.  Figures in docs/redis.md.
+.PHONY: redis-bench
+REDIS_BENCH	:= $(B)/tests/bench/resp_bench
+
+$(REDIS_BENCH): tests/bench/resp_bench.c $(OBJ_LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(WARD_CFLAGS) -Isrc $(WARD_LDFLAGS) -o $@ $< $(OBJ_LIB) \
+	    $(WARD_LIBS)
+
+redis-bench: $(REDIS_BENCH)
+	$(QEMU) ./$(REDIS_BENCH)
