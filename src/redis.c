@@ -499,7 +499,7 @@ static char subs[WARD_REDIS_MAX_SUBS][WARD_REDIS_NAME_MAX];
 static bool subs_pattern[WARD_REDIS_MAX_SUBS];
 
 static struct {
-	bool		 configured, up, resolved, unix_path;
+	bool		 configured, up, resolved, unix_path, stopping;
 	char		 addr[128], host[64], service[8], path[108];
 	char		 user[64], password[128], lasterr[128];
 	int		 db;
@@ -554,8 +554,9 @@ client_state(void)
 		log_info("redis", "addr=%s state=up", rc.addr);
 	} else {
 		rc.st.downs++;
-		log_warn("redis", "addr=%s state=down reason=\"%s\"", rc.addr,
-		    rc.lasterr);
+		if (!rc.stopping)
+			log_warn("redis", "addr=%s state=down reason=\"%s\"",
+			    rc.addr, rc.lasterr);
 	}
 	if (rc.o.on_state != NULL)
 		rc.o.on_state(rc.o.arg, up);
@@ -600,8 +601,10 @@ link_fail(struct link *l, const char *why)
 		l->fd = -1;
 	}
 	delay = redis_backoff_ms(l->attempt++, rc.bmin, rc.bmax, jitter());
-	log_warn("redis", "link=%s event=fail reason=\"%s\" retry_ms=%u",
-	    link_name[l - rc.l], why != NULL ? why : rc.lasterr, delay);
+	if (!rc.stopping)
+		log_warn("redis", "link=%s event=fail reason=\"%s\" "
+		    "retry_ms=%u", link_name[l - rc.l],
+		    why != NULL ? why : rc.lasterr, delay);
 	l->state = L_WAIT;
 	l->retry_at = port_now_ms() + delay;
 	resp_reset(&l->rp);
@@ -1040,12 +1043,15 @@ redis_stop(void)
 {
 	if (!rc.configured)
 		return;
+	rc.stopping = true;
 	for (int i = 0; i < NLINKS; i++) {
 		struct link *l = &rc.l[i];
 
 		link_fail(l, "stopped");
 		l->state = L_OFF;
 	}
+	log_info("redis", "addr=%s state=stopped", rc.addr);
+	rc.stopping = false;
 	rc.configured = false;
 	rc.up = false;
 	rc.nsubs = 0;
@@ -1206,8 +1212,8 @@ redis_timeout_ms(uint64_t now)
 	for (int i = 0; i < NLINKS; i++) {
 		const struct link *l = &rc.l[i];
 		uint64_t at = l->state == L_WAIT ? l->retry_at :
-		    l->state == L_UP ? l->last_ping + WARD_REDIS_PING_MS :
-		    l->deadline;
+		    l->state == L_UP ? MAX(l->last_rx, l->last_ping) +
+		    WARD_REDIS_PING_MS : l->deadline;
 
 		t = MIN(t, at > now ? at - now : 0);
 	}

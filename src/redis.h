@@ -56,9 +56,11 @@
 #ifndef WARD_REDIS_TXBUF
 #define WARD_REDIS_TXBUF (2 * WARD_REDIS_MAX_BULK)
 #endif
-/* Subscribe link output: AUTH, PING and the (P)SUBSCRIBE commands. */
+/* Subscribe link output: AUTH, PING and every (P)SUBSCRIBE at once
+ * (each at most NAME_MAX + 32 bytes encoded). */
 #ifndef WARD_REDIS_SUB_TXBUF
-#define WARD_REDIS_SUB_TXBUF 4096
+#define WARD_REDIS_SUB_TXBUF \
+	(WARD_REDIS_MAX_SUBS * (WARD_REDIS_NAME_MAX + 32) + 512)
 #endif
 /* Replies awaited on the command link (the pipelining ring).  Full: the
  * command is refused (WARD_ENOMEM). */
@@ -98,6 +100,9 @@
 
 _Static_assert(WARD_REDIS_REPLY_BYTES >= WARD_REDIS_MAX_BULK,
     "a largest bulk fits one assembled reply");
+_Static_assert(WARD_REDIS_SUB_TXBUF >=
+    WARD_REDIS_MAX_SUBS * (WARD_REDIS_NAME_MAX + 32) + 256,
+    "every subscription is sent again at once after a reconnect");
 _Static_assert(WARD_REDIS_TOKEN + 2 <= WARD_EV_SLOTS,
     "two event tokens for the Redis links");
 _Static_assert(WARD_REDIS_MAX_DEPTH >= 1 && WARD_REDIS_MAX_DEPTH <= 64,

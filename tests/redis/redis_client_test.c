@@ -602,6 +602,45 @@ test_lists(void)
 	CHECK_STR(one.text, "m20");
 	CHECK(call2("LLEN", "ward:q:test") && one.num == 99);
 	CHECK(call2("RPOP", "ward:q:none") && one.type == RESP_NIL);
+	/* after 1.5 s of steady traffic (no keep-alive PING due), the loop
+	 * may still sleep: no busy wake-ups */
+	{
+		uint64_t end = port_now_ms() + 1500;
+		unsigned zero = 0, pongs = 0;
+
+		while (port_now_ms() < end) {
+			pongs += call2("PING", NULL);
+			for (int i = 0; i < 5; i++) {
+				zero += redis_timeout_ms(port_now_ms()) == 0;
+				turn(20);
+			}
+		}
+		CHECK(pongs >= 10);
+		CHECK_EQ(zero, 0);
+	}
+	/* a reply with more elements than WARD_REDIS_REPLY_ELEMS: an error
+	 * for that command only, the link stays up and in sync */
+	{
+		static struct str a[WARD_REDIS_REPLY_ELEMS + 2];
+		static char wide[WARD_REDIS_REPLY_ELEMS][8];
+		struct str r[4] = { S("LRANGE"), S("ward:q:wide"), S("0"),
+		    S("-1") };
+
+		a[0] = S("RPUSH");
+		a[1] = S("ward:q:wide");
+		for (int i = 0; i < WARD_REDIS_REPLY_ELEMS; i++) {
+			snprintf(wide[i], sizeof wide[i], "%d", i);
+			a[i + 2] = S(wide[i]);
+		}
+		CHECK(call(WARD_REDIS_REPLY_ELEMS + 2, a) &&
+		    one.num == WARD_REDIS_REPLY_ELEMS);
+		CHECK(call(4, r) && one.type == RESP_ERROR);
+		CHECK_STR(one.text, "ERR ward: reply too large");
+		CHECK(redis_up());
+		CHECK(call2("LLEN", "ward:q:wide") &&
+		    one.num == WARD_REDIS_REPLY_ELEMS);
+		CHECK(call2("DEL", "ward:q:wide") && one.num == 1);
+	}
 }
 
 /* A bulk above WARD_REDIS_MAX_BULK: the link resets, the client returns. */
