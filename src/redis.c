@@ -415,7 +415,8 @@ redis_push_kind(const struct redis_reply *r, struct redis_msg *m)
 	const struct redis_elem *e = r->e;
 
 	memset(m, 0, sizeof *m);
-	if (r->n < 3 || e[0].type != RESP_ARRAY || e[0].num != (int64_t)r->n - 1)
+	if (r->n < 3 || e[0].type != RESP_ARRAY ||
+	    e[0].num != (int64_t)r->n - 1)
 		return REDIS_PUSH_NONE;
 	for (uint32_t i = 1; i < r->n; i++)
 		if (e[i].type == RESP_ARRAY)
@@ -789,7 +790,8 @@ reply_deliver(struct link *l)
 	struct redis_reply r = { l->el, l->nel };
 
 	if (l->overflow) {
-		e = (struct redis_elem){ RESP_ERROR, 0, 0, big, sizeof big - 1 };
+		e = (struct redis_elem){ RESP_ERROR, 0, 0, big,
+		    sizeof big - 1 };
 		r = (struct redis_reply){ &e, 1 };
 	}
 	l->nel = 0;

@@ -236,7 +236,7 @@ struct redis_stats {
 	bool		up;		/* both links ready */
 	bool		configured;
 	uint64_t	commands;	/* commands written to the link */
-	uint64_t	replies;	/* replies matched on the command link */
+	uint64_t	replies;	/* replies matched, command link */
 	uint64_t	messages;	/* pub/sub messages delivered */
 	uint64_t	refused;	/* commands refused (down, full) */
 	uint64_t	failed;		/* commands lost with a link */

@@ -106,7 +106,8 @@ port_resolve(const char *host, const char *service, struct port_addr *out)
 			break;
 		}
 		if (ai->ai_family == AF_INET6) {
-			const struct sockaddr_in6 *s = (const void *)ai->ai_addr;
+			const struct sockaddr_in6 *s =
+			    (const void *)ai->ai_addr;
 
 			out->family = 6;
 			out->port = ntohs(s->sin6_port);
