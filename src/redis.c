@@ -518,7 +518,10 @@ static void
 set_error(const char *s, size_t n)
 {
 	n = MIN(n, sizeof rc.lasterr - 1);
-	memcpy(rc.lasterr, s, n);
+	/* the server's text goes into a log line: printable, no quotes */
+	for (size_t i = 0; i < n; i++)
+		rc.lasterr[i] = s[i] < ' ' || s[i] > '~' || s[i] == '"' ||
+		    s[i] == '\\' ? '?' : s[i];
 	rc.lasterr[n] = '\0';
 }
 
