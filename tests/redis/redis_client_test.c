@@ -622,7 +622,7 @@ test_lists(void)
 	 * for that command only, the link stays up and in sync */
 	{
 		static struct str a[WARD_REDIS_REPLY_ELEMS + 2];
-		static char wide[WARD_REDIS_REPLY_ELEMS][8];
+		static char wide[WARD_REDIS_REPLY_ELEMS][12];
 		struct str r[4] = { S("LRANGE"), S("ward:q:wide"), S("0"),
 		    S("-1") };
 
