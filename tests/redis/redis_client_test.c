@@ -11,7 +11,8 @@
  * operations of the shared queues, a reply above the limits resetting the
  * link and the client coming back, redis-server killed and restarted
  * (down, pending answered with NULL, reconnect with backoff, resubscribed,
- * bounded in time), the Unix socket, an ACL user; and no heap call in the
+ * bounded in time), a silent server (SIGSTOP) found by the keep-alive,
+ * the Unix socket, an ACL user; and no heap call in the
  * process while the client runs (malloc interposed, outside ASan).
  *
  * Every wait is bounded; an alarm ends a stuck run.  Prints
@@ -701,6 +702,26 @@ test_restart(void)
 	CHECK_STR(msg.pattern, "ward:p:*");
 }
 
+/* A silent server (SIGSTOP: no RST, no EOF) is found by the keep-alive. */
+static void
+test_silence(void)
+{
+	uint64_t t0, waited;
+
+	CHECK(pump(two_subs, 3000));
+	kill(rpid, SIGSTOP);
+	t0 = port_now_ms();
+	CHECK(pump(is_down, WARD_REDIS_DEAD_MS + WARD_REDIS_PING_MS + 1000));
+	waited = port_now_ms() - t0;
+	fprintf(stderr, "  silent server found down after %llu ms\n",
+	    (unsigned long long)waited);
+	CHECK(waited >= WARD_REDIS_PING_MS);
+	CHECK(strstr(redis_last_error(), "no reply") != NULL);
+	kill(rpid, SIGCONT);
+	CHECK(pump(two_subs, WARD_REDIS_CONNECT_MS + 3000));
+	CHECK(publish("ward:test:a", "awake", 5));
+}
+
 static void
 test_unix_and_acl(void)
 {
@@ -780,6 +801,7 @@ main(void)
 	test_lists();
 	test_oversize();
 	test_restart();
+	test_silence();
 	heap_on = 0;
 	fprintf(stderr, "  heap calls while the client ran: %lu%s\n",
 	    heap_calls, HEAP_COUNTED ? "" : " (not counted under ASan)");
