@@ -213,7 +213,9 @@ on_alarm(int sig)
 	(void)sig;
 	if (rpid > 0)
 		kill(rpid, SIGKILL);
-	fprintf(stderr, "redis_client_test: timed out\n");
+	unlink(sockpath);
+	fprintf(stderr, "redis_client_test: timed out (files left in %s)\n",
+	    tmpdir);
 	printf("%u passed, %u failed\n", check_passed, check_failed + 1);
 	_exit(1);
 }
