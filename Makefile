@@ -27,8 +27,8 @@ VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 -DWARD_MEDBUF_COUN
 	-DWARD_BIGBUF_COUNT=1 -DWARD_SMALLBUF_COUNT=8 -DWARD_QENT_COUNT=64 \
 	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64
 
-PORT_SRC_linux	:= port/posix/sys.c port/linux/random.c
-PORT_SRC_posix	:= port/posix/sys.c port/posix/random.c
+PORT_SRC_linux	:= port/posix/sys.c port/posix/net_client.c port/linux/random.c
+PORT_SRC_posix	:= port/posix/sys.c port/posix/net_client.c port/posix/random.c
 EV_SRC_poll	:= port/posix/ev_poll.c
 EV_SRC_epoll	:= port/linux/ev_epoll.c
 
@@ -205,5 +205,6 @@ clean:
 -include boards/rules.mk
 -include tests/browser/browser.mk
 -include tests/tls/tls.mk
+-include tests/redis/redis.mk
 test-extra::
 -include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d) $(UNIT_OBJ:.o=.d)
