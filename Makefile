@@ -76,7 +76,12 @@ $(B)/%.o: %.c
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
 
-$(B)/ward: $(OBJ_LIB) $(OBJ_MAIN)
+# Built and tested (unit, fuzz, redis-test) but not linked into the server
+# until the loop and conn use them (issues 12 and 14): an unwired TLS pool
+# and Redis buffers would only inflate the board's memory bound.
+OBJ_UNWIRED := $(B)/src/tls.o $(B)/src/redis.o $(B)/port/posix/net_client.o
+
+$(B)/ward: $(filter-out $(OBJ_UNWIRED),$(OBJ_LIB)) $(OBJ_MAIN)
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
 
