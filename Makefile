@@ -28,8 +28,8 @@ VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 -DWARD_MEDBUF_COUN
 	-DWARD_BIGBUF_COUNT=1 -DWARD_SMALLBUF_COUNT=8 -DWARD_QENT_COUNT=64 \
 	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64 -DWARD_ASSERTS
 
-PORT_SRC_linux	:= port/posix/sys.c port/linux/random.c
-PORT_SRC_posix	:= port/posix/sys.c port/posix/random.c
+PORT_SRC_linux	:= port/posix/sys.c port/posix/net_client.c port/linux/random.c
+PORT_SRC_posix	:= port/posix/sys.c port/posix/net_client.c port/posix/random.c
 EV_SRC_poll	:= port/posix/ev_poll.c
 EV_SRC_epoll	:= port/linux/ev_epoll.c
 
@@ -77,7 +77,12 @@ $(B)/%.o: %.c
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
 
-$(B)/ward: $(OBJ_LIB) $(OBJ_MAIN)
+# Built and tested (unit, fuzz, redis-test) but not linked into the server
+# until the loop and conn use them (issues 12 and 14): an unwired TLS pool
+# and Redis buffers would only inflate the board's memory bound.
+OBJ_UNWIRED := $(B)/src/tls.o $(B)/src/redis.o $(B)/port/posix/net_client.o
+
+$(B)/ward: $(filter-out $(OBJ_UNWIRED),$(OBJ_LIB)) $(OBJ_MAIN)
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
 
@@ -236,5 +241,7 @@ clean:
 -include tests/bench/bench.mk
 -include boards/rules.mk
 -include tests/browser/browser.mk
+-include tests/tls/tls.mk
+-include tests/redis/redis.mk
 test-extra::
 -include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d) $(UNIT_OBJ:.o=.d)

@@ -92,6 +92,22 @@ void	port_shutdown_wr(int fd);
 /* Close; with abort, send RST (SO_LINGER 0) instead of FIN. */
 void	port_close(int fd, bool abort);
 
+/*
+ * Outgoing connections (port/posix/net_client.c).  port_resolve looks a
+ * host up once (it may block and allocate: call it at start-up only);
+ * port_connect then starts a non-blocking, close-on-exec connect to that
+ * address with TCP_NODELAY, without lookups or allocation, and
+ * port_connect_unix does the same to a Unix-domain stream socket.  Both
+ * return an fd whose connect may be in progress (wait for PORT_EV_OUT,
+ * then ask port_connect_result), or negative.
+ */
+int	port_resolve(const char *host, const char *service,
+	    struct port_addr *out);
+int	port_connect(const struct port_addr *a);
+int	port_connect_unix(const char *path);
+/* 0 connected, PORT_EAGAIN still in progress, or the connect's error. */
+int	port_connect_result(int fd);
+
 /* --- event wait --------------------------------------------------------- */
 
 #define PORT_EV_IN	1u

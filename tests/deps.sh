@@ -7,7 +7,7 @@
 set -eu
 
 need="build-essential clang libbearssl-dev libjsmn-dev python3 python3-websockets \
-curl redis-server util-linux groff-base \
+curl redis-server util-linux groff-base openssl \
 nodejs chromium prometheus"
 [ -n "${WARD_DEPS_EXTRA:-}" ] && need="$need $WARD_DEPS_EXTRA"
 
