@@ -195,7 +195,8 @@ $(FAM)/hello.o: tests/family/hello.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
 
-$(FAM)/ward: $(filter-out $(B)/src/svc/index.o,$(OBJ_LIB)) $(OBJ_MAIN) \
+$(FAM)/ward: $(filter-out $(B)/src/svc/index.o $(OBJ_UNWIRED),$(OBJ_LIB)) \
+	    $(OBJ_MAIN) \
 	    $(FAM)/index.o $(FAM)/hello.o
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
