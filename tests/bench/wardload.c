@@ -544,7 +544,7 @@ sha1_final(struct sha1 *s, unsigned char out[20])
 
 /* Writes the base64 of in[0..n) and a NUL to out; returns its length. */
 static size_t
-base64_encode(const unsigned char *in, size_t n, char *out)
+b64_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char t[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -582,7 +582,7 @@ ws_accept(const char *key, char *out)
 	sha1_update(&s, key, strlen(key));
 	sha1_update(&s, WS_GUID, strlen(WS_GUID));
 	sha1_final(&s, d);
-	base64_encode(d, sizeof d, out);
+	b64_encode(d, sizeof d, out);
 }
 
 /* ---- WebSocket framing (RFC 6455 §5.2) ---- */
@@ -906,7 +906,7 @@ conn_upgrade(struct conn *c)
 	int i;
 
 	rng_fill(raw, sizeof raw);
-	base64_encode(raw, sizeof raw, key);
+	b64_encode(raw, sizeof raw, key);
 	ws_accept(key, c->accept);
 	conn_path(c, path, sizeof path);
 	c->wb.len += (size_t)snprintf((char *)buf_space(&c->wb, 512 +
@@ -2400,7 +2400,7 @@ st_hash(void)
 	st_sha1("", 1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 	/* RFC 4648 §10 */
 	for (i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
-		base64_encode((const unsigned char *)b64[i][0],
+		b64_encode((const unsigned char *)b64[i][0],
 		    strlen(b64[i][0]), out);
 		st_check(strcmp(out, b64[i][1]) == 0, b64[i][1]);
 	}
