@@ -23,9 +23,10 @@ PYTHON	?= /usr/bin/python3
 
 VARIANT_CFLAGS_asan	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 VARIANT_LDFLAGS_asan	:= -fsanitize=address,undefined
+VARIANT_DEFS_asan	:= -DWARD_ASSERTS
 VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 -DWARD_MEDBUF_COUNT=4 \
 	-DWARD_BIGBUF_COUNT=1 -DWARD_SMALLBUF_COUNT=8 -DWARD_QENT_COUNT=64 \
-	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64
+	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64 -DWARD_ASSERTS
 
 PORT_SRC_linux	:= port/posix/sys.c port/posix/net_client.c port/linux/random.c
 PORT_SRC_posix	:= port/posix/sys.c port/posix/net_client.c port/posix/random.c
@@ -55,7 +56,7 @@ WARD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 WARD_LDFLAGS = $(BOARD_LDFLAGS) $(VARIANT_LDFLAGS_$(VARIANT)) $(LDFLAGS)
 WARD_LIBS = $(BEARSSL_LIBS) -lm
 
-.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits check-examples
+.PHONY: all run test deps unit e2e asan test-small fuzz fuzz-replay clean check-nomalloc check-limits check-examples check-wall check-family
 all: $(B)/ward
 
 # V=1 shows whole command lines.
@@ -105,7 +106,7 @@ $(B)/tests/unit/suites.inc: $(UNIT_SRC)
 
 $(B)/tests/unit/main.o: tests/unit/main.c $(B)/tests/unit/suites.inc
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(WARD_CFLAGS) -I$(B)/tests/unit -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(WARD_CFLAGS) -I$(B)/tests/unit -Isrc -Itests/unit -c $< -o $@
 
 $(B)/tests/unit/test_%.o: tests/unit/test_%.c
 	@mkdir -p $(dir $@)
@@ -146,7 +147,7 @@ e2e: $(B)/ward
 # output is shown and kept in build/test-logs/, and tests/total.sh ends with
 # one line summing every suite, "N passed, M failed".  Exit 1 if any failed.
 # A step is make arguments with ',' for ' '.
-TEST_STEPS := unit e2e check-nomalloc check-limits VARIANT=epoll,check-limits \
+TEST_STEPS := unit e2e check-nomalloc check-wall check-family check-limits VARIANT=epoll,check-limits \
 	VARIANT=asan,unit VARIANT=asan,e2e VARIANT=small,unit fuzz-replay \
 	check-examples bench-selftest test-extra
 TEST_LOGS := build/test-logs
@@ -174,6 +175,38 @@ check-limits: $(B)/ward
 		echo "total $$total >= .bss $$bss"; echo "check-limits: 1 passed, 0 failed"; \
 	else echo "total '$$total' < .bss '$$bss'"; echo "check-limits: 0 passed, 1 failed"; exit 1; fi
 
+# The wall: core objects reference no src/svc/ or clinic symbol (nm), core
+# sources hold no clinic word (grep).  tests/wall.sh says what is core.
+check-wall: $(OBJ_LIB)
+	@sh tests/wall.sh $(B)
+
+# A family is one file and one index line: build ward with
+# tests/family/hello.c and src/svc/index.c plus the line X(hello), then
+# drive it (tests/family/test_family.py).
+FAM	:= $(B)/family
+$(FAM)/index.c: src/svc/index.c
+	@mkdir -p $(@D)
+	$(Q)sed 's|^\t/\* the list ends here \*/|\tX(hello) \\\n&|' $< > $@
+
+$(FAM)/%.o: $(FAM)/%.c
+	$(Q)$(CC) $(WARD_CFLAGS) -Isrc/svc -c $< -o $@
+
+$(FAM)/hello.o: tests/family/hello.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
+
+$(FAM)/ward: $(filter-out $(B)/src/svc/index.o $(OBJ_UNWIRED),$(OBJ_LIB)) \
+	    $(OBJ_MAIN) \
+	    $(FAM)/index.o $(FAM)/hello.o
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+
+-include $(FAM)/index.d $(FAM)/hello.d
+
+check-family: $(FAM)/ward
+	@WARD_BIN=$(CURDIR)/$(FAM)/ward $(PYTHON) tests/family/test_family.py \
+	    $(FAM)/index.c
+
 # src/ objects must not call the allocator (pools are static).
 check-nomalloc: $(OBJ_LIB) $(OBJ_MAIN)
 	@bad=$$(for o in $(filter $(B)/src/%,$(OBJ_LIB) $(OBJ_MAIN)); do \
@@ -185,7 +218,7 @@ FUZZ_SRC := $(filter-out tests/fuzz/fuzz_stubs.c,$(sort $(wildcard tests/fuzz/fu
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(filter-out src/main.c src/loop.c,$(SRC_ALL)) $(PORT_SRC_linux) $(EV_SRC_poll) \
 	$(WEB_GEN)
-FUZZ_CFLAGS = -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DJSMN_STRICT \
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -DJSMN_STRICT -DWARD_ASSERTS \
 	-DJSMN_PARENT_LINKS -DJSMN_STATIC -DWARD_FUZZ -Isrc
 
 build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz_stubs.c

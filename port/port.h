@@ -40,6 +40,8 @@ int	port_random(void *buf, size_t n);
 enum { PORT_LOG_ERROR = 0, PORT_LOG_WARN, PORT_LOG_INFO, PORT_LOG_DEBUG };
 void	port_log_syslog(bool on);
 void	port_log_line(int level, const char *line, size_t len);
+/* Stop the process at once, leaving a core (a broken invariant). */
+void	port_abort(void) __attribute__((noreturn));
 /* Write a line to standard output (banner, --print-limits, tokens). */
 void	port_print(const char *s, size_t len);
 

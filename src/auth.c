@@ -49,10 +49,24 @@ static uint8_t		sig[SIG_MAX];
 static char		sbuf[SEG_MAX + 1];	/* a decoded JSON string */
 static struct json_doc	doc;
 
-static const char *const claim_names[] = {
-	"sub", "role", "name", "practice_id", "exp", "nbf", "iat"
+/* The tenant claim's name is the application's (auth_tenant_claim_set);
+ * none until it is set. */
+static const char *claim_names[] = {
+	"sub", "role", "name", "", "exp", "nbf", "iat"
 };
-enum { C_SUB, C_ROLE, C_NAME, C_PRACTICE, C_EXP, C_NBF, C_IAT };
+enum { C_SUB, C_ROLE, C_NAME, C_TENANT, C_EXP, C_NBF, C_IAT };
+
+void
+auth_tenant_claim_set(const char *name)
+{
+	claim_names[C_TENANT] = name;
+}
+
+const char *
+auth_tenant_claim(void)
+{
+	return claim_names[C_TENANT];
+}
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -538,7 +552,7 @@ hdr_check(const char *b64, size_t n)
 	char key[8], typ[8];
 	int alg = ALG_NONE, i, k, v;
 	bool seen_typ = false;
-	long l = b64_decode(b64, n, seg, SEG_MAX, true);
+	long l = base64_decode(b64, n, seg, SEG_MAX, true);
 
 	if (l < 0 || json_parse(&doc, (const char *)seg, (size_t)l) != 0 ||
 	    doc.tok[0].type != JSON_OBJ)
@@ -588,7 +602,7 @@ sig_check(int alg, const char *in, size_t n, const char *s, size_t sn)
 		return AUTH_E_MALFORMED;
 	if (sn > SIG_B64_MAX)
 		return AUTH_E_SIGNATURE;
-	if ((l = b64_decode(s, sn, sig, sizeof sig, true)) < 0)
+	if ((l = base64_decode(s, sn, sig, sizeof sig, true)) < 0)
 		return AUTH_E_MALFORMED;
 	if (alg == ALG_HS256) {
 		br_hmac_init(&hc, &ak.hk, 0);
@@ -678,8 +692,8 @@ claim_one(int which, int v, struct auth_claims *c)
 		return claim_text(v, c->role, sizeof c->role, false);
 	case C_NAME:
 		return claim_text(v, c->name, sizeof c->name, true);
-	case C_PRACTICE:
-		return claim_id(v, c->practice_id, sizeof c->practice_id);
+	case C_TENANT:
+		return claim_id(v, c->tenant, sizeof c->tenant);
 	case C_EXP:
 		return claim_time(v, &c->exp, &c->has_exp);
 	case C_NBF:
@@ -693,7 +707,7 @@ static int
 claim_index(const char *key)
 {
 	for (size_t w = 0; w < ARRAY_LEN(claim_names); w++)
-		if (strcmp(key, claim_names[w]) == 0)
+		if (claim_names[w][0] != '\0' && strcmp(key, claim_names[w]) == 0)
 			return (int)w;
 	return -1;
 }
@@ -760,7 +774,7 @@ auth_verify(const char *tok, size_t len, int64_t now_s, int leeway_s,
 	/* the signing input is the ASCII text "header.payload" */
 	if ((rc = sig_check(alg, tok, j.hn + 1 + j.pn, j.s, j.sn)) != 0)
 		return rc;
-	if ((l = b64_decode(j.p, j.pn, seg, SEG_MAX, true)) < 0)
+	if ((l = base64_decode(j.p, j.pn, seg, SEG_MAX, true)) < 0)
 		return AUTH_E_MALFORMED;
 	rc = claims_parse(seg, (size_t)l, out);
 	if (rc == 0)
@@ -839,9 +853,9 @@ b64url_put(const void *in, size_t n, char *out, size_t cap, size_t *pos)
 	if (*pos > cap || l + 1 > cap - *pos)
 		return false;
 	/* the padded tail goes through a scratch: out needs no room for '=' */
-	b64_encode(in, full, out + *pos);
+	base64_encode(in, full, out + *pos);
 	if (n > full) {
-		b64_encode((const uint8_t *)in + full, n - full, tail);
+		base64_encode((const uint8_t *)in + full, n - full, tail);
 		memcpy(out + *pos + head, tail, l - head);
 	}
 	for (size_t k = 0; k < l; k++) {
@@ -884,7 +898,8 @@ claims_write(const struct auth_claims *c, char *buf, size_t cap)
 	put_text(&w, "sub", c->sub, sizeof c->sub);
 	put_text(&w, "role", c->role, sizeof c->role);
 	put_text(&w, "name", c->name, sizeof c->name);
-	put_text(&w, "practice_id", c->practice_id, sizeof c->practice_id);
+	if (claim_names[C_TENANT][0] != '\0')
+		put_text(&w, claim_names[C_TENANT], c->tenant, sizeof c->tenant);
 	put_time(&w, "iat", c->iat, c->has_iat);
 	put_time(&w, "nbf", c->nbf, c->has_nbf);
 	put_time(&w, "exp", c->exp, c->has_exp);

@@ -14,17 +14,12 @@
 #ifndef WARD_AUTH_H
 #define WARD_AUTH_H
 
-/*
- * Longest token accepted (bytes).  Longer ones get AUTH_E_TOO_LONG before
- * anything is decoded.  Cost: about 2 x 3/4 of it in static scratch.
- */
-#ifndef AUTH_TOKEN_MAX
-#define AUTH_TOKEN_MAX 4096
-#endif
+/* Longest token accepted: AUTH_TOKEN_MAX (config.h).  Longer ones get
+ * AUTH_E_TOO_LONG before anything is decoded. */
 
 /*
  * Claims read from a verified token.  Strings are NUL-terminated UTF-8;
- * an absent (or null) claim is "".  `sub` and `practice_id` may be JSON
+ * an absent (or null) claim is "".  `sub` and the tenant claim may be JSON
  * integers in the token: their decimal text is stored, so 7 and "7" are
  * the same user (SPEC §1.5).  Times are Unix seconds, truncated.
  */
@@ -32,7 +27,7 @@ struct auth_claims {
 	char	sub[64];
 	char	role[32];
 	char	name[96];	/* display text: cut at a character boundary */
-	char	practice_id[64];
+	char	tenant[64];	/* the claim auth_tenant_claim() names */
 	int64_t	exp, nbf, iat;
 	bool	has_exp, has_nbf, has_iat;
 };
@@ -66,6 +61,13 @@ int	auth_init(const char *hs256_secret, size_t secret_len,
 
 /* Is any key configured (a token can be verified)? */
 bool	auth_configured(void);
+/*
+ * The claim read into auth_claims.tenant (and written back by the token
+ * writer), named by the application at start-up (up to 15 bytes); until
+ * then no claim is read as the tenant.
+ */
+void	auth_tenant_claim_set(const char *name);
+const char *auth_tenant_claim(void);	/* "" when unset */
 
 /*
  * Verify tok[0..len) (not NUL-terminated) at wall time now_s, allowing
@@ -104,7 +106,7 @@ const char *auth_refusal_count(size_t i, uint64_t *n);
  */
 int	auth_sign_hs256(const struct auth_claims *c, char *out, size_t cap);
 
-/* Is c->role one of the comma-separated roles ("admin,doctor")?  Exact,
+/* Is c->role one of the comma-separated roles ("admin,staff")?  Exact,
  * case-sensitive match; blanks around items are ignored; "" never matches. */
 bool	auth_role_in(const struct auth_claims *c, const char *roles_csv);
 

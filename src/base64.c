@@ -7,13 +7,13 @@
  */
 #include "internal.h"
 
-static const char b64_std[] =
+static const char base64_std[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] =
+static const char base64_url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 size_t
-b64_encode(const uint8_t *in, size_t n, char *out)
+base64_encode(const uint8_t *in, size_t n, char *out)
 {
 	size_t o = 0, i = 0;
 
@@ -21,24 +21,24 @@ b64_encode(const uint8_t *in, size_t n, char *out)
 		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
 		    in[i + 2];
 
-		out[o++] = b64_std[v >> 18];
-		out[o++] = b64_std[(v >> 12) & 63];
-		out[o++] = b64_std[(v >> 6) & 63];
-		out[o++] = b64_std[v & 63];
+		out[o++] = base64_std[v >> 18];
+		out[o++] = base64_std[(v >> 12) & 63];
+		out[o++] = base64_std[(v >> 6) & 63];
+		out[o++] = base64_std[v & 63];
 	}
 	if (n - i == 1) {
 		uint32_t v = (uint32_t)in[i] << 16;
 
-		out[o++] = b64_std[v >> 18];
-		out[o++] = b64_std[(v >> 12) & 63];
+		out[o++] = base64_std[v >> 18];
+		out[o++] = base64_std[(v >> 12) & 63];
 		out[o++] = '=';
 		out[o++] = '=';
 	} else if (n - i == 2) {
 		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
 
-		out[o++] = b64_std[v >> 18];
-		out[o++] = b64_std[(v >> 12) & 63];
-		out[o++] = b64_std[(v >> 6) & 63];
+		out[o++] = base64_std[v >> 18];
+		out[o++] = base64_std[(v >> 12) & 63];
+		out[o++] = base64_std[(v >> 6) & 63];
 		out[o++] = '=';
 	}
 	out[o] = '\0';
@@ -48,7 +48,7 @@ b64_encode(const uint8_t *in, size_t n, char *out)
 static int
 val(char c, bool url)
 {
-	const char *alpha = url ? b64_url : b64_std;
+	const char *alpha = url ? base64_url : base64_std;
 
 	for (int i = 0; i < 64; i++)
 		if (alpha[i] == c)
@@ -57,7 +57,7 @@ val(char c, bool url)
 }
 
 long
-b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, bool url)
+base64_decode(const char *in, size_t n, uint8_t *out, size_t cap, bool url)
 {
 	size_t o = 0, pad = 0, i;
 	uint32_t acc = 0;

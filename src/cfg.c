@@ -15,26 +15,26 @@
 
 struct ward_cfg cfg;
 
-enum { T_STR, T_INT, T_BOOL, T_SECS, T_ENUM };
+#define T_STR	CFG_T_STR
+#define T_INT	CFG_T_INT
+#define T_BOOL	CFG_T_BOOL
+#define T_SECS	CFG_T_SECS
+#define T_ENUM	CFG_T_ENUM
 
-struct key {
-	const char	*name;
-	const char	*env;		/* extra env name (seeds), or NULL */
-	uint8_t		 type;
-	size_t		 off;
-	size_t		 size;		/* T_STR capacity */
-	long		 lo, hi;	/* T_INT bounds; T_SECS in ms */
-	const char	*choices;	/* T_ENUM: "a|b|c" (index stored) */
-};
+/* The application's key tables (cfg_add_keys), after the core's. */
+static const struct cfg_key *app_keys[4];
+static size_t napp;
+/* The application's names for config-declared services. */
+static const char *const *app_reserved, *const *app_scopes;
 
 #define S(k, e) { #k, e, T_STR, offsetof(struct ward_cfg, k), \
-	sizeof(((struct ward_cfg *)0)->k), 0, 0, NULL }
-#define I(k, f, lo, hi) { #k, NULL, T_INT, offsetof(struct ward_cfg, f), 0, lo, hi, NULL }
-#define B(k, f, e) { #k, e, T_BOOL, offsetof(struct ward_cfg, f), 0, 0, 1, NULL }
-#define SEC(k, f, e, lo, hi) { #k, e, T_SECS, offsetof(struct ward_cfg, f), 0, lo, hi, NULL }
-#define E(k, f, e, ch) { #k, e, T_ENUM, offsetof(struct ward_cfg, f), 0, 0, 0, ch }
+	sizeof(((struct ward_cfg *)0)->k), 0, 0, NULL, NULL }
+#define I(k, f, lo, hi) { #k, NULL, T_INT, offsetof(struct ward_cfg, f), 0, lo, hi, NULL, NULL }
+#define B(k, f, e) { #k, e, T_BOOL, offsetof(struct ward_cfg, f), 0, 0, 1, NULL, NULL }
+#define SEC(k, f, e, lo, hi) { #k, e, T_SECS, offsetof(struct ward_cfg, f), 0, lo, hi, NULL, NULL }
+#define E(k, f, e, ch) { #k, e, T_ENUM, offsetof(struct ward_cfg, f), 0, 0, 0, ch, NULL }
 
-static const struct key keys[] = {
+static const struct cfg_key keys[] = {
 	S(listen, "WARD_LISTEN"),
 	S(tls_listen, "WARD_TLS_LISTEN"),
 	S(tls_cert, NULL),
@@ -45,7 +45,6 @@ static const struct key keys[] = {
 	B(jwt_require_exp, jwt_require_exp, NULL),
 	E(require_auth, require_auth_all, NULL, "documented|all"),
 	S(data_dir, "WARD_DATA_DIR"),
-	S(doctors_file, NULL),
 	E(fsync, fsync_always, NULL, "interval|always"),
 	SEC(heartbeat_interval, heartbeat_ms, "WEBSOCKET_HEARTBEAT_INTERVAL",
 	    0, 86400000),
@@ -70,9 +69,49 @@ static const struct key keys[] = {
 	S(redis_password, "REDIS_PASSWORD"),
 	E(log_level, log_level, "WARD_LOG_LEVEL", "error|warn|info|debug"),
 	E(log, log_syslog, NULL, "stderr|syslog"),
-	E(whiteboard_practice, whiteboard_practice, NULL,
-	    "token|subscribe|message"),
 };
+
+/* The i-th key: the core's, then each application table's; NULL after. */
+static const struct cfg_key *
+key_at(size_t i)
+{
+	if (i < ARRAY_LEN(keys))
+		return &keys[i];
+	i -= ARRAY_LEN(keys);
+	for (size_t t = 0; t < napp; t++) {
+		size_t n = 0;
+
+		while (app_keys[t][n].name != NULL)
+			n++;
+		if (i < n)
+			return &app_keys[t][i];
+		i -= n;
+	}
+	return NULL;
+}
+
+/* Where key k's value lives. */
+static char *
+key_base(const struct cfg_key *k)
+{
+	return (k->base != NULL ? (char *)k->base : (char *)&cfg) + k->off;
+}
+
+int
+cfg_add_keys(const struct cfg_key *k)
+{
+	if (napp >= ARRAY_LEN(app_keys))
+		return WARD_ENOSPC;
+	app_keys[napp++] = k;
+	return 0;
+}
+
+void
+cfg_services_names(const char *const *reserved, const char *const *scopes)
+{
+	app_reserved = reserved;
+	app_scopes = scopes;
+}
 
 #ifndef BOARD_LISTEN
 #define BOARD_LISTEN "127.0.0.1:8000"
@@ -104,7 +143,6 @@ cfg_defaults(void)
 	cfg.close_timeout_ms = WARD_CLOSE_TIMEOUT_MS;
 	cfg.websocket_enabled = 1;
 	cfg.echo_endpoint = 1;
-	cfg.whiteboard_practice = WB_PRACTICE_SUBSCRIBE;
 	cfg.max_connections = WARD_DEFAULT_CONNS;
 	cfg.max_conns_per_ip = WARD_CONNS_PER_IP;
 	cfg.max_pending_per_ip = WARD_PENDING_PER_IP;
@@ -150,7 +188,7 @@ parse_enum(const char *choices, const char *v, int *out)
 }
 
 static int
-set_num(const struct key *k, const char *v, int *field, char *err,
+set_num(const struct cfg_key *k, const char *v, int *field, char *err,
     size_t errlen)
 {
 	char *end;
@@ -208,6 +246,29 @@ type_list_ok(const char *v)
 }
 
 /* service.<name>.<field> = v */
+/* service.<name>.scope: one of the application's scope names (its
+ * index is stored); the message lists them "a, b or c". */
+static int
+set_scope(struct cfg_service *s, const char *key, const char *v, char *err,
+    size_t errlen)
+{
+	char list[160] = "";
+	size_t o = 0;
+	int i;
+
+	for (i = 0; app_scopes && app_scopes[i]; i++)
+		if (strcmp(v, app_scopes[i]) == 0) {
+			s->scope = i;
+			return 0;
+		}
+	for (int j = 0; j < i && o < sizeof list; j++)
+		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+		    j == 0 ? "" : j == i - 1 ? " or " : ", ", app_scopes[j]);
+	snprintf(err, errlen, "service.%s: expected %s, got \"%s\"", key, list,
+	    v);
+	return WARD_EINVAL;
+}
+
 static int
 set_service(const char *key, const char *v, char *err, size_t errlen)
 {
@@ -229,12 +290,12 @@ set_service(const char *key, const char *v, char *err, size_t errlen)
 			    "[a-z0-9_-]", key);
 			return WARD_EINVAL;
 		}
-	if ((n == 10 && memcmp(key, "whiteboard", 10) == 0) ||
-	    (n == 12 && memcmp(key, "telemedicine", 12) == 0)) {
-		snprintf(err, errlen, "service.%s: %.*s is built in", key,
-		    (int)n, key);
-		return WARD_EINVAL;
-	}
+	for (const char *const *r = app_reserved; r && *r; r++)
+		if (strlen(*r) == n && memcmp(key, *r, n) == 0) {
+			snprintf(err, errlen, "service.%s: %.*s is built in",
+			    key, (int)n, key);
+			return WARD_EINVAL;
+		}
 	for (int i = 0; i < cfg.nservices; i++)
 		if (strlen(cfg.services[i].name) == n &&
 		    memcmp(cfg.services[i].name, key, n) == 0)
@@ -257,17 +318,7 @@ set_service(const char *key, const char *v, char *err, size_t errlen)
 		}
 		snprintf(s->types, sizeof s->types, "%s", v);
 	} else if (strcmp(dot + 1, "scope") == 0) {
-		if (strcmp(v, "practice") == 0)
-			s->scope = SVC_SCOPE_PRACTICE;
-		else if (strcmp(v, "room") == 0)
-			s->scope = SVC_SCOPE_ROOM;
-		else if (strcmp(v, "all") == 0)
-			s->scope = SVC_SCOPE_ALL;
-		else {
-			snprintf(err, errlen, "service.%s: expected practice, "
-			    "room or all, got \"%s\"", key, v);
-			return WARD_EINVAL;
-		}
+		return set_scope(s, key, v, err, errlen);
 	} else if (strcmp(dot + 1, "enabled") == 0) {
 		if (parse_bool(v, &on) != 0) {
 			snprintf(err, errlen, "service.%s: expected true/false",
@@ -288,9 +339,10 @@ cfg_set(const char *name, const char *v, char *err, size_t errlen)
 {
 	if (strncmp(name, "service.", 8) == 0)
 		return set_service(name + 8, v, err, errlen);
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		const struct key *k = &keys[i];
-		char *base = (char *)&cfg + k->off;
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
+		char *base = key_base(k);
 
 		if (strcmp(k->name, name) != 0)
 			continue;
@@ -393,23 +445,25 @@ env_redis(char *err, size_t errlen)
 int
 cfg_load_env(char *err, size_t errlen)
 {
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
 		char name[64], msg[200];
 		const char *v;
 		size_t l;
 
-		l = (size_t)snprintf(name, sizeof name, "WARD_%s", keys[i].name);
+		l = (size_t)snprintf(name, sizeof name, "WARD_%s", k->name);
 		for (size_t j = 5; j < l; j++)
 			if (name[j] >= 'a' && name[j] <= 'z')
 				name[j] = (char)(name[j] - 32);
 		v = port_getenv(name);
-		if (v == NULL && keys[i].env != NULL)
-			v = port_getenv(keys[i].env);
+		if (v == NULL && k->env != NULL)
+			v = port_getenv(k->env);
 		if (v == NULL)
 			continue;
-		if (cfg_set(keys[i].name, v, msg, sizeof msg) != 0) {
+		if (cfg_set(k->name, v, msg, sizeof msg) != 0) {
 			snprintf(err, errlen, "environment %s: %s",
-			    v == port_getenv(name) ? name : keys[i].env, msg);
+			    v == port_getenv(name) ? name : k->env, msg);
 			return WARD_EINVAL;
 		}
 	}
@@ -623,9 +677,9 @@ cfg_origin_allowed(const char *list, struct str origin)
 
 /* Key k's current value as text (secrets as "(set)"). */
 static void
-value_text(const struct key *k, char *out, size_t cap)
+value_text(const struct cfg_key *k, char *out, size_t cap)
 {
-	const char *base = (const char *)&cfg + k->off;
+	const char *base = key_base(k);
 	int v = *(const int *)(const void *)base;
 
 	if (k->type == T_STR)
@@ -649,7 +703,7 @@ value_text(const struct key *k, char *out, size_t cap)
 
 /* What a key takes, for --help. */
 static void
-kind_text(const struct key *k, char *out, size_t cap)
+kind_text(const struct cfg_key *k, char *out, size_t cap)
 {
 	switch (k->type) {
 	case T_STR:	snprintf(out, cap, "text"); break;
@@ -668,8 +722,9 @@ cfg_help(void)
 {
 	char line[900], val[600], kind[64], env[64];
 
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		const struct key *k = &keys[i];
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
 		size_t l;
 		int n;
 
@@ -689,24 +744,153 @@ cfg_help(void)
 	}
 }
 
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Is origin exactly scheme://host[:port] (case-insensitive; the port
+ * may be left out when it is the scheme's default)? */
+static bool
+origin_is(struct str origin, const char *host, int port)
+{
+	char a[96], b[96];
+
+	snprintf(a, sizeof a, "http://%s:%d", host, port);
+	snprintf(b, sizeof b, "https://%s:%d", host, port);
+	if (str_ieq(origin, a) || str_ieq(origin, b))
+		return true;
+	snprintf(a, sizeof a, "http://%s", host);
+	snprintf(b, sizeof b, "https://%s", host);
+	return (port == 80 && str_ieq(origin, a)) ||
+	    (port == 443 && str_ieq(origin, b));
+}
+
+/* Listener i (an entry of cfg.listen) as an origin: its host when it is
+ * a concrete address (a wildcard names no origin), with localhost for a
+ * loopback one, and the port it really bound. */
+static bool
+listener_origin(const char *a, size_t n, int port, struct str origin)
+{
+	char host[72];
+	const char *colon = NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if (a[k] == ':')
+			colon = a + k;
+	if (colon == NULL || port <= 0 || (size_t)(colon - a) + 1 > 64)
+		return false;
+	snprintf(host, sizeof host, "%.*s", (int)(colon - a), a);
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "[::]") == 0 || strcmp(host, "*") == 0)
+		return false;
+	if ((strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "localhost") == 0) && origin_is(origin, "localhost",
+	    port))
+		return true;
+	return origin_is(origin, host, port);
+}
+
+/* A Host that is an address, not a name: an IPv4 literal (digits and
+ * dots, as a browser reads it), an IPv6 literal or localhost, with or
+ * without a port.  DNS rebinding cannot make a browser send one. */
+static bool
+host_is_address(struct str h)
+{
+	size_t n = h.n;
+
+	if (n > 0 && h.p[0] == '[')
+		return memchr(h.p, ']', n) != NULL;
+	for (size_t i = 0; i < h.n; i++)
+		if (h.p[i] == ':')
+			n = i;
+	if (str_ieq((struct str){ h.p, n }, "localhost"))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (!(h.p[i] == '.' || (h.p[i] >= '0' && h.p[i] <= '9')))
+			return false;
+	return n > 0;
+}
+
+/* Origin is scheme://host, host being the request's Host. */
+static bool
+origin_is_host(struct str origin, struct str host)
+{
+	size_t s;
+
+	if (origin.n > 7 && str_ieq((struct str){ origin.p, 7 }, "http://"))
+		s = 7;
+	else if (origin.n > 8 && str_ieq((struct str){ origin.p, 8 },
+	    "https://"))
+		s = 8;
+	else
+		return false;
+	if (origin.n - s != host.n)
+		return false;
+	for (size_t i = 0; i < host.n; i++)
+		if (lower(origin.p[s + i]) != lower(host.p[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Same origin is decided against what the operator configured, never
+ * against a name in the client's Host header (DNS rebinding sends any
+ * name as Host): an Origin equal to an entry of public_origin, or, with
+ * public_origin empty, to a listener's own address (http or https, its
+ * bound port; localhost for a loopback listener; a wildcard listener
+ * names none), or to scheme://Host when Host is an address (a board
+ * reached by its IP), never a name.
+ */
+bool
+cfg_same_origin(const struct http_req *r, struct str origin)
+{
+	const char *p;
+	struct str host;
+	int i = 0;
+
+	if (origin.n == 0)
+		return false;
+	if (cfg.public_origin[0] != '\0')
+		return strchr(cfg.public_origin, '*') == NULL &&
+		    cfg_origin_allowed(cfg.public_origin, origin);
+	for (p = cfg.listen; *p != '\0'; i++) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		while (l > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			l--;
+		}
+		if (listener_origin(p, l, loop_listen_port(i), origin))
+			return true;
+		p += l + (e != NULL);
+	}
+	host = http_header(r, "host");
+	return host.p != NULL && host_is_address(host) &&
+	    origin_is_host(origin, host);
+}
+
 void
 cfg_print(void)
 {
 	char line[700], val[600];
 
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+	const struct cfg_key *k;
+
+	for (size_t i = 0; (k = key_at(i)) != NULL; i++) {
 		int n;
 
-		value_text(&keys[i], val, sizeof val);
-		n = snprintf(line, sizeof line, "%s = %s\n", keys[i].name, val);
+		value_text(k, val, sizeof val);
+		n = snprintf(line, sizeof line, "%s = %s\n", k->name, val);
 		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));
 	}
 	for (int i = 0; i < cfg.nservices; i++) {
-		static const char *const scopes[] = { "practice", "room", "all" };
 		const struct cfg_service *sv = &cfg.services[i];
 		int n = snprintf(line, sizeof line, "service.%s.types = %s\n"
 		    "service.%s.scope = %s\nservice.%s.enabled = %s\n",
-		    sv->name, sv->types, sv->name, scopes[sv->scope], sv->name,
+		    sv->name, sv->types, sv->name, app_scopes[sv->scope], sv->name,
 		    sv->disabled ? "false" : "true");
 
 		port_print(line, (size_t)MIN((size_t)n, sizeof line - 1));

@@ -239,6 +239,64 @@
 #ifndef WARD_COALESCE_MIN
 #define WARD_COALESCE_MIN 64
 #endif
+/* Connections read again in one turn (conn.c): past it, the others wait
+ * for the next poll.  Cost: 4 bytes each. */
+#ifndef WARD_HOT_MAX
+#define WARD_HOT_MAX 64
+#endif
+
+/* Groups (fanout.c): rooms, subscriber sets, channels, all kinds
+ * together.  Cost: fanout_bytes() each (--print-limits "groups"); full: a
+ * join answers "no room left" (the socket stays, outside the group). */
+#ifndef WARD_MAX_GROUPS
+#define WARD_MAX_GROUPS (WARD_MAX_ROOMS * 4)
+#endif
+
+/* A bearer token's longest text (auth.c): longer ones are refused
+ * (AUTH_E_TOO_LONG) before anything is decoded.  Cost: about 2 x 3/4 of
+ * it in static scratch, and a copy of the query's. */
+#ifndef AUTH_TOKEN_MAX
+#define AUTH_TOKEN_MAX 4096
+#endif
+
+/* Group kinds the families declare (fanout.c): a pointer each. */
+#ifndef WARD_GROUP_KINDS
+#define WARD_GROUP_KINDS 32
+#endif
+
+/* Families with journal records (journal.c): a pointer each. */
+#ifndef WARD_JOURNAL_FAMILIES
+#define WARD_JOURNAL_FAMILIES 8
+#endif
+
+/* The application's tables (src/svc/), each with its --print-limits row.
+ * Doctor records (doctors.c): full, a new doctor answers 503.  Answers
+ * kept for Idempotency-Key retries (common.c), 5 minutes each: full, the
+ * oldest is forgotten (a late retry is done again).  The audit file
+ * (audit.c) turns over to audit.log.1 past WARD_AUDIT_MAX bytes. */
+#ifndef WARD_DOCTORS
+#define WARD_DOCTORS (WARD_MAX_CONNS <= 1024 ? 64 : 512)
+#endif
+#ifndef WARD_IDEM
+#define WARD_IDEM (WARD_MAX_CONNS <= 1024 ? 32 : 256)
+#endif
+#ifndef WARD_AUDIT_MAX
+#define WARD_AUDIT_MAX (256 * 1024)
+#endif
+
+/* Diagnoses (diagnosis.c): registered ids and owners; full, a new one
+ * answers 503.  Their offline queue: a mailbox of WARD_DIAG_QUEUE frames
+ * in all, at most WARD_DIAG_PER a diagnosis, the oldest dropped and
+ * counted (the next welcome says how many). */
+#ifndef WARD_DIAGNOSES
+#define WARD_DIAGNOSES (WARD_MAX_CONNS <= 1024 ? 64 : 1024)
+#endif
+#ifndef WARD_DIAG_QUEUE
+#define WARD_DIAG_QUEUE (WARD_MAX_CONNS <= 1024 ? 32 : 512)
+#endif
+#ifndef WARD_DIAG_PER
+#define WARD_DIAG_PER 100
+#endif
 
 /* Notifications queued for users with no open connection (SPEC §3): a
  * fixed arena of frames, at most WARD_NOTIF_PER_USER per user. */
@@ -317,6 +375,33 @@ _Static_assert(WARD_SMALLBUF_SIZE >= 136, "a close frame fits a small buffer");
 /* Event slots the port layer must hold: connections + listeners + spare.
  * Tokens: [0, WARD_CONN_SLOTS) connections, then listeners. */
 #define WARD_EV_SLOTS (WARD_CONN_SLOTS + WARD_MAX_LISTENERS + 8)
+
+/*
+ * The families' tables (router.c, registry.c): routes and socket types
+ * declared at start-up.  Cost: a pointer per route, a pointer and a
+ * count per type.  Declaring more is a start-up error naming the limit,
+ * never a route silently dropped.
+ */
+#ifndef WARD_MAX_ROUTES
+#define WARD_MAX_ROUTES 128
+#endif
+#ifndef WARD_SOCK_TYPES
+#define WARD_SOCK_TYPES 32
+#endif
+#if WARD_SOCK_TYPES < 1 || WARD_SOCK_TYPES > 255
+#error "WARD_SOCK_TYPES out of range (1..255; a type is one byte)"
+#endif
+
+/*
+ * The registry's user index (admin send to a user): hash buckets of
+ * socket chains, a power of two.  Cost: 4 bytes a bucket; fewer buckets
+ * only lengthen the chains walked (sockets of users sharing a bucket).
+ */
+#ifndef WARD_USER_BUCKETS
+#define WARD_USER_BUCKETS (WARD_CONN_SLOTS >= 8192 ? 4096 : 256)
+#endif
+_Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
+    "WARD_USER_BUCKETS is a power of two");
 
 /*
  * Rate limit of the lines that a client can cause: connection open/close

@@ -43,8 +43,7 @@ static uint32_t dirty_head = LIST_END;
 static uint32_t reap_head = LIST_END;
 static uint32_t pause_head = LIST_END;
 static uint32_t nsent;			/* deliveries queued, wraps */
-#define HOT_MAX 64
-static uint32_t hot[HOT_MAX];		/* CF_HOT connections this turn */
+static uint32_t hot[WARD_HOT_MAX];		/* CF_HOT connections this turn */
 static uint32_t nhot;
 
 static void process_input(struct conn *c);
@@ -155,7 +154,7 @@ per_ip_check(struct conn *c)
 	c->flags |= CF_REFUSED | CF_CLOSE_AFTER;
 	nrefused++;
 	stats.cuts[why]++;
-	http_error(c, 503, "unavailable", why == CUT_PER_IP ?
+	reply_error(c, 503, "unavailable", why == CUT_PER_IP ?
 	    "too many connections from this address" :
 	    "too many connections without a request from this address");
 	conn_linger(c);
@@ -165,14 +164,11 @@ struct conn *
 conn_new(int fd, int listener, const struct port_addr *peer)
 {
 	struct conn *c;
-	uint16_t gen;
 
 	if (conn_nfree == 0)
 		return NULL;
 	c = &conns[conn_free[--conn_nfree]];
-	gen = c->gen;
 	memset(c, 0, sizeof *c);
-	c->gen = (uint16_t)(gen + 1);
 	c->fd = fd;
 	c->state = CS_HTTP;
 	c->listener = (uint8_t)listener;
@@ -193,7 +189,7 @@ conn_new(int fd, int listener, const struct port_addr *peer)
 		c->flags |= CF_REFUSED | CF_CLOSE_AFTER;
 		nrefused++;
 		stats.refused_full++;
-		http_error(c, 503, "unavailable", "server full: too many "
+		reply_error(c, 503, "unavailable", "server full: too many "
 		    "connections, retry later");
 		conn_linger(c);
 	} else if (cfg.max_conns_per_ip > 0 || cfg.max_pending_per_ip > 0) {
@@ -544,10 +540,10 @@ conn_ws_opened(struct conn *c, const char *type,
 		return;
 	e->authed = 1;
 	p = reg_prof_w(conn_id(c));
-	str_copy(p->role, sizeof p->role, a->role);
-	str_copy(p->name, sizeof p->name, a->name);
-	str_copy(p->user, sizeof p->user, a->sub);
-	str_copy(p->practice, sizeof p->practice, a->practice_id);
+	utf8_copy(p->role, sizeof p->role, a->role);
+	utf8_copy(p->name, sizeof p->name, a->name);
+	utf8_copy(p->tenant, sizeof p->tenant, a->tenant);
+	reg_set_user(conn_id(c), a->sub);
 	if (a->has_exp) {
 		int64_t left = a->exp + cfg.jwt_leeway -
 		    port_wall_us() / 1000000;
@@ -678,7 +674,7 @@ owe_408(struct conn *c)
 	if (!buf_free_in(BUF_MED) && !buf_free_in(BUF_IO))
 		return;			/* later: the sweep tries again */
 	c->flags &= ~CF_OWE_408;
-	http_error(c, 408, "request_timeout",
+	reply_error(c, 408, "request_timeout",
 	    "request not received in time");
 	conn_linger(c);
 }
@@ -731,7 +727,7 @@ send_continue(struct conn *c)
 	if (c->flags & CF_CONTINUE)
 		return;
 	c->flags |= CF_CONTINUE;
-	http_respond_raw(c, cont, sizeof cont - 1);
+	reply_raw(c, cont, sizeof cont - 1);
 }
 
 /* A LF not preceded by CR in the new bytes: the head can never end. */
@@ -767,7 +763,7 @@ http_input(struct conn *c, uint8_t *p, size_t n)
 		return 0;
 	if (hl < 0) {
 		c->flags |= CF_CLOSE_AFTER;
-		http_error(c, -hl, NULL, NULL);
+		reply_error(c, -hl, NULL, NULL);
 		conn_linger(c);
 		return n;
 	}
@@ -945,7 +941,7 @@ conn_read(struct conn *c)
 	conn_update_events(c);
 	/* its input fanned out: more of it may follow while we work */
 	if (nsent - sent0 >= WARD_COALESCE_MIN && !(c->flags & CF_HOT) &&
-	    nhot < HOT_MAX && c->state != CS_DEAD) {
+	    nhot < WARD_HOT_MAX && c->state != CS_DEAD) {
 		c->flags |= CF_HOT;
 		hot[nhot++] = conn_id(c);
 	}
@@ -1066,7 +1062,7 @@ conn_flush_all(void)
 	for (uint32_t i = 0; i < nhot; i++)
 		conns[hot[i]].flags &= ~CF_HOT;
 	nhot = 0;
-	grp_turn_end();
+	fanout_turn_end();
 	while (dirty_head != LIST_END) {
 		struct conn *c = &conns[dirty_head];
 

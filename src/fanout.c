@@ -41,7 +41,7 @@ static uint32_t turn[WARD_MAX_GROUPS];	/* groups holding a last buffer */
 static uint32_t nturn;
 
 void
-grp_init(void)
+fanout_init(void)
 {
 	memset(htab, 0, sizeof htab);
 	nturn = 0;
@@ -66,7 +66,7 @@ hash(int kind, const char *s, size_t n)
 }
 
 int
-grp_find(int kind, const char *name, size_t n)
+fanout_find(int kind, const char *name, size_t n)
 {
 	for (uint32_t g = htab[hash(kind, name, n)]; g != 0; g = groups[g].hnext)
 		if (groups[g].kind == kind && groups[g].name_len == n &&
@@ -76,7 +76,7 @@ grp_find(int kind, const char *name, size_t n)
 }
 
 static int
-grp_create(int kind, const char *name, size_t n, uint32_t cap)
+fanout_create(int kind, const char *name, size_t n, uint32_t cap)
 {
 	uint32_t g = free_head, h;
 	struct group *gr;
@@ -102,7 +102,7 @@ grp_create(int kind, const char *name, size_t n, uint32_t cap)
 }
 
 static void
-grp_destroy(uint32_t g)
+fanout_destroy(uint32_t g)
 {
 	struct group *gr = &groups[g];
 	uint32_t *pp = &htab[hash(gr->kind, gr->name, gr->name_len)];
@@ -120,7 +120,7 @@ grp_destroy(uint32_t g)
 }
 
 int
-grp_join(struct conn *c, int ms, int kind, const char *name, size_t n,
+fanout_join(struct conn *c, int ms, int kind, const char *name, size_t n,
     uint32_t cap)
 {
 	uint32_t *u = &c->ud[3 * ms];
@@ -129,9 +129,9 @@ grp_join(struct conn *c, int ms, int kind, const char *name, size_t n,
 	if (n == 0 || n > GRP_NAME_MAX)
 		return WARD_EINVAL;
 	if (u[0] != 0)
-		grp_leave(c, ms);
-	g = grp_find(kind, name, n);
-	if (g == 0 && (g = grp_create(kind, name, n, cap)) < 0)
+		fanout_leave(c, ms);
+	g = fanout_find(kind, name, n);
+	if (g == 0 && (g = fanout_create(kind, name, n, cap)) < 0)
 		return g;
 	if (groups[g].cap > 0 && groups[g].count >= groups[g].cap)
 		return WARD_ETOOBIG;
@@ -146,7 +146,7 @@ grp_join(struct conn *c, int ms, int kind, const char *name, size_t n,
 }
 
 void
-grp_leave(struct conn *c, int ms)
+fanout_leave(struct conn *c, int ms)
 {
 	uint32_t *u = &c->ud[3 * ms];
 	uint32_t g = u[0];
@@ -161,35 +161,35 @@ grp_leave(struct conn *c, int ms)
 		conns[u[1] - 1].ud[3 * ms + 2] = u[2];
 	u[0] = u[1] = u[2] = 0;
 	if (--groups[g].count == 0)
-		grp_destroy(g);
+		fanout_destroy(g);
 }
 
 int
-grp_of(const struct conn *c, int ms)
+fanout_of(const struct conn *c, int ms)
 {
 	return (int)c->ud[3 * ms];
 }
 
 uint32_t
-grp_size(int g)
+fanout_size(int g)
 {
 	return g > 0 && groups[g].used ? groups[g].count : 0;
 }
 
 const char *
-grp_name(int g)
+fanout_name(int g)
 {
 	return g > 0 ? groups[g].name : "";
 }
 
 uint32_t
-grp_next_seq(int g)
+fanout_next_seq(int g)
 {
 	return ++groups[g].seq;
 }
 
 int
-grp_next_used(int g)
+fanout_next_used(int g)
 {
 	for (uint32_t i = (uint32_t)(g < 0 ? 0 : g) + 1; i <= WARD_MAX_GROUPS;
 	    i++)
@@ -199,20 +199,52 @@ grp_next_used(int g)
 }
 
 int
-grp_kind(int g)
+fanout_kind(int g)
 {
 	return g > 0 && groups[g].used ? groups[g].kind : 0;
 }
 
+/* Kinds are the families' names, numbered from 1 as they are declared. */
+static const char *kind_names[WARD_GROUP_KINDS + 1];
+static int nkinds;
+
+int
+fanout_kind_of(const char *name)
+{
+	for (int k = 1; k <= nkinds; k++)
+		if (strcmp(kind_names[k], name) == 0)
+			return k;
+	return 0;
+}
+
+int
+fanout_kind_add(const char *name)
+{
+	int k = fanout_kind_of(name);
+
+	if (k != 0)
+		return k;
+	if (nkinds >= WARD_GROUP_KINDS || name[0] == '\0')
+		return WARD_ENOSPC;
+	kind_names[++nkinds] = name;
+	return nkinds;
+}
+
+const char *
+fanout_kind_name(int kind)
+{
+	return kind > 0 && kind <= nkinds ? kind_names[kind] : "other";
+}
+
 size_t
-grp_bytes(void)
+fanout_bytes(void)
 {
 	return sizeof(struct group) + sizeof(uint32_t) * (GRP_HASH /
 	    WARD_MAX_GROUPS + 1);
 }
 
 uint32_t
-grp_count(void)
+fanout_count(void)
 {
 	return nused;
 }
@@ -225,13 +257,13 @@ slot_in(const struct conn *c, int g)
 }
 
 struct conn *
-grp_first(int g)
+fanout_first(int g)
 {
 	return g > 0 && groups[g].head ? &conns[groups[g].head - 1] : NULL;
 }
 
 struct conn *
-grp_next(const struct conn *c, int g)
+fanout_next(const struct conn *c, int g)
 {
 	uint32_t nx = c->ud[3 * slot_in(c, g) + 1];
 
@@ -276,7 +308,7 @@ set_last(uint32_t g, uint32_t b)
 }
 
 void
-grp_turn_end(void)
+fanout_turn_end(void)
 {
 	for (uint32_t i = 0; i < nturn; i++) {
 		struct group *gr = &groups[turn[i]];
@@ -289,11 +321,12 @@ grp_turn_end(void)
 }
 
 uint32_t
-grp_send(int g, uint32_t frame, const struct conn *except)
+fanout_send(int g, uint32_t frame, const struct conn *except)
 {
 	uint32_t x = groups[g].last, m2 = 0, n = 0;
 
-	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g)) {
+	for (struct conn *m = fanout_first(g); m != NULL; m = fanout_next(m,
+	    g)) {
 		if (m == except || m->state != CS_WS)
 			continue;
 		if (x != 0 && conn_tail_buf(m) == x) {
@@ -314,13 +347,13 @@ grp_send(int g, uint32_t frame, const struct conn *except)
 }
 
 uint32_t
-grp_send_text(int g, const char *s, size_t len, const struct conn *except)
+fanout_send_text(int g, const char *s, size_t len, const struct conn *except)
 {
 	uint32_t f = ws_frame(WS_OP_TEXT, s, len), n;
 
 	if (f == 0)
 		return 0;
-	n = grp_send(g, f, except);
+	n = fanout_send(g, f, except);
 	buf_unref(f);
 	return n;
 }

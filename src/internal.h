@@ -1,10 +1,14 @@
 /*
- * internal.h - shared types and module contracts; the first include of
- * every .c in src/.
+ * internal.h - the core's types and module contracts; the first include of
+ * every core .c in src/ (src/svc/svc.h, the application's contract,
+ * includes it).  Nothing here names an endpoint family: the families
+ * declare themselves (struct family) and the core walks what they declare
+ * (docs/design.md "Layers").
  *
  * Data flows one way: port_ev_wait -> conn (bytes in) -> http | ws (parse)
- * -> router -> a svc/ handler -> frames encoded once -> conn queues by
- * reference -> flush (writev) -> port.  Handlers never write to sockets.
+ * -> router -> a family's handler -> frames encoded once -> conn queues by
+ * reference -> flush (writev) -> port.  Handlers never write to sockets;
+ * answers go through reply.c.
  *
  * Return convention: commands return 0 or a negative WARD_E*; predicates
  * return bool; parsers return bytes consumed, WARD_NEED_MORE, or an error.
@@ -32,6 +36,20 @@
 #define WARD_NEED_MORE	(-1000)
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * An invariant of ours (never the peer's bytes: those go to conn_fail).
+ * Checked when WARD_ASSERTS is defined (the asan and small builds, the
+ * fuzz builds): a broken one logs file and line and aborts.  Elsewhere
+ * it costs nothing: the expression is compiled, never evaluated.
+ */
+#ifdef WARD_ASSERTS
+#define WARD_ASSERT(x)	((x) ? (void)0 : ward_assert_fail(#x, __FILE__, __LINE__))
+#else
+#define WARD_ASSERT(x)	((void)sizeof(!(x)))
+#endif
+void	ward_assert_fail(const char *what, const char *file, int line)
+	    __attribute__((noreturn));
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
 #define MAX(a, b)	((a) > (b) ? (a) : (b))
 
@@ -103,13 +121,15 @@ size_t	 buf_desc_bytes(void);		/* one buffer descriptor */
 uint32_t utf8_feed(uint32_t state, const uint8_t *p, size_t n);
 bool	 utf8_valid(const uint8_t *p, size_t n);
 /* Copy a NUL-terminated string, cut at a character boundary to fit. */
-void	 str_copy(char *dst, size_t cap, const char *src);
+void	 utf8_copy(char *dst, size_t cap, const char *src);
 
 /* ------------------------------------------------------------- base64.c */
-size_t	b64_encode(const uint8_t *in, size_t n, char *out);	/* NUL-terminates */
+size_t	base64_encode(const uint8_t *in, size_t n,
+    char *out);	/* NUL-terminates */
 /* Standard (url=false) or base64url (url=true, no padding required).
  * Returns bytes decoded or -1 on any invalid input. */
-long	b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, bool url);
+long	base64_decode(const char *in, size_t n, uint8_t *out, size_t cap,
+    bool url);
 
 /* ---------------------------------------------------------------- log.c */
 extern int log_level;
@@ -132,7 +152,7 @@ struct conn;
 void	log_conn_open(const struct conn *c);
 void	log_conn_close(const struct conn *c);
 /* ISO 8601 UTC with microseconds and Z into out (>= 28 bytes). */
-size_t	time_iso(int64_t wall_us, char *out);
+size_t	log_time_iso(int64_t wall_us, char *out);
 
 /* ---------------------------------------------------------------- cfg.c */
 struct ward_cfg {
@@ -142,7 +162,6 @@ struct ward_cfg {
 	char	tls_key[256];
 	char	jwt_secret[256];
 	char	data_dir[256];
-	char	doctors_file[256];	/* seed: "doctor_id,name" lines */
 	char	cors_origins[512];
 	char	ws_origins[512];
 	char	public_origin[512];	/* this server's own origins */
@@ -158,8 +177,6 @@ struct ward_cfg {
 	int	close_timeout_ms;
 	int	websocket_enabled;
 	int	echo_endpoint;
-	int	whiteboard_practice;	/* WB_PRACTICE_*: where an anonymous
-					 * /ws client's practice comes from */
 	int	max_connections;
 	int	max_message;
 	int	echo_max_message;	/* 0: stream any size */
@@ -177,16 +194,38 @@ struct ward_cfg {
 	struct cfg_service {
 		char	name[32];
 		char	types[256];	/* comma-separated message types */
-		int	scope;		/* SVC_SCOPE_* */
+		int	scope;		/* index of the application's scope
+					 * names (cfg_services_names) */
 		int	disabled;
 	} services[WARD_MAX_SERVICES];
 	int	nservices;
 };
-enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };
-/* whiteboard_practice: the token only; or subscribe (and ?practiceId=);
- * or also an anonymous client's first whiteboard_update (seed 003). */
-enum { WB_PRACTICE_TOKEN, WB_PRACTICE_SUBSCRIBE, WB_PRACTICE_MESSAGE };
 extern struct ward_cfg cfg;
+
+/*
+ * A key the application declares, its value in its own storage: base
+ * (NULL: struct ward_cfg) + off; size is a string's capacity; lo, hi an
+ * integer's bounds (seconds: in ms); choices an enum's "a|b|c" (the
+ * index is stored).  Tables end at a NULL name.
+ */
+enum { CFG_T_STR, CFG_T_INT, CFG_T_BOOL, CFG_T_SECS, CFG_T_ENUM };
+struct cfg_key {
+	const char	*name;
+	const char	*env;		/* extra env name (seeds), or NULL */
+	uint8_t		 type;
+	size_t		 off;
+	size_t		 size;
+	long		 lo, hi;
+	const char	*choices;
+	void		*base;
+};
+/* Add a table of keys after the core's (at start-up, before any value
+ * is read): 0 or WARD_ENOSPC. */
+int	cfg_add_keys(const struct cfg_key *k);
+/* The application's words for service.<name>: names it keeps for itself
+ * and the scope names (stored as their index); NULL-ended lists. */
+void	cfg_services_names(const char *const *reserved,
+	    const char *const *scopes);
 
 void	cfg_defaults(void);
 /* Set key=value; on failure writes a message into err. */
@@ -199,7 +238,7 @@ bool	cfg_origin_allowed(const char *list, struct str origin);
 /* An Origin naming this very server is always allowed: one of
  * public_origin, or (that empty) a concrete listen address; never
  * decided from the request's Host header. */
-bool	http_same_origin(const struct http_req *r, struct str origin);
+bool	cfg_same_origin(const struct http_req *r, struct str origin);
 void	cfg_print(void);
 /* --help: every key, its default, what it takes, its environment names. */
 void	cfg_help(void);
@@ -327,6 +366,9 @@ struct http_req {
 	/* Set by the router when a valid token came with the request. */
 	const struct auth_claims *auth;
 	bool		 bearer_proto;	/* token came as a subprotocol */
+	/* Set by the router: the Origin allowed by cors_origins, echoed in
+	 * the answer's CORS headers (NULL: none). */
+	struct str	 cors_origin;
 };
 
 /*
@@ -440,7 +482,6 @@ struct route;
 
 struct conn {
 	int32_t		fd;
-	uint16_t	gen;
 	uint8_t		state;
 	uint8_t		listener;
 	uint32_t	flags;
@@ -464,7 +505,8 @@ struct conn {
 	uint32_t	prog_n;		/* bytes received in the window */
 	uint32_t	q_pin;		/* capacity of the buffers queued */
 	uint16_t	q_heavy;	/* I/O and big buffers queued */
-	uint32_t	reg;		/* registry slot (0: none) */
+	/* The request being dispatched (replies read its CORS headers). */
+	const struct http_req *req;
 	struct ws_state	ws;
 	uint32_t	ud[8];		/* the endpoint's own per-connection data
 					 * (ud[0..5]: two group memberships) */
@@ -542,7 +584,7 @@ void	conn_shutdown_all(void);
 /* ------------------------------------------------------------- router.c */
 /* What an endpoint needs to run on a WebSocket. */
 struct ws_ops {
-	const char	*type;		/* registry socket type */
+	const char	*type;		/* registry socket type (declared) */
 	const char	*listing;	/* path shown in ws_endpoints */
 	/* After the 101 went out.  May close the connection. */
 	void		(*open)(struct conn *c, const struct http_req *r);
@@ -556,6 +598,11 @@ struct ws_ops {
 	uint8_t		 stream_echo;
 };
 
+/*
+ * One route: a row of a family's table, written with designated
+ * initializers; a table ends at a row without pattern.  The doc fields
+ * are read only by the documentation (GET /docs, /openapi.json).
+ */
 struct route {
 	const char	*pattern;	/* '*' = [A-Za-z0-9_-]{1,64}, '#' = digits */
 	unsigned	 methods;	/* HTTP_M(...) set for HTTP routes */
@@ -564,34 +611,83 @@ struct route {
 	bool		(*enabled)(void);	/* NULL: always */
 	/*
 	 * Who may call: NULL = anyone (unless require_auth = all), "*" = any
-	 * valid token, "admin,doctor" = a valid token with one of these roles.
+	 * valid token, "admin,staff" = a valid token with one of these roles.
 	 * HTTP answers 401/403; WebSockets upgrade, then close 1008.
 	 */
 	const char	*roles;
+	/* A WebSocket upgrade refused for its token (the reason in why):
+	 * told to the family (an audit line), NULL: nothing. */
+	void		(*refused)(const struct http_req *r, const char *type,
+			    const char *why);
+	/* Documentation: summary; OpenAPI path when '*'/'#' need names;
+	 * component parameters (comma list); request schema; answer schema
+	 * of GET / of the write method ("text/..." for non-JSON); the
+	 * write's status (0: 200); a WebSocket's messages in and out. */
+	const char	*summary, *doc_path, *params, *req, *res, *res_w;
+	int		 ok_w;
+	const char	*msg_in, *msg_out;
 };
 
+/*
+ * An endpoint family (src/svc/ one file): its route table and the socket
+ * types its WebSockets register as.  Families are collected in one
+ * index (src/svc/index.c) and handed to the core at start-up.
+ */
+/* A static pool, named (--print-limits): count of bytes each. */
+struct ward_pool {
+	const char	*name;
+	uint64_t	 count, bytes;
+	const char	*what;
+};
+
+struct family {
+	const char		*name;
+	const struct route	*routes;	/* ends at pattern NULL */
+	const char *const	*types;		/* socket types, NULL-ended */
+	const struct cfg_key	*keys;		/* its config keys, or NULL */
+	void			(*init)(void);	/* once, when added */
+	void			(*start)(void);	/* before serving (journal
+						 * open): the index calls it */
+	const struct ward_pool	*pools;		/* its arenas, NULL-named end */
+	const struct journal_family *journal;	/* its records, or NULL */
+	/* its group kinds, NULL-named end: ids written at add */
+	const struct fanout_kind *kinds;
+};
+
+/*
+ * Take a family's routes, socket types and config keys, and run its init
+ * (at start-up, before the configuration is read).
+ * WARD_EINVAL with a message in err: a route's socket type not declared,
+ * more routes than WARD_MAX_ROUTES, more types than WARD_SOCK_TYPES.
+ */
+int	router_add_family(const struct family *f, char *err, size_t errlen);
 /* Handle one complete request (body included). */
 void	router_dispatch(struct conn *c, struct http_req *r);
 const struct route *router_route(uint16_t idx);
 /* Visit every WebSocket path pattern (for listings). */
 void	router_each_ws(void (*fn)(const struct route *rt, void *arg), void *arg);
 
-/* Responses (router.c).  Body is copied. */
-int	http_respond(struct conn *c, int status, const char *ctype,
+/* -------------------------------------------------------------- reply.c */
+/*
+ * The response writer: heads (status, Date, Content-Type, length, the
+ * request's CORS headers, Connection: close) and bodies queued on the
+ * connection.  Body is copied.
+ */
+int	reply_body(struct conn *c, int status, const char *ctype,
 	    const void *body, size_t len, const char *extra);
 /* Body is static and referenced, not copied. */
-int	http_respond_static(struct conn *c, int status, const char *ctype,
+int	reply_static(struct conn *c, int status, const char *ctype,
 	    const void *body, size_t len, const char *extra);
 /* Queue bytes as they are (e.g. a 101 head). */
-int	http_respond_raw(struct conn *c, const char *p, size_t n);
-int	http_error(struct conn *c, int status, const char *code,
+int	reply_raw(struct conn *c, const char *p, size_t n);
+int	reply_error(struct conn *c, int status, const char *code,
 	    const char *detail);
-int	http_json(struct conn *c, int status, const struct jw *w);
+int	reply_json(struct conn *c, int status, const struct jw *w);
 /* A JSON answer of any size: gen runs twice (count, then write across
  * pooled buffers), so it must write the same bytes both times. */
-int	http_json_gen(struct conn *c, int status,
+int	reply_json_gen(struct conn *c, int status,
 	    void (*gen)(struct jw *w, void *arg), void *arg);
-int	http_respond_json_error(struct conn *c, int status, const char *code,
+int	reply_json_error(struct conn *c, int status, const char *code,
 	    const char *detail, const char *extra);
 
 /* ----------------------------------------------------------------- ws.c */
@@ -603,17 +699,18 @@ void	ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
 size_t	ws_feed(struct conn *c, uint8_t *p, size_t n);
 /* Encode and queue a message on one connection. */
 int	ws_send(struct conn *c, int opcode, const void *p, size_t n);
+/* {"type":"error","error":code,"detail":detail} on one connection. */
+void	ws_send_error(struct conn *c, const char *code, const char *detail);
 
 /* ----------------------------------------------------------- registry.c */
 /*
  * The socket registry (the seeds' SocketStatusService): one entry per
  * connection slot, filled when a WebSocket opens and cleared when it goes.
+ * Socket types are declared by the families (router_add_family) and
+ * numbered in that order from 1; 0 is none.  Two indexes keep lookups
+ * O(members): every socket of a type, and every socket of a user.
  */
-enum {
-	ST_NONE = 0, ST_CALL, ST_STT, ST_STT_ROOM, ST_STT_SALES, ST_STT_ADMIN,
-	ST_DOCTOR_STATUS, ST_NOTIFICATIONS, ST_CONSULTATIONS, ST_UNIFIED,
-	ST_DIAGNOSIS, ST_ECHO, ST_ADMIN, ST_COUNT
-};
+#define REG_TYPE_NONE	0
 
 struct reg_entry {
 	uint64_t	id;		/* socket_id, printed as 12 hex digits */
@@ -640,7 +737,7 @@ struct reg_profile {
 	char		name[97];
 	char		user[65];
 	char		room[65];
-	char		practice[65];
+	char		tenant[65];	/* the token's tenant claim */
 };
 
 extern struct reg_entry reg[WARD_CONN_SLOTS];
@@ -650,7 +747,10 @@ struct reg_profile *reg_prof_w(uint32_t slot);
 const struct reg_profile *reg_prof(uint32_t slot);
 
 const char *reg_type_name(int type);
-int	reg_type_of(const char *name);		/* ST_NONE if unknown */
+int	reg_type_of(const char *name);		/* REG_TYPE_NONE if unknown */
+/* Declare a socket type: its number, or WARD_ENOSPC (WARD_SOCK_TYPES). */
+int	reg_type_add(const char *name);
+int	reg_type_count(void);			/* types declared; ids 1..n */
 /* Register slot with a type; the id is new and unique. */
 void	reg_register(uint32_t slot, int type);
 void	reg_unregister(uint32_t slot);
@@ -660,7 +760,17 @@ void	reg_note_out(uint32_t slot, size_t bytes);
 bool	reg_rate_ok(uint32_t slot);
 /* Slot of a socket id, or -1. */
 long	reg_find(uint64_t id);
-uint32_t reg_count(int type);			/* ST_NONE: all */
+uint32_t reg_count(int type);			/* REG_TYPE_NONE: all */
+/* Every registered socket of a type: the first slot, the next (-1 at the
+ * end).  O(members); the order is not specified. */
+long	reg_type_first(int type);
+long	reg_type_next(uint32_t slot);
+/* Record the socket's user (profile and index); "" takes it out. */
+void	reg_set_user(uint32_t slot, const char *user);
+size_t	reg_index_bytes(void);			/* index links of one slot */
+/* Every registered socket of a user: the first slot, the next (-1). */
+long	reg_user_first(const char *user);
+long	reg_user_next(uint32_t slot);
 void	reg_id_text(uint64_t id, char out[13]);
 bool	reg_id_parse(struct str s, uint64_t *id);
 /* Write one entry as a JSON object. */
@@ -670,73 +780,76 @@ void	reg_summary_json(struct jw *w);
 
 /* ------------------------------------------------------------- fanout.c */
 /*
- * Groups: named sets of connections (a call room, an STT room, a
- * practice, the admin monitors...).  Membership is intrusive (two slots per
+ * Groups: named sets of connections (a call room, a subscriber set, the
+ * admin monitors...), each of a kind the families number themselves.  Membership is intrusive (two slots per
  * connection in ud[0..5]), so a group can hold every connection of the
  * pool; a frame sent to a group is encoded once and queued by reference.
  */
-enum {
-	GK_CALL = 1, GK_STT_ROOM, GK_STT_SALES, GK_STT_ADMIN, GK_PRACTICE,
-	GK_TELEMED, GK_DIAGNOSIS, GK_DOCTORS, GK_USER, GK_CONSULT, GK_ADMIN,
-	GK_OTHER
-};
 
-#ifndef WARD_MAX_GROUPS
-#define WARD_MAX_GROUPS (WARD_MAX_ROOMS * 4)
-#endif
-
-void	grp_init(void);
+void	fanout_init(void);
 /* Join (kind, name) in membership slot ms (0 or 1), creating the group.
  * cap > 0 limits members.  Returns the group id (> 0), WARD_ENOMEM (no
  * group left) or WARD_ETOOBIG (group full). */
-int	grp_join(struct conn *c, int ms, int kind, const char *name, size_t n,
+int	fanout_join(struct conn *c, int ms, int kind, const char *name,
+    size_t n,
 	    uint32_t cap);
-void	grp_leave(struct conn *c, int ms);
-int	grp_of(const struct conn *c, int ms);		/* 0: none */
-int	grp_find(int kind, const char *name, size_t n);	/* 0: none */
-uint32_t grp_size(int g);
-const char *grp_name(int g);
+void	fanout_leave(struct conn *c, int ms);
+int	fanout_of(const struct conn *c, int ms);		/* 0: none */
+/* The group (kind, name), 0: none. */
+int	fanout_find(int kind, const char *name, size_t n);
+uint32_t fanout_size(int g);
+const char *fanout_name(int g);
 /* Next seq number of the group (stamps). */
-uint32_t grp_next_seq(int g);
+uint32_t fanout_next_seq(int g);
 /* First member, next member (NULL at the end). */
-struct conn *grp_first(int g);
-struct conn *grp_next(const struct conn *c, int g);
+struct conn *fanout_first(int g);
+struct conn *fanout_next(const struct conn *c, int g);
 /* Queue a frame buffer to every member but except; returns recipients. */
-uint32_t grp_send(int g, uint32_t frame, const struct conn *except);
+uint32_t fanout_send(int g, uint32_t frame, const struct conn *except);
 /* End of the turn (the flush): groups let go of their last buffers. */
-void	grp_turn_end(void);
+void	fanout_turn_end(void);
 /* Encode a text message once and send it to the group. */
-uint32_t grp_send_text(int g, const char *s, size_t n,
+uint32_t fanout_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);
-uint32_t grp_count(void);
+uint32_t fanout_count(void);
 
-/* Unified /ws services (svc/unified.c): switch one on or off (0, or -1
- * when there is no such service); write them as a JSON array. */
-int	unified_service_set(const char *name, bool on);
-void	unified_services_json(struct jw *w);
-/* The audit trail (svc/audit.c): one line to data_dir/audit.log. */
-struct auth_claims;
-void	audit(const char *event, const struct auth_claims *who,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* data_dir exists (made if missing) and takes a write (svc/health.c). */
-bool	health_storage_ok(void);
-/* Groups in use, in id order: grp_next_used(0) first, 0 at the end. */
-int	grp_next_used(int g);
-int	grp_kind(int g);				/* GK_*, 0: none */
+/* Groups in use, in id order: fanout_next_used(0) first, 0 at the end. */
+int	fanout_next_used(int g);
+int	fanout_kind(int g);			/* the family's kind, 0: none */
+/* Group kinds are names the families declare (struct family .kinds),
+ * numbered from 1: add (its number, or WARD_ENOSPC past
+ * WARD_GROUP_KINDS), look up (0: none), name ("other" for none). */
+int	fanout_kind_add(const char *name);
+int	fanout_kind_of(const char *name);
+const char *fanout_kind_name(int kind);
+/* A family's kind: its name, and where the number given is written. */
+struct fanout_kind {
+	const char	*name;
+	int		*id;
+};
 /* Static bytes per group (the group, its hash slots, its turn entry). */
-size_t	grp_bytes(void);
+size_t	fanout_bytes(void);
 
 /* ------------------------------------------------------------ journal.c */
-/* Record types; modules own ranges (doctors 1-9, diagnosis 10-19,
- * notifications 20-29). */
-enum {
-	J_NOP = 0,	/* ignored: the storage probe after a failed write */
-	J_DOCTOR = 1,
-	J_DIAG = 10, J_DIAG_DEL, J_DQ_PUSH, J_DQ_POP, J_DQ_CLEAR,
-	J_DQ_MBOX,	/* + 0, 1, 2: the queue as a mailbox (15-17) */
-	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR,
-	J_NOTE_MBOX	/* + 0, 1, 2 (23-25) */
+/* Record type 0 is the journal's own (the storage probe after a failed
+ * write; replay ignores it); the families own ranges of the others. */
+#define JOURNAL_NOP	0
+/*
+ * A family's records: types lo..hi, handed to replay at start (in file
+ * order) and written whole by snapshot (with journal_put) when the file is
+ * compacted.  Declared in the family's file (struct family .journal).
+ */
+struct journal_family {
+	uint8_t	lo, hi;
+	void	(*replay)(int type, const uint8_t *p, size_t n);
+	int	(*snapshot)(void);
 };
+/* Take a family's records: 0, or WARD_EINVAL (a range that is empty,
+ * holds 0 or overlaps another's), WARD_ENOSPC (WARD_JOURNAL_FAMILIES). */
+int	journal_add_family(const struct journal_family *f);
+/* data_dir exists (made if missing) and takes a write (access(2), never
+ * a write: a probe every second wears no flash). */
+bool	journal_storage_ok(void);
 #define JOURNAL_MAX	(WARD_MBOX_DATA + 256)	/* payload bytes */
 struct jbuf {
 	uint8_t	p[JOURNAL_MAX];
@@ -758,24 +871,12 @@ int	journal_put(int type, const void *p, size_t n);
 int	journal_commit(void);
 /* Every tick: the interval fsync, and compaction when it is due. */
 void	journal_tick(void);
-void	jb_init(struct jbuf *b);
-void	jb_bytes(struct jbuf *b, const void *p, size_t n);
-void	jb_u64(struct jbuf *b, uint64_t v);
-void	jb_str(struct jbuf *b, const char *s);
-bool	jr_u64(struct jread *r, uint64_t *v);
-bool	jr_str(struct jread *r, char *out, size_t cap);
-/* Each module: apply a replayed record; write its whole state. */
-void	doctors_replay(int type, const uint8_t *p, size_t n);
-/* Create the records a doctors_file names (at start, after the journal). */
-void	doctors_seed(const char *path);
-int	doctors_snapshot(void);
-void	diag_replay(int type, const uint8_t *p, size_t n);
-int	diag_snapshot(void);
-void	notify_replay(int type, const uint8_t *p, size_t n);
-int	notify_snapshot(void);
-/* Messages waiting in the persisted offline queues (/metrics). */
-uint32_t diag_queue_depth(void);
-uint32_t notify_queue_depth(void);
+void	journal_rec_init(struct jbuf *b);
+void	journal_rec_bytes(struct jbuf *b, const void *p, size_t n);
+void	journal_rec_u64(struct jbuf *b, uint64_t v);
+void	journal_rec_str(struct jbuf *b, const char *s);
+bool	journal_read_u64(struct jread *r, uint64_t *v);
+bool	journal_read_str(struct jread *r, char *out, size_t cap);
 
 /* ------------------------------------------------------------ mailbox.c */
 /*
@@ -787,98 +888,70 @@ uint32_t notify_queue_depth(void);
  * jtype + 1 (pop), jtype + 2 (dropped count).  Counts per key are kept,
  * so a depth is a hash lookup, never an arena scan.
  */
-struct mbox_msg {
+struct mailbox_msg {
 	uint32_t	seq;		/* 0: free */
 	uint32_t	next;		/* newer of the key, or free; +1 */
 	uint32_t	key;		/* key index + 1 */
 	uint16_t	len;
 	uint8_t		data[WARD_MBOX_DATA];
 };
-struct mbox_key {
+struct mailbox_key {
 	char		name[WARD_MBOX_KEY + 1];
 	bool		used;
 	uint32_t	head, tail;	/* oldest, newest message; +1 */
 	uint32_t	count, dropped;
 	uint32_t	hnext;		/* hash chain, or free; +1 */
 };
-struct mbox {
+struct mailbox {
 	int		 jtype;		/* the first of its 3 types */
 	uint32_t	 per_key;
 	bool		 evict;		/* full: drop its own oldest */
 	uint32_t	 cap;
-	struct mbox_msg	*msg;		/* cap of each */
-	struct mbox_key	*key;
+	struct mailbox_msg	*msg;		/* cap of each */
+	struct mailbox_key	*key;
 	uint32_t	*bucket;
 	bool		 ready;
 	uint32_t	 free_msg, free_key, next_seq, used;
 };
-#define MBOX_STORAGE(v, n) \
-	static struct mbox_msg v##_msg[n]; \
-	static struct mbox_key v##_key[n]; \
+#define MAILBOX_STORAGE(v, n) \
+	static struct mailbox_msg v##_msg[n]; \
+	static struct mailbox_key v##_key[n]; \
 	static uint32_t v##_bucket[n]; \
-	static struct mbox v
-#define MBOX_INIT(v, jt, per, ev) { .jtype = (jt), .per_key = (per), \
+	static struct mailbox v
+/* Static bytes of one message slot of a MAILBOX_STORAGE arena. */
+#define MAILBOX_SLOT_BYTES	(sizeof(struct mailbox_msg) + \
+	sizeof(struct mailbox_key) + sizeof(uint32_t))
+#define MAILBOX_INIT(v, jt, per, ev) { .jtype = (jt), .per_key = (per), \
 	.evict = (ev), .cap = ARRAY_LEN(v##_msg), .msg = v##_msg, \
 	.key = v##_key, .bucket = v##_bucket }
 /* File a message under key (written ahead and committed, then applied):
  * 0, WARD_ENOMEM (arena full), WARD_ETOOBIG, WARD_EINVAL (key) or
  * WARD_EIO (storage: nothing changed, nothing left on disk). */
-int	mbox_push(struct mbox *mb, const char *key, const void *p, size_t n);
+int	mailbox_push(struct mailbox *mb, const char *key, const void *p,
+    size_t n);
 /* The oldest message under key, or NULL. */
-const struct mbox_msg *mbox_peek(struct mbox *mb, const char *key);
+const struct mailbox_msg *mailbox_peek(struct mailbox *mb, const char *key);
 /* Remove the oldest (delivered): a pop record, not committed here (the
  * caller commits once; a lost pop repeats a message, never loses one). */
-void	mbox_pop(struct mbox *mb, const char *key);
-uint32_t mbox_count(struct mbox *mb, const char *key);
-uint32_t mbox_dropped(struct mbox *mb, const char *key);
+void	mailbox_pop(struct mailbox *mb, const char *key);
+uint32_t mailbox_count(struct mailbox *mb, const char *key);
+uint32_t mailbox_dropped(struct mailbox *mb, const char *key);
 /* The dropped count was reported: back to 0 (a record when it was not). */
-void	mbox_seen(struct mbox *mb, const char *key);
+void	mailbox_seen(struct mailbox *mb, const char *key);
 /* In memory only (the owner's own record says so): forget key; set its
  * dropped count (a legacy record). */
-void	mbox_forget(struct mbox *mb, const char *key);
-void	mbox_set_dropped(struct mbox *mb, const char *key, uint32_t n);
+void	mailbox_forget(struct mailbox *mb, const char *key);
+void	mailbox_set_dropped(struct mailbox *mb, const char *key,
+	    uint32_t n);
 /* Replay: one of the mailbox's records (true), or not its type; legacy
  * push/pop records of the owner's older format. */
-bool	mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n);
-void	mbox_load(struct mbox *mb, uint64_t seq, const char *key,
+bool	mailbox_replay(struct mailbox *mb, int type, const uint8_t *p,
+    size_t n);
+void	mailbox_load(struct mailbox *mb, uint64_t seq, const char *key,
 	    const uint8_t *p, size_t n);
-void	mbox_unload(struct mbox *mb, uint64_t seq);
+void	mailbox_unload(struct mailbox *mb, uint64_t seq);
 /* Write every key's count and messages (compaction). */
-int	mbox_snapshot(struct mbox *mb);
-
-/* ------------------------------------------------------------ svc common */
-/* {"type":"error","error":code,"detail":detail} on one connection. */
-void	svc_error(struct conn *c, const char *code, const char *detail);
-/*
- * Parse a text message as a JSON object with a string "type".  Answers
- * {"type":"ping"} with a pong, and bad input with an error message; then
- * returns NULL.  Otherwise the document (shared; valid until the next
- * call), with the type in type[cap].
- */
-const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
-	    size_t n, char *type, size_t cap);
-/* An HTTP request body as a JSON object (the same shared document), or
- * NULL after answering 400. */
-const struct json_doc *svc_json_body(struct conn *c,
-	    const struct http_req *r);
-/* A copy of stored frame bytes, queued on c (a pooled buffer). */
-int	svc_send_copy(struct conn *c, const uint8_t *p, size_t n);
-/* An id: a JSON string (non-empty, no NUL or control character once
- * unescaped) or integer (in decimal) as text; -1 if neither or it does
- * not fit. */
-int	svc_text_of(const struct json_doc *d, int i, char *out, size_t cap);
-/* Text answers built with printf into a fixed buffer; over latches. */
-struct tbuf {
-	char	*p;
-	size_t	 n, cap;
-	bool	 over;
-};
-void	tb_put(struct tbuf *o, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-/* Idempotency-Key on a fan-out POST: answer a retry from the table
- * (true: answered), and keep a successful answer. */
-bool	svc_idem_replay(struct conn *c, const struct http_req *r);
-void	svc_idem_store(const struct http_req *r, const char *body, size_t n);
+int	mailbox_snapshot(struct mailbox *mb);
 
 /* --------------------------------------------------------------- loop.c */
 int	loop_listen(const char *list, bool tls);

@@ -1,12 +1,12 @@
 /*
- * journal.c - the storage journal (SPEC §6): doctor records, diagnoses
- * and owners, queued diagnosis messages and queued notifications, as an
+ * journal.c - the storage journal (SPEC §6): the families' records (each
+ * family declares its range of types, a replay and a snapshot), as an
  * append-only file of CRC-checked records in data_dir.
  *
  * Record: 'W', type, payload length (16 bits, little endian), CRC-32 of
  * type + length + payload (little endian), payload.  At start the file is
- * replayed into the modules (doctors.c, diagnosis.c, notify.c, their
- * queues through mailbox.c); a torn or corrupt tail is cut there with a
+ * replayed into the families that own the records (offline queues through
+ * mailbox.c); a torn or corrupt tail is cut there with a
  * warning, never a crash.  A bad record with good ones after it is damage
  * in the middle: replay resynchronises on the next offset where a whole
  * record checks (mark, length, CRC), the damaged file is renamed to
@@ -21,7 +21,7 @@
  * tick retries every 5 s with an empty record replay ignores.  At a
  * tick (memory and file agree there), when the file has grown past four
  * times what a fresh copy of the live state took (and 256 KiB), it is
- * rewritten: the modules write their state into journal.tmp, which is
+ * rewritten: the families write their state into journal.tmp, which is
  * synced and renamed over it.
  *
  * Without a usable data_dir the server still runs; changes then answer
@@ -86,15 +86,54 @@ get32(const uint8_t *p)
 	    (uint32_t)p[3] << 24;
 }
 
+static const struct journal_family *fams[WARD_JOURNAL_FAMILIES];
+static size_t nfams;
+
+int
+journal_add_family(const struct journal_family *f)
+{
+	if (f->lo == JOURNAL_NOP || f->hi < f->lo)
+		return WARD_EINVAL;
+	for (size_t i = 0; i < nfams; i++)
+		if (f->lo <= fams[i]->hi && fams[i]->lo <= f->hi)
+			return WARD_EINVAL;
+	if (nfams >= ARRAY_LEN(fams))
+		return WARD_ENOSPC;
+	fams[nfams++] = f;
+	return 0;
+}
+
+/* A record to the family owning its type (none: ignored). */
 static void
 replay_one(int type, const uint8_t *p, size_t n)
 {
-	if (type >= J_DOCTOR && type < J_DIAG)
-		doctors_replay(type, p, n);
-	else if (type >= J_DIAG && type < J_NOTE_PUSH)
-		diag_replay(type, p, n);
-	else if (type >= J_NOTE_PUSH && type < J_NOTE_MBOX + 3)
-		notify_replay(type, p, n);
+	for (size_t i = 0; i < nfams; i++)
+		if (type >= fams[i]->lo && type <= fams[i]->hi) {
+			fams[i]->replay(type, p, n);
+			return;
+		}
+}
+
+/* Every family writes its whole state (compaction). */
+static int
+snapshot_all(void)
+{
+	for (size_t i = 0; i < nfams; i++)
+		if (fams[i]->snapshot() != 0)
+			return WARD_EIO;
+	return 0;
+}
+
+bool
+journal_storage_ok(void)
+{
+	if (cfg.data_dir[0] == '\0')
+		return false;
+	if (port_dir_writable(cfg.data_dir) == 0)
+		return true;
+	/* gone or never made: make it, then ask again */
+	return port_mkdir_p(cfg.data_dir) == 0 &&
+	    port_dir_writable(cfg.data_dir) == 0;
 }
 
 /* A window on the file: bytes [off, off + n) of it, read as needed. */
@@ -256,7 +295,7 @@ journal_open(void)
 	crc_init();
 	jfd = -1;
 	jbroken = true;
-	if (!health_storage_ok())
+	if (!journal_storage_ok())
 		return WARD_EIO;
 	snprintf(jpath, sizeof jpath, "%s/journal.wj", cfg.data_dir);
 	snprintf(tpath, sizeof tpath, "%s/journal.tmp", cfg.data_dir);
@@ -401,7 +440,7 @@ probe(void)
 	if (now_ms - last_probe_ms < 5000)
 		return;
 	last_probe_ms = now_ms;
-	if (write_rec(jfd, J_NOP, NULL, 0) != 0) {
+	if (write_rec(jfd, JOURNAL_NOP, NULL, 0) != 0) {
 		port_file_truncate(jfd, jsize);
 		return;
 	}
@@ -444,8 +483,7 @@ journal_compact(void)
 		return tfd;
 	jfd = tfd;
 	jsize = 0;
-	if (doctors_snapshot() != 0 || diag_snapshot() != 0 ||
-	    notify_snapshot() != 0 || port_file_sync(tfd) != 0 ||
+	if (snapshot_all() != 0 || port_file_sync(tfd) != 0 ||
 	    port_file_rename(tpath, jpath) != 0) {
 		port_file_close(tfd);
 		port_file_unlink(tpath);
@@ -472,14 +510,14 @@ journal_compact(void)
 /* --- payload helpers ------------------------------------------------------ */
 
 void
-jb_init(struct jbuf *b)
+journal_rec_init(struct jbuf *b)
 {
 	b->n = 0;
 	b->bad = false;
 }
 
 void
-jb_bytes(struct jbuf *b, const void *p, size_t n)
+journal_rec_bytes(struct jbuf *b, const void *p, size_t n)
 {
 	if (b->bad || n > sizeof b->p - b->n) {
 		b->bad = true;
@@ -490,27 +528,27 @@ jb_bytes(struct jbuf *b, const void *p, size_t n)
 }
 
 void
-jb_u64(struct jbuf *b, uint64_t v)
+journal_rec_u64(struct jbuf *b, uint64_t v)
 {
 	uint8_t t[8];
 
 	for (int i = 0; i < 8; i++)
 		t[i] = (uint8_t)(v >> (8 * i));
-	jb_bytes(b, t, 8);
+	journal_rec_bytes(b, t, 8);
 }
 
 void
-jb_str(struct jbuf *b, const char *s)
+journal_rec_str(struct jbuf *b, const char *s)
 {
 	size_t n = strlen(s);
 	uint8_t l = (uint8_t)(n > 255 ? 255 : n);
 
-	jb_bytes(b, &l, 1);
-	jb_bytes(b, s, l);
+	journal_rec_bytes(b, &l, 1);
+	journal_rec_bytes(b, s, l);
 }
 
 bool
-jr_u64(struct jread *r, uint64_t *v)
+journal_read_u64(struct jread *r, uint64_t *v)
 {
 	if (r->n - r->at < 8)
 		return false;
@@ -522,7 +560,7 @@ jr_u64(struct jread *r, uint64_t *v)
 }
 
 bool
-jr_str(struct jread *r, char *out, size_t cap)
+journal_read_str(struct jread *r, char *out, size_t cap)
 {
 	size_t l;
 

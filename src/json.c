@@ -978,6 +978,6 @@ jw_time(struct jw *w, int64_t wall_us)
 {
 	char ts[40];
 
-	time_iso(wall_us, ts);
+	log_time_iso(wall_us, ts);
 	jw_str(w, ts);
 }

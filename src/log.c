@@ -2,7 +2,7 @@
  * log.c - key=value log lines to the port's sink.
  *
  * A line is "ts=... level=info event=<event> <fields>".  Callers pass
- * fields that never contain tokens or payloads (patient data): that rule
+ * fields that never contain tokens or payloads (personal data): that rule
  * is kept at the call sites and checked by the e2e suite, which greps the
  * log.  Every %s value is escaped here (quote, backslash and control
  * characters as \" \\ \n \r \t \xHH), so a value can never end its quotes
@@ -162,7 +162,7 @@ log_emit(int level, const char *event, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
-	time_iso(port_wall_us(), ts);
+	log_time_iso(port_wall_us(), ts);
 	m = snprintf(line, sizeof line, "ts=%s level=%s event=%s ", ts,
 	    level_name[level], event);
 	if (m < 0 || (size_t)m >= sizeof line - sizeof trunc_mark)
@@ -265,7 +265,7 @@ civil(int64_t days, int *y, unsigned *m, unsigned *d)
 }
 
 size_t
-time_iso(int64_t us, char *out)
+log_time_iso(int64_t us, char *out)
 {
 	/* years 0000..9999 keep the fixed 27-character form */
 	const int64_t lo = -62167219200LL * 1000000, hi = 253402300799999999LL;
@@ -292,4 +292,12 @@ time_iso(int64_t us, char *out)
 	n = snprintf(out, 28, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, mo, d,
 	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
 	return n > 0 ? (size_t)n : 0;
+}
+
+void
+ward_assert_fail(const char *what, const char *file, int line)
+{
+	log_emit(PORT_LOG_ERROR, "assert", "file=%s line=%d failed=\"%s\"",
+	    file, line, what);
+	port_abort();
 }

@@ -263,7 +263,7 @@ loop_run(void)
 		 * A connection's input fanned out to many: read it again
 		 * before writing (a recv each, not a poll of every socket), so
 		 * each recipient gets what followed in the same writev, the
-		 * group's frames merged into one buffer (grp_send).
+		 * group's frames merged into one buffer (fanout_send).
 		 */
 		for (int round = 0; round < 4 && conn_read_hot(); round++)
 			;

@@ -3,7 +3,7 @@
  * fixed arena, at most per_key under one key, the oldest dropped first
  * and counted; written ahead to the journal and replayed at start.
  *
- * Storage is the owner's (MBOX_STORAGE: cap messages, cap keys, cap hash
+ * Storage is the owner's (MAILBOX_STORAGE: cap messages, cap keys, cap hash
  * buckets); nothing is allocated.  A key lives while it holds messages
  * or a dropped count; its messages are a list, oldest first, so peek,
  * pop and a depth are O(1) after a hash lookup of the key.
@@ -22,7 +22,7 @@
 static struct jbuf jb;
 
 static void
-init(struct mbox *mb)
+init(struct mailbox *mb)
 {
 	if (mb->ready)
 		return;
@@ -41,7 +41,7 @@ init(struct mbox *mb)
 }
 
 static uint32_t
-bucket_of(const struct mbox *mb, const char *key)
+bucket_of(const struct mailbox *mb, const char *key)
 {
 	uint32_t h = 2166136261u;
 
@@ -52,7 +52,7 @@ bucket_of(const struct mbox *mb, const char *key)
 
 /* The key's entry (index + 1), or 0. */
 static uint32_t
-find(struct mbox *mb, const char *key)
+find(struct mailbox *mb, const char *key)
 {
 	init(mb);
 	if (mb->cap == 0)
@@ -65,16 +65,16 @@ find(struct mbox *mb, const char *key)
 }
 
 static uint32_t
-key_make(struct mbox *mb, const char *key)
+key_make(struct mailbox *mb, const char *key)
 {
 	uint32_t k = find(mb, key), b;
-	struct mbox_key *e;
+	struct mailbox_key *e;
 
 	if (k != 0 || (k = mb->free_key) == 0)
 		return k;
 	e = &mb->key[k - 1];
 	mb->free_key = e->hnext;
-	str_copy(e->name, sizeof e->name, key);
+	utf8_copy(e->name, sizeof e->name, key);
 	e->used = true;
 	e->head = e->tail = 0;
 	e->count = e->dropped = 0;
@@ -86,9 +86,9 @@ key_make(struct mbox *mb, const char *key)
 
 /* Release a key that holds nothing any more. */
 static void
-key_tidy(struct mbox *mb, uint32_t k)
+key_tidy(struct mailbox *mb, uint32_t k)
 {
-	struct mbox_key *e = &mb->key[k - 1];
+	struct mailbox_key *e = &mb->key[k - 1];
 	uint32_t *at = &mb->bucket[bucket_of(mb, e->name)];
 
 	if (e->count > 0 || e->dropped > 0)
@@ -103,10 +103,10 @@ key_tidy(struct mbox *mb, uint32_t k)
 
 /* Unlink message m (index + 1) from key k; prev is the one before it. */
 static void
-msg_free(struct mbox *mb, uint32_t k, uint32_t prev, uint32_t m)
+msg_free(struct mailbox *mb, uint32_t k, uint32_t prev, uint32_t m)
 {
-	struct mbox_key *e = &mb->key[k - 1];
-	struct mbox_msg *x = &mb->msg[m - 1];
+	struct mailbox_key *e = &mb->key[k - 1];
+	struct mailbox_msg *x = &mb->msg[m - 1];
 
 	if (prev == 0)
 		e->head = x->next;
@@ -123,7 +123,7 @@ msg_free(struct mbox *mb, uint32_t k, uint32_t prev, uint32_t m)
 
 /* Remove the message of key k with this seq; false if none. */
 static bool
-remove_seq(struct mbox *mb, uint32_t k, uint32_t seq)
+remove_seq(struct mailbox *mb, uint32_t k, uint32_t seq)
 {
 	uint32_t prev = 0;
 
@@ -138,12 +138,12 @@ remove_seq(struct mbox *mb, uint32_t k, uint32_t seq)
 
 /* Append a message to key k (a free slot must exist). */
 static void
-append(struct mbox *mb, uint32_t k, uint32_t seq, const uint8_t *p,
+append(struct mailbox *mb, uint32_t k, uint32_t seq, const uint8_t *p,
     size_t n)
 {
-	struct mbox_key *e = &mb->key[k - 1];
+	struct mailbox_key *e = &mb->key[k - 1];
 	uint32_t m = mb->free_msg;
-	struct mbox_msg *x = &mb->msg[m - 1];
+	struct mailbox_msg *x = &mb->msg[m - 1];
 
 	mb->free_msg = x->next;
 	x->seq = seq;
@@ -164,7 +164,7 @@ append(struct mbox *mb, uint32_t k, uint32_t seq, const uint8_t *p,
 
 /* Apply a push (live, after the write, or replayed). */
 static void
-apply_push(struct mbox *mb, uint32_t seq, const char *key, uint32_t drop,
+apply_push(struct mailbox *mb, uint32_t seq, const char *key, uint32_t drop,
     const uint8_t *p, size_t n)
 {
 	uint32_t k = key_make(mb, key);
@@ -184,25 +184,25 @@ apply_push(struct mbox *mb, uint32_t seq, const char *key, uint32_t drop,
 }
 
 static int
-put_push(const struct mbox *mb, uint32_t seq, const char *key,
+put_push(const struct mailbox *mb, uint32_t seq, const char *key,
     uint32_t drop, const void *p, size_t n)
 {
 	uint8_t id = 0;
 
-	jb_init(&jb);
-	jb_bytes(&jb, &id, 1);	/* format 0 of the record */
-	jb_u64(&jb, seq);
-	jb_str(&jb, key);
-	jb_u64(&jb, drop);
-	jb_bytes(&jb, p, n);
+	journal_rec_init(&jb);
+	journal_rec_bytes(&jb, &id, 1);	/* format 0 of the record */
+	journal_rec_u64(&jb, seq);
+	journal_rec_str(&jb, key);
+	journal_rec_u64(&jb, drop);
+	journal_rec_bytes(&jb, p, n);
 	return jb.bad ? WARD_ETOOBIG : journal_put(mb->jtype, jb.p, jb.n);
 }
 
 int
-mbox_push(struct mbox *mb, const char *key, const void *p, size_t n)
+mailbox_push(struct mailbox *mb, const char *key, const void *p, size_t n)
 {
 	uint32_t k = find(mb, key), drop = 0;
-	const struct mbox_key *e = k ? &mb->key[k - 1] : NULL;
+	const struct mailbox_key *e = k ? &mb->key[k - 1] : NULL;
 	int rc;
 
 	if (n > WARD_MBOX_DATA)
@@ -222,8 +222,8 @@ mbox_push(struct mbox *mb, const char *key, const void *p, size_t n)
 	return 0;
 }
 
-const struct mbox_msg *
-mbox_peek(struct mbox *mb, const char *key)
+const struct mailbox_msg *
+mailbox_peek(struct mailbox *mb, const char *key)
 {
 	uint32_t k = find(mb, key);
 
@@ -233,25 +233,25 @@ mbox_peek(struct mbox *mb, const char *key)
 }
 
 void
-mbox_pop(struct mbox *mb, const char *key)
+mailbox_pop(struct mailbox *mb, const char *key)
 {
 	uint32_t k = find(mb, key);
-	const struct mbox_msg *x;
+	const struct mailbox_msg *x;
 
 	if (k == 0 || mb->key[k - 1].head == 0)
 		return;
 	x = &mb->msg[mb->key[k - 1].head - 1];
-	jb_init(&jb);
-	jb_bytes(&jb, "", 1);
-	jb_u64(&jb, x->seq);
-	jb_str(&jb, key);
+	journal_rec_init(&jb);
+	journal_rec_bytes(&jb, "", 1);
+	journal_rec_u64(&jb, x->seq);
+	journal_rec_str(&jb, key);
 	journal_put(mb->jtype + 1, jb.p, jb.n);
 	msg_free(mb, k, 0, mb->key[k - 1].head);
 	key_tidy(mb, k);
 }
 
 uint32_t
-mbox_count(struct mbox *mb, const char *key)
+mailbox_count(struct mailbox *mb, const char *key)
 {
 	uint32_t k = find(mb, key);
 
@@ -259,7 +259,7 @@ mbox_count(struct mbox *mb, const char *key)
 }
 
 uint32_t
-mbox_dropped(struct mbox *mb, const char *key)
+mailbox_dropped(struct mailbox *mb, const char *key)
 {
 	uint32_t k = find(mb, key);
 
@@ -267,17 +267,17 @@ mbox_dropped(struct mbox *mb, const char *key)
 }
 
 static int
-put_dropped(const struct mbox *mb, const char *key, uint32_t n)
+put_dropped(const struct mailbox *mb, const char *key, uint32_t n)
 {
-	jb_init(&jb);
-	jb_bytes(&jb, "", 1);
-	jb_str(&jb, key);
-	jb_u64(&jb, n);
+	journal_rec_init(&jb);
+	journal_rec_bytes(&jb, "", 1);
+	journal_rec_str(&jb, key);
+	journal_rec_u64(&jb, n);
 	return journal_put(mb->jtype + 2, jb.p, jb.n);
 }
 
 void
-mbox_set_dropped(struct mbox *mb, const char *key, uint32_t n)
+mailbox_set_dropped(struct mailbox *mb, const char *key, uint32_t n)
 {
 	uint32_t k = n > 0 ? key_make(mb, key) : find(mb, key);
 
@@ -288,16 +288,16 @@ mbox_set_dropped(struct mbox *mb, const char *key, uint32_t n)
 }
 
 void
-mbox_seen(struct mbox *mb, const char *key)
+mailbox_seen(struct mailbox *mb, const char *key)
 {
-	if (mbox_dropped(mb, key) == 0)
+	if (mailbox_dropped(mb, key) == 0)
 		return;
 	put_dropped(mb, key, 0);
-	mbox_set_dropped(mb, key, 0);
+	mailbox_set_dropped(mb, key, 0);
 }
 
 void
-mbox_forget(struct mbox *mb, const char *key)
+mailbox_forget(struct mailbox *mb, const char *key)
 {
 	uint32_t k = find(mb, key);
 
@@ -310,7 +310,8 @@ mbox_forget(struct mbox *mb, const char *key)
 }
 
 void
-mbox_load(struct mbox *mb, uint64_t seq, const char *key, const uint8_t *p,
+mailbox_load(struct mailbox *mb, uint64_t seq, const char *key,
+    const uint8_t *p,
     size_t n)
 {
 	if (seq == 0 || seq >= UINT32_MAX || n > WARD_MBOX_DATA ||
@@ -321,7 +322,7 @@ mbox_load(struct mbox *mb, uint64_t seq, const char *key, const uint8_t *p,
 }
 
 void
-mbox_unload(struct mbox *mb, uint64_t seq)
+mailbox_unload(struct mailbox *mb, uint64_t seq)
 {
 	init(mb);
 	for (uint32_t i = 0; i < mb->cap; i++)
@@ -335,7 +336,7 @@ mbox_unload(struct mbox *mb, uint64_t seq)
 }
 
 bool
-mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n)
+mailbox_replay(struct mailbox *mb, int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
 	char key[WARD_MBOX_KEY + 1];
@@ -349,12 +350,14 @@ mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n)
 		return true;	/* a later format: not ours to guess */
 	r.at = 1;
 	if (type == mb->jtype + 2) {
-		if (jr_str(&r, key, sizeof key) && jr_u64(&r, &seq) &&
+		if (journal_read_str(&r, key,
+		    sizeof key) && journal_read_u64(&r, &seq) &&
 		    seq < UINT32_MAX)
-			mbox_set_dropped(mb, key, (uint32_t)seq);
+			mailbox_set_dropped(mb, key, (uint32_t)seq);
 		return true;
 	}
-	if (!jr_u64(&r, &seq) || !jr_str(&r, key, sizeof key) ||
+	if (!journal_read_u64(&r, &seq) || !journal_read_str(&r, key,
+	    sizeof key) ||
 	    seq == 0 || seq >= UINT32_MAX)
 		return true;
 	if (type == mb->jtype + 1) {
@@ -364,7 +367,7 @@ mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n)
 		}
 		return true;
 	}
-	if (!jr_u64(&r, &drop) || drop >= UINT32_MAX ||
+	if (!journal_read_u64(&r, &drop) || drop >= UINT32_MAX ||
 	    n - r.at > WARD_MBOX_DATA || key[0] == '\0')
 		return true;
 	apply_push(mb, (uint32_t)seq, key, (uint32_t)drop, p + r.at,
@@ -373,18 +376,18 @@ mbox_replay(struct mbox *mb, int type, const uint8_t *p, size_t n)
 }
 
 int
-mbox_snapshot(struct mbox *mb)
+mailbox_snapshot(struct mailbox *mb)
 {
 	init(mb);
 	for (uint32_t k = 1; k <= mb->cap; k++) {
-		const struct mbox_key *e = &mb->key[k - 1];
+		const struct mailbox_key *e = &mb->key[k - 1];
 
 		if (!e->used)
 			continue;
 		if (e->dropped > 0 && put_dropped(mb, e->name, e->dropped) != 0)
 			return WARD_EIO;
 		for (uint32_t m = e->head; m != 0; m = mb->msg[m - 1].next) {
-			const struct mbox_msg *x = &mb->msg[m - 1];
+			const struct mailbox_msg *x = &mb->msg[m - 1];
 
 			if (put_push(mb, x->seq, e->name, 0, x->data,
 			    x->len) != 0)

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "auth.h"
+#include "svc/svc.h"
 
 /* Print whole: the banner with three tokens is a few KiB; a longer text
  * says so instead of being cut silently. */
@@ -67,56 +68,39 @@ usage(void)
 	    "README.md.\n");
 }
 
-struct pool_row {
-	const char	*name;
-	uint64_t	 count, bytes;
-	const char	*what;
-};
-
-static void
-print_limits(void)
+/* The core's pools (pools.h), then each family's, then the rest. */
+static size_t
+pool_rows(struct ward_pool *rows, size_t cap)
 {
 	struct buf_stats bs;
-	uint64_t total = 0, bss = port_static_bytes();
-	struct pool_row rows[16];
+	const struct ward_pool *p;
 	size_t n = 0;
 
 	buf_init();
 	buf_stats(&bs);
-	rows[n++] = (struct pool_row){ "connections", WARD_CONN_SLOTS,
-	    sizeof(struct conn) + 3 * sizeof(uint32_t),
-	    "per-connection state (incl. spare slots)" };
-	rows[n++] = (struct pool_row){ "registry", WARD_CONN_SLOTS,
-	    sizeof(struct reg_entry), "socket registry, one per slot" };
-	rows[n++] = (struct pool_row){ "profiles", WARD_CONN_SLOTS,
-	    sizeof(struct reg_profile), "who is behind a socket (touched "
-	    "only when known)" };
-	rows[n++] = (struct pool_row){ "event_slots", WARD_EV_SLOTS, 16,
-	    "poll()/epoll registrations" };
-	rows[n++] = (struct pool_row){ "groups", WARD_MAX_GROUPS, grp_bytes(),
-	    "rooms, practices, subscriber sets" };
-	rows[n++] = (struct pool_row){ "buf_small", bs.cap[BUF_SMALL],
-	    bs.size[BUF_SMALL], "small outbound frames" };
-	rows[n++] = (struct pool_row){ "buf_medium", bs.cap[BUF_MED],
-	    bs.size[BUF_MED], "answers and frames up to 2 KiB" };
-	rows[n++] = (struct pool_row){ "buf_io", bs.cap[BUF_IO],
-	    bs.size[BUF_IO], "reads in flight, heads, responses" };
-	rows[n++] = (struct pool_row){ "buf_big", bs.cap[BUF_BIG],
-	    bs.size[BUF_BIG], "reassembled messages, request bodies" };
-	rows[n++] = (struct pool_row){ "buf_headers", bs.cap[BUF_SMALL] +
-	    bs.cap[BUF_MED] + bs.cap[BUF_IO] + bs.cap[BUF_BIG] +
-	    bs.cap[BUF_EXT] + 1, buf_desc_bytes(),
-	    "buffer descriptors (incl. static refs)" };
-	rows[n++] = (struct pool_row){ "queue_entries", WARD_QENT_COUNT, 8,
-	    "outbound (recipient, frame) references" };
-	rows[n++] = (struct pool_row){ "json_tokens", WARD_JSON_TOKENS,
-	    json_tok_bytes(), "JSON tokens (one document at a time)" };
+#define WARD_POOL(nm, cnt, each, wh) \
+	if (n < cap) \
+		rows[n++] = (struct ward_pool){ #nm, (cnt), (each), (wh) };
+#include "pools.h"
+#undef WARD_POOL
+	for (size_t i = 0; (p = svc_index_pool(i)) != NULL && n < cap; i++)
+		rows[n++] = *p;
+	return n;
+}
+
+static void
+print_limits(void)
+{
+	uint64_t total = 0, bss = port_static_bytes();
+	struct ward_pool rows[48];
+	size_t n = pool_rows(rows, ARRAY_LEN(rows) - 1);
+
 	for (size_t i = 0; i < n; i++)
 		total += rows[i].count * rows[i].bytes;
 	/* the rest of the static storage: parsed JSON documents, message
 	 * and config scratch, small tables; all of it is in the bound */
 	if (bss > total)
-		rows[n++] = (struct pool_row){ "other_static", 1, bss - total,
+		rows[n++] = (struct ward_pool){ "other_static", 1, bss - total,
 		    "JSON documents, message and config scratch, tables" };
 	total = 0;
 	out("%-16s %10s %10s %12s  %s\n", "pool", "capacity", "bytes", "total",
@@ -164,7 +148,7 @@ mint(const char *sub, const char *role, const char *name,
 	snprintf(c.sub, sizeof c.sub, "%s", sub);
 	snprintf(c.role, sizeof c.role, "%s", role);
 	snprintf(c.name, sizeof c.name, "%s", name ? name : "");
-	snprintf(c.practice_id, sizeof c.practice_id, "%s",
+	snprintf(c.tenant, sizeof c.tenant, "%s",
 	    practice ? practice : "");
 	c.iat = now;
 	c.has_iat = true;
@@ -383,9 +367,14 @@ int
 main(int argc, char **argv)
 {
 	struct args a = { 0 };
+	char err[256];
 	int rc;
 
 	port_init();
+	if (svc_index_register(err, sizeof err) != 0) {
+		log_error("families", "detail=\"%s\"", err);
+		return 1;
+	}
 	if ((rc = configure(argc, argv, &a)) != 0)
 		return rc;
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
@@ -404,17 +393,16 @@ main(int argc, char **argv)
 	}
 	buf_init();
 	conn_init();
-	grp_init();
+	fanout_init();
 	if (loop_listen(cfg.listen, false) != 0)
 		return 1;
-	if (!health_storage_ok())
+	if (!journal_storage_ok())
 		log_warn("data_dir", "path=\"%s\" detail=\"not writable: "
 		    "/health/ready answers 503\"", cfg.data_dir);
 	else if (journal_open() != 0)
 		log_error("journal", "detail=\"storage unusable: changes "
 		    "answer 503\"");
-	if (cfg.doctors_file[0] != '\0')
-		doctors_seed(cfg.doctors_file);
+	svc_index_start();
 	if (a.dev)
 		dev_banner();
 	rc = loop_run();

@@ -8,10 +8,17 @@
  * type are kept incrementally; lookups by socket id scan the live entries
  * (an admin call, not a hot path).  Ids are a 32-bit sequence number and 16
  * random bits: unique for the process's life and not guessable in order.
+ *
+ * Socket types are names the families declare at start-up.  Two
+ * intrusive indexes, one link pair per slot each: a doubly linked list
+ * per type, and a hash of user names to chains of slots, so "every socket
+ * of this type" and "every socket of this user" cost their members, not
+ * the pool.  Links are slot + 1 (0: none).
  */
 #include <stdio.h>
 
 #include "internal.h"
+#include "auth.h"
 
 struct reg_entry reg[WARD_CONN_SLOTS];
 static struct reg_profile prof[WARD_CONN_SLOTS];
@@ -33,7 +40,17 @@ reg_prof(uint32_t slot)
 	return reg[slot].has_prof ? &prof[slot] : &prof_empty;
 }
 
-static uint32_t counts[ST_COUNT];
+static uint32_t counts[WARD_SOCK_TYPES + 1];
+static const char *type_names[WARD_SOCK_TYPES + 1] = { "" };
+static int ntypes;
+/* The two indexes (links are slot + 1). */
+static uint32_t thead[WARD_SOCK_TYPES + 1];
+static struct reg_link {
+	uint32_t	tnext, tprev;	/* same type */
+	uint32_t	unext, uprev;	/* same user hash bucket */
+	uint32_t	ubucket;	/* bucket + 1 (0: not indexed) */
+} link[WARD_CONN_SLOTS];
+static uint32_t uhead[WARD_USER_BUCKETS];
 static uint32_t total;
 static uint32_t seq;
 static uint64_t rng;		/* xorshift, seeded once from the port */
@@ -49,25 +66,96 @@ rand16(void)
 	return (uint16_t)(rng >> 24);
 }
 
-static const char *const type_names[ST_COUNT] = {
-	"", "call", "stt", "stt_room", "stt_sales", "stt_admin",
-	"doctor_status", "notifications", "consultations", "unified",
-	"diagnosis", "echo", "admin"
-};
-
 const char *
 reg_type_name(int type)
 {
-	return type > ST_NONE && type < ST_COUNT ? type_names[type] : "";
+	return type > REG_TYPE_NONE && type <= ntypes ? type_names[type] : "";
 }
 
 int
 reg_type_of(const char *name)
 {
-	for (int t = 1; t < ST_COUNT; t++)
+	for (int t = 1; t <= ntypes; t++)
 		if (strcmp(type_names[t], name) == 0)
 			return t;
-	return ST_NONE;
+	return REG_TYPE_NONE;
+}
+
+int
+reg_type_add(const char *name)
+{
+	int t = reg_type_of(name);
+
+	if (t != REG_TYPE_NONE)
+		return t;
+	if (ntypes >= WARD_SOCK_TYPES || name[0] == '\0')
+		return WARD_ENOSPC;
+	type_names[++ntypes] = name;
+	return ntypes;
+}
+
+size_t
+reg_index_bytes(void)
+{
+	return sizeof link[0];
+}
+
+int
+reg_type_count(void)
+{
+	return ntypes;
+}
+
+static uint32_t
+user_hash(const char *u)
+{
+	uint32_t h = 2166136261u;		/* FNV-1a */
+
+	while (*u != '\0')
+		h = (h ^ (uint8_t)*u++) * 16777619u;
+	return h & (WARD_USER_BUCKETS - 1);
+}
+
+static void
+type_link(uint32_t slot, int type)
+{
+	link[slot].tprev = 0;
+	link[slot].tnext = thead[type];
+	if (thead[type] != 0)
+		link[thead[type] - 1].tprev = slot + 1;
+	thead[type] = slot + 1;
+}
+
+static void
+type_unlink(uint32_t slot, int type)
+{
+	struct reg_link *l = &link[slot];
+
+	WARD_ASSERT(l->tprev != 0 || thead[type] == slot + 1);
+	if (l->tprev != 0)
+		link[l->tprev - 1].tnext = l->tnext;
+	else
+		thead[type] = l->tnext;
+	if (l->tnext != 0)
+		link[l->tnext - 1].tprev = l->tprev;
+	l->tnext = l->tprev = 0;
+}
+
+static void
+user_unlink(uint32_t slot)
+{
+	struct reg_link *l = &link[slot];
+
+	if (l->ubucket == 0)
+		return;
+	WARD_ASSERT(l->uprev != 0 || uhead[l->ubucket - 1] == slot + 1);
+	if (l->uprev != 0)
+		link[l->uprev - 1].unext = l->unext;
+	else
+		uhead[l->ubucket - 1] = l->unext;
+	if (l->unext != 0)
+		link[l->unext - 1].uprev = l->uprev;
+	l->unext = l->uprev = l->ubucket = 0;
 }
 
 void
@@ -75,9 +163,9 @@ reg_register(uint32_t slot, int type)
 {
 	struct reg_entry *e = &reg[slot];
 
-	if (slot >= WARD_CONN_SLOTS || type <= ST_NONE || type >= ST_COUNT)
+	if (slot >= WARD_CONN_SLOTS || type <= REG_TYPE_NONE || type > ntypes)
 		return;
-	if (e->type != ST_NONE)
+	if (e->type != REG_TYPE_NONE)
 		reg_unregister(slot);
 	memset(e, 0, sizeof *e);
 	e->id = (uint64_t)++seq << 16 | rand16();
@@ -87,6 +175,7 @@ reg_register(uint32_t slot, int type)
 	e->connected_us = e->last_us = port_wall_us();
 	counts[type]++;
 	total++;
+	type_link(slot, type);
 }
 
 void
@@ -97,11 +186,14 @@ reg_unregister(uint32_t slot)
 	if (slot >= WARD_CONN_SLOTS)
 		return;
 	e = &reg[slot];
-	if (e->type == ST_NONE)
+	if (e->type == REG_TYPE_NONE)
 		return;
+	WARD_ASSERT(counts[e->type] > 0 && total > 0);
 	counts[e->type]--;
 	total--;
-	e->type = ST_NONE;
+	type_unlink(slot, e->type);
+	user_unlink(slot);
+	e->type = REG_TYPE_NONE;
 	e->id = 0;
 }
 
@@ -151,7 +243,7 @@ reg_find(uint64_t id)
 	if (id == 0)
 		return -1;
 	for (uint32_t i = 0; i < WARD_CONN_SLOTS; i++)
-		if (reg[i].type != ST_NONE && reg[i].id == id)
+		if (reg[i].type != REG_TYPE_NONE && reg[i].id == id)
 			return (long)i;
 	return -1;
 }
@@ -159,9 +251,66 @@ reg_find(uint64_t id)
 uint32_t
 reg_count(int type)
 {
-	if (type == ST_NONE)
+	if (type == REG_TYPE_NONE)
 		return total;
-	return type > 0 && type < ST_COUNT ? counts[type] : 0;
+	return type > 0 && type <= ntypes ? counts[type] : 0;
+}
+
+long
+reg_type_first(int type)
+{
+	if (type <= REG_TYPE_NONE || type > ntypes)
+		return -1;
+	return (long)thead[type] - 1;
+}
+
+long
+reg_type_next(uint32_t slot)
+{
+	return (long)link[slot].tnext - 1;
+}
+
+void
+reg_set_user(uint32_t slot, const char *user)
+{
+	uint32_t b;
+
+	if (slot >= WARD_CONN_SLOTS || reg[slot].type == REG_TYPE_NONE)
+		return;
+	user_unlink(slot);
+	utf8_copy(reg_prof_w(slot)->user, sizeof prof[slot].user, user);
+	if (user[0] == '\0')
+		return;
+	b = user_hash(prof[slot].user);
+	link[slot].ubucket = b + 1;
+	link[slot].unext = uhead[b];
+	if (uhead[b] != 0)
+		link[uhead[b] - 1].uprev = slot + 1;
+	uhead[b] = slot + 1;
+}
+
+/* The first slot from link l on (itself included) whose user is u. */
+static long
+user_match(uint32_t l, const char *u)
+{
+	for (; l != 0; l = link[l - 1].unext)
+		if (strcmp(prof[l - 1].user, u) == 0)
+			return (long)l - 1;
+	return -1;
+}
+
+long
+reg_user_first(const char *user)
+{
+	if (user[0] == '\0')
+		return -1;
+	return user_match(uhead[user_hash(user)], user);
+}
+
+long
+reg_user_next(uint32_t slot)
+{
+	return user_match(link[slot].unext, prof[slot].user);
 }
 
 void
@@ -212,9 +361,9 @@ user_info(struct jw *w, const struct reg_entry *e,
 		jw_key(w, "room");
 		jw_str(w, p->room);
 	}
-	if (p->practice[0]) {
-		jw_key(w, "practice_id");
-		jw_str(w, p->practice);
+	if (p->tenant[0]) {
+		jw_key(w, auth_tenant_claim());
+		jw_str(w, p->tenant);
 	}
 	jw_key(w, "authenticated");
 	jw_bool(w, e->authed);
@@ -260,7 +409,7 @@ reg_summary_json(struct jw *w)
 	jw_int(w, total);
 	jw_key(w, "sockets_by_type");
 	jw_obj(w);
-	for (int t = 1; t < ST_COUNT; t++) {
+	for (int t = 1; t <= ntypes; t++) {
 		if (counts[t] == 0)
 			continue;
 		jw_key(w, type_names[t]);

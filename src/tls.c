@@ -275,7 +275,7 @@ pick_key(void *ctx, const char *name)
 	if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0)
 		kp->encrypted = true;
 	else if (strcmp(name, "EC PARAMETERS") != 0 && kp->other[0] == '\0')
-		str_copy(kp->other, sizeof kp->other, name);
+		utf8_copy(kp->other, sizeof kp->other, name);
 	return NULL;
 }
 
@@ -431,12 +431,12 @@ date_warning(const struct tls_creds *cr, const char *cpath, char *err,
 
 	err[0] = '\0';
 	if (now > cr->not_after_us) {
-		time_iso(cr->not_after_us, when);
+		log_time_iso(cr->not_after_us, when);
 		snprintf(err, errlen, "tls_cert: %s: warning: the certificate "
 		    "expired (notAfter %.19sZ); clients will refuse it", cpath,
 		    when);
 	} else if (now < cr->not_before_us) {
-		time_iso(cr->not_before_us, when);
+		log_time_iso(cr->not_before_us, when);
 		snprintf(err, errlen, "tls_cert: %s: warning: the certificate is "
 		    "not valid yet (notBefore %.19sZ; is the clock right?)",
 		    cpath, when);

@@ -137,7 +137,7 @@ utf8_valid(const uint8_t *p, size_t n)
 }
 
 void
-str_copy(char *dst, size_t cap, const char *src)
+utf8_copy(char *dst, size_t cap, const char *src)
 {
 	size_t n = strlen(src);
 

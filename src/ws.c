@@ -169,7 +169,7 @@ ws_accept_key(const char *key, size_t keylen, char *out)
 	br_sha1_update(&sc, key, keylen);
 	br_sha1_update(&sc, guid, sizeof guid - 1);
 	br_sha1_out(&sc, dig);
-	b64_encode(dig, sizeof dig, out);
+	base64_encode(dig, sizeof dig, out);
 }
 
 bool
@@ -177,7 +177,7 @@ ws_key_valid(struct str key)
 {
 	uint8_t raw[20];
 
-	return key.n == 24 && b64_decode(key.p, key.n, raw, sizeof raw,
+	return key.n == 24 && base64_decode(key.p, key.n, raw, sizeof raw,
 	    false) == 16;
 }
 
@@ -279,28 +279,29 @@ handshake_check(struct conn *c, struct http_req *r)
 	struct str origin = http_header(r, "origin");
 
 	if (r->minor != 1 || !(r->flags & HTTP_F_CONN_UPGRADE)) {
-		http_error(c, 400, "bad_request",
+		reply_error(c, 400, "bad_request",
 		    "WebSocket upgrade needs HTTP/1.1 and Connection: Upgrade");
 		return HSF_REQUEST;
 	}
 	if (!str_eq(v, "13")) {
-		http_respond_json_error(c, 426, "upgrade_required",
+		reply_json_error(c, 426, "upgrade_required",
 		    "Sec-WebSocket-Version 13 is required",
 		    "Sec-WebSocket-Version: 13\r\n");
 		return HSF_VERSION;
 	}
 	if (!ws_key_valid(http_header(r, "sec-websocket-key"))) {
-		http_error(c, 400, "bad_request",
+		reply_error(c, 400, "bad_request",
 		    "Sec-WebSocket-Key must be base64 of 16 bytes");
 		return HSF_KEY;
 	}
 	if (r->content_length > 0) {
-		http_error(c, 400, "bad_request", "upgrade request has a body");
+		reply_error(c, 400, "bad_request",
+		    "upgrade request has a body");
 		return HSF_REQUEST;
 	}
 	if (origin.p != NULL && !cfg_origin_allowed(cfg.ws_origins, origin) &&
-	    !http_same_origin(r, origin)) {
-		http_error(c, 403, "forbidden", "origin not allowed");
+	    !cfg_same_origin(r, origin)) {
+		reply_error(c, 403, "forbidden", "origin not allowed");
 		return HSF_ORIGIN;
 	}
 	return -1;
@@ -325,7 +326,7 @@ ws_upgrade(struct conn *c, struct http_req *r, uint16_t route,
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n%s\r\n", acc, r->bearer_proto ?
 	    "Sec-WebSocket-Protocol: bearer\r\n" : "");
-	if (http_respond_raw(c, head, (size_t)n) != 0) {
+	if (reply_raw(c, head, (size_t)n) != 0) {
 		stats.handshake_fail++;
 		stats.hs_fail[HSF_WRITE]++;
 		return;
@@ -487,6 +488,24 @@ room_for(struct conn *c, size_t want)
 	return want;
 }
 
+void
+ws_send_error(struct conn *c, const char *code, const char *detail)
+{
+	char buf[512];
+	struct jw w;
+
+	jw_init(&w, buf, sizeof buf);
+	jw_obj(&w);
+	jw_key(&w, "type");
+	jw_str(&w, "error");
+	jw_key(&w, "error");
+	jw_str(&w, code);
+	jw_key(&w, "detail");
+	jw_str(&w, detail);
+	jw_obj_end(&w);
+	ws_send(c, WS_OP_TEXT, buf, w.len);
+}
+
 static void
 message_done(struct conn *c, uint8_t *p, size_t n)
 {
@@ -508,7 +527,7 @@ message_done(struct conn *c, uint8_t *p, size_t n)
 			conn_close_ws(c, 1008, "rate limit exceeded");
 			return;
 		}
-		svc_error(c, "rate_limited", "too many messages: slow down");
+		ws_send_error(c, "rate_limited", "too many messages: slow down");
 		return;
 	}
 	if (o->message != NULL)

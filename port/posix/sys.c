@@ -133,6 +133,12 @@ port_log_syslog(bool on)
 }
 
 void
+port_abort(void)
+{
+	abort();
+}
+
+void
 port_log_line(int level, const char *line, size_t len)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };

@@ -24,27 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../internal.h"
+#include "svc.h"
 
 #define ADMIN_ROLES "admin,superadmin"
-
-static const char *
-kind_name(int k)
-{
-	switch (k) {
-	case GK_CALL:		return "call";
-	case GK_STT_ROOM:	return "stt_room";
-	case GK_STT_SALES:	return "stt_sales";
-	case GK_STT_ADMIN:	return "stt_admin";
-	case GK_PRACTICE:	return "practice";
-	case GK_TELEMED:	return "telemedicine";
-	case GK_DIAGNOSIS:	return "diagnosis";
-	case GK_DOCTORS:	return "doctor_status";
-	case GK_USER:		return "user";
-	case GK_CONSULT:	return "consultations";
-	default:		return "other";
-	}
-}
 
 static void
 overview_gen(struct jw *w, void *arg)
@@ -66,10 +48,10 @@ overview_gen(struct jw *w, void *arg)
 	jw_key(w, "total");
 	jw_int(w, conn_admitted());
 	jw_key(w, "websockets");
-	jw_int(w, reg_count(ST_NONE));
+	jw_int(w, reg_count(REG_TYPE_NONE));
 	jw_key(w, "by_type");
 	jw_obj(w);
-	for (int t = ST_NONE + 1; t < ST_COUNT; t++)
+	for (int t = REG_TYPE_NONE + 1; t <= reg_type_count(); t++)
 		if (reg_count(t) > 0) {
 			jw_key(w, reg_type_name(t));
 			jw_int(w, reg_count(t));
@@ -78,14 +60,14 @@ overview_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 	jw_key(w, "rooms");
 	jw_arr(w);
-	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
+	for (int g = fanout_next_used(0); g != 0; g = fanout_next_used(g)) {
 		jw_obj(w);
 		jw_key(w, "kind");
-		jw_str(w, kind_name(grp_kind(g)));
+		jw_str(w, fanout_kind_name(fanout_kind(g)));
 		jw_key(w, "name");
-		jw_str(w, grp_name(g));
+		jw_str(w, fanout_name(g));
 		jw_key(w, "members");
-		jw_int(w, grp_size(g));
+		jw_int(w, fanout_size(g));
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
@@ -153,7 +135,7 @@ static int
 overview(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, overview_gen, NULL);
+	return reply_json_gen(c, 200, overview_gen, NULL);
 }
 
 /* The sockets of a group: id, type and user, at most 50. */
@@ -163,8 +145,8 @@ members_json(struct jw *w, int g)
 	int n = 0;
 
 	jw_arr(w);
-	for (struct conn *m = grp_first(g); m != NULL && n < 50;
-	    m = grp_next(m, g), n++) {
+	for (struct conn *m = fanout_first(g); m != NULL && n < 50;
+	    m = fanout_next(m, g), n++) {
 		uint32_t s = (uint32_t)(m - conns);
 		char id[13];
 
@@ -190,14 +172,14 @@ rooms_gen(struct jw *w, void *arg)
 	jw_obj(w);
 	jw_key(w, "rooms");
 	jw_arr(w);
-	for (int g = grp_next_used(0); g != 0; g = grp_next_used(g)) {
+	for (int g = fanout_next_used(0); g != 0; g = fanout_next_used(g)) {
 		jw_obj(w);
 		jw_key(w, "kind");
-		jw_str(w, kind_name(grp_kind(g)));
+		jw_str(w, fanout_kind_name(fanout_kind(g)));
 		jw_key(w, "name");
-		jw_str(w, grp_name(g));
+		jw_str(w, fanout_name(g));
 		jw_key(w, "size");
-		jw_int(w, grp_size(g));
+		jw_int(w, fanout_size(g));
 		jw_key(w, "members");
 		members_json(w, g);
 		jw_obj_end(w);
@@ -210,7 +192,7 @@ static int
 rooms(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, rooms_gen, NULL);
+	return reply_json_gen(c, 200, rooms_gen, NULL);
 }
 
 static void
@@ -220,13 +202,13 @@ sockets_gen(struct jw *w, void *arg)
 
 	jw_obj(w);
 	jw_key(w, "total");
-	jw_int(w, reg_count(ST_NONE));
+	jw_int(w, reg_count(REG_TYPE_NONE));
 	jw_key(w, "limit");
 	jw_int(w, limit);
 	jw_key(w, "sockets");
 	jw_arr(w);
 	for (uint32_t s = 0; s < WARD_CONN_SLOTS && n < limit; s++) {
-		if (conns[s].state != CS_WS || reg[s].type == ST_NONE)
+		if (conns[s].state != CS_WS || reg[s].type == REG_TYPE_NONE)
 			continue;
 		reg_entry_json(w, s, NULL);
 		n++;
@@ -246,10 +228,10 @@ sockets(struct conn *c, struct http_req *r)
 	if (http_query_get(r->query, "limit", v, sizeof v) >= 0) {
 		limit = strtol(v, &end, 10);
 		if (*end != '\0' || limit < 1 || limit > 1000)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "limit must be 1..1000");
 	}
-	return http_json_gen(c, 200, sockets_gen, &limit);
+	return reply_json_gen(c, 200, sockets_gen, &limit);
 }
 
 /* {k1: v1, k2: v2}; kept for Idempotency-Key retries when r is given. */
@@ -272,7 +254,7 @@ small_answer(struct conn *c, const struct http_req *r, const char *k1,
 	jw_obj_end(&w);
 	if (r != NULL)
 		svc_idem_store(r, w.p, w.len);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static int
@@ -287,25 +269,26 @@ service_switch(struct conn *c, struct http_req *r)
 		return 0;
 	snprintf(name, sizeof name, "%.*s", (int)r->param[0].n, r->param[0].p);
 	if ((i = json_find(d, 0, "enabled")) < 0 || json_bool(d, i, &on) != 0)
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "enabled must be a boolean");
 	if (unified_service_set(name, on) != 0)
-		return http_error(c, 404, "not_found", "no such service");
+		return reply_error(c, 404, "not_found", "no such service");
 	return small_answer(c, NULL, "name", name, "enabled", on, true);
 }
 
 static uint32_t
 to_group(int kind, const char *id, uint32_t f)
 {
-	int g = grp_find(kind, id, strlen(id));
+	int g = fanout_find(kind, id, strlen(id));
 
-	return g > 0 ? grp_send(g, f, NULL) : 0;
+	return g > 0 ? fanout_send(g, f, NULL) : 0;
 }
 
 static int
 send_to(struct conn *c, struct http_req *r)
 {
-	static const int rooms[] = { GK_CALL, GK_STT_ROOM, GK_TELEMED };
+	static const char *const rooms[] = { "call", "stt_room",
+	    "telemedicine" };
 	const struct json_doc *d = svc_json_body(c, r);
 	char target[16], id[65];
 	uint32_t f = 0, n = 0;
@@ -316,19 +299,20 @@ send_to(struct conn *c, struct http_req *r)
 		return 0;
 	if (svc_text_of(d, json_find(d, 0, "target"), target,
 	    sizeof target) != 0)
-		return http_error(c, 400, "invalid_field", "target must be one "
+		return reply_error(c, 400, "invalid_field",
+		    "target must be one "
 		    "of socket, room, practice, user, service, diagnosis");
 	if (strcmp(target, "service") != 0 &&
 	    svc_text_of(d, json_find(d, 0, "id"), id, sizeof id) != 0)
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "id must be a string or an integer");
 	if ((i = json_find(d, 0, "message")) < 0 || d->tok[i].type != JSON_OBJ ||
 	    (t = json_find(d, i, "type")) < 0 || !json_is_str(d, t))
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "message must be an object with a string type");
 	m = json_raw(d, i);
 	if ((f = ws_frame(WS_OP_TEXT, m.p, m.n)) == 0)
-		return http_error(c, 413, "payload_too_large",
+		return reply_error(c, 413, "payload_too_large",
 		    "message too large");
 	if (strcmp(target, "socket") == 0) {
 		uint64_t sid;
@@ -340,26 +324,25 @@ send_to(struct conn *c, struct http_req *r)
 			n = 1;
 	} else if (strcmp(target, "room") == 0) {
 		for (size_t k = 0; k < ARRAY_LEN(rooms); k++)
-			n += to_group(rooms[k], id, f);
+			n += to_group(fanout_kind_of(rooms[k]), id, f);
 	} else if (strcmp(target, "practice") == 0) {
-		n = to_group(GK_PRACTICE, id, f);
+		n = to_group(fanout_kind_of("practice"), id, f);
 	} else if (strcmp(target, "diagnosis") == 0) {
-		n = to_group(GK_DIAGNOSIS, id, f);
+		n = to_group(fanout_kind_of("diagnosis"), id, f);
 	} else if (strcmp(target, "user") == 0 ||
 	    strcmp(target, "service") == 0) {
 		bool user = target[0] == 'u';
+		long s = user ? reg_user_first(id) :
+		    reg_type_first(reg_type_of(UNIFIED_TYPE));
 
-		for (uint32_t s = 0; s < WARD_CONN_SLOTS; s++) {
-			if (conns[s].state != CS_WS)
-				continue;
-			if (user ? strcmp(reg_prof(s)->user, id) != 0 :
-			    reg[s].type != ST_UNIFIED)
-				continue;
-			n += conn_send(&conns[s], f) == 0;
-		}
+		for (; s >= 0; s = user ? reg_user_next((uint32_t)s) :
+		    reg_type_next((uint32_t)s))
+			if (conns[s].state == CS_WS)
+				n += conn_send(&conns[s], f) == 0;
 	} else {
 		buf_unref(f);
-		return http_error(c, 400, "invalid_field", "target must be one "
+		return reply_error(c, 400, "invalid_field",
+		    "target must be one "
 		    "of socket, room, practice, user, service, diagnosis");
 	}
 	buf_unref(f);
@@ -367,16 +350,61 @@ send_to(struct conn *c, struct http_req *r)
 	    false);
 }
 
-const struct route admin_routes[] = {
-	{ "/admin/api/overview", HTTP_M(HTTP_GET), overview, NULL, NULL,
-	    ADMIN_ROLES },
-	{ "/admin/api/services/*", HTTP_M(HTTP_POST), service_switch, NULL,
-	    NULL, ADMIN_ROLES },
-	{ "/admin/api/send", HTTP_M(HTTP_POST), send_to, NULL, NULL,
-	    ADMIN_ROLES },
-	{ "/admin/api/sockets", HTTP_M(HTTP_GET), sockets, NULL, NULL,
-	    ADMIN_ROLES },
-	{ "/admin/api/rooms", HTTP_M(HTTP_GET), rooms, NULL, NULL,
-	    ADMIN_ROLES },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route admin_routes[] = {
+	{
+		.pattern = "/admin/api/overview",
+		.methods = HTTP_M(HTTP_GET),
+		.http = overview,
+		.roles = ADMIN_ROLES,
+		.summary = "Connections, rooms, services, pools, "
+		    "Redis and TLS state",
+		.res = "Overview",
+	},
+	{
+		.pattern = "/admin/api/services/*",
+		.methods = HTTP_M(HTTP_POST),
+		.http = service_switch,
+		.roles = ADMIN_ROLES,
+		.doc_path = "/admin/api/services/{service}",
+		.summary = "Switch a /ws service on or off",
+		.req = "ServiceSwitch",
+		.res_w = "ServiceSwitched",
+	},
+	{
+		.pattern = "/admin/api/send",
+		.methods = HTTP_M(HTTP_POST),
+		.http = send_to,
+		.roles = ADMIN_ROLES,
+		.summary = "Send a message to a socket, room, "
+		    "practice, user, service or diagnosis",
+		.params = SVC_IDEM_PARAM,
+		.req = "SendRequest",
+		.res_w = "Delivery",
+	},
+	{
+		.pattern = "/admin/api/sockets",
+		.methods = HTTP_M(HTTP_GET),
+		.http = sockets,
+		.roles = ADMIN_ROLES,
+		.summary = "WebSockets with user info (bounded)",
+		.params = "limit",
+		.res = "AdminSockets",
+	},
+	{
+		.pattern = "/admin/api/rooms",
+		.methods = HTTP_M(HTTP_GET),
+		.http = rooms,
+		.roles = ADMIN_ROLES,
+		.summary = "Every room, practice and channel with "
+		    "its members",
+		.res = "AdminRooms",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family admin_family = {
+	.name = "admin",
+	.routes = admin_routes,
+	.types = (const char *const[]){ "admin", NULL },
+};
+

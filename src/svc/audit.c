@@ -9,12 +9,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
-
-#ifndef WARD_AUDIT_MAX
-#define WARD_AUDIT_MAX (256 * 1024)
-#endif
 
 static int afd = -1;
 static long asize;
@@ -27,7 +23,7 @@ audit_open(void)
 		return true;
 	snprintf(apath, sizeof apath, "%s/audit.log", cfg.data_dir);
 	snprintf(aold, sizeof aold, "%s/audit.log.1", cfg.data_dir);
-	if (!health_storage_ok() || (afd = port_file_append(apath)) < 0) {
+	if (!journal_storage_ok() || (afd = port_file_append(apath)) < 0) {
 		afd = -1;
 		return false;
 	}
@@ -108,7 +104,7 @@ audit_get(struct conn *c, struct http_req *r)
 		    want <= 1000; i++)
 			want = want * 10 + (q.p[i] - '0');
 		if (want < 1 || want > 1000 || (i < q.n && q.p[i] != '&'))
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "lines must be 1 to 1000");
 		break;
 	}
@@ -141,7 +137,7 @@ audit_get(struct conn *c, struct http_req *r)
 			start++;
 		}
 		if ((h = buf_get_class(BUF_BIG)) == 0)
-			return http_error(c, 503, "unavailable", "no buffer");
+			return reply_error(c, 503, "unavailable", "no buffer");
 		jw_init(&w, (char *)buf_base(h), buf_cap(h));
 		jw_obj(&w);
 		jw_key(&w, "lines");
@@ -159,17 +155,37 @@ audit_get(struct conn *c, struct http_req *r)
 		jw_obj_end(&w);
 		if (w.err) {
 			buf_unref(h);
-			return http_error(c, 500, "internal_error",
+			return reply_error(c, 500, "internal_error",
 			    "audit answer too large");
 		}
-		n = http_respond(c, 200, "application/json", w.p, w.len, NULL);
+		n = reply_body(c, 200, "application/json", w.p, w.len, NULL);
 		buf_unref(h);
 		return (int)n;
 	}
 }
 
-const struct route audit_routes[] = {
-	{ "/admin/api/audit", HTTP_M(HTTP_GET), audit_get, NULL, NULL,
-	    "admin,superadmin" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+void
+audit_refused(const struct http_req *r, const char *type, const char *why)
+{
+	audit("channel_refused", r->auth, "channel=%s path=%.*s reason=\"%s\"",
+	    type, (int)MIN(r->path.n, 80), r->path.p, why);
+}
+
+static const struct route audit_routes[] = {
+	{
+		.pattern = "/admin/api/audit",
+		.methods = HTTP_M(HTTP_GET),
+		.http = audit_get,
+		.roles = "admin,superadmin",
+		.summary = "The newest audit lines",
+		.params = "lines",
+		.res = "AuditLines",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family audit_family = {
+	.name = "audit",
+	.routes = audit_routes,
+};
+

@@ -8,7 +8,9 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
+
+static int gk_call;		/* group kind "call" */
 
 #define MS_ROOM 0
 
@@ -32,7 +34,7 @@ announce(struct conn *c, int g, const char *type)
 	jw_key(&w, "peer_id");
 	jw_str(&w, pid);
 	jw_obj_end(&w);
-	grp_send_text(g, buf, w.len, c);
+	fanout_send_text(g, buf, w.len, c);
 }
 
 static void
@@ -51,10 +53,11 @@ welcome(struct conn *c, int g)
 	jw_key(&w, "peer_id");
 	jw_str(&w, pid);
 	jw_key(&w, "room");
-	jw_str(&w, grp_name(g));
+	jw_str(&w, fanout_name(g));
 	jw_key(&w, "peers");
 	jw_arr(&w);
-	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g)) {
+	for (struct conn *m = fanout_first(g); m != NULL; m = fanout_next(m,
+	    g)) {
 		if (m == c)
 			continue;
 		peer_text(m, pid);
@@ -70,7 +73,7 @@ static void
 call_open(struct conn *c, const struct http_req *r)
 {
 	struct reg_profile *e = reg_prof_w(conn_id(c));
-	int g = grp_join(c, MS_ROOM, GK_CALL, r->param[0].p, r->param[0].n,
+	int g = fanout_join(c, MS_ROOM, gk_call, r->param[0].p, r->param[0].n,
 	    WARD_ROOM_PEERS);
 	uint32_t pid = 0;
 
@@ -96,7 +99,8 @@ find_peer(int g, const char *pid)
 {
 	char t[9];
 
-	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g)) {
+	for (struct conn *m = fanout_first(g); m != NULL; m = fanout_next(m,
+	    g)) {
 		peer_text(m, t);
 		if (strcmp(t, pid) == 0)
 			return m;
@@ -135,7 +139,7 @@ call_message(struct conn *c, int op, uint8_t *p, size_t n)
 {
 	const struct json_doc *d;
 	char type[64], to[16];
-	int g = grp_of(c, MS_ROOM), t;
+	int g = fanout_of(c, MS_ROOM), t;
 	struct conn *dst = NULL;
 	uint32_t f;
 
@@ -162,19 +166,19 @@ call_message(struct conn *c, int op, uint8_t *p, size_t n)
 	if (dst != NULL)
 		conn_send(dst, f);
 	else
-		grp_send(g, f, c);
+		fanout_send(g, f, c);
 	buf_unref(f);
 }
 
 static void
 call_close(struct conn *c)
 {
-	int g = grp_of(c, MS_ROOM);
+	int g = fanout_of(c, MS_ROOM);
 
 	if (g == 0)
 		return;
 	announce(c, g, "peer_left");
-	grp_leave(c, MS_ROOM);
+	fanout_leave(c, MS_ROOM);
 }
 
 static const struct ws_ops call_ops = {
@@ -186,7 +190,28 @@ static const struct ws_ops call_ops = {
 	.text_only = 1,
 };
 
-const struct route call_routes[] = {
-	{ "/ws/call/*/", 0, NULL, &call_ops, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route call_routes[] = {
+	{
+		.pattern = "/ws/call/*/",
+		.ws = &call_ops,
+		.doc_path = "/ws/call/{room}/",
+		.summary = "Call room: WebRTC signaling "
+		    "relay",
+		.params = "token",
+		.msg_in = "offer,answer,ice_candidate,chat,ping",
+		.msg_out = "welcome,peer_joined,peer_left,offer,answer,ice_candidate,chat,"
+		    "pong,error",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family call_family = {
+	.name = "call",
+	.routes = call_routes,
+	.kinds = (const struct fanout_kind[]){
+		{ "call", &gk_call },
+		{ NULL, NULL },
+	},
+	.types = (const char *const[]){ "call", NULL },
+};
+

@@ -5,25 +5,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 void
 svc_error(struct conn *c, const char *code, const char *detail)
 {
-	char buf[512];
-	struct jw w;
-
-	jw_init(&w, buf, sizeof buf);
-	jw_obj(&w);
-	jw_key(&w, "type");
-	jw_str(&w, "error");
-	jw_key(&w, "error");
-	jw_str(&w, code);
-	jw_key(&w, "detail");
-	jw_str(&w, detail);
-	jw_obj_end(&w);
-	ws_send(c, WS_OP_TEXT, buf, w.len);
+	ws_send_error(c, code, detail);
 }
 
 static void
@@ -53,7 +41,7 @@ dup_detail(char *out, size_t cap)
 	char key[64];
 
 	if (json_str(&doc, doc.dup, key, sizeof key) != 0)
-		str_copy(key, sizeof key, "(a long key)");
+		utf8_copy(key, sizeof key, "(a long key)");
 	snprintf(out, cap, "duplicate key \"%s\"", key);
 	return out;
 }
@@ -67,20 +55,22 @@ svc_json_body(struct conn *c, const struct http_req *r)
 	if (rc == 0)
 		rc = json_check_dups(&doc);
 	if (rc == JSON_E_TOOBIG) {
-		http_error(c, 400, "invalid_json",
+		reply_error(c, 400, "invalid_json",
 		    "body has too many JSON tokens");
 		return NULL;
 	}
 	if (rc == JSON_E_DUP) {
-		http_error(c, 400, "invalid_json", dup_detail(why, sizeof why));
+		reply_error(c, 400, "invalid_json", dup_detail(why,
+		    sizeof why));
 		return NULL;
 	}
 	if (rc != 0) {
-		http_error(c, 400, "invalid_json", "body is not valid JSON");
+		reply_error(c, 400, "invalid_json", "body is not valid JSON");
 		return NULL;
 	}
 	if (doc.tok[0].type != JSON_OBJ) {
-		http_error(c, 400, "invalid_body", "body must be a JSON object");
+		reply_error(c, 400, "invalid_body",
+		    "body must be a JSON object");
 		return NULL;
 	}
 	return &doc;
@@ -134,9 +124,6 @@ svc_json_msg(struct conn *c, const uint8_t *p, size_t n, char *type,
  * oldest entry reused when full; only successful answers are kept (a
  * retry after a 503 tries again).
  */
-#ifndef WARD_IDEM
-#define WARD_IDEM (WARD_MAX_CONNS <= 1024 ? 32 : 256)
-#endif
 #define IDEM_MS		(5u * 60u * 1000u)
 
 struct idem {
@@ -147,6 +134,12 @@ struct idem {
 };
 
 static struct idem idem[WARD_IDEM];
+
+const struct ward_pool svc_common_pools[] = {
+	{ "idempotency", WARD_IDEM, sizeof(struct idem),
+	    "answers kept for Idempotency-Key retries (5 min)" },
+	{ NULL, 0, 0, NULL }
+};
 
 static uint64_t
 idem_hash(const struct http_req *r, struct str key)
@@ -176,7 +169,7 @@ svc_idem_replay(struct conn *c, const struct http_req *r)
 	h = idem_hash(r, key);
 	for (size_t i = 0; i < WARD_IDEM; i++)
 		if (idem[i].hash == h && now_ms - idem[i].at_ms < IDEM_MS) {
-			http_respond(c, 200, "application/json", idem[i].body,
+			reply_body(c, 200, "application/json", idem[i].body,
 			    idem[i].len, "Idempotent-Replayed: true\r\n");
 			return true;
 		}
@@ -233,7 +226,7 @@ svc_text_of(const struct json_doc *d, int i, char *out, size_t cap)
 }
 
 void
-tb_put(struct tbuf *o, const char *fmt, ...)
+svc_tb_put(struct tbuf *o, const char *fmt, ...)
 {
 	va_list ap;
 	int k;

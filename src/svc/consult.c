@@ -11,28 +11,30 @@
  * copied as the client wrote them (the parser has validated them); an
  * integer id is written back as an integer (1e3 -> 1000).
  */
-#include "../internal.h"
+#include "svc.h"
+
+static int gk_consult;		/* group kind "consultations" */
 
 #define STATUS_MAX	64
 
 static int
 subscribers(void)
 {
-	return grp_find(GK_CONSULT, "all", 3);
+	return fanout_find(gk_consult, "all", 3);
 }
 
 static void
 open_consult(struct conn *c, const struct http_req *r)
 {
 	(void)r;
-	if (grp_join(c, 0, GK_CONSULT, "all", 3, 0) < 0)
+	if (fanout_join(c, 0, gk_consult, "all", 3, 0) < 0)
 		conn_close_ws(c, 1013, "no room left on this server");
 }
 
 static void
 close_consult(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -95,37 +97,38 @@ post_update(struct conn *c, struct http_req *r)
 	if (svc_idem_replay(c, r))
 		return 0;
 	if ((i = json_find(d, 0, "consultation_id")) < 0)
-		return http_error(c, 400, "missing_field",
+		return reply_error(c, 400, "missing_field",
 		    "consultation_id is required");
 	if (json_is_str(d, i)) {
 		if (d->tok[i].end == d->tok[i].start)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "consultation_id must not be empty");
 		if (json_id(d, i, NULL, 0) != 0)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "consultation_id must not hold control characters");
 		u.id = json_raw(d, i);
 	} else if (json_int(d, i, &u.num_id) != 0) {
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "consultation_id must be a string or an integer");
 	}
 	if ((i = json_find(d, 0, "status")) < 0)
-		return http_error(c, 400, "missing_field", "status is required");
+		return reply_error(c, 400, "missing_field",
+		    "status is required");
 	if (!json_is_str(d, i) || json_id(d, i, status, sizeof status) != 0 ||
 	    status[0] == '\0')
-		return http_error(c, 400, "invalid_field", "status must be a "
+		return reply_error(c, 400, "invalid_field", "status must be a "
 		    "string of 1 to 64 bytes without control characters");
 	if ((i = json_find(d, 0, "data")) >= 0) {
 		if (d->tok[i].type != JSON_OBJ)
-			return http_error(c, 400, "invalid_field",
+			return reply_error(c, 400, "invalid_field",
 			    "data must be an object");
 		u.data = json_raw(d, i);
 	}
 	if ((g = subscribers()) > 0) {
 		if ((f = ws_jw_frame(update_gen, &u)) == 0)
-			return http_error(c, 413, "payload_too_large",
+			return reply_error(c, 413, "payload_too_large",
 			    "update too large to send");
-		n = grp_send(g, f, NULL);
+		n = fanout_send(g, f, NULL);
 		buf_unref(f);
 	}
 	jw_init(&w, body, sizeof body);
@@ -136,7 +139,7 @@ post_update(struct conn *c, struct http_req *r)
 	jw_int(&w, n);
 	jw_obj_end(&w);
 	svc_idem_store(r, w.p, w.len);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static const struct ws_ops consult_ops = {
@@ -145,9 +148,36 @@ static const struct ws_ops consult_ops = {
 	.close = close_consult, .text_only = 1,
 };
 
-const struct route consult_routes[] = {
-	{ "/ws/consultations/", 0, NULL, &consult_ops, NULL, "*" },
-	{ "/api/consultations/updates", HTTP_M(HTTP_POST), post_update, NULL,
-	    NULL, "service,admin,doctor" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route consult_routes[] = {
+	{
+		.pattern = "/ws/consultations/",
+		.ws = &consult_ops,
+		.roles = "*",
+		.summary = "Consultation updates",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "consultation_update,pong,error",
+	},
+	{
+		.pattern = "/api/consultations/updates",
+		.methods = HTTP_M(HTTP_POST),
+		.http = post_update,
+		.roles = "service,admin,doctor",
+		.summary = "Broadcast a consultation update",
+		.params = SVC_IDEM_PARAM,
+		.req = "ConsultationUpdate",
+		.res_w = "Delivery",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family consult_family = {
+	.name = "consult",
+	.routes = consult_routes,
+	.kinds = (const struct fanout_kind[]){
+		{ "consultations", &gk_consult },
+		{ NULL, NULL },
+	},
+	.types = (const char *const[]){ "consultations", NULL },
+};
+

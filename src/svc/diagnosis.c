@@ -21,16 +21,11 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
-#ifndef WARD_DIAGNOSES
-#define WARD_DIAGNOSES (WARD_MAX_CONNS <= 1024 ? 64 : 1024)
-#endif
-#ifndef WARD_DIAG_QUEUE
-#define WARD_DIAG_QUEUE (WARD_MAX_CONNS <= 1024 ? 32 : 512)
-#endif
-#define WARD_DIAG_PER	100
+static int gk_diag;		/* group kind "diagnosis" */
+
 #define OWNER_MAX	64
 
 struct diag {
@@ -41,8 +36,8 @@ struct diag {
 
 static struct diag diags[WARD_DIAGNOSES];
 /* Queued frames, keyed by the diagnosis id in decimal. */
-MBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MBOX_INIT(dq, J_DQ_MBOX, WARD_DIAG_PER,
-    true);
+MAILBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MAILBOX_INIT(dq, J_DQ_MBOX,
+    WARD_DIAG_PER, true);
 
 /* The mailbox key of a diagnosis id. */
 static const char *
@@ -66,7 +61,7 @@ queued(const struct diag *d)
 {
 	char k[24];
 
-	return mbox_count(&dq, key_of(d->id, k));
+	return mailbox_count(&dq, key_of(d->id, k));
 }
 
 static uint32_t
@@ -74,7 +69,7 @@ dropped_of(const struct diag *d)
 {
 	char k[24];
 
-	return mbox_dropped(&dq, key_of(d->id, k));
+	return mailbox_dropped(&dq, key_of(d->id, k));
 }
 
 /* --- the journal --------------------------------------------------------- */
@@ -84,19 +79,19 @@ static struct jbuf jb;
 static int
 put_diag(const struct diag *d, uint32_t dropped)
 {
-	jb_init(&jb);
-	jb_u64(&jb, (uint64_t)d->id);
-	jb_u64(&jb, d->owned);
-	jb_str(&jb, d->owner);
-	jb_u64(&jb, dropped);
+	journal_rec_init(&jb);
+	journal_rec_u64(&jb, (uint64_t)d->id);
+	journal_rec_u64(&jb, d->owned);
+	journal_rec_str(&jb, d->owner);
+	journal_rec_u64(&jb, dropped);
 	return journal_put(J_DIAG, jb.p, jb.n);
 }
 
 static int
 put_id(int type, uint64_t v)
 {
-	jb_init(&jb);
-	jb_u64(&jb, v);
+	journal_rec_init(&jb);
+	journal_rec_u64(&jb, v);
 	return journal_put(type, jb.p, jb.n);
 }
 
@@ -111,7 +106,7 @@ slot_for(int64_t id)
 	return d;
 }
 
-void
+static void
 diag_replay(int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
@@ -119,12 +114,14 @@ diag_replay(int type, const uint8_t *p, size_t n)
 	char owner[OWNER_MAX + 1], k[24];
 	struct diag *d;
 
-	if (mbox_replay(&dq, type, p, n))
+	if (mailbox_replay(&dq, type, p, n))
 		return;
 	switch (type) {
 	case J_DIAG:
-		if (!jr_u64(&r, &id) || !jr_u64(&r, &owned) ||
-		    !jr_str(&r, owner, sizeof owner) || !jr_u64(&r, &dropped) ||
+		if (!journal_read_u64(&r, &id) || !journal_read_u64(&r,
+		    &owned) ||
+		    !journal_read_str(&r, owner,
+		    sizeof owner) || !journal_read_u64(&r, &dropped) ||
 		    (d = slot_for((int64_t)id)) == NULL)
 			return;
 		if (!d->used) {
@@ -133,37 +130,38 @@ diag_replay(int type, const uint8_t *p, size_t n)
 			d->id = (int64_t)id;
 		}
 		d->owned = owned != 0;
-		str_copy(d->owner, sizeof d->owner, owner);
-		mbox_set_dropped(&dq, key_of(d->id, k), (uint32_t)dropped);
+		utf8_copy(d->owner, sizeof d->owner, owner);
+		mailbox_set_dropped(&dq, key_of(d->id, k), (uint32_t)dropped);
 		return;
 	case J_DIAG_DEL:
-		if (jr_u64(&r, &id) && (d = find((int64_t)id)) != NULL) {
-			mbox_forget(&dq, key_of(d->id, k));
+		if (journal_read_u64(&r,
+		    &id) && (d = find((int64_t)id)) != NULL) {
+			mailbox_forget(&dq, key_of(d->id, k));
 			d->used = false;
 		}
 		return;
 	/* the queue's format before the mailbox */
 	case J_DQ_PUSH:
-		if (jr_u64(&r, &seq) && jr_u64(&r, &id) &&
+		if (journal_read_u64(&r, &seq) && journal_read_u64(&r, &id) &&
 		    find((int64_t)id) != NULL)
-			mbox_load(&dq, seq, key_of((int64_t)id, k), p + r.at,
+			mailbox_load(&dq, seq, key_of((int64_t)id, k), p + r.at,
 			    n - r.at);
 		return;
 	case J_DQ_POP:
-		if (jr_u64(&r, &seq))
-			mbox_unload(&dq, seq);
+		if (journal_read_u64(&r, &seq))
+			mailbox_unload(&dq, seq);
 		return;
 	}
 }
 
-int
+static int
 diag_snapshot(void)
 {
 	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
 		if (diags[i].used && put_diag(&diags[i],
 		    dropped_of(&diags[i])) != 0)
 			return WARD_EIO;
-	return mbox_snapshot(&dq);
+	return mailbox_snapshot(&dq);
 }
 
 static int
@@ -172,7 +170,7 @@ group_of(int64_t id)
 	char name[24];
 	int n = snprintf(name, sizeof name, "%lld", (long long)id);
 
-	return grp_find(GK_DIAGNOSIS, name, (size_t)n);
+	return fanout_find(gk_diag, name, (size_t)n);
 }
 
 /* --- the socket ---------------------------------------------------------- */
@@ -204,7 +202,7 @@ open_diag(struct conn *c, const struct http_req *r)
 	int64_t id = 0;
 	struct diag *d;
 	uint32_t f;
-	const struct mbox_msg *q;
+	const struct mailbox_msg *q;
 
 	for (size_t i = 0; i < s.n && id < 1000000000000000LL; i++)
 		id = id * 10 + (s.p[i] - '0');
@@ -225,7 +223,7 @@ open_diag(struct conn *c, const struct http_req *r)
 	audit("channel_open", r->auth, "channel=diagnosis id=%lld",
 	    (long long)id);
 	snprintf(name, sizeof name, "%lld", (long long)id);
-	if (grp_join(c, 0, GK_DIAGNOSIS, name, strlen(name), 0) < 0) {
+	if (fanout_join(c, 0, gk_diag, name, strlen(name), 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -233,12 +231,12 @@ open_diag(struct conn *c, const struct http_req *r)
 	if ((f = ws_jw_frame(welcome_gen, d)) == 0 ||
 	    conn_send_owned(c, f) != 0)
 		return;
-	while ((q = mbox_peek(&dq, name)) != NULL) {
+	while ((q = mailbox_peek(&dq, name)) != NULL) {
 		if (svc_send_copy(c, q->data, q->len) != 0)
 			break;		/* stays queued */
-		mbox_pop(&dq, name);
+		mailbox_pop(&dq, name);
 	}
-	mbox_seen(&dq, name);	/* the welcome told the dropped count */
+	mailbox_seen(&dq, name);	/* the welcome told the dropped count */
 	/* delivered at least once: a failed write means a repeat after a
 	 * restart, never a loss */
 	journal_commit();
@@ -247,7 +245,7 @@ open_diag(struct conn *c, const struct http_req *r)
 static void
 close_diag(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -275,7 +273,7 @@ status_gen(struct jw *w, void *arg)
 		if (!diags[i].used)
 			continue;
 		regd++;
-		if ((n = grp_size(group_of(diags[i].id))) > 0) {
+		if ((n = fanout_size(group_of(diags[i].id))) > 0) {
 			with++;
 			total += n;
 		}
@@ -295,7 +293,7 @@ status_gen(struct jw *w, void *arg)
 
 			if (!diags[i].used)
 				continue;
-			n = pass == 0 ? grp_size(group_of(diags[i].id)) :
+			n = pass == 0 ? fanout_size(group_of(diags[i].id)) :
 			    queued(&diags[i]);
 			if (n == 0)
 				continue;
@@ -314,7 +312,7 @@ static int
 ws_status(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, status_gen, NULL);
+	return reply_json_gen(c, 200, status_gen, NULL);
 }
 
 /* --- /api/diagnoses -------------------------------------------------------- */
@@ -331,7 +329,7 @@ diag_json(struct jw *w, const struct diag *d)
 	else
 		jw_null(w);
 	jw_key(w, "connections");
-	jw_int(w, grp_size(group_of(d->id)));
+	jw_int(w, fanout_size(group_of(d->id)));
 	jw_key(w, "queued");
 	jw_int(w, queued(d));
 	jw_key(w, "dropped");
@@ -367,7 +365,7 @@ answer(struct conn *c, int status, const struct diag *d)
 
 	jw_init(&w, body, sizeof body);
 	diag_json(&w, d);
-	return http_json(c, status, &w);
+	return reply_json(c, status, &w);
 }
 
 /* diagnosis_id: an integer > 0; 0 after answering 400. */
@@ -378,11 +376,12 @@ want_id(struct conn *c, const struct json_doc *d)
 	int64_t v;
 
 	if (i < 0) {
-		http_error(c, 400, "missing_field", "diagnosis_id is required");
+		reply_error(c, 400, "missing_field",
+		    "diagnosis_id is required");
 		return 0;
 	}
 	if (json_int(d, i, &v) != 0 || v <= 0 || v > 999999999999999999LL) {
-		http_error(c, 400, "invalid_field",
+		reply_error(c, 400, "invalid_field",
 		    "diagnosis_id must be an integer > 0");
 		return 0;
 	}
@@ -404,13 +403,14 @@ post_diag(struct conn *c, struct http_req *r)
 	owner[0] = '\0';
 	if ((i = json_find(d, 0, "owner")) >= 0 && !json_is_null(d, i)) {
 		if (svc_text_of(d, i, owner, sizeof owner) != 0)
-			return http_error(c, 400, "invalid_field", "owner must "
+			return reply_error(c, 400, "invalid_field",
+			    "owner must "
 			    "be null, a non-empty string or an integer");
 		owned = true;
 	}
 	made = find(id) == NULL;
 	if ((g = slot_for(id)) == NULL)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "diagnosis table full");
 	next = *g;
 	if (made) {
@@ -419,10 +419,10 @@ post_diag(struct conn *c, struct http_req *r)
 		next.id = id;
 	}
 	next.owned = owned;
-	str_copy(next.owner, sizeof next.owner, owner);
+	utf8_copy(next.owner, sizeof next.owner, owner);
 	if (put_diag(&next, made ? 0 : dropped_of(g)) != 0 ||
 	    journal_commit() != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*g = next;
 	return answer(c, made ? 201 : 200, g);
@@ -433,7 +433,7 @@ diagnoses(struct conn *c, struct http_req *r)
 {
 	if (r->method == HTTP_POST)
 		return post_diag(c, r);
-	return http_json_gen(c, 200, list_gen, NULL);
+	return reply_json_gen(c, 200, list_gen, NULL);
 }
 
 static int
@@ -449,14 +449,14 @@ delete_diag(struct conn *c, struct http_req *r)
 	for (size_t i = 0; i < s.n && s.n <= 18; i++)
 		id = id * 10 + (s.p[i] - '0');
 	if (s.n > 18 || id <= 0 || (d = find(id)) == NULL)
-		return http_error(c, 404, "not_found", "no such diagnosis");
+		return reply_error(c, 404, "not_found", "no such diagnosis");
 	if (put_id(J_DIAG_DEL, (uint64_t)id) != 0 || journal_commit() != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	if ((g = group_of(id)) > 0)
-		for (struct conn *m = grp_first(g); m; m = grp_next(m, g))
+		for (struct conn *m = fanout_first(g); m; m = fanout_next(m, g))
 			conn_close_ws(m, 1008, "diagnosis deleted");
-	mbox_forget(&dq, key_of(id, name));
+	mailbox_forget(&dq, key_of(id, name));
 	d->used = false;
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
@@ -465,7 +465,7 @@ delete_diag(struct conn *c, struct http_req *r)
 	jw_key(&w, "diagnosis_id");
 	jw_int(&w, id);
 	jw_obj_end(&w);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 /* --- broadcasts ----------------------------------------------------------- */
@@ -645,31 +645,31 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	if (d == NULL || svc_idem_replay(c, r) || (a.id = want_id(c, d)) == 0)
 		return 0;
 	if ((bad = check_body(d, kind)) != NULL)
-		return http_error(c, 400, "invalid_field", bad);
+		return reply_error(c, 400, "invalid_field", bad);
 	if ((g = find(a.id)) == NULL)
-		return http_error(c, 404, "not_found", "no such diagnosis");
+		return reply_error(c, 404, "not_found", "no such diagnosis");
 	if (!auth_role_in(r->auth, "admin,service") &&
 	    !(g->owned && strcmp(r->auth->sub, g->owner) == 0))
-		return http_error(c, 403, "forbidden",
+		return reply_error(c, 403, "forbidden",
 		    "only the owner, service or admin may broadcast");
 	if ((f = ws_jw_frame(bc_gen, &a)) == 0)
-		return http_error(c, 413, "payload_too_large",
+		return reply_error(c, 413, "payload_too_large",
 		    "update too large to send");
 	if ((grp = group_of(a.id)) > 0)
-		n = grp_send(grp, f, NULL);
+		n = fanout_send(grp, f, NULL);
 	if (n == 0) {
 		if (buf_len(f) > WARD_NOTIF_FRAME) {
 			buf_unref(f);
-			return http_error(c, 413, "payload_too_large",
+			return reply_error(c, 413, "payload_too_large",
 			    "update too large to queue");
 		}
 		char k[24];
-		int q = mbox_push(&dq, key_of(g->id, k), buf_data(f),
+		int q = mailbox_push(&dq, key_of(g->id, k), buf_data(f),
 		    buf_len(f));
 
 		if (q != 0) {
 			buf_unref(f);
-			return http_error(c, 503, "unavailable",
+			return reply_error(c, 503, "unavailable",
 			    q == WARD_ENOMEM ? "message queue full" :
 			    "storage unavailable");
 		}
@@ -689,7 +689,7 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	jw_int(&w, n);
 	jw_obj_end(&w);
 	svc_idem_store(r, w.p, w.len);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static int
@@ -716,21 +716,102 @@ static const struct ws_ops diag_ops = {
 	.text_only = 1,
 };
 
-const struct route diag_routes[] = {
-	{ "/ws/status", HTTP_M(HTTP_GET), ws_status, NULL, NULL, NULL },
-	{ "/ws/#", 0, NULL, &diag_ops, NULL, NULL },
-	{ "/api/diagnoses", HTTP_M(HTTP_GET) | HTTP_M(HTTP_POST), diagnoses,
-	    NULL, NULL, "service,admin" },
-	{ "/api/diagnoses/#", HTTP_M(HTTP_DELETE), delete_diag, NULL, NULL,
-	    "service,admin" },
-	{ "/ws/broadcast-recommendation-update", HTTP_M(HTTP_POST), bc_reco,
-	    NULL, NULL, "*" },
-	{ "/ws/broadcast-effectiveness-update", HTTP_M(HTTP_POST), bc_effect,
-	    NULL, NULL, "*" },
-	{ "/ws/broadcast-feedback-update", HTTP_M(HTTP_POST), bc_feedback,
-	    NULL, NULL, "*" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route diag_routes[] = {
+	{
+		.pattern = "/ws/status",
+		.methods = HTTP_M(HTTP_GET),
+		.http = ws_status,
+		.summary = "Diagnosis connections and queues",
+		.res = "DiagnosisStatus",
+	},
+	{
+		.pattern = "/ws/#",
+		.ws = &diag_ops,
+		.refused = audit_refused,
+		.doc_path = "/ws/{diagnosis_id}",
+		.summary = "Diagnosis channel (queued messages "
+		    "on connect)",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "welcome,recommendation_update,effectiveness_update,"
+		    "feedback_update,pong",
+	},
+	{
+		.pattern = "/api/diagnoses",
+		.methods = HTTP_M(HTTP_GET) | HTTP_M(HTTP_POST),
+		.http = diagnoses,
+		.roles = "service,admin",
+		.summary = "List (GET) or register (POST; 201, 200 "
+		    "when known) diagnoses",
+		.req = "DiagnosisCreate",
+		.res = "DiagnosisList",
+		.res_w = "Diagnosis",
+		.ok_w = 201,
+	},
+	{
+		.pattern = "/api/diagnoses/#",
+		.methods = HTTP_M(HTTP_DELETE),
+		.http = delete_diag,
+		.roles = "service,admin",
+		.doc_path = "/api/diagnoses/{diagnosis_id}",
+		.summary = "Remove a diagnosis (its sockets close 1008)",
+		.res_w = "Status",
+	},
+	{
+		.pattern = "/ws/broadcast-recommendation-update",
+		.methods = HTTP_M(HTTP_POST),
+		.http = bc_reco,
+		.roles = "*",
+		.summary = "Recommendation update "
+		    "to a diagnosis (queued when nobody listens)",
+		.params = SVC_IDEM_PARAM,
+		.req = "RecommendationUpdate",
+		.res_w = "Delivery",
+	},
+	{
+		.pattern = "/ws/broadcast-effectiveness-update",
+		.methods = HTTP_M(HTTP_POST),
+		.http = bc_effect,
+		.roles = "*",
+		.summary = "Effectiveness update to "
+		    "a diagnosis",
+		.params = SVC_IDEM_PARAM,
+		.req = "EffectivenessUpdate",
+		.res_w = "Delivery",
+	},
+	{
+		.pattern = "/ws/broadcast-feedback-update",
+		.methods = HTTP_M(HTTP_POST),
+		.http = bc_feedback,
+		.roles = "*",
+		.summary = "Feedback update to a "
+		    "diagnosis",
+		.params = SVC_IDEM_PARAM,
+		.req = "FeedbackUpdate",
+		.res_w = "Delivery",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family diagnosis_family = {
+	.name = "diagnosis",
+	.routes = diag_routes,
+	.pools = (const struct ward_pool[]){
+		{ "diagnoses", WARD_DIAGNOSES, sizeof(struct diag),
+		    "registered diagnoses and owners" },
+		{ "diag_queue", WARD_DIAG_QUEUE, MAILBOX_SLOT_BYTES,
+		    "queued diagnosis frames (mailbox)" },
+		{ NULL, 0, 0, NULL },
+	},
+	.kinds = (const struct fanout_kind[]){
+		{ "diagnosis", &gk_diag },
+		{ NULL, NULL },
+	},
+	.types = (const char *const[]){ "diagnosis", NULL },
+	.journal = &(const struct journal_family){ J_DIAG, 19, diag_replay,
+	    diag_snapshot },
+};
+
 
 /* Messages waiting in the offline queue (/metrics ward_queue_depth). */
 uint32_t

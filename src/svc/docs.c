@@ -5,178 +5,29 @@
  * reads well on a phone), both made from the router's own table, so
  * neither can miss a route (SPEC §5).
  *
- * What the table cannot know is in doc[] below (named path parameters,
- * request and answer schemas, message types) and in
+ * Each route row carries its own documentation (summary, named path,
+ * parameters, request and answer schemas, message types: struct route's
+ * doc fields, in the family's file); the rest is in
  * src/web/openapi-components.json (the schemas, parameters and security
  * schemes), embedded at build time like the other web files.
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "web.h"
 
 /* A JSON literal, length taken by the compiler. */
 #define RAW(w, lit)	jw_raw((w), (lit), sizeof(lit) - 1)
 
-/*
- * One route's documentation.  path: the OpenAPI path ('*' and '#' named);
- * params: component parameters (query, header), comma-separated; req: the
- * request body schema; res / res_w: the answer schema of GET / of the
- * write method ("text/…" for a non-JSON answer); ok_w: the write's status
- * (0: 200); in / out: a WebSocket's message types, client to server and
- * server to client.
- */
-struct doc {
-	const char	*pattern, *path, *summary, *params, *req, *res, *res_w;
-	int		 ok_w;
-	const char	*in, *out;
-};
-
-#define IDEM	"idempotency_key"
-
-static const struct doc doc[] = {
-	{ "/health", NULL, "Liveness and state: version, uptime, connections, "
-	    "storage", NULL, NULL, "Health", NULL, 0, NULL, NULL },
-	{ "/health/live", NULL, "The loop turns: 200", NULL, NULL, "Status",
-	    NULL, 0, NULL, NULL },
-	{ "/health/ready", NULL, "Ready: not draining, data_dir writable "
-	    "(else 503)", NULL, NULL, "Status", NULL, 0, NULL, NULL },
-	{ "/metrics", NULL, "Prometheus text: connections, messages, pools",
-	    NULL, NULL, "text/plain", NULL, 0, NULL, NULL },
-	{ "/consultation/socket-status/", NULL, "Socket registry summary",
-	    NULL, NULL, "SocketSummary", NULL, 0, NULL, NULL },
-	{ "/consultation/socket-status/sockets/", NULL, "Every socket (admin)",
-	    "socket_type", NULL, "SocketList", NULL, 0, NULL, NULL },
-	{ "/consultation/socket-status/sockets/*/",
-	    "/consultation/socket-status/sockets/{socket_id}/",
-	    "One socket (admin)", NULL, NULL, "SocketEntry", NULL, 0, NULL,
-	    NULL },
-	{ "/api/consultations/updates", NULL, "Broadcast a consultation update",
-	    IDEM, "ConsultationUpdate", NULL, "Delivery", 0, NULL, NULL },
-	{ "/api/notifications", NULL, "Notify a user (queued when offline)",
-	    IDEM, "NotificationRequest", NULL, "Delivery", 0, NULL, NULL },
-	{ "/api/doctors", NULL, "Register a doctor (201; 200 when known)",
-	    NULL, "DoctorCreate", NULL, "Doctor", 201, NULL, NULL },
-	{ "/api/doctors/status", NULL, "Every doctor's status", NULL, NULL,
-	    "DoctorList", NULL, 0, NULL, NULL },
-	{ "/api/doctors/*/status", "/api/doctors/{doctor_id}/status",
-	    "Set a doctor's status (that doctor or admin)", NULL,
-	    "DoctorStatusUpdate", NULL, "Doctor", 0, NULL, NULL },
-	{ "/api/diagnoses", NULL, "List (GET) or register (POST; 201, 200 "
-	    "when known) diagnoses", NULL, "DiagnosisCreate", "DiagnosisList",
-	    "Diagnosis", 201, NULL, NULL },
-	{ "/api/diagnoses/#", "/api/diagnoses/{diagnosis_id}",
-	    "Remove a diagnosis (its sockets close 1008)", NULL, NULL, NULL,
-	    "Status", 0, NULL, NULL },
-	{ "/ws/status", NULL, "Diagnosis connections and queues", NULL, NULL,
-	    "DiagnosisStatus", NULL, 0, NULL, NULL },
-	{ "/ws/broadcast-recommendation-update", NULL, "Recommendation update "
-	    "to a diagnosis (queued when nobody listens)", IDEM,
-	    "RecommendationUpdate", NULL, "Delivery", 0, NULL, NULL },
-	{ "/ws/broadcast-effectiveness-update", NULL, "Effectiveness update to "
-	    "a diagnosis", IDEM, "EffectivenessUpdate", NULL, "Delivery", 0,
-	    NULL, NULL },
-	{ "/ws/broadcast-feedback-update", NULL, "Feedback update to a "
-	    "diagnosis", IDEM, "FeedbackUpdate", NULL, "Delivery", 0, NULL,
-	    NULL },
-	{ "/admin/api/overview", NULL, "Connections, rooms, services, pools, "
-	    "Redis and TLS state", NULL, NULL, "Overview", NULL, 0, NULL,
-	    NULL },
-	{ "/admin/api/services/*", "/admin/api/services/{service}",
-	    "Switch a /ws service on or off", NULL, "ServiceSwitch", NULL,
-	    "ServiceSwitched", 0, NULL, NULL },
-	{ "/admin/api/send", NULL, "Send a message to a socket, room, "
-	    "practice, user, service or diagnosis", IDEM, "SendRequest", NULL,
-	    "Delivery", 0, NULL, NULL },
-	{ "/admin/api/sockets", NULL, "WebSockets with user info (bounded)",
-	    "limit", NULL, "AdminSockets", NULL, 0, NULL, NULL },
-	{ "/admin/api/rooms", NULL, "Every room, practice and channel with "
-	    "its members", NULL, NULL, "AdminRooms", NULL, 0, NULL, NULL },
-	{ "/admin/api/audit", NULL, "The newest audit lines", "lines", NULL,
-	    "AuditLines", NULL, 0, NULL, NULL },
-	{ "/openapi.json", NULL, "This document", NULL, NULL, "object", NULL,
-	    0, NULL, NULL },
-	{ "/docs", NULL, "API documentation page", NULL, NULL, "text/html",
-	    NULL, 0, NULL, NULL },
-	{ "/", NULL, "Index page (JSON with Accept: application/json)", NULL,
-	    NULL, "Index", NULL, 0, NULL, NULL },
-	{ "/admin/websocket-admin", NULL, "The admin dashboard page (data "
-	    "from the admin APIs)", NULL, NULL, "text/html", NULL, 0, NULL,
-	    NULL },
-	{ "/static/ward-client.js", NULL, "Browser/Node client (ES module)",
-	    NULL, NULL, "text/javascript", NULL, 0, NULL, NULL },
-	{ "/static/ward-client.d.ts", NULL, "TypeScript types of "
-	    "ward-client.js", NULL, NULL, "application/typescript", NULL, 0,
-	    NULL, NULL },
-	{ "/static/ward-status.js", NULL, "The ward-status custom element", NULL,
-	    NULL, "text/javascript", NULL, 0, NULL, NULL },
-	{ "/static/admin.js", NULL, "Dashboard script", NULL, NULL,
-	    "text/javascript", NULL, 0, NULL, NULL },
-	{ "/static/admin.css", NULL, "Dashboard style", NULL, NULL, "text/css",
-	    NULL, 0, NULL, NULL },
-	{ "/ws/echo", NULL, "Echo: every message comes back as sent",
-	    "token", NULL, NULL, NULL, 0, "(any message)", "(the same message)" },
-	{ "/ws/call/*/", "/ws/call/{room}/", "Call room: WebRTC signaling "
-	    "relay", "token", NULL, NULL, NULL, 0,
-	    "offer,answer,ice_candidate,chat,ping",
-	    "welcome,peer_joined,peer_left,offer,answer,ice_candidate,chat,"
-	    "pong,error" },
-	{ "/ws/stt/", NULL, "Speech-to-text: a single session", "token", NULL,
-	    NULL, NULL, 0, "transcript,ping", "transcript,pong,error" },
-	{ "/ws/stt/room/", NULL, "Speech-to-text consultation room",
-	    "stt_role,stt_name,stt_room,token", NULL, NULL, NULL, 0,
-	    "transcript,ping", "transcript,participant_joined,"
-	    "participant_left,pong,error" },
-	{ "/ws/stt/sales/", NULL, "Speech-to-text: the shared sales room",
-	    "opt_role,opt_name,token", NULL, NULL, NULL, 0, "transcript,ping",
-	    "transcript,participant_joined,participant_left,pong,error" },
-	{ "/ws/stt/admin/", NULL, "Speech-to-text monitor: every segment and "
-	    "join/leave, with source", "token", NULL, NULL, NULL, 0, "ping",
-	    "transcript,participant_joined,participant_left,pong" },
-	{ "/ws/doctor-status/", NULL, "Doctor statuses (admin, superadmin, "
-	    "doctor)", "token", NULL, NULL, NULL, 0, "status_update,ping",
-	    "initial_status,status_update,pong,error" },
-	{ "/ws/notifications/", NULL, "The token user's notifications (queued "
-	    "ones first)", "token", NULL, NULL, NULL, 0, "ping",
-	    "notification,pong,error" },
-	{ "/ws/consultations/", NULL, "Consultation updates", "token", NULL,
-	    NULL, NULL, 0, "ping", "consultation_update,pong,error" },
-	{ "/ws", NULL, "Unified endpoint: whiteboard, telemedicine and "
-	    "config-declared services", "token,practice_id", NULL, NULL, NULL,
-	    0, "subscribe,whiteboard_update,telemedicine_join,"
-	    "telemedicine_leave,telemedicine_offer,telemedicine_answer,"
-	    "telemedicine_ice_candidate,telemedicine_chat_message,ping",
-	    "connected,subscribed,whiteboard_update,telemedicine_joined,"
-	    "telemedicine_user_joined,telemedicine_user_left,"
-	    "telemedicine_offer,telemedicine_answer,telemedicine_ice_candidate,"
-	    "telemedicine_chat_message,pong,error" },
-	{ "/ws/#", "/ws/{diagnosis_id}", "Diagnosis channel (queued messages "
-	    "on connect)", "token", NULL, NULL, NULL, 0, "ping",
-	    "welcome,recommendation_update,effectiveness_update,"
-	    "feedback_update,pong" },
-};
-
-static const struct doc none = { NULL, NULL, "", NULL, NULL, NULL, NULL,
-	0, NULL, NULL };
-
-static const struct doc *
-doc_of(const struct route *rt)
-{
-	for (size_t i = 0; i < ARRAY_LEN(doc); i++)
-		if (strcmp(doc[i].pattern, rt->pattern) == 0)
-			return &doc[i];
-	return &none;
-}
-
 /* The route's OpenAPI path: named, or '*' -> {name}, '#' -> {id}. */
 static void
 path_of(const struct route *rt, char *out, size_t cap)
 {
-	const struct doc *d = doc_of(rt);
+	const struct route *d = rt;
 	size_t n = 0;
 
-	if (d->path != NULL) {
-		snprintf(out, cap, "%s", d->path);
+	if (d->doc_path != NULL) {
+		snprintf(out, cap, "%s", d->doc_path);
 		return;
 	}
 	for (const char *p = rt->pattern; *p != '\0' && n + 8 < cap; p++) {
@@ -236,7 +87,7 @@ put_param_ref(struct jw *w, const char *name)
 /* Path parameters: every {name} of the path; integers for ids of
  * diagnoses, strings for the others. */
 static void
-parameters(struct jw *w, const char *path, const struct doc *d)
+parameters(struct jw *w, const char *path, const struct route *d)
 {
 	jw_key(w, "parameters");
 	jw_arr(w);
@@ -305,14 +156,15 @@ answer(struct jw *w, const char *desc, const char *schema)
 }
 
 static void
-ws_extras(struct jw *w, const struct route *rt, const struct doc *d)
+ws_extras(struct jw *w, const struct route *rt, const struct route *d)
 {
 	char desc[640];
 
 	snprintf(desc, sizeof desc, "WebSocket (RFC 6455) upgrade; registry "
 	    "type %s. Client sends: %s. Server sends: %s. Messages are JSON "
 	    "objects with a \"type\"; see README \"Close codes\".",
-	    rt->ws->type, d->in ? d->in : "-", d->out ? d->out : "-");
+	    rt->ws->type, d->msg_in ? d->msg_in : "-",
+	    d->msg_out ? d->msg_out : "-");
 	jw_key(w, "description");
 	jw_str(w, desc);
 	jw_key(w, "x-websocket");
@@ -321,17 +173,17 @@ ws_extras(struct jw *w, const struct route *rt, const struct doc *d)
 	jw_str(w, rt->ws->type);
 	jw_key(w, "clientMessages");
 	jw_arr(w);
-	each_item(d->in, put_str, w);
+	each_item(d->msg_in, put_str, w);
 	jw_arr_end(w);
 	jw_key(w, "serverMessages");
 	jw_arr(w);
-	each_item(d->out, put_str, w);
+	each_item(d->msg_out, put_str, w);
 	jw_arr_end(w);
 	jw_obj_end(w);
 }
 
 static void
-responses(struct jw *w, const struct route *rt, const struct doc *d, int m,
+responses(struct jw *w, const struct route *rt, const struct route *d, int m,
     bool has_path_param)
 {
 	bool write = m == HTTP_POST || m == HTTP_PUT || m == HTTP_DELETE;
@@ -384,14 +236,14 @@ operation(struct jw *w, const struct route *rt, const char *path, int m)
 	static const char *const mn[] = { [HTTP_GET] = "get",
 	    [HTTP_POST] = "post", [HTTP_PUT] = "put",
 	    [HTTP_DELETE] = "delete" };
-	const struct doc *d = doc_of(rt);
+	const struct route *d = rt;
 	char opid[160];
 	size_t k;
 
 	jw_key(w, mn[m]);
 	jw_obj(w);
 	jw_key(w, "summary");
-	jw_str(w, d->summary);
+	jw_str(w, d->summary ? d->summary : "");
 	k = (size_t)snprintf(opid, sizeof opid, "%s", mn[m]);
 	for (const char *p = path; *p != '\0' && k + 1 < sizeof opid; p++)
 		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
@@ -518,7 +370,7 @@ static int
 openapi(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, openapi_gen, NULL);
+	return reply_json_gen(c, 200, openapi_gen, NULL);
 }
 
 /* "a,b,c" as "a, b, c" with each item in <code>. */
@@ -531,7 +383,7 @@ code_list(struct tbuf *o, const char *list)
 		const char *e = strchr(list, ',');
 		size_t n = e ? (size_t)(e - list) : strlen(list);
 
-		tb_put(o, "%s<code>%.*s</code>", sep, (int)n, list);
+		svc_tb_put(o, "%s<code>%.*s</code>", sep, (int)n, list);
 		sep = " ";
 		list += n + (e != NULL);
 	}
@@ -540,7 +392,8 @@ code_list(struct tbuf *o, const char *list)
 static void
 page_head(struct tbuf *o)
 {
-	tb_put(o, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	svc_tb_put(o,
+	    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\"><title>ward API</title><style>"
 	    "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;"
@@ -567,7 +420,7 @@ page_entry(struct tbuf *o, const struct route *rt)
 	static const char *const mnames[] = { [HTTP_GET] = "GET",
 	    [HTTP_POST] = "POST", [HTTP_PUT] = "PUT",
 	    [HTTP_DELETE] = "DELETE" };
-	const struct doc *d = doc_of(rt);
+	const struct route *d = rt;
 	char path[160], ms[32] = "";
 
 	path_of(rt, path, sizeof path);
@@ -578,30 +431,32 @@ page_entry(struct tbuf *o, const struct route *rt)
 		    mnames[m] != NULL)
 			snprintf(ms + strlen(ms), sizeof ms - strlen(ms),
 			    "%s%s", ms[0] ? " " : "", mnames[m]);
-	tb_put(o, "<div class=\"ep\"><span class=\"m%s\">%s</span> <span "
+	svc_tb_put(o, "<div class=\"ep\"><span class=\"m%s\">%s</span> <span "
 	    "class=\"p\"><code>%s</code></span><p class=\"d\">%s <span "
 	    "class=\"k\">(%s)</span></p>", rt->ws ? " ws" : "", ms, path,
-	    d->summary, who(rt));
+	    d->summary ? d->summary : "", who(rt));
 	if (d->params != NULL) {
-		tb_put(o, "<p class=\"d\"><span class=\"k\">parameters:</span> ");
+		svc_tb_put(o,
+		    "<p class=\"d\"><span class=\"k\">parameters:</span> ");
 		code_list(o, d->params);
-		tb_put(o, "</p>");
+		svc_tb_put(o, "</p>");
 	}
 	if (d->req != NULL)
-		tb_put(o, "<p class=\"d\"><span class=\"k\">body:</span> "
+		svc_tb_put(o, "<p class=\"d\"><span class=\"k\">body:</span> "
 		    "<code>%s</code></p>", d->req);
 	if (d->res != NULL || d->res_w != NULL)
-		tb_put(o, "<p class=\"d\"><span class=\"k\">answer:</span> "
+		svc_tb_put(o, "<p class=\"d\"><span class=\"k\">answer:</span> "
 		    "<code>%s</code></p>", d->res ? d->res : d->res_w);
 	if (rt->ws != NULL) {
-		tb_put(o, "<p class=\"d\"><span class=\"k\">sends:</span> ");
-		code_list(o, d->in);
-		tb_put(o, "</p><p class=\"d\"><span class=\"k\">receives:"
+		svc_tb_put(o,
+		    "<p class=\"d\"><span class=\"k\">sends:</span> ");
+		code_list(o, d->msg_in);
+		svc_tb_put(o, "</p><p class=\"d\"><span class=\"k\">receives:"
 		    "</span> ");
-		code_list(o, d->out);
-		tb_put(o, "</p>");
+		code_list(o, d->msg_out);
+		svc_tb_put(o, "</p>");
 	}
-	tb_put(o, "</div>");
+	svc_tb_put(o, "</div>");
 }
 
 static int
@@ -616,15 +471,33 @@ docs(struct conn *c, struct http_req *r)
 	for (uint16_t i = 1; (rt = router_route(i)) != NULL; i++)
 		if (rt->enabled == NULL || rt->enabled())
 			page_entry(&o, rt);
-	tb_put(&o, "</body></html>\n");
+	svc_tb_put(&o, "</body></html>\n");
 	if (o.over)
-		return http_error(c, 500, "internal_error", "page too large");
-	return http_respond(c, 200, "text/html; charset=utf-8", text, o.n,
+		return reply_error(c, 500, "internal_error", "page too large");
+	return reply_body(c, 200, "text/html; charset=utf-8", text, o.n,
 	    NULL);
 }
 
-const struct route docs_routes[] = {
-	{ "/openapi.json", HTTP_M(HTTP_GET), openapi, NULL, NULL, NULL },
-	{ "/docs", HTTP_M(HTTP_GET), docs, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route docs_routes[] = {
+	{
+		.pattern = "/openapi.json",
+		.methods = HTTP_M(HTTP_GET),
+		.http = openapi,
+		.summary = "This document",
+		.res = "object",
+	},
+	{
+		.pattern = "/docs",
+		.methods = HTTP_M(HTTP_GET),
+		.http = docs,
+		.summary = "API documentation page",
+		.res = "text/html",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family docs_family = {
+	.name = "docs",
+	.routes = docs_routes,
+};
+

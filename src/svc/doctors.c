@@ -17,12 +17,11 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
-#ifndef WARD_DOCTORS
-#define WARD_DOCTORS (WARD_MAX_CONNS <= 1024 ? 64 : 512)
-#endif
+static int gk_doctors;		/* group kind "doctor_status" */
+
 #define ID_MAX		64
 #define STATUS_MAX	32
 #define NOTE_MAX	256
@@ -70,9 +69,9 @@ slot_for(const char *id, const char *name, struct doctor *cur)
 			continue;
 		memset(cur, 0, sizeof *cur);
 		cur->used = true;
-		str_copy(cur->id, sizeof cur->id, id);
-		str_copy(cur->name, sizeof cur->name, name);
-		str_copy(cur->status, sizeof cur->status, "offline");
+		utf8_copy(cur->id, sizeof cur->id, id);
+		utf8_copy(cur->name, sizeof cur->name, name);
+		utf8_copy(cur->status, sizeof cur->status, "offline");
 		cur->updated_us = now_wall_us;
 		return &docs[i];
 	}
@@ -107,13 +106,13 @@ put_doc(const struct doctor *d)
 {
 	struct jbuf *b = &jb;
 
-	jb_init(b);
-	jb_str(b, d->id);
-	jb_str(b, d->name);
-	jb_str(b, d->status);
-	jb_str(b, d->note);
-	jb_u64(b, d->available);
-	jb_u64(b, (uint64_t)d->updated_us);
+	journal_rec_init(b);
+	journal_rec_str(b, d->id);
+	journal_rec_str(b, d->name);
+	journal_rec_str(b, d->status);
+	journal_rec_str(b, d->note);
+	journal_rec_u64(b, d->available);
+	journal_rec_u64(b, (uint64_t)d->updated_us);
 	return b->bad ? WARD_ETOOBIG : journal_put(J_DOCTOR, b->p, b->n);
 }
 
@@ -126,7 +125,7 @@ persist(const struct doctor *d)
 	return 0;
 }
 
-void
+static void
 doctors_replay(int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
@@ -134,11 +133,12 @@ doctors_replay(int type, const uint8_t *p, size_t n)
 	uint64_t a, u;
 
 	memset(&d, 0, sizeof d);
-	if (type != J_DOCTOR || !jr_str(&r, d.id, sizeof d.id) ||
-	    !jr_str(&r, d.name, sizeof d.name) ||
-	    !jr_str(&r, d.status, sizeof d.status) ||
-	    !jr_str(&r, d.note, sizeof d.note) || !jr_u64(&r, &a) ||
-	    !jr_u64(&r, &u) || d.id[0] == '\0')
+	if (type != J_DOCTOR || !journal_read_str(&r, d.id, sizeof d.id) ||
+	    !journal_read_str(&r, d.name, sizeof d.name) ||
+	    !journal_read_str(&r, d.status, sizeof d.status) ||
+	    !journal_read_str(&r, d.note,
+	    sizeof d.note) || !journal_read_u64(&r, &a) ||
+	    !journal_read_u64(&r, &u) || d.id[0] == '\0')
 		return;
 	d.used = true;
 	d.available = a != 0;
@@ -151,7 +151,7 @@ doctors_replay(int type, const uint8_t *p, size_t n)
 		*slot = d;
 }
 
-int
+static int
 doctors_snapshot(void)
 {
 	for (size_t i = 0; i < WARD_DOCTORS; i++)
@@ -160,13 +160,16 @@ doctors_snapshot(void)
 	return 0;
 }
 
+/* seed: "doctor_id,name" lines (the doctors_file key) */
+static char doctors_file[256];
+
 /*
  * doctors_file: one "doctor_id,name" a line (the name may hold commas;
  * blank lines and lines starting with # are skipped).  A doctor not yet
  * known is created ("offline") and written to the journal; a known one is
  * left as it is, so a restart changes nothing.
  */
-void
+static void
 doctors_seed(const char *path)
 {
 	static char text[32768];
@@ -260,11 +263,11 @@ update_gen(struct jw *w, void *arg)
 static void
 broadcast(const struct doctor *d)
 {
-	int g = grp_find(GK_DOCTORS, "all", 3);
+	int g = fanout_find(gk_doctors, "all", 3);
 	uint32_t f;
 
 	if (g > 0 && (f = ws_jw_frame(update_gen, (void *)d)) != 0) {
-		grp_send(g, f, NULL);
+		fanout_send(g, f, NULL);
 		buf_unref(f);
 	}
 }
@@ -291,9 +294,9 @@ apply(const struct json_doc *d, int o, struct doctor *rec)
 	if (a >= 0 && json_bool(d, a, &avail) != 0)
 		return "is_available must be a boolean";
 	if (s >= 0)
-		str_copy(rec->status, sizeof rec->status, status);
+		utf8_copy(rec->status, sizeof rec->status, status);
 	if (n >= 0)
-		str_copy(rec->note, sizeof rec->note,
+		utf8_copy(rec->note, sizeof rec->note,
 		    json_is_null(d, n) ? "" : note);
 	rec->available = avail;
 	rec->updated_us = now_wall_us;
@@ -308,7 +311,7 @@ open_ws(struct conn *c, const struct http_req *r)
 	uint32_t f;
 
 	audit("channel_open", r->auth, "channel=doctor_status");
-	if (grp_join(c, 0, GK_DOCTORS, "all", 3, 0) < 0) {
+	if (fanout_join(c, 0, gk_doctors, "all", 3, 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
@@ -322,7 +325,7 @@ open_ws(struct conn *c, const struct http_req *r)
 static void
 close_ws(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -366,7 +369,7 @@ answer(struct conn *c, int status, const struct doctor *d)
 
 	jw_init(&w, body, sizeof body);
 	write_doc(&w, d);
-	return http_json(c, status, &w);
+	return reply_json(c, status, &w);
 }
 
 static bool
@@ -385,18 +388,18 @@ put_status(struct conn *c, struct http_req *r)
 
 	snprintf(id, sizeof id, "%.*s", (int)r->param[0].n, r->param[0].p);
 	if (!is_admin(r) && (r->auth == NULL || strcmp(r->auth->sub, id) != 0))
-		return http_error(c, 403, "forbidden",
+		return reply_error(c, 403, "forbidden",
 		    "only that doctor or an admin may set this status");
 	if ((d = svc_json_body(c, r)) == NULL)
 		return 0;
 	rec = slot_for(id, r->auth && strcmp(r->auth->sub, id) == 0 ?
 	    r->auth->name : "", &copy);
 	if (rec == NULL)
-		return http_error(c, 503, "unavailable", "doctor table full");
+		return reply_error(c, 503, "unavailable", "doctor table full");
 	if ((bad = apply(d, 0, &copy)) != NULL)
-		return http_error(c, 400, "invalid_field", bad);
+		return reply_error(c, 400, "invalid_field", bad);
 	if (persist(&copy) != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*rec = copy;
 	broadcast(rec);
@@ -407,7 +410,7 @@ static int
 get_status(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, all_gen, NULL);
+	return reply_json_gen(c, 200, all_gen, NULL);
 }
 
 static int
@@ -422,23 +425,23 @@ post_doctor(struct conn *c, struct http_req *r)
 	if (d == NULL)
 		return 0;
 	if ((i = json_find(d, 0, "doctor_id")) < 0)
-		return http_error(c, 400, "missing_field",
+		return reply_error(c, 400, "missing_field",
 		    "doctor_id is required");
 	if (svc_text_of(d, i, id, sizeof id) != 0)
-		return http_error(c, 400, "invalid_field", "doctor_id must be "
+		return reply_error(c, 400, "invalid_field", "doctor_id must be "
 		    "a non-empty string (up to 64 bytes) or an integer");
 	name[0] = '\0';
 	if ((k = json_find(d, 0, "name")) >= 0 && (!json_is_str(d, k) ||
 	    json_id(d, k, name, sizeof name) != 0))
-		return http_error(c, 400, "invalid_field", "name must be a "
+		return reply_error(c, 400, "invalid_field", "name must be a "
 		    "string of up to 96 bytes without control characters");
 	made = find(id) == NULL;
 	if ((rec = slot_for(id, name, &copy)) == NULL)
-		return http_error(c, 503, "unavailable", "doctor table full");
+		return reply_error(c, 503, "unavailable", "doctor table full");
 	if (k >= 0)
-		str_copy(copy.name, sizeof copy.name, name);
+		utf8_copy(copy.name, sizeof copy.name, name);
 	if (persist(&copy) != 0)
-		return http_error(c, 503, "unavailable",
+		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*rec = copy;
 	if (made)
@@ -452,13 +455,77 @@ static const struct ws_ops doctor_ops = {
 	.text_only = 1,
 };
 
-const struct route doctor_routes[] = {
-	{ "/ws/doctor-status/", 0, NULL, &doctor_ops, NULL, ROLES_WS },
-	{ "/api/doctors/status", HTTP_M(HTTP_GET), get_status, NULL, NULL,
-	    ROLES_WS },
-	{ "/api/doctors/*/status", HTTP_M(HTTP_PUT), put_status, NULL, NULL,
-	    ROLES_WS },
-	{ "/api/doctors", HTTP_M(HTTP_POST), post_doctor, NULL, NULL,
-	    "admin,superadmin,service" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route doctor_routes[] = {
+	{
+		.pattern = "/ws/doctor-status/",
+		.ws = &doctor_ops,
+		.refused = audit_refused,
+		.roles = ROLES_WS,
+		.summary = "Doctor statuses (admin, superadmin, "
+		    "doctor)",
+		.params = "token",
+		.msg_in = "status_update,ping",
+		.msg_out = "initial_status,status_update,pong,error",
+	},
+	{
+		.pattern = "/api/doctors/status",
+		.methods = HTTP_M(HTTP_GET),
+		.http = get_status,
+		.roles = ROLES_WS,
+		.summary = "Every doctor's status",
+		.res = "DoctorList",
+	},
+	{
+		.pattern = "/api/doctors/*/status",
+		.methods = HTTP_M(HTTP_PUT),
+		.http = put_status,
+		.roles = ROLES_WS,
+		.doc_path = "/api/doctors/{doctor_id}/status",
+		.summary = "Set a doctor's status (that doctor or admin)",
+		.req = "DoctorStatusUpdate",
+		.res_w = "Doctor",
+	},
+	{
+		.pattern = "/api/doctors",
+		.methods = HTTP_M(HTTP_POST),
+		.http = post_doctor,
+		.roles = "admin,superadmin,service",
+		.summary = "Register a doctor (201; 200 when known)",
+		.req = "DoctorCreate",
+		.res_w = "Doctor",
+		.ok_w = 201,
+	},
+	{ .pattern = NULL }
 };
+
+/* After the journal: the records doctors_file names. */
+static void
+doctors_start(void)
+{
+	if (doctors_file[0] != '\0')
+		doctors_seed(doctors_file);
+}
+
+const struct family doctors_family = {
+	.name = "doctors",
+	.routes = doctor_routes,
+	.kinds = (const struct fanout_kind[]){
+		{ "doctor_status", &gk_doctors },
+		{ NULL, NULL },
+	},
+	.types = (const char *const[]){ "doctor_status", NULL },
+	.journal = &(const struct journal_family){ J_DOCTOR, 9, doctors_replay,
+	    doctors_snapshot },
+	.keys = (const struct cfg_key[]){
+		{ .name = "doctors_file", .type = CFG_T_STR,
+		    .size = sizeof doctors_file, .base = doctors_file },
+		{ .name = NULL },
+	},
+	.start = doctors_start,
+	.pools = (const struct ward_pool[]){
+		{ "doctors", WARD_DOCTORS, sizeof(struct doctor),
+		    "doctor records and statuses" },
+		{ NULL, 0, 0, NULL },
+	},
+};
+

@@ -7,7 +7,7 @@
  * bounded memory.  echo_max_message > 0 caps a message (close 1009).
  * `echo_endpoint = off` removes the path (404).
  */
-#include "../internal.h"
+#include "svc.h"
 
 static bool
 echo_enabled(void)
@@ -20,7 +20,22 @@ static const struct ws_ops echo_ops = {
 	.stream_echo = 1,
 };
 
-const struct route echo_routes[] = {
-	{ "/ws/echo", 0, NULL, &echo_ops, echo_enabled, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route echo_routes[] = {
+	{
+		.pattern = "/ws/echo",
+		.ws = &echo_ops,
+		.enabled = echo_enabled,
+		.summary = "Echo: every message comes back as sent",
+		.params = "token",
+		.msg_in = "(any message)",
+		.msg_out = "(the same message)",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family echo_family = {
+	.name = "echo",
+	.routes = echo_routes,
+	.types = (const char *const[]){ "echo", NULL },
+};
+

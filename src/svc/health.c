@@ -7,7 +7,7 @@
  * write or sync, storage is "write_failed" and ready 503 until a write
  * succeeds again (the journal retries by itself every 5 s).
  */
-#include "../internal.h"
+#include "svc.h"
 
 bool
 health_storage_ok(void)
@@ -43,12 +43,12 @@ health(struct conn *c, struct http_req *r)
 	jw_key(&w, "draining");
 	jw_bool(&w, loop_draining);
 	jw_key(&w, "storage");
-	jw_str(&w, !health_storage_ok() ? "unwritable" : journal_failing() ?
+	jw_str(&w, !journal_storage_ok() ? "unwritable" : journal_failing() ?
 	    "write_failed" : "ok");
 	jw_key(&w, "timestamp");
 	jw_time(&w, port_wall_us());
 	jw_obj_end(&w);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static int
@@ -57,7 +57,7 @@ live(struct conn *c, struct http_req *r)
 	static const char body[] = "{\"status\":\"alive\"}";
 
 	(void)r;
-	return http_respond_static(c, 200, "application/json", body,
+	return reply_static(c, 200, "application/json", body,
 	    sizeof body - 1, NULL);
 }
 
@@ -73,21 +73,47 @@ ready(struct conn *c, struct http_req *r)
 
 	(void)r;
 	if (loop_draining)
-		return http_respond_static(c, 503, "application/json", no,
+		return reply_static(c, 503, "application/json", no,
 		    sizeof no - 1, NULL);
-	if (!health_storage_ok())
-		return http_respond_static(c, 503, "application/json", st,
+	if (!journal_storage_ok())
+		return reply_static(c, 503, "application/json", st,
 		    sizeof st - 1, NULL);
 	if (journal_failing())
-		return http_respond_static(c, 503, "application/json", wf,
+		return reply_static(c, 503, "application/json", wf,
 		    sizeof wf - 1, NULL);
-	return http_respond_static(c, 200, "application/json", ok,
+	return reply_static(c, 200, "application/json", ok,
 	    sizeof ok - 1, NULL);
 }
 
-const struct route health_routes[] = {
-	{ "/health", HTTP_M(HTTP_GET), health, NULL, NULL, NULL },
-	{ "/health/live", HTTP_M(HTTP_GET), live, NULL, NULL, NULL },
-	{ "/health/ready", HTTP_M(HTTP_GET), ready, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route health_routes[] = {
+	{
+		.pattern = "/health",
+		.methods = HTTP_M(HTTP_GET),
+		.http = health,
+		.summary = "Liveness and state: version, uptime, connections, "
+		    "storage",
+		.res = "Health",
+	},
+	{
+		.pattern = "/health/live",
+		.methods = HTTP_M(HTTP_GET),
+		.http = live,
+		.summary = "The loop turns: 200",
+		.res = "Status",
+	},
+	{
+		.pattern = "/health/ready",
+		.methods = HTTP_M(HTTP_GET),
+		.http = ready,
+		.summary = "Ready: not draining, data_dir writable "
+		    "(else 503)",
+		.res = "Status",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family health_family = {
+	.name = "health",
+	.routes = health_routes,
+};
+

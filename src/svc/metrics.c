@@ -12,14 +12,14 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
 
 /* # HELP and # TYPE lines of one metric family. */
 static void
 family(struct tbuf *o, const char *name, const char *type, const char *help)
 {
-	tb_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	svc_tb_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void
@@ -27,7 +27,7 @@ one(struct tbuf *o, const char *name, const char *type, const char *help,
     unsigned long long v)
 {
 	family(o, name, type, help);
-	tb_put(o, "%s %llu\n", name, v);
+	svc_tb_put(o, "%s %llu\n", name, v);
 }
 
 static void
@@ -44,28 +44,32 @@ pools(struct tbuf *o)
 	buf_stats(&bs);
 	conn_queue_stats(&q);
 	family(o, "ward_pool_used", "gauge", "Pool entries in use.");
-	tb_put(o, "ward_pool_used{pool=\"connections\"} %u\n", conn_active());
-	tb_put(o, "ward_pool_used{pool=\"queue_entries\"} %u\n", q.entries);
-	tb_put(o, "ward_pool_used{pool=\"groups\"} %u\n", grp_count());
+	svc_tb_put(o, "ward_pool_used{pool=\"connections\"} %u\n",
+	    conn_active());
+	svc_tb_put(o, "ward_pool_used{pool=\"queue_entries\"} %u\n", q.entries);
+	svc_tb_put(o, "ward_pool_used{pool=\"groups\"} %u\n", fanout_count());
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
-			tb_put(o, "ward_pool_used{pool=\"%s\"} %llu\n", names[i],
+			svc_tb_put(o, "ward_pool_used{pool=\"%s\"} %llu\n",
+			    names[i],
 			    (unsigned long long)bs.used[i]);
 	family(o, "ward_pool_capacity", "gauge", "Pool size, fixed at start.");
-	tb_put(o, "ward_pool_capacity{pool=\"connections\"} %u\n",
+	svc_tb_put(o, "ward_pool_capacity{pool=\"connections\"} %u\n",
 	    (unsigned)WARD_CONN_SLOTS);
-	tb_put(o, "ward_pool_capacity{pool=\"queue_entries\"} %u\n", q.capacity);
-	tb_put(o, "ward_pool_capacity{pool=\"groups\"} %u\n",
+	svc_tb_put(o, "ward_pool_capacity{pool=\"queue_entries\"} %u\n",
+	    q.capacity);
+	svc_tb_put(o, "ward_pool_capacity{pool=\"groups\"} %u\n",
 	    (unsigned)WARD_MAX_GROUPS);
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
-			tb_put(o, "ward_pool_capacity{pool=\"%s\"} %llu\n",
+			svc_tb_put(o, "ward_pool_capacity{pool=\"%s\"} %llu\n",
 			    names[i], (unsigned long long)bs.cap[i]);
 	family(o, "ward_pool_peak", "gauge",
 	    "Most buffers of a class in use at once since start.");
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
-			tb_put(o, "ward_pool_peak{pool=\"%s\"} %llu\n", names[i],
+			svc_tb_put(o, "ward_pool_peak{pool=\"%s\"} %llu\n",
+			    names[i],
 			    (unsigned long long)bs.peak[i]);
 	one(o, "ward_pool_failures_total", "counter",
 	    "Buffer requests that found their pool empty.",
@@ -92,13 +96,13 @@ auth_failures(struct tbuf *o)
 	family(o, "ward_auth_failures_total", "counter",
 	    "Tokens refused, by reason.");
 	for (size_t i = 0; (why = auth_refusal_count(i, &n)) != NULL; i++)
-		tb_put(o, "ward_auth_failures_total{reason=\"%s\"} %llu\n",
+		svc_tb_put(o, "ward_auth_failures_total{reason=\"%s\"} %llu\n",
 		    why, (unsigned long long)n);
 	family(o, "ward_queue_depth", "gauge",
 	    "Messages waiting in a persisted offline queue.");
-	tb_put(o, "ward_queue_depth{queue=\"diagnosis\"} %u\n",
+	svc_tb_put(o, "ward_queue_depth{queue=\"diagnosis\"} %u\n",
 	    diag_queue_depth());
-	tb_put(o, "ward_queue_depth{queue=\"notification\"} %u\n",
+	svc_tb_put(o, "ward_queue_depth{queue=\"notification\"} %u\n",
 	    notify_queue_depth());
 }
 
@@ -121,7 +125,7 @@ abuse(struct tbuf *o)
 	family(o, "ward_cuts_total", "counter",
 	    "Connections cut by the abuse policy, by reason.");
 	for (int i = 0; i < CUT_NREASONS; i++)
-		tb_put(o, "ward_cuts_total{reason=\"%s\"} %llu\n", why[i],
+		svc_tb_put(o, "ward_cuts_total{reason=\"%s\"} %llu\n", why[i],
 		    (unsigned long long)stats.cuts[i]);
 	one(o, "ward_loop_spins_total", "counter",
 	    "Loop turns that waited 0 ms and found nothing to do.",
@@ -131,9 +135,9 @@ abuse(struct tbuf *o)
 	    (unsigned long long)stats.loop_zero_waits);
 	family(o, "ward_pool_reserve", "gauge",
 	    "Buffers of a class kept for complete work (answers, frames).");
-	tb_put(o, "ward_pool_reserve{pool=\"buf_io\"} %u\n",
+	svc_tb_put(o, "ward_pool_reserve{pool=\"buf_io\"} %u\n",
 	    buf_reserve(BUF_IO));
-	tb_put(o, "ward_pool_reserve{pool=\"buf_big\"} %u\n",
+	svc_tb_put(o, "ward_pool_reserve{pool=\"buf_big\"} %u\n",
 	    buf_reserve(BUF_BIG));
 }
 
@@ -151,7 +155,7 @@ write_metrics(struct tbuf *o)
 
 	one(o, "ward_up", "gauge", "1 while the server runs.", 1);
 	family(o, "ward_build_info", "gauge", "Version and event backend.");
-	tb_put(o, "ward_build_info{version=\"%s\",backend=\"%s\"} 1\n",
+	svc_tb_put(o, "ward_build_info{version=\"%s\",backend=\"%s\"} 1\n",
 	    WARD_VERSION, port_ev_backend());
 	one(o, "ward_uptime_seconds", "gauge", "Seconds since the loop began.",
 	    (unsigned long long)((port_now_us() - loop_started_us()) /
@@ -161,14 +165,15 @@ write_metrics(struct tbuf *o)
 
 	family(o, "ward_connections", "gauge",
 	    "Open connections by type (http: not upgraded).");
-	for (int t = ST_NONE + 1; t < ST_COUNT; t++) {
+	for (int t = REG_TYPE_NONE + 1; t <= reg_type_count(); t++) {
 		uint32_t n = reg_count(t);
 
 		ws += n;
-		tb_put(o, "ward_connections{type=\"%s\"} %u\n", reg_type_name(t),
+		svc_tb_put(o, "ward_connections{type=\"%s\"} %u\n",
+		    reg_type_name(t),
 		    n);
 	}
-	tb_put(o, "ward_connections{type=\"http\"} %u\n",
+	svc_tb_put(o, "ward_connections{type=\"http\"} %u\n",
 	    conn_admitted() > ws ? conn_admitted() - ws : 0);
 	one(o, "ward_connections_max", "gauge",
 	    "max_connections: connections admitted at most.",
@@ -190,7 +195,8 @@ write_metrics(struct tbuf *o)
 	family(o, "ward_handshake_failures_total", "counter",
 	    "WebSocket upgrades refused, by reason.");
 	for (size_t i = 0; i < ARRAY_LEN(hsf); i++)
-		tb_put(o, "ward_handshake_failures_total{reason=\"%s\"} %llu\n",
+		svc_tb_put(o,
+		    "ward_handshake_failures_total{reason=\"%s\"} %llu\n",
 		    hsf[i], (unsigned long long)stats.hs_fail[i]);
 	auth_failures(o);
 	one(o, "ward_messages_received_total", "counter",
@@ -206,7 +212,7 @@ write_metrics(struct tbuf *o)
 	family(o, "ward_closes_total", "counter",
 	    "WebSocket close frames sent, by code.");
 	for (size_t i = 0; i < ARRAY_LEN(codes); i++)
-		tb_put(o, "ward_closes_total{code=\"%u\"} %llu\n", codes[i],
+		svc_tb_put(o, "ward_closes_total{code=\"%u\"} %llu\n", codes[i],
 		    (unsigned long long)stats.closes[codes[i] - 1000]);
 	one(o, "ward_slow_consumer_drops_total", "counter",
 	    "Recipients closed 1013 (or dropped) for not reading.",
@@ -229,13 +235,25 @@ metrics(struct conn *c, struct http_req *r)
 	(void)r;
 	write_metrics(&o);
 	if (o.over)
-		return http_error(c, 500, "internal_error",
+		return reply_error(c, 500, "internal_error",
 		    "metrics larger than their buffer");
-	return http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+	return reply_body(c, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    text, o.n, NULL);
 }
 
-const struct route metrics_routes[] = {
-	{ "/metrics", HTTP_M(HTTP_GET), metrics, NULL, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route metrics_routes[] = {
+	{
+		.pattern = "/metrics",
+		.methods = HTTP_M(HTTP_GET),
+		.http = metrics,
+		.summary = "Prometheus text: connections, messages, pools",
+		.res = "text/plain",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family metrics_family = {
+	.name = "metrics",
+	.routes = metrics_routes,
+};
+

@@ -18,38 +18,40 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
+
+static int gk_user;		/* group kind "user" */
 
 #define USER_MAX	64
 
 /* Frames queued for users with no open connection, keyed by user. */
-MBOX_STORAGE(q, WARD_NOTIF_QUEUE) = MBOX_INIT(q, J_NOTE_MBOX,
+MAILBOX_STORAGE(q, WARD_NOTIF_QUEUE) = MAILBOX_INIT(q, J_NOTE_MBOX,
     WARD_NOTIF_PER_USER, false);
 static uint64_t next_id;
 
 /* --- the journal --------------------------------------------------------- */
 
-void
+static void
 notify_replay(int type, const uint8_t *p, size_t n)
 {
 	struct jread r = { p, n, 0 };
 	char user[USER_MAX + 1];
 	uint64_t seq;
 
-	if (mbox_replay(&q, type, p, n) || !jr_u64(&r, &seq))
+	if (mailbox_replay(&q, type, p, n) || !journal_read_u64(&r, &seq))
 		return;
 	/* the format before the mailbox: push (seq, user, frame), pop */
 	if (type == J_NOTE_POP)
-		mbox_unload(&q, seq);
-	else if (type == J_NOTE_PUSH && jr_str(&r, user, sizeof user))
-		mbox_load(&q, seq, user, p + r.at, n - r.at);
+		mailbox_unload(&q, seq);
+	else if (type == J_NOTE_PUSH && journal_read_str(&r, user, sizeof user))
+		mailbox_load(&q, seq, user, p + r.at, n - r.at);
 }
 
-int
+static int
 notify_snapshot(void)
 {
-	return mbox_snapshot(&q);
+	return mailbox_snapshot(&q);
 }
 
 static void
@@ -62,16 +64,16 @@ open_notify(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1008, "token has no usable sub");
 		return;
 	}
-	if (grp_join(c, 0, GK_USER, u, n, 0) < 0) {
+	if (fanout_join(c, 0, gk_user, u, n, 0) < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
 	audit("channel_open", r->auth, "channel=notifications");
 	/* what waited for this user, oldest first */
-	for (const struct mbox_msg *m; (m = mbox_peek(&q, u)) != NULL;) {
+	for (const struct mailbox_msg *m; (m = mailbox_peek(&q, u)) != NULL;) {
 		if (svc_send_copy(c, m->data, m->len) != 0)
 			break;		/* stays queued */
-		mbox_pop(&q, u);
+		mailbox_pop(&q, u);
 	}
 	/* delivered at least once: a failed write means a repeat after a
 	 * restart, never a loss */
@@ -81,7 +83,7 @@ open_notify(struct conn *c, const struct http_req *r)
 static void
 close_notify(struct conn *c)
 {
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 }
 
 static void
@@ -144,15 +146,16 @@ post_notification(struct conn *c, struct http_req *r)
 	if (svc_idem_replay(c, r))
 		return 0;
 	if ((i = json_find(d, 0, "user_id")) < 0)
-		return http_error(c, 400, "missing_field", "user_id is required");
+		return reply_error(c, 400, "missing_field",
+		    "user_id is required");
 	if (svc_text_of(d, i, user, sizeof user) != 0)
-		return http_error(c, 400, "invalid_field", "user_id must be a "
+		return reply_error(c, 400, "invalid_field", "user_id must be a "
 		    "non-empty string (up to 64 bytes) or an integer");
 	if ((i = json_find(d, 0, "notification")) < 0)
-		return http_error(c, 400, "missing_field",
+		return reply_error(c, 400, "missing_field",
 		    "notification is required");
 	if (d->tok[i].type != JSON_OBJ)
-		return http_error(c, 400, "invalid_field",
+		return reply_error(c, 400, "invalid_field",
 		    "notification must be an object");
 	a.d = d;
 	a.obj = i;
@@ -160,11 +163,11 @@ post_notification(struct conn *c, struct http_req *r)
 		next_id = (uint64_t)now_wall_us;
 	snprintf(a.id, sizeof a.id, "n%llu", (unsigned long long)++next_id);
 	if ((f = ws_jw_frame(note_gen, &a)) == 0)
-		return http_error(c, 413, "payload_too_large",
+		return reply_error(c, 413, "payload_too_large",
 		    "notification too large to send");
-	g = grp_find(GK_USER, user, strlen(user));
+	g = fanout_find(gk_user, user, strlen(user));
 	if (g > 0)
-		n = grp_send(g, f, NULL);
+		n = fanout_send(g, f, NULL);
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
 	jw_key(&w, "status");
@@ -174,11 +177,11 @@ post_notification(struct conn *c, struct http_req *r)
 		jw_int(&w, n);
 	} else if (buf_len(f) > WARD_NOTIF_FRAME) {
 		buf_unref(f);
-		return http_error(c, 413, "payload_too_large",
+		return reply_error(c, 413, "payload_too_large",
 		    "notification too large to queue");
-	} else if ((i = mbox_push(&q, user, buf_data(f), buf_len(f))) != 0) {
+	} else if ((i = mailbox_push(&q, user, buf_data(f), buf_len(f))) != 0) {
 		buf_unref(f);
-		return http_error(c, 503, "unavailable", i == WARD_ENOMEM ?
+		return reply_error(c, 503, "unavailable", i == WARD_ENOMEM ?
 		    "notification queue full" : "storage unavailable");
 	} else {
 		jw_str(&w, "queued");
@@ -188,7 +191,7 @@ post_notification(struct conn *c, struct http_req *r)
 	jw_str(&w, a.id);
 	jw_obj_end(&w);
 	svc_idem_store(r, w.p, w.len);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 static const struct ws_ops notify_ops = {
@@ -197,12 +200,48 @@ static const struct ws_ops notify_ops = {
 	.close = close_notify, .text_only = 1,
 };
 
-const struct route notify_routes[] = {
-	{ "/ws/notifications/", 0, NULL, &notify_ops, NULL, "*" },
-	{ "/api/notifications", HTTP_M(HTTP_POST), post_notification, NULL,
-	    NULL, "service,admin" },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route notify_routes[] = {
+	{
+		.pattern = "/ws/notifications/",
+		.ws = &notify_ops,
+		.refused = audit_refused,
+		.roles = "*",
+		.summary = "The token user's notifications (queued "
+		    "ones first)",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "notification,pong,error",
+	},
+	{
+		.pattern = "/api/notifications",
+		.methods = HTTP_M(HTTP_POST),
+		.http = post_notification,
+		.roles = "service,admin",
+		.summary = "Notify a user (queued when offline)",
+		.params = SVC_IDEM_PARAM,
+		.req = "NotificationRequest",
+		.res_w = "Delivery",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family notify_family = {
+	.name = "notify",
+	.routes = notify_routes,
+	.pools = (const struct ward_pool[]){
+		{ "notify_queue", WARD_NOTIF_QUEUE, MAILBOX_SLOT_BYTES,
+		    "notifications queued for offline users (mailbox)" },
+		{ NULL, 0, 0, NULL },
+	},
+	.kinds = (const struct fanout_kind[]){
+		{ "user", &gk_user },
+		{ NULL, NULL },
+	},
+	.types = (const char *const[]){ "notifications", NULL },
+	.journal = &(const struct journal_family){ J_NOTE_PUSH, J_NOTE_MBOX + 2,
+	    notify_replay, notify_snapshot },
+};
+
 
 /* Messages waiting in the offline queue (/metrics ward_queue_depth). */
 uint32_t

@@ -4,7 +4,7 @@
  *   GET /consultation/socket-status/sockets/[?type=] every entry (admin)
  *   GET /consultation/socket-status/sockets/<id>/    one entry (admin)
  */
-#include "../internal.h"
+#include "svc.h"
 
 #define ADMIN_ROLES "admin,superadmin"
 
@@ -34,7 +34,7 @@ static int
 summary(struct conn *c, struct http_req *r)
 {
 	(void)r;
-	return http_json_gen(c, 200, summary_gen, NULL);
+	return reply_json_gen(c, 200, summary_gen, NULL);
 }
 
 static void
@@ -48,8 +48,8 @@ list_gen(struct jw *w, void *arg)
 	jw_key(w, "sockets");
 	jw_arr(w);
 	for (uint32_t i = 0; i < WARD_CONN_SLOTS; i++) {
-		if (reg[i].type == ST_NONE ||
-		    (type != ST_NONE && reg[i].type != type))
+		if (reg[i].type == REG_TYPE_NONE ||
+		    (type != REG_TYPE_NONE && reg[i].type != type))
 			continue;
 		char remote[64];
 
@@ -67,11 +67,11 @@ list(struct conn *c, struct http_req *r)
 	char name[32];
 	int n = http_query_get(r->query, "type", name, sizeof name);
 
-	type = ST_NONE;
-	if (n == -2 || (n >= 0 && (type = reg_type_of(name)) == ST_NONE))
-		return http_error(c, 400, "bad_request",
+	type = REG_TYPE_NONE;
+	if (n == -2 || (n >= 0 && (type = reg_type_of(name)) == REG_TYPE_NONE))
+		return reply_error(c, 400, "bad_request",
 		    "type: unknown socket type");
-	return http_json_gen(c, 200, list_gen, &type);
+	return reply_json_gen(c, 200, list_gen, &type);
 }
 
 static void
@@ -92,17 +92,42 @@ one(struct conn *c, struct http_req *r)
 	long s;
 
 	if (!reg_id_parse(r->param[0], &id) || (s = reg_find(id)) < 0)
-		return http_error(c, 404, "not_found", "no such socket");
+		return reply_error(c, 404, "not_found", "no such socket");
 	slot = (uint32_t)s;
-	return http_json_gen(c, 200, one_gen, &slot);
+	return reply_json_gen(c, 200, one_gen, &slot);
 }
 
-const struct route status_routes[] = {
-	{ "/consultation/socket-status/", HTTP_M(HTTP_GET), summary, NULL,
-	    NULL, NULL },
-	{ "/consultation/socket-status/sockets/", HTTP_M(HTTP_GET), list, NULL,
-	    NULL, ADMIN_ROLES },
-	{ "/consultation/socket-status/sockets/*/", HTTP_M(HTTP_GET), one, NULL,
-	    NULL, ADMIN_ROLES },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route status_routes[] = {
+	{
+		.pattern = "/consultation/socket-status/",
+		.methods = HTTP_M(HTTP_GET),
+		.http = summary,
+		.summary = "Socket registry summary",
+		.res = "SocketSummary",
+	},
+	{
+		.pattern = "/consultation/socket-status/sockets/",
+		.methods = HTTP_M(HTTP_GET),
+		.http = list,
+		.roles = ADMIN_ROLES,
+		.summary = "Every socket (admin)",
+		.params = "socket_type",
+		.res = "SocketList",
+	},
+	{
+		.pattern = "/consultation/socket-status/sockets/*/",
+		.methods = HTTP_M(HTTP_GET),
+		.http = one,
+		.roles = ADMIN_ROLES,
+		.doc_path = "/consultation/socket-status/sockets/{socket_id}/",
+		.summary = "One socket (admin)",
+		.res = "SocketEntry",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family status_family = {
+	.name = "status",
+	.routes = status_routes,
+};
+

@@ -14,7 +14,11 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
+
+static int gk_room;		/* group kind "stt_room" */
+static int gk_sales;		/* group kind "stt_sales" */
+static int gk_admin;		/* group kind "stt_admin" */
 
 #define MS_ROOM 0
 #define ADMIN_ROLES "admin,superadmin"
@@ -27,7 +31,7 @@ static const char *const src_type[] = { "stt", "stt_room", "stt_sales",
 static int
 admin_group(void)
 {
-	return grp_find(GK_STT_ADMIN, "all", 3);
+	return fanout_find(gk_admin, "all", 3);
 }
 
 static int
@@ -72,7 +76,7 @@ write_source(struct jw *w, const struct conn *c, int g)
 	jw_str(w, src_type[kind_of(c)]);
 	jw_key(w, "room");
 	if (g > 0)
-		jw_str(w, grp_name(g));
+		jw_str(w, fanout_name(g));
 	else
 		jw_null(w);
 	jw_obj_end(w);
@@ -99,9 +103,9 @@ presence_gen(struct jw *w, void *arg)
 	jw_key(w, "name");
 	jw_str(w, p->name);
 	jw_key(w, "room");
-	jw_str(w, a->g ? grp_name(a->g) : "");
+	jw_str(w, a->g ? fanout_name(a->g) : "");
 	jw_key(w, "participants");
-	jw_int(w, a->g ? grp_size(a->g) : 1);
+	jw_int(w, a->g ? fanout_size(a->g) : 1);
 	jw_key(w, "timestamp");
 	jw_time(w, now_wall_us);
 	if (a->source)
@@ -113,7 +117,7 @@ presence_gen(struct jw *w, void *arg)
 static void
 presence(struct conn *c, const char *type)
 {
-	int g = grp_of(c, MS_ROOM), adm = admin_group();
+	int g = fanout_of(c, MS_ROOM), adm = admin_group();
 
 	for (int pass = 0; pass < 2; pass++) {
 		struct presence_arg a = { c, g, type, pass == 1 };
@@ -123,7 +127,7 @@ presence(struct conn *c, const char *type)
 			continue;
 		if ((f = ws_jw_frame(presence_gen, &a)) == 0)
 			return;
-		grp_send(pass == 0 ? g : adm, f, c);
+		fanout_send(pass == 0 ? g : adm, f, c);
 		buf_unref(f);
 	}
 }
@@ -141,14 +145,15 @@ welcome_gen(struct jw *w, void *arg)
 	jw_key(w, "type");
 	jw_str(w, "welcome");
 	jw_key(w, "room");
-	jw_str(w, grp_name(g));
+	jw_str(w, fanout_name(g));
 	jw_key(w, "count");
-	jw_int(w, grp_size(g));
+	jw_int(w, fanout_size(g));
 	jw_key(w, "participants");
 	jw_arr(w);
 	/* presence list: the newest 16 members (a room may be huge; the
 	 * count is exact) */
-	for (struct conn *m = grp_first(g); m && k < 16; m = grp_next(m, g), k++)
+	for (struct conn *m = fanout_first(g); m && k < 16; m = fanout_next(m,
+	    g), k++)
 		write_who(w, reg_prof(conn_id(m)));
 	jw_arr_end(w);
 	jw_obj_end(w);
@@ -184,13 +189,14 @@ room_name_ok(const char *s)
 static void
 join(struct conn *c, int kind, const char *room)
 {
-	int g = grp_join(c, MS_ROOM, kind, room, strlen(room), 0);
+	int g = fanout_join(c, MS_ROOM, kind, room, strlen(room), 0);
 
 	if (g < 0) {
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
-	str_copy(reg_prof_w(conn_id(c))->room, sizeof(struct reg_profile){0}.room,
+	utf8_copy(reg_prof_w(conn_id(c))->room,
+	    sizeof(struct reg_profile){0}.room,
 	    room);
 	welcome(c, g);
 	presence(c, "participant_joined");
@@ -235,9 +241,9 @@ open_room(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1008, "invalid room name");
 		return;
 	}
-	str_copy(e->role, sizeof e->role, role);
-	str_copy(e->name, sizeof e->name, name);
-	join(c, GK_STT_ROOM, room);
+	utf8_copy(e->role, sizeof e->role, role);
+	utf8_copy(e->name, sizeof e->name, name);
+	join(c, gk_room, room);
 }
 
 static void
@@ -250,11 +256,11 @@ open_sales(struct conn *c, const struct http_req *r)
 	c->ud[7] = K_SALES;
 	if ((n = http_query_get(r->query, "role", v, sizeof v)) > 0 &&
 	    name_ok(v, n))
-		str_copy(e->role, sizeof e->role, v);
+		utf8_copy(e->role, sizeof e->role, v);
 	if ((n = http_query_get(r->query, "name", v, sizeof v)) > 0 &&
 	    name_ok(v, n))
-		str_copy(e->name, sizeof e->name, v);
-	join(c, GK_STT_SALES, "sales");
+		utf8_copy(e->name, sizeof e->name, v);
+	join(c, gk_sales, "sales");
 }
 
 static void
@@ -271,7 +277,7 @@ open_admin(struct conn *c, const struct http_req *r)
 {
 	(void)r;
 	c->ud[7] = K_ADMIN;
-	if (grp_join(c, MS_ROOM, GK_STT_ADMIN, "all", 3, 0) < 0)
+	if (fanout_join(c, MS_ROOM, gk_admin, "all", 3, 0) < 0)
 		conn_close_ws(c, 1013, "no room left on this server");
 }
 
@@ -320,7 +326,7 @@ static void
 transcript(struct conn *c, const struct json_doc *d)
 {
 	static char text[WARD_MAX_MESSAGE];
-	int g = grp_of(c, MS_ROOM), adm = admin_group();
+	int g = fanout_of(c, MS_ROOM), adm = admin_group();
 	int t = json_find(d, 0, "text"), fi = json_find(d, 0, "final");
 	bool fin = false;
 	uint32_t seq, f;
@@ -331,16 +337,16 @@ transcript(struct conn *c, const struct json_doc *d)
 		return svc_error(c, "invalid_field", "text must be a string");
 	if (fi >= 0 && json_bool(d, fi, &fin) != 0)
 		return svc_error(c, "invalid_field", "final must be a boolean");
-	seq = g ? grp_next_seq(g) : ++c->ud[6];
+	seq = g ? fanout_next_seq(g) : ++c->ud[6];
 	if ((f = stamp(c, g, seq, text, strlen(text), fin, false)) == 0)
 		return svc_error(c, "too_large", "segment too large");
 	if (g)
-		grp_send(g, f, NULL);
+		fanout_send(g, f, NULL);
 	else
 		conn_send(c, f);
 	buf_unref(f);
 	if (adm && (f = stamp(c, g, seq, text, strlen(text), fin, true))) {
-		grp_send(adm, f, NULL);
+		fanout_send(adm, f, NULL);
 		buf_unref(f);
 	}
 }
@@ -365,7 +371,7 @@ stt_close(struct conn *c)
 {
 	if (kind_of(c) != K_ADMIN)
 		presence(c, "participant_left");
-	grp_leave(c, MS_ROOM);
+	fanout_leave(c, MS_ROOM);
 }
 
 #define STT_OPS(name, t, l, o) static const struct ws_ops name = { \
@@ -378,10 +384,55 @@ STT_OPS(room_ops, "stt_room", "/ws/stt/room/?role=<role>&name=<name>",
 STT_OPS(sales_ops, "stt_sales", "/ws/stt/sales/", open_sales);
 STT_OPS(admin_ops, "stt_admin", "/ws/stt/admin/", open_admin);
 
-const struct route stt_routes[] = {
-	{ "/ws/stt/", 0, NULL, &single_ops, NULL, NULL },
-	{ "/ws/stt/room/", 0, NULL, &room_ops, NULL, NULL },
-	{ "/ws/stt/sales/", 0, NULL, &sales_ops, NULL, NULL },
-	{ "/ws/stt/admin/", 0, NULL, &admin_ops, NULL, ADMIN_ROLES },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route stt_routes[] = {
+	{
+		.pattern = "/ws/stt/",
+		.ws = &single_ops,
+		.summary = "Speech-to-text: a single session",
+		.params = "token",
+		.msg_in = "transcript,ping",
+		.msg_out = "transcript,pong,error",
+	},
+	{
+		.pattern = "/ws/stt/room/",
+		.ws = &room_ops,
+		.summary = "Speech-to-text consultation room",
+		.params = "stt_role,stt_name,stt_room,token",
+		.msg_in = "transcript,ping",
+		.msg_out = "transcript,participant_joined,"
+		    "participant_left,pong,error",
+	},
+	{
+		.pattern = "/ws/stt/sales/",
+		.ws = &sales_ops,
+		.summary = "Speech-to-text: the shared sales room",
+		.params = "opt_role,opt_name,token",
+		.msg_in = "transcript,ping",
+		.msg_out = "transcript,participant_joined,participant_left,pong,error",
+	},
+	{
+		.pattern = "/ws/stt/admin/",
+		.ws = &admin_ops,
+		.roles = ADMIN_ROLES,
+		.summary = "Speech-to-text monitor: every segment and "
+		    "join/leave, with source",
+		.params = "token",
+		.msg_in = "ping",
+		.msg_out = "transcript,participant_joined,participant_left,pong",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family stt_family = {
+	.name = "stt",
+	.routes = stt_routes,
+	.kinds = (const struct fanout_kind[]){
+		{ "stt_room", &gk_room },
+		{ "stt_sales", &gk_sales },
+		{ "stt_admin", &gk_admin },
+		{ NULL, NULL },
+	},
+	.types = (const char *const[]){ "stt", "stt_room", "stt_sales",
+	    "stt_admin", NULL },
+};
+

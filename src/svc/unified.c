@@ -24,8 +24,11 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "../auth.h"
+
+static int gk_practice;		/* group kind "practice" */
+static int gk_telemed;		/* group kind "telemedicine" */
 
 #define MS_PRACTICE	0
 #define MS_ROOM		1
@@ -40,7 +43,11 @@ static const char *const tm_types[] = {
 };
 
 static bool enabled[2] = { true, true };	/* whiteboard, telemedicine */
-static const char *const svc_names[2] = { "whiteboard", "telemedicine" };
+static int wb_practice = WB_PRACTICE_SUBSCRIBE;	/* whiteboard_practice */
+static const char *const svc_names[3] = { "whiteboard", "telemedicine",
+	NULL };
+/* service.<name>.scope, in SVC_SCOPE_* order */
+static const char *const scope_names[] = { "practice", "room", "all", NULL };
 
 int
 unified_service_set(const char *name, bool on)
@@ -118,8 +125,7 @@ unified_services_json(struct jw *w)
 		}
 		jw_arr_end(w);
 		jw_key(w, "scope");
-		jw_str(w, sv->scope == SVC_SCOPE_PRACTICE ? "practice" :
-		    sv->scope == SVC_SCOPE_ROOM ? "room" : "all");
+		jw_str(w, scope_names[sv->scope]);
 		jw_key(w, "enabled");
 		jw_bool(w, !sv->disabled);
 		jw_obj_end(w);
@@ -165,7 +171,7 @@ query_practice(const struct http_req *r, char *out, size_t cap)
 {
 	int n;
 
-	if (cfg.whiteboard_practice == WB_PRACTICE_TOKEN)
+	if (wb_practice == WB_PRACTICE_TOKEN)
 		return 0;
 	n = http_query_get(r->query, "practiceId", out, cap);
 	return n > 0 && n <= NAME_MAX_ ? n : 0;
@@ -174,17 +180,18 @@ query_practice(const struct http_req *r, char *out, size_t cap)
 static void
 open_unified(struct conn *c, const struct http_req *r)
 {
-	const char *pr = r->auth != NULL ? r->auth->practice_id : "";
+	const char *pr = r->auth != NULL ? r->auth->tenant : "";
 	char q[NAME_MAX_ + 2];
 	uint32_t how = 1;
 
 	c->ud[6] = 0;
 	if (pr[0] == '\0' && query_practice(r, q, sizeof q) > 0) {
 		pr = q;
-		how = cfg.whiteboard_practice == WB_PRACTICE_MESSAGE ? 2 : 0;
+		how = wb_practice == WB_PRACTICE_MESSAGE ? 2 : 0;
 	}
 	if (pr[0] != '\0') {
-		if (grp_join(c, MS_PRACTICE, GK_PRACTICE, pr, strlen(pr), 0) < 0) {
+		if (fanout_join(c, MS_PRACTICE, gk_practice, pr, strlen(pr),
+		    0) < 0) {
 			conn_close_ws(c, 1013, "no room left on this server");
 			return;
 		}
@@ -238,7 +245,7 @@ relay_gen(struct jw *w, void *arg)
 static void
 whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 {
-	int g = grp_of(c, MS_PRACTICE), i;
+	int g = fanout_of(c, MS_PRACTICE), i;
 	char want[NAME_MAX_ + 1];
 	struct relay a = { c, d, NULL, false };
 	uint32_t f;
@@ -247,12 +254,12 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 		return svc_error(c, "unknown_type", "unknown whiteboard type");
 	i = json_find(d, 0, "practiceId");
 	if (g == 0 && i >= 0 &&
-	    cfg.whiteboard_practice == WB_PRACTICE_MESSAGE) {
+	    wb_practice == WB_PRACTICE_MESSAGE) {
 		/* seed 003: the first update chooses the practice, for good */
 		if (svc_text_of(d, i, want, sizeof want) != 0)
 			return svc_error(c, "invalid_field",
 			    "practiceId must be a string or an integer");
-		if ((g = grp_join(c, MS_PRACTICE, GK_PRACTICE, want,
+		if ((g = fanout_join(c, MS_PRACTICE, gk_practice, want,
 		    strlen(want), 0)) < 0)
 			return svc_error(c, "unavailable",
 			    "no room left on this server");
@@ -262,13 +269,13 @@ whiteboard(struct conn *c, const struct json_doc *d, const char *type)
 		return svc_error(c, "not_subscribed", "no practice: send "
 		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
 	if (i >= 0 && (svc_text_of(d, i, want, sizeof want) != 0 ||
-	    strcmp(want, grp_name(g)) != 0))
+	    strcmp(want, fanout_name(g)) != 0))
 		return svc_error(c, "forbidden",
 		    "practiceId is not this connection's practice");
-	a.practice = grp_name(g);
+	a.practice = fanout_name(g);
 	if ((f = ws_jw_frame(relay_gen, &a)) == 0)
 		return svc_error(c, "too_large", "message too large");
-	grp_send(g, f, c);
+	fanout_send(g, f, c);
 	buf_unref(f);
 }
 
@@ -276,23 +283,23 @@ static void
 subscribe(struct conn *c, const struct json_doc *d)
 {
 	char pr[NAME_MAX_ + 1], buf[160];
-	int g = grp_of(c, MS_PRACTICE);
+	int g = fanout_of(c, MS_PRACTICE);
 	struct jw w;
 
 	if (svc_text_of(d, json_find(d, 0, "practiceId"), pr, sizeof pr) != 0)
 		return svc_error(c, "invalid_field",
 		    "practiceId must be a string or an integer");
-	if (c->ud[6] == 0 && cfg.whiteboard_practice == WB_PRACTICE_TOKEN)
+	if (c->ud[6] == 0 && wb_practice == WB_PRACTICE_TOKEN)
 		return svc_error(c, "forbidden", "whiteboard_practice = token: "
 		    "the practice comes from the token only");
-	if (c->ud[6] && strcmp(pr, grp_name(g)) != 0)
+	if (c->ud[6] && strcmp(pr, fanout_name(g)) != 0)
 		return svc_error(c, "forbidden", c->ud[6] == 1 ?
 		    "the token's practice cannot be overridden" :
 		    "this connection's practice is fixed");
-	if (!c->ud[6] && grp_join(c, MS_PRACTICE, GK_PRACTICE, pr,
+	if (!c->ud[6] && fanout_join(c, MS_PRACTICE, gk_practice, pr,
 	    strlen(pr), 0) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
-	if (!c->ud[6] && cfg.whiteboard_practice == WB_PRACTICE_MESSAGE)
+	if (!c->ud[6] && wb_practice == WB_PRACTICE_MESSAGE)
 		c->ud[6] = 2;
 	jw_init(&w, buf, sizeof buf);
 	jw_obj(&w);
@@ -324,7 +331,7 @@ presence_gen(struct jw *w, void *arg)
 	jw_key(w, "type");
 	jw_str(w, a->type);
 	jw_key(w, "roomId");
-	jw_str(w, grp_name(a->g));
+	jw_str(w, fanout_name(a->g));
 	jw_key(w, "userId");
 	jw_str(w, p->user);
 	jw_key(w, "userName");
@@ -343,7 +350,7 @@ announce(struct conn *c, int g, const char *type)
 	uint32_t f = ws_jw_frame(presence_gen, &a);
 
 	if (f != 0) {
-		grp_send(g, f, c);
+		fanout_send(g, f, c);
 		buf_unref(f);
 	}
 }
@@ -351,12 +358,12 @@ announce(struct conn *c, int g, const char *type)
 static void
 leave_room(struct conn *c)
 {
-	int g = grp_of(c, MS_ROOM);
+	int g = fanout_of(c, MS_ROOM);
 
 	if (g == 0)
 		return;
 	announce(c, g, "telemedicine_user_left");
-	grp_leave(c, MS_ROOM);
+	fanout_leave(c, MS_ROOM);
 }
 
 static void
@@ -368,10 +375,10 @@ joined_gen(struct jw *w, void *arg)
 	jw_key(w, "type");
 	jw_str(w, "telemedicine_joined");
 	jw_key(w, "roomId");
-	jw_str(w, grp_name(a->g));
+	jw_str(w, fanout_name(a->g));
 	jw_key(w, "participants");
 	jw_arr(w);
-	for (struct conn *m = grp_first(a->g); m; m = grp_next(m, a->g)) {
+	for (struct conn *m = fanout_first(a->g); m; m = fanout_next(m, a->g)) {
 		const struct reg_profile *p = reg_prof(conn_id(m));
 		char id[13];
 
@@ -408,7 +415,7 @@ join(struct conn *c, const struct json_doc *d)
 		if (q->user[0] == '\0')
 			return svc_error(c, "invalid_field",
 			    "userId must be a string or an integer");
-		str_copy(user, sizeof user, q->user);
+		utf8_copy(user, sizeof user, q->user);
 	}
 	name[0] = '\0';
 	if ((i = json_find(d, 0, "userName")) >= 0 && (!json_is_str(d, i) ||
@@ -416,13 +423,14 @@ join(struct conn *c, const struct json_doc *d)
 		return svc_error(c, "invalid_field", "userName must be a "
 		    "string of up to 96 bytes without control characters");
 	leave_room(c);
-	if ((g = grp_join(c, MS_ROOM, GK_TELEMED, room, strlen(room), 0)) < 0)
+	if ((g = fanout_join(c, MS_ROOM, gk_telemed, room, strlen(room),
+	    0)) < 0)
 		return svc_error(c, "unavailable", "no room left on this server");
 	p = reg_prof_w(conn_id(c));
-	str_copy(p->user, sizeof p->user, user);
+	utf8_copy(p->user, sizeof p->user, user);
 	if (name[0] != '\0' || p->name[0] == '\0')
-		str_copy(p->name, sizeof p->name, name);
-	str_copy(p->room, sizeof p->room, room);
+		utf8_copy(p->name, sizeof p->name, name);
+	utf8_copy(p->room, sizeof p->room, room);
 	a.c = c;
 	a.g = g;
 	a.type = "telemedicine_joined";
@@ -460,7 +468,7 @@ chat_gen(struct jw *w, void *arg)
 static void
 telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 {
-	int g = grp_of(c, MS_ROOM), i;
+	int g = fanout_of(c, MS_ROOM), i;
 	struct relay a = { c, d, NULL, true };
 	char to[NAME_MAX_ + 1];
 	uint32_t f;
@@ -487,7 +495,8 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 			    "message must be a string");
 		if ((f = ws_jw_frame(chat_gen, &a)) == 0)
 			return svc_error(c, "too_large", "message too large");
-		grp_send(g, f, NULL);	/* stored-style: everyone, sender too */
+		/* stored-style: everyone, sender too */
+		fanout_send(g, f, NULL);
 		buf_unref(f);
 		return;
 	}
@@ -503,7 +512,8 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 			return svc_error(c, "invalid_field",
 			    "to must be a string or an integer");
 		}
-		for (struct conn *m = grp_first(g); m; m = grp_next(m, g)) {
+		for (struct conn *m = fanout_first(g); m; m = fanout_next(m,
+		    g)) {
 			client_id(m, id);
 			if (m != c && (strcmp(reg_prof(conn_id(m))->user, to) ==
 			    0 || strcmp(id, to) == 0)) {
@@ -516,7 +526,7 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 		else
 			conn_send(dst, f);
 	} else {
-		grp_send(g, f, c);
+		fanout_send(g, f, c);
 	}
 	buf_unref(f);
 }
@@ -540,20 +550,20 @@ declared(struct conn *c, const struct json_doc *d,
 		return svc_error(c, "service_disabled", m);
 	}
 	if (sv->scope == SVC_SCOPE_PRACTICE &&
-	    (g = grp_of(c, MS_PRACTICE)) == 0)
+	    (g = fanout_of(c, MS_PRACTICE)) == 0)
 		return svc_error(c, "not_subscribed", "no practice: send "
 		    "{\"type\":\"subscribe\",\"practiceId\":…} first");
-	if (sv->scope == SVC_SCOPE_ROOM && (g = grp_of(c, MS_ROOM)) == 0)
+	if (sv->scope == SVC_SCOPE_ROOM && (g = fanout_of(c, MS_ROOM)) == 0)
 		return svc_error(c, "not_in_room",
 		    "send telemedicine_join first");
 	if ((f = ws_jw_frame(relay_gen, &a)) == 0)
 		return svc_error(c, "too_large", "message too large");
 	if (g != 0) {
-		grp_send(g, f, c);
+		fanout_send(g, f, c);
 	} else {		/* scope all: every other /ws socket */
-		for (uint32_t s = 0; s < WARD_CONN_SLOTS; s++)
-			if (&conns[s] != c && conns[s].state == CS_WS &&
-			    reg[s].type == ST_UNIFIED)
+		for (long s = reg_type_first(reg_type_of(UNIFIED_TYPE)); s >= 0;
+		    s = reg_type_next((uint32_t)s))
+			if (&conns[s] != c && conns[s].state == CS_WS)
 				conn_send(&conns[s], f);
 	}
 	buf_unref(f);
@@ -587,16 +597,53 @@ static void
 close_unified(struct conn *c)
 {
 	leave_room(c);
-	grp_leave(c, MS_PRACTICE);
+	fanout_leave(c, MS_PRACTICE);
 }
 
 static const struct ws_ops unified_ops = {
-	.type = "unified", .listing = "/ws",
+	.type = UNIFIED_TYPE, .listing = "/ws",
 	.open = open_unified, .message = message_unified,
 	.close = close_unified, .text_only = 1,
 };
 
-const struct route unified_routes[] = {
-	{ "/ws", 0, NULL, &unified_ops, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route unified_routes[] = {
+	{
+		.pattern = "/ws",
+		.ws = &unified_ops,
+		.summary = "Unified endpoint: whiteboard, telemedicine and "
+		    "config-declared services",
+		.params = "token,practice_id",
+		.msg_in = "subscribe,whiteboard_update,telemedicine_join,"
+		    "telemedicine_leave,telemedicine_offer,telemedicine_answer,"
+		    "telemedicine_ice_candidate,telemedicine_chat_message,ping",
+		.msg_out = "connected,subscribed,whiteboard_update,telemedicine_joined,"
+		    "telemedicine_user_joined,telemedicine_user_left,"
+		    "telemedicine_offer,telemedicine_answer,telemedicine_ice_candidate,"
+		    "telemedicine_chat_message,pong,error",
+	},
+	{ .pattern = NULL }
 };
+
+static void
+unified_init(void)
+{
+	cfg_services_names(svc_names, scope_names);
+}
+
+const struct family unified_family = {
+	.name = "unified",
+	.routes = unified_routes,
+	.kinds = (const struct fanout_kind[]){
+		{ "practice", &gk_practice },
+		{ "telemedicine", &gk_telemed },
+		{ NULL, NULL },
+	},
+	.types = (const char *const[]){ UNIFIED_TYPE, NULL },
+	.keys = (const struct cfg_key[]){
+		{ .name = "whiteboard_practice", .type = CFG_T_ENUM,
+		    .choices = "token|subscribe|message", .base = &wb_practice },
+		{ .name = NULL },
+	},
+	.init = unified_init,
+};
+

@@ -16,7 +16,7 @@
  */
 #include <stdio.h>
 
-#include "../internal.h"
+#include "svc.h"
 #include "web.h"
 
 static const struct web_asset *
@@ -52,13 +52,13 @@ send_asset(struct conn *c, const struct http_req *r,
 	char extra[160];
 
 	if (a == NULL)
-		return http_error(c, 404, "not_found", "no such file");
+		return reply_error(c, 404, "not_found", "no such file");
 	snprintf(extra, sizeof extra, "ETag: %s\r\nCache-Control: no-cache\r\n"
 	    "%s", a->etag, strstr(a->ctype, "html") != NULL ?
 	    "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n" : "");
 	if (not_modified(r, a->etag))
-		return http_respond(c, 304, NULL, NULL, 0, extra);
-	return http_respond_static(c, 200, a->ctype, a->data, a->len, extra);
+		return reply_body(c, 304, NULL, NULL, 0, extra);
+	return reply_static(c, 200, a->ctype, a->data, a->len, extra);
 }
 
 /* GET /static/<file>: the last path segment names the file. */
@@ -129,7 +129,7 @@ index_json(struct conn *c)
 	jw_str(&w, "/static/ward-status.js");
 	jw_obj_end(&w);
 	jw_obj_end(&w);
-	return http_json(c, 200, &w);
+	return reply_json(c, 200, &w);
 }
 
 /* index.html with every "@VERSION@" replaced, made once. */
@@ -145,7 +145,7 @@ index_page(struct conn *c, struct http_req *r)
 	if (wants_json(r))
 		return index_json(c);
 	if (a == NULL)
-		return http_error(c, 404, "not_found", "no index page");
+		return reply_error(c, 404, "not_found", "no index page");
 	for (size_t i = 0; !made && i < a->len; i++) {
 		const char *s = (const char *)a->data + i;
 
@@ -159,23 +159,67 @@ index_page(struct conn *c, struct http_req *r)
 		}
 	}
 	made = true;
-	return http_respond_static(c, 200, "text/html; charset=utf-8", page,
+	return reply_static(c, 200, "text/html; charset=utf-8", page,
 	    len, "Cache-Control: no-cache\r\nVary: Accept\r\n");
 }
 
-const struct route web_routes[] = {
-	{ "/", HTTP_M(HTTP_GET), index_page, NULL, NULL, NULL },
-	{ "/admin/websocket-admin", HTTP_M(HTTP_GET), dashboard, NULL, NULL,
-	    NULL },
-	{ "/static/ward-client.js", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ "/static/ward-client.d.ts", HTTP_M(HTTP_GET), static_file, NULL,
-	    NULL, NULL },
-	{ "/static/ward-status.js", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ "/static/admin.js", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ "/static/admin.css", HTTP_M(HTTP_GET), static_file, NULL, NULL,
-	    NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+static const struct route web_routes[] = {
+	{
+		.pattern = "/",
+		.methods = HTTP_M(HTTP_GET),
+		.http = index_page,
+		.summary = "Index page (JSON with Accept: application/json)",
+		.res = "Index",
+	},
+	{
+		.pattern = "/admin/websocket-admin",
+		.methods = HTTP_M(HTTP_GET),
+		.http = dashboard,
+		.summary = "The admin dashboard page (data "
+		    "from the admin APIs)",
+		.res = "text/html",
+	},
+	{
+		.pattern = "/static/ward-client.js",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "Browser/Node client (ES module)",
+		.res = "text/javascript",
+	},
+	{
+		.pattern = "/static/ward-client.d.ts",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "TypeScript types of "
+		    "ward-client.js",
+		.res = "application/typescript",
+	},
+	{
+		.pattern = "/static/ward-status.js",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "The ward-status custom element",
+		.res = "text/javascript",
+	},
+	{
+		.pattern = "/static/admin.js",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "Dashboard script",
+		.res = "text/javascript",
+	},
+	{
+		.pattern = "/static/admin.css",
+		.methods = HTTP_M(HTTP_GET),
+		.http = static_file,
+		.summary = "Dashboard style",
+		.res = "text/css",
+	},
+	{ .pattern = NULL }
 };
+
+const struct family web_family = {
+	.name = "web",
+	.routes = web_routes,
+};
+

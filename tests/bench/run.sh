@@ -8,7 +8,10 @@
 #   3. 10,000 idle WebSocket connections: server RSS per connection;
 #   4. fanout to 1,000 subscribers of /ws/stt/room/ with 1, 8 and 16
 #      messages in flight, and to 100 subscribers paced at 1,000 messages/s
-#      (skipped only when the server answers 404 there).
+#      (skipped only when the server answers 404 there);
+#   5. fanout-all: a config-declared /ws service of scope all (declared on
+#      the command line) to 1,000 /ws sockets, 8 in flight: the registry's
+#      type index walks the 1,000 members, never the 16,392 slots.
 # Every run is repeated BENCH_REPEAT times (default 3) and every RESULT
 # line is kept, labelled NAME#1, NAME#2, ...; the summary gives the median
 # and [min-max] of the headline figures. Repetitions go in rounds (all runs
@@ -39,6 +42,7 @@ TARGET=127.0.0.1:$PORT
 REF_TARGET=127.0.0.1:$((PORT + 1))
 RESULTS=$BENCH_DIR/results.txt
 ROOM_PATH='/ws/stt/room/?role=p&name=s{i}&room='
+ALL_MSG='{"type":"bench_all","text":"wardload-seq={seq} ts={ts}"}'
 T0=$(date +%s)
 
 case $REPEAT in
@@ -193,7 +197,9 @@ start_ward() {
 	start_server "$BENCH_DIR/ward$2.log" "$1" \
 	    --set "listen=$TARGET" --set log_level=warn \
 	    --set rate_limit=0 --set max_connections=12000 \
-	    --set "data_dir=$BENCH_DIR/ward-data"
+	    --set "data_dir=$BENCH_DIR/ward-data" \
+	    --set service.benchall.types=bench_all \
+	    --set service.benchall.scope=all
 }
 
 # ward_runs BINARY SUFFIX: the ward set; labels get SUFFIX ("" = poll()).
@@ -253,6 +259,10 @@ fanout_runs() {
 	bench "fanout-100-r1000$1#$2" fanout --conns 100 \
 	    --path "${ROOM_PATH}pace100r$2" --rate 1000 --spin \
 	    --inflight 64 --warmup 2 --duration "$DUR" --setup-timeout 30
+	# scope all: every other /ws socket (the publisher is one of them)
+	bench "fanout-all$1#$2" fanout --conns 1000 --path /ws \
+	    --pub-path /ws --pub-msg "$ALL_MSG" \
+	    --inflight 8 --warmup 2 --duration "$DUR" --setup-timeout 30
 }
 
 # ---- summary ----
@@ -353,9 +363,9 @@ summary() {
 	say ""
 	row "" "n" "deliveries/s" "p50 us" "p99 us" "CPU us/delivery" \
 	    "all p99 us; lost/dups; gen CPU %"
-	for r in fanout-1 fanout-8 fanout-16 fanout-100-r1000 \
+	for r in fanout-1 fanout-8 fanout-16 fanout-100-r1000 fanout-all \
 	    fanout-1-epoll fanout-8-epoll fanout-16-epoll \
-	    fanout-100-r1000-epoll; do
+	    fanout-100-r1000-epoll fanout-all-epoll; do
 		last="$(stat $r all_p99_us med); $(sum $r lost)/$(sum $r dups)"
 		row "$r" "$(count $r)" "$(stat $r deliveries_per_s)" \
 		    "$(stat $r copy_p50_us med)" "$(stat $r copy_p99_us)" \

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "svc/svc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,7 +63,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_level = -1;
 		buf_init();
 		conn_init();
-		grp_init();
+		fanout_init();
+		if (svc_index_register(NULL, 0) != 0)
+			abort();	/* the families take their records */
 		snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
 		snprintf(path, sizeof path, "%s/journal.wj", dir);
 	}

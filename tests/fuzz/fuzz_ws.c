@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "svc/svc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -132,6 +132,8 @@ setup(void)
 	log_level = -1;			/* conn_fail logs: keep quiet */
 	buf_init();
 	conn_init();
+	if (svc_index_register(NULL, 0) != 0)
+		abort();
 	for (uint16_t i = 1; router_route(i) != NULL; i++)
 		if (strcmp(router_route(i)->pattern, "/ws/echo") == 0)
 			echo_route = i;

@@ -107,7 +107,7 @@ static char tmpdir[64];
 static size_t
 t_b64url(const void *in, size_t n, char *out)
 {
-	size_t l = b64_encode(in, n, out);
+	size_t l = base64_encode(in, n, out);
 
 	while (l > 0 && out[l - 1] == '=')
 		l--;
@@ -220,7 +220,7 @@ test_rfc7515_a1(void)
 	br_hmac_context hc;
 	struct auth_claims c;
 	char err[128], bad[sizeof a1_tok];
-	long kl = b64_decode(a1_k, strlen(a1_k), key, sizeof key, true);
+	long kl = base64_decode(a1_k, strlen(a1_k), key, sizeof key, true);
 
 	CHECK_EQ(kl, 64);
 	/* the vector itself: HMAC over "header.payload" is the signature */
@@ -228,7 +228,8 @@ test_rfc7515_a1(void)
 	br_hmac_init(&hc, &kc, 0);
 	br_hmac_update(&hc, a1_tok, (size_t)(dot2 - a1_tok));
 	br_hmac_out(&hc, mac);
-	CHECK_EQ(b64_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof sig, true),
+	CHECK_EQ(base64_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof sig,
+	    true),
 	    32);
 	CHECK_MEM(mac, sig, 32);
 
@@ -272,7 +273,7 @@ t_claims(struct auth_claims *c)
 	strcpy(c->sub, "42");
 	strcpy(c->role, "doctor");
 	strcpy(c->name, "Dr. J\xC3\xBCrgen \"Q\" O'Brien \xE6\x9D\x8E");
-	strcpy(c->practice_id, "p-17");
+	strcpy(c->tenant, "p-17");
 	c->iat = NOW;
 	c->has_iat = true;
 	c->exp = NOW + 3600;
@@ -297,7 +298,7 @@ test_roundtrip(void)
 	CHECK_STR(out.sub, "42");
 	CHECK_STR(out.role, "doctor");
 	CHECK_STR(out.name, in.name);
-	CHECK_STR(out.practice_id, "p-17");
+	CHECK_STR(out.tenant, "p-17");
 	CHECK(out.has_exp && out.has_iat && !out.has_nbf);
 	CHECK_EQ(out.exp, NOW + 3600);
 	CHECK_EQ(out.iat, NOW);
@@ -525,7 +526,7 @@ test_base64url(void)
 	t_b64url(HDR, strlen(HDR), h64);
 	snprintf(m, sizeof m, "%s=%s", h64, d1);
 	CHECK_EQ(t_str(m), AUTH_E_MALFORMED);
-	b64_encode((const uint8_t *)"{\"sub\":\"1\",\"exp\":1700003600}", 28,
+	base64_encode((const uint8_t *)"{\"sub\":\"1\",\"exp\":1700003600}", 28,
 	    p64);
 	CHECK(strchr(p64, '=') != NULL);
 	t_make_raw(h64, p64, key1, m);
@@ -681,10 +682,10 @@ test_ids(void)
 	CHECK_STR(c.sub, "7");
 	CHECK_EQ(t_pay(P("\"sub\":-12,\"practice_id\":40"), &c), AUTH_OK);
 	CHECK_STR(c.sub, "-12");
-	CHECK_STR(c.practice_id, "40");
+	CHECK_STR(c.tenant, "40");
 	CHECK_EQ(t_pay(P("\"sub\":\"u-1\",\"practice_id\":\"clinic-a\""), &c),
 	    AUTH_OK);
-	CHECK_STR(c.practice_id, "clinic-a");
+	CHECK_STR(c.tenant, "clinic-a");
 	CHECK_EQ(t_pay(P("\"sub\":null,\"role\":null"), &c), AUTH_OK);
 	CHECK_STR(c.sub, "");
 	CHECK_EQ(t_pay(P("\"sub\":7.5"), &c), AUTH_E_CLAIMS);

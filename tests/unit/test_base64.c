@@ -29,7 +29,7 @@ dec(const char *s, uint8_t *out, size_t cap, bool url)
 	long r;
 
 	memcpy(p, s, n);
-	r = b64_decode(p, n, out, cap, url);
+	r = base64_decode(p, n, out, cap, url);
 	free(p);
 	return r;
 }
@@ -45,7 +45,7 @@ test_vectors(void)
 		size_t n;
 
 		memset(out, 'X', sizeof out);
-		n = b64_encode((const uint8_t *)raw, rl, out);
+		n = base64_encode((const uint8_t *)raw, rl, out);
 		CHECK_EQ(n, el);
 		CHECK_STR(out, enc);		/* NUL-terminated */
 		CHECK_EQ(dec(enc, back, sizeof back, false), (long)rl);
@@ -74,9 +74,9 @@ test_alphabets(void)
 	uint8_t back[8];
 	char out[8];
 
-	CHECK_EQ(b64_encode(raw, 2, out), 4);
+	CHECK_EQ(base64_encode(raw, 2, out), 4);
 	CHECK_STR(out, "+/8=");
-	CHECK_EQ(b64_encode(raw, 3, out), 4);
+	CHECK_EQ(base64_encode(raw, 3, out), 4);
 	CHECK_STR(out, "+/+/");
 	CHECK_EQ(dec("+/8=", back, sizeof back, false), 2);
 	CHECK_MEM(back, raw, 2);
@@ -130,7 +130,7 @@ test_reject(void)
 	for (size_t i = 0; i < ARRAY_LEN(bad_url); i++)
 		CHECK_EQ(dec(bad_url[i], out, sizeof out, true), -1);
 	/* an embedded NUL is not the end of the input */
-	CHECK_EQ(b64_decode("Zg\0=", 4, out, sizeof out, false), -1);
+	CHECK_EQ(base64_decode("Zg\0=", 4, out, sizeof out, false), -1);
 }
 
 /* Each byte value as the last character of a full quantum. */
@@ -148,9 +148,9 @@ test_every_char(void)
 		long want_url = c != 0 && (strchr(std, c) || c == '-' ||
 		    c == '_') && c != '+' && c != '/' ? 3 : -1;
 
-		if (b64_decode(in, 4, out, sizeof out, false) != want)
+		if (base64_decode(in, 4, out, sizeof out, false) != want)
 			bad++;
-		if (b64_decode(in, 4, out, sizeof out, true) != want_url)
+		if (base64_decode(in, 4, out, sizeof out, true) != want_url)
 			bad++;
 	}
 	CHECK_EQ(bad, 0);
@@ -187,10 +187,11 @@ test_round_trip(void)
 
 		for (size_t i = 0; i < n; i++)
 			raw[i] = (uint8_t)check_rand(&seed);
-		el = b64_encode(raw, n, enc);
+		el = base64_encode(raw, n, enc);
 		if (el != (n + 2) / 3 * 4 || strlen(enc) != el)
 			bad++;
-		if (b64_decode(enc, el, back, sizeof back, false) != (long)n ||
+		if (base64_decode(enc, el, back, sizeof back,
+		    false) != (long)n ||
 		    memcmp(back, raw, n) != 0)
 			bad++;
 		/* the same text as base64url without padding */
@@ -199,7 +200,8 @@ test_round_trip(void)
 		for (size_t i = 0; i < el; i++)
 			enc[i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' :
 			    enc[i];
-		if (b64_decode(enc, el, back, sizeof back, true) != (long)n ||
+		if (base64_decode(enc, el, back, sizeof back,
+		    true) != (long)n ||
 		    memcmp(back, raw, n) != 0)
 			bad++;
 	}

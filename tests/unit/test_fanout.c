@@ -3,7 +3,7 @@
  * find, the two membership slots, caps (WARD_ETOOBIG), pool exhaustion
  * (WARD_ENOMEM at WARD_MAX_GROUPS), freeing of empty groups, iteration,
  * and per-group sequence numbers; then merging of a turn's frames
- * (grp_send) through real connections on socketpairs.
+ * (fanout_send) through real connections on socketpairs.
  *
  * The members are entries of the global conns[] pool used directly (state
  * CS_WS, fd -1; conn_new is never called and nothing is sent).  Every
@@ -18,6 +18,12 @@
 
 #include "internal.h"
 #include "check.h"
+
+/* Group kinds are only numbers to fanout.c (the families name them): the
+ * suite's own. */
+enum {
+	GK_CALL = 1, GK_STT_ROOM, GK_STT_ADMIN, GK_ADMIN, GK_OTHER
+};
 
 #define FIRST	1		/* first conns[] slot used */
 #define NFAKE	(WARD_MAX_GROUPS / 2 + 8)
@@ -67,7 +73,8 @@ visits(int g, struct conn *const *want, int n)
 	int found = 0;
 
 	memset(seen, 0, sizeof seen);
-	for (struct conn *m = grp_first(g); m != NULL; m = grp_next(m, g)) {
+	for (struct conn *m = fanout_first(g); m != NULL; m = fanout_next(m,
+	    g)) {
 		bool ok = false;
 
 		if (++steps > WARD_CONN_SLOTS)
@@ -79,19 +86,19 @@ visits(int g, struct conn *const *want, int n)
 			return false;
 		found++;
 	}
-	return found == n && grp_size(g) == (uint32_t)n;
+	return found == n && fanout_size(g) == (uint32_t)n;
 }
 
 static int
 join(struct conn *c, int ms, int kind, const char *name, uint32_t cap)
 {
-	return grp_join(c, ms, kind, name, strlen(name), cap);
+	return fanout_join(c, ms, kind, name, strlen(name), cap);
 }
 
 static int
 find(int kind, const char *name)
 {
-	return grp_find(kind, name, strlen(name));
+	return fanout_find(kind, name, strlen(name));
 }
 
 static void
@@ -100,27 +107,27 @@ basics(void)
 	struct conn *a = fake(0), *b = fake(1), *c = fake(2), *d = fake(3);
 	int g, g2, gs;
 
-	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(fanout_count(), 0);
 	CHECK_EQ(find(GK_CALL, "r1"), 0);
-	CHECK(grp_first(0) == NULL);
-	CHECK_EQ(grp_size(0), 0);
+	CHECK(fanout_first(0) == NULL);
+	CHECK_EQ(fanout_size(0), 0);
 
 	g = join(a, 0, GK_CALL, "r1", 0);
 	CHECK(g > 0);
 	CHECK_EQ(find(GK_CALL, "r1"), g);
-	CHECK_EQ(grp_of(a, 0), g);
-	CHECK_EQ(grp_of(a, 1), 0);
-	CHECK_EQ(grp_size(g), 1);
-	CHECK_STR(grp_name(g), "r1");
-	CHECK_EQ(grp_count(), 1);
+	CHECK_EQ(fanout_of(a, 0), g);
+	CHECK_EQ(fanout_of(a, 1), 0);
+	CHECK_EQ(fanout_size(g), 1);
+	CHECK_STR(fanout_name(g), "r1");
+	CHECK_EQ(fanout_count(), 1);
 	{
 		struct conn *w[] = { a };
 		CHECK(visits(g, w, 1));
 	}
 	CHECK_EQ(join(b, 0, GK_CALL, "r1", 0), g);
 	CHECK_EQ(join(c, 0, GK_CALL, "r1", 0), g);
-	CHECK_EQ(grp_size(g), 3);
-	CHECK_EQ(grp_count(), 1);
+	CHECK_EQ(fanout_size(g), 3);
+	CHECK_EQ(fanout_count(), 1);
 	{
 		struct conn *w[] = { a, b, c };
 		CHECK(visits(g, w, 3));
@@ -134,14 +141,14 @@ basics(void)
 	CHECK_EQ(find(GK_CALL, "R1"), 0);
 	CHECK_EQ(find(GK_CALL, "r"), 0);
 	CHECK_EQ(find(GK_CALL, "r10"), 0);
-	CHECK_EQ(grp_count(), 2);
+	CHECK_EQ(fanout_count(), 2);
 
 	/* second membership slot: a and b also in an admin group */
 	g2 = join(a, 1, GK_STT_ADMIN, "all", 0);
 	CHECK(g2 > 0 && g2 != g && g2 != gs);
 	CHECK_EQ(join(b, 1, GK_STT_ADMIN, "all", 0), g2);
-	CHECK_EQ(grp_of(a, 0), g);
-	CHECK_EQ(grp_of(a, 1), g2);
+	CHECK_EQ(fanout_of(a, 0), g);
+	CHECK_EQ(fanout_of(a, 1), g2);
 	{
 		struct conn *w1[] = { a, b, c };
 		struct conn *w2[] = { a, b };
@@ -160,9 +167,9 @@ basics(void)
 	}
 
 	/* leave slot 0 of b (middle of r1's list): slot 1 untouched */
-	grp_leave(b, 0);
-	CHECK_EQ(grp_of(b, 0), 0);
-	CHECK_EQ(grp_of(b, 1), g2);
+	fanout_leave(b, 0);
+	CHECK_EQ(fanout_of(b, 0), 0);
+	CHECK_EQ(fanout_of(b, 1), g2);
 	{
 		struct conn *w1[] = { a, c };
 		struct conn *w2[] = { a, b, d };
@@ -170,38 +177,38 @@ basics(void)
 		CHECK(visits(g, w1, 2));
 		CHECK(visits(g2, w2, 3));
 	}
-	grp_leave(b, 0);		/* not a member: harmless */
-	CHECK_EQ(grp_size(g), 2);
+	fanout_leave(b, 0);		/* not a member: harmless */
+	CHECK_EQ(fanout_size(g), 2);
 
 	/* leave the head (the last joiner) and the tail */
-	grp_leave(c, 0);
+	fanout_leave(c, 0);
 	{
 		struct conn *w1[] = { a };
 		CHECK(visits(g, w1, 1));
 	}
 	CHECK_EQ(find(GK_CALL, "r1"), g);
-	grp_leave(a, 0);
+	fanout_leave(a, 0);
 	/* empty: freed at once */
 	CHECK_EQ(find(GK_CALL, "r1"), 0);
-	CHECK_EQ(grp_size(g), 0);
-	CHECK_EQ(grp_count(), 2);
-	CHECK_EQ(grp_of(a, 1), g2);	/* a is still an admin member */
+	CHECK_EQ(fanout_size(g), 0);
+	CHECK_EQ(fanout_count(), 2);
+	CHECK_EQ(fanout_of(a, 1), g2);	/* a is still an admin member */
 
 	/* leave from the admin group in every position */
-	grp_leave(b, 1);		/* middle */
+	fanout_leave(b, 1);		/* middle */
 	{
 		struct conn *w2[] = { a, d };
 		CHECK(visits(g2, w2, 2));
 	}
-	grp_leave(d, 1);		/* head */
-	grp_leave(d, 0);
+	fanout_leave(d, 1);		/* head */
+	fanout_leave(d, 0);
 	CHECK_EQ(find(GK_STT_ROOM, "r1"), 0);
-	grp_leave(a, 1);
+	fanout_leave(a, 1);
 	CHECK_EQ(find(GK_STT_ADMIN, "all"), 0);
-	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(fanout_count(), 0);
 	for (int i = 0; i < 4; i++) {
-		CHECK_EQ(grp_of(fake(i), 0), 0);
-		CHECK_EQ(grp_of(fake(i), 1), 0);
+		CHECK_EQ(fanout_of(fake(i), 0), 0);
+		CHECK_EQ(fanout_of(fake(i), 1), 0);
 	}
 }
 
@@ -216,8 +223,8 @@ switching(void)
 	/* joining another group in the same slot leaves the first */
 	g2 = join(a, 0, GK_CALL, "two", 0);
 	CHECK(g2 > 0 && g2 != g1);
-	CHECK_EQ(grp_of(a, 0), g2);
-	CHECK_EQ(grp_size(g1), 1);
+	CHECK_EQ(fanout_of(a, 0), g2);
+	CHECK_EQ(fanout_size(g1), 1);
 	{
 		struct conn *w1[] = { b };
 		struct conn *w2[] = { a };
@@ -228,10 +235,10 @@ switching(void)
 	/* b moves too: "one" is freed */
 	CHECK_EQ(join(b, 0, GK_CALL, "two", 0), g2);
 	CHECK_EQ(find(GK_CALL, "one"), 0);
-	CHECK_EQ(grp_size(g2), 2);
-	grp_leave(a, 0);
-	grp_leave(b, 0);
-	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(fanout_size(g2), 2);
+	fanout_leave(a, 0);
+	fanout_leave(b, 0);
+	CHECK_EQ(fanout_count(), 0);
 }
 
 static void
@@ -243,25 +250,25 @@ names(void)
 
 	memset(n64, 'x', 64);
 	memset(n65, 'y', 65);
-	CHECK_EQ(grp_join(a, 0, GK_CALL, "", 0, 0), WARD_EINVAL);
+	CHECK_EQ(fanout_join(a, 0, GK_CALL, "", 0, 0), WARD_EINVAL);
 	CHECK_EQ(join(a, 0, GK_CALL, n65, 0), WARD_EINVAL);
-	CHECK_EQ(grp_of(a, 0), 0);
-	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(fanout_of(a, 0), 0);
+	CHECK_EQ(fanout_count(), 0);
 	g = join(a, 0, GK_CALL, n64, 0);
 	CHECK(g > 0);
-	CHECK_STR(grp_name(g), n64);
+	CHECK_STR(fanout_name(g), n64);
 	CHECK_EQ(find(GK_CALL, n64), g);
 	/* a name with a NUL inside is its bytes, not a C string */
 	{
-		int h = grp_join(fake(1), 0, GK_CALL, "a\0b", 3, 0);
+		int h = fanout_join(fake(1), 0, GK_CALL, "a\0b", 3, 0);
 
 		CHECK(h > 0 && h != g);
-		CHECK_EQ(grp_find(GK_CALL, "a\0b", 3), h);
-		CHECK_EQ(grp_find(GK_CALL, "a", 1), 0);
-		grp_leave(fake(1), 0);
+		CHECK_EQ(fanout_find(GK_CALL, "a\0b", 3), h);
+		CHECK_EQ(fanout_find(GK_CALL, "a", 1), 0);
+		fanout_leave(fake(1), 0);
 	}
-	grp_leave(a, 0);
-	CHECK_EQ(grp_count(), 0);
+	fanout_leave(a, 0);
+	CHECK_EQ(fanout_count(), 0);
 }
 
 static void
@@ -274,8 +281,8 @@ caps(void)
 	CHECK(g > 0);
 	CHECK_EQ(join(y, 0, GK_CALL, "capped", 2), g);
 	CHECK_EQ(join(z, 0, GK_CALL, "capped", 2), WARD_ETOOBIG);
-	CHECK_EQ(grp_of(z, 0), 0);
-	CHECK_EQ(grp_size(g), 2);
+	CHECK_EQ(fanout_of(z, 0), 0);
+	CHECK_EQ(fanout_size(g), 2);
 	{
 		struct conn *w[] = { x, y };
 		CHECK(visits(g, w, 2));
@@ -283,17 +290,17 @@ caps(void)
 	/* the other slot of z is free and usable */
 	CHECK(join(z, 1, GK_OTHER, "elsewhere", 0) > 0);
 	/* room again after one leaves */
-	grp_leave(y, 0);
+	fanout_leave(y, 0);
 	CHECK_EQ(join(z, 0, GK_CALL, "capped", 2), g);
 	CHECK_EQ(join(u, 0, GK_CALL, "capped", 2), WARD_ETOOBIG);
 	{
 		struct conn *w[] = { x, z };
 		CHECK(visits(g, w, 2));
 	}
-	grp_leave(x, 0);
-	grp_leave(z, 0);
-	grp_leave(z, 1);
-	CHECK_EQ(grp_count(), 0);
+	fanout_leave(x, 0);
+	fanout_leave(z, 0);
+	fanout_leave(z, 1);
+	CHECK_EQ(fanout_count(), 0);
 
 	/* cap 0: no limit (the whole pool may join) */
 	g = 0;
@@ -305,10 +312,10 @@ caps(void)
 		if (r != g)
 			break;
 	}
-	CHECK_EQ(grp_size(g), NUSE);
+	CHECK_EQ(fanout_size(g), NUSE);
 	for (int i = 0; i < NUSE; i++)
-		grp_leave(fake(i), 0);
-	CHECK_EQ(grp_count(), 0);
+		fanout_leave(fake(i), 0);
+	CHECK_EQ(fanout_count(), 0);
 	CHECK_EQ(find(GK_STT_ROOM, "big"), 0);
 }
 
@@ -330,15 +337,15 @@ big_walk(void)
 
 		for (int i = 0; i < NUSE; i++) {
 			if (i % 3 == 0)
-				grp_leave(fake(i), 1);
+				fanout_leave(fake(i), 1);
 			else
 				rest[n++] = fake(i);
 		}
 		CHECK(visits(g, rest, n));
 	}
 	for (int i = 0; i < NUSE; i++)
-		grp_leave(fake(i), 1);
-	CHECK_EQ(grp_count(), 0);
+		fanout_leave(fake(i), 1);
+	CHECK_EQ(fanout_count(), 0);
 }
 
 static void
@@ -348,22 +355,22 @@ sequences(void)
 	int g1 = join(a, 0, GK_STT_ROOM, "s1", 0);
 	int g2 = join(b, 0, GK_STT_ROOM, "s2", 0);
 
-	CHECK_EQ(grp_next_seq(g1), 1);
-	CHECK_EQ(grp_next_seq(g1), 2);
-	CHECK_EQ(grp_next_seq(g2), 1);
-	CHECK_EQ(grp_next_seq(g1), 3);
-	CHECK_EQ(grp_next_seq(g2), 2);
+	CHECK_EQ(fanout_next_seq(g1), 1);
+	CHECK_EQ(fanout_next_seq(g1), 2);
+	CHECK_EQ(fanout_next_seq(g2), 1);
+	CHECK_EQ(fanout_next_seq(g1), 3);
+	CHECK_EQ(fanout_next_seq(g2), 2);
 	/* a freed and re-created group starts again at 1 */
-	grp_leave(a, 0);
+	fanout_leave(a, 0);
 	g1 = join(a, 0, GK_STT_ROOM, "s1", 0);
-	CHECK_EQ(grp_next_seq(g1), 1);
+	CHECK_EQ(fanout_next_seq(g1), 1);
 	/* a member joining does not reset it */
 	CHECK_EQ(join(fake(2), 0, GK_STT_ROOM, "s1", 0), g1);
-	CHECK_EQ(grp_next_seq(g1), 2);
-	grp_leave(a, 0);
-	grp_leave(b, 0);
-	grp_leave(fake(2), 0);
-	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(fanout_next_seq(g1), 2);
+	fanout_leave(a, 0);
+	fanout_leave(b, 0);
+	fanout_leave(fake(2), 0);
+	CHECK_EQ(fanout_count(), 0);
 }
 
 static void
@@ -381,11 +388,11 @@ exhaustion(void)
 			made++;
 	}
 	CHECK_EQ(made, WARD_MAX_GROUPS);
-	CHECK_EQ(grp_count(), WARD_MAX_GROUPS);
+	CHECK_EQ(fanout_count(), WARD_MAX_GROUPS);
 	/* one more group: the pool is empty */
 	rc = join(fake(NUSE - 1), 0, GK_OTHER, "one-too-many", 0);
 	CHECK_EQ(rc, WARD_ENOMEM);
-	CHECK_EQ(grp_of(fake(NUSE - 1), 0), 0);
+	CHECK_EQ(fanout_of(fake(NUSE - 1), 0), 0);
 	CHECK_EQ(find(GK_OTHER, "one-too-many"), 0);
 	/* joining an existing group still works */
 	rc = join(fake(NUSE - 1), 0, GK_OTHER, "g7", 0);
@@ -403,18 +410,18 @@ exhaustion(void)
 		CHECK_EQ(missing, 0);
 	}
 	/* free one group: a new one fits */
-	grp_leave(fake(0), 1);		/* "g1" had only fake(0) */
+	fanout_leave(fake(0), 1);		/* "g1" had only fake(0) */
 	CHECK_EQ(find(GK_OTHER, "g1"), 0);
 	rc = join(fake(NUSE - 2), 0, GK_OTHER, "one-too-many", 0);
 	CHECK(rc > 0);
-	CHECK_EQ(grp_count(), WARD_MAX_GROUPS);
+	CHECK_EQ(fanout_count(), WARD_MAX_GROUPS);
 	rc = join(fake(NUSE - 3), 0, GK_OTHER, "and-another", 0);
 	CHECK_EQ(rc, WARD_ENOMEM);
 	for (int i = 0; i < NUSE; i++) {
-		grp_leave(fake(i), 0);
-		grp_leave(fake(i), 1);
+		fanout_leave(fake(i), 0);
+		fanout_leave(fake(i), 1);
 	}
-	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(fanout_count(), 0);
 	/* after all that, the pool is whole again */
 	made = 0;
 	for (int k = 0; k < WARD_MAX_GROUPS; k++) {
@@ -424,10 +431,10 @@ exhaustion(void)
 	}
 	CHECK_EQ(made, WARD_MAX_GROUPS);
 	for (int i = 0; i < NUSE; i++) {
-		grp_leave(fake(i), 0);
-		grp_leave(fake(i), 1);
+		fanout_leave(fake(i), 0);
+		fanout_leave(fake(i), 1);
 	}
-	CHECK_EQ(grp_count(), 0);
+	CHECK_EQ(fanout_count(), 0);
 #else
 	printf("fanout: pool exhaustion skipped (%d connection slots cannot "
 	    "hold %d groups)\n", WARD_CONN_SLOTS, WARD_MAX_GROUPS);
@@ -469,7 +476,7 @@ merge_close(void)
 	for (int i = 0; i < NM; i++) {
 		if (mc[i] == NULL)
 			continue;
-		grp_leave(mc[i], 0);
+		fanout_leave(mc[i], 0);
 		conn_drop(mc[i], true);
 		close(mpeer[i]);
 		mc[i] = NULL;
@@ -520,7 +527,7 @@ merging(void)
 	log_level = -1;
 	buf_init();
 	conn_init();
-	grp_init();
+	fanout_init();
 	buf_stats(&b0);
 	CHECK(merge_open());
 	if (mc[NM - 1] == NULL) {
@@ -528,17 +535,17 @@ merging(void)
 		return;
 	}
 	for (int i = 0; i < NM; i++)
-		CHECK((g = grp_join(mc[i], 0, GK_STT_ROOM, "m", 1, 0)) > 0);
+		CHECK((g = fanout_join(mc[i], 0, GK_STT_ROOM, "m", 1, 0)) > 0);
 	f[0] = text("one");
 	f[1] = text("two, a little longer");
 	f[2] = text("three");
 	d = text("direct");
 	/* a turn: f0 to all; d to member 2 alone; f1 to all but member 3;
 	 * f2 to all */
-	CHECK_EQ(grp_send(g, f[0], NULL), NM);
+	CHECK_EQ(fanout_send(g, f[0], NULL), NM);
 	CHECK(conn_send(mc[2], d) == 0);
-	CHECK_EQ(grp_send(g, f[1], mc[3]), NM - 1);
-	CHECK_EQ(grp_send(g, f[2], NULL), NM);
+	CHECK_EQ(fanout_send(g, f[1], mc[3]), NM - 1);
+	CHECK_EQ(fanout_send(g, f[2], NULL), NM);
 	/* members 0 and 1 hold one merged buffer; 2 and 3 fell out of step
 	 * (a direct frame, an exclusion) and get the rest apart */
 	CHECK_EQ(mc[0]->q_count, 1);
@@ -575,7 +582,7 @@ merging(void)
 	/* the next turn starts afresh: nothing merges into last turn's
 	 * buffer, even when its handle has been reused */
 	f[0] = text("four");
-	CHECK_EQ(grp_send(g, f[0], NULL), NM);
+	CHECK_EQ(fanout_send(g, f[0], NULL), NM);
 	CHECK_EQ(mc[0]->q_count, 1);
 	CHECK(conn_tail_buf(mc[0]) == f[0]);
 
@@ -583,7 +590,7 @@ merging(void)
 	mc[0]->q_off = 2;
 	mc[0]->q_bytes -= 2;
 	f[1] = text("five");
-	CHECK_EQ(grp_send(g, f[1], NULL), NM);
+	CHECK_EQ(fanout_send(g, f[1], NULL), NM);
 	CHECK_EQ(mc[0]->q_count, 1);
 	CHECK_EQ(mc[0]->q_bytes, buf_len(f[0]) + buf_len(f[1]) - 2);
 	conn_flush_all();
@@ -610,8 +617,8 @@ merging(void)
 			hs[nh++] = h;
 		while ((h = buf_get_class(BUF_MED)) != 0)
 			hs[nh++] = h;
-		CHECK_EQ(grp_send(g, f[0], NULL), NM);
-		CHECK_EQ(grp_send(g, f[1], NULL), NM);
+		CHECK_EQ(fanout_send(g, f[0], NULL), NM);
+		CHECK_EQ(fanout_send(g, f[1], NULL), NM);
 		CHECK_EQ(mc[1]->q_count, 2);
 		for (size_t i = 0; i < nh; i++)
 			buf_unref(hs[i]);
@@ -634,8 +641,8 @@ merging(void)
 		f[0] = text("eight");
 		f[1] = text(big);
 		CHECK(f[1] != 0);
-		CHECK_EQ(grp_send(g, f[0], NULL), NM);
-		CHECK_EQ(grp_send(g, f[1], NULL), NM);
+		CHECK_EQ(fanout_send(g, f[0], NULL), NM);
+		CHECK_EQ(fanout_send(g, f[1], NULL), NM);
 		CHECK_EQ(mc[3]->q_count, 2);
 		conn_flush_all();
 		wn = cat(want, f, 2);
@@ -649,13 +656,13 @@ merging(void)
 
 	/* a group emptied and made again in the same turn */
 	f[0] = text("nine");
-	CHECK_EQ(grp_send(g, f[0], NULL), NM);
+	CHECK_EQ(fanout_send(g, f[0], NULL), NM);
 	for (int i = 0; i < NM; i++)
-		grp_leave(mc[i], 0);
-	CHECK_EQ(grp_count(), 0);
-	CHECK((g = grp_join(mc[0], 0, GK_STT_ROOM, "m2", 2, 0)) > 0);
+		fanout_leave(mc[i], 0);
+	CHECK_EQ(fanout_count(), 0);
+	CHECK((g = fanout_join(mc[0], 0, GK_STT_ROOM, "m2", 2, 0)) > 0);
 	f[1] = text("ten");
-	CHECK_EQ(grp_send(g, f[1], NULL), 1);
+	CHECK_EQ(fanout_send(g, f[1], NULL), 1);
 	CHECK_EQ(mc[0]->q_count, 2);	/* the old group's buffer is gone */
 	conn_flush_all();
 	n = peer_read(0, got, sizeof got);
@@ -676,10 +683,29 @@ merging(void)
 	log_level = PORT_LOG_INFO;
 }
 
+/* Kinds declared by name: numbered once, found by name, named back. */
+static void
+kinds(void)
+{
+	int a = fanout_kind_add("t_kind_a"), b = fanout_kind_add("t_kind_b");
+
+	CHECK(a > 0 && b > 0 && a != b);
+	CHECK_EQ(fanout_kind_add("t_kind_a"), a);
+	CHECK_EQ(fanout_kind_of("t_kind_b"), b);
+	CHECK_EQ(fanout_kind_of("t_kind_none"), 0);
+	CHECK_STR(fanout_kind_name(a), "t_kind_a");
+	CHECK_STR(fanout_kind_name(0), "other");
+	CHECK_STR(fanout_kind_name(WARD_GROUP_KINDS + 1), "other");
+	CHECK_EQ(fanout_kind_add(""), WARD_ENOSPC);
+	CHECK_STR(fanout_kind_name(fanout_kind_of("call")),
+	    "call");	/* the index's */
+}
+
 void
 suite_fanout(void)
 {
-	grp_init();
+	kinds();
+	fanout_init();
 	fakes_init();
 	basics();
 	switching();
@@ -689,7 +715,7 @@ suite_fanout(void)
 	sequences();
 	exhaustion();
 	fakes_restore();
-	grp_init();
+	fanout_init();
 	merging();
-	grp_init();
+	fanout_init();
 }

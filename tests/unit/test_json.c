@@ -1,7 +1,7 @@
 /*
  * test_json.c - the JSON reader (strict RFC 8259 acceptance, tokens,
  * json_find/json_skip, typed getters) and writer (jw_*: nesting, commas,
- * escaping, UTF-8 replacement, overflow latching), and time_iso through
+ * escaping, UTF-8 replacement, overflow latching), and log_time_iso through
  * jw_time on instants computed independently (Python's datetime).
  *
  * Documents are parsed from exact-size heap copies so ASan sees any read
@@ -592,7 +592,7 @@ test_writer_overflow(void)
 	}
 }
 
-/* time_iso: instants and strings computed with Python's datetime. */
+/* log_time_iso: instants and strings computed with Python's datetime. */
 static void
 test_time(void)
 {
@@ -629,7 +629,7 @@ test_time(void)
 		char buf[48], want[48];
 
 		memset(out, 'X', sizeof out);
-		CHECK_EQ(time_iso(v[i].us, out), 27);
+		CHECK_EQ(log_time_iso(v[i].us, out), 27);
 		CHECK_STR(out, v[i].iso);
 		jw_init(&w, buf, sizeof buf);
 		jw_time(&w, v[i].us);
@@ -638,7 +638,7 @@ test_time(void)
 	}
 	/*
 	 * internal.h: out must be >= 28 bytes.  Instants past year 9999 (or
-	 * before year 0) format wider and write beyond that (time_iso
+	 * before year 0) format wider and write beyond that (log_time_iso
 	 * passes 32 to snprintf).
 	 */
 	{
@@ -650,7 +650,7 @@ test_time(void)
 			char out[40];
 
 			memset(out, 'X', sizeof out);
-			time_iso(far[i], out);
+			log_time_iso(far[i], out);
 			if (out[28] != 'X' || out[29] != 'X')
 				wide++;
 		}

@@ -7,7 +7,7 @@
  * it causes as one record), and so does a snapshot; the legacy loaders.
  *
  * A real journal in a temporary data_dir takes the records; the test
- * reads the file back and feeds the records to mbox_replay itself (the
+ * reads the file back and feeds the records to mailbox_replay itself (the
  * test mailboxes use a record range no module owns).
  */
 #include <stdio.h>
@@ -19,25 +19,25 @@
 
 #define JT	40		/* a range nobody replays */
 
-MBOX_STORAGE(a, 6) = MBOX_INIT(a, JT, 3, false);
-MBOX_STORAGE(b, 6) = MBOX_INIT(b, JT, 3, false);
-MBOX_STORAGE(e, 4) = MBOX_INIT(e, JT + 3, 100, true);
+MAILBOX_STORAGE(a, 6) = MAILBOX_INIT(a, JT, 3, false);
+MAILBOX_STORAGE(b, 6) = MAILBOX_INIT(b, JT, 3, false);
+MAILBOX_STORAGE(e, 4) = MAILBOX_INIT(e, JT + 3, 100, true);
 
 static char dir[64], path[160];
 static uint8_t file[1 << 16];
 
 static int
-push(struct mbox *mb, const char *key, const char *text)
+push(struct mailbox *mb, const char *key, const char *text)
 {
-	return mbox_push(mb, key, text, strlen(text));
+	return mailbox_push(mb, key, text, strlen(text));
 }
 
 /* The oldest text under key, "" when none. */
 static const char *
-peek(struct mbox *mb, const char *key)
+peek(struct mailbox *mb, const char *key)
 {
 	static char out[64];
-	const struct mbox_msg *m = mbox_peek(mb, key);
+	const struct mailbox_msg *m = mailbox_peek(mb, key);
 
 	out[0] = '\0';
 	if (m != NULL)
@@ -46,14 +46,14 @@ peek(struct mbox *mb, const char *key)
 }
 
 static void
-reset(struct mbox *mb)
+reset(struct mailbox *mb)
 {
 	mb->ready = false;
 }
 
 /* Feed every record of the journal file to mb; the records seen. */
 static int
-replay_file(struct mbox *mb)
+replay_file(struct mailbox *mb)
 {
 	long n = port_file_read(path, (char *)file, sizeof file);
 	int recs = 0;
@@ -63,7 +63,7 @@ replay_file(struct mbox *mb)
 		size_t len = (size_t)file[at + 2] | (size_t)file[at + 3] << 8;
 
 		CHECK_EQ(file[at], 'W');
-		mbox_replay(mb, file[at + 1], file + at + 8, len);
+		mailbox_replay(mb, file[at + 1], file + at + 8, len);
 		at += 8 + (long)len;
 	}
 	return recs;
@@ -84,26 +84,26 @@ open_journal(void)
 static void
 test_basic(void)
 {
-	CHECK_EQ(mbox_count(&a, "u1"), 0);
-	CHECK(mbox_peek(&a, "u1") == NULL);
+	CHECK_EQ(mailbox_count(&a, "u1"), 0);
+	CHECK(mailbox_peek(&a, "u1") == NULL);
 	CHECK_EQ(push(&a, "u1", "one"), 0);
 	CHECK_EQ(push(&a, "u2", "x"), 0);
 	CHECK_EQ(push(&a, "u1", "two"), 0);
-	CHECK_EQ(mbox_count(&a, "u1"), 2);
-	CHECK_EQ(mbox_count(&a, "u2"), 1);
-	CHECK_EQ(mbox_count(&a, "u3"), 0);
+	CHECK_EQ(mailbox_count(&a, "u1"), 2);
+	CHECK_EQ(mailbox_count(&a, "u2"), 1);
+	CHECK_EQ(mailbox_count(&a, "u3"), 0);
 	CHECK_STR(peek(&a, "u1"), "one");
-	mbox_pop(&a, "u1");
+	mailbox_pop(&a, "u1");
 	CHECK_STR(peek(&a, "u1"), "two");
-	CHECK_EQ(mbox_count(&a, "u1"), 1);
-	mbox_pop(&a, "u1");
-	CHECK(mbox_peek(&a, "u1") == NULL);
-	mbox_pop(&a, "u1");		/* nothing: no harm */
-	CHECK_EQ(mbox_count(&a, "u1"), 0);
+	CHECK_EQ(mailbox_count(&a, "u1"), 1);
+	mailbox_pop(&a, "u1");
+	CHECK(mailbox_peek(&a, "u1") == NULL);
+	mailbox_pop(&a, "u1");		/* nothing: no harm */
+	CHECK_EQ(mailbox_count(&a, "u1"), 0);
 	CHECK_EQ(a.used, 1);
 	/* keys compare whole: "u" and "u22" are others */
-	CHECK_EQ(mbox_count(&a, "u"), 0);
-	CHECK_EQ(mbox_count(&a, "u22"), 0);
+	CHECK_EQ(mailbox_count(&a, "u"), 0);
+	CHECK_EQ(mailbox_count(&a, "u22"), 0);
 	CHECK_EQ(push(&a, "", "x"), WARD_EINVAL);
 	{
 		char big[WARD_MBOX_KEY + 2];
@@ -113,10 +113,11 @@ test_basic(void)
 		CHECK_EQ(push(&a, big, "x"), WARD_EINVAL);
 		big[WARD_MBOX_KEY] = '\0';
 		CHECK_EQ(push(&a, big, "x"), 0);
-		CHECK_EQ(mbox_count(&a, big), 1);
-		mbox_pop(&a, big);
+		CHECK_EQ(mailbox_count(&a, big), 1);
+		mailbox_pop(&a, big);
 	}
-	CHECK_EQ(mbox_push(&a, "u1", file, WARD_MBOX_DATA + 1), WARD_ETOOBIG);
+	CHECK_EQ(mailbox_push(&a, "u1", file, WARD_MBOX_DATA + 1),
+	    WARD_ETOOBIG);
 }
 
 static void
@@ -126,24 +127,24 @@ test_per_key_and_full(void)
 	CHECK_EQ(push(&a, "p", "1"), 0);
 	CHECK_EQ(push(&a, "p", "2"), 0);
 	CHECK_EQ(push(&a, "p", "3"), 0);
-	CHECK_EQ(mbox_dropped(&a, "p"), 0);
+	CHECK_EQ(mailbox_dropped(&a, "p"), 0);
 	CHECK_EQ(push(&a, "p", "4"), 0);
-	CHECK_EQ(mbox_count(&a, "p"), 3);
-	CHECK_EQ(mbox_dropped(&a, "p"), 1);
+	CHECK_EQ(mailbox_count(&a, "p"), 3);
+	CHECK_EQ(mailbox_dropped(&a, "p"), 1);
 	CHECK_STR(peek(&a, "p"), "2");
 	/* arena of 6: u2 1 + p 3 = 4; two more fit, then a full arena */
 	CHECK_EQ(push(&a, "q", "a"), 0);
 	CHECK_EQ(push(&a, "q", "b"), 0);
 	CHECK_EQ(push(&a, "r", "z"), WARD_ENOMEM);
 	CHECK_EQ(push(&a, "q", "c"), WARD_ENOMEM);	/* no evict here */
-	CHECK_EQ(mbox_count(&a, "r"), 0);
+	CHECK_EQ(mailbox_count(&a, "r"), 0);
 	/* p at its bound still takes one: its own oldest goes */
 	CHECK_EQ(push(&a, "p", "5"), 0);
-	CHECK_EQ(mbox_dropped(&a, "p"), 2);
+	CHECK_EQ(mailbox_dropped(&a, "p"), 2);
 	CHECK_STR(peek(&a, "p"), "3");
-	mbox_seen(&a, "p");
-	CHECK_EQ(mbox_dropped(&a, "p"), 0);
-	CHECK_EQ(mbox_count(&a, "p"), 3);
+	mailbox_seen(&a, "p");
+	CHECK_EQ(mailbox_dropped(&a, "p"), 0);
+	CHECK_EQ(mailbox_count(&a, "p"), 3);
 
 	/* evict: a full arena drops the key's own oldest, else refuses */
 	for (int i = 0; i < 4; i++) {
@@ -153,20 +154,20 @@ test_per_key_and_full(void)
 		CHECK_EQ(push(&e, "k", t), 0);
 	}
 	CHECK_EQ(push(&e, "k", "e4"), 0);
-	CHECK_EQ(mbox_count(&e, "k"), 4);
-	CHECK_EQ(mbox_dropped(&e, "k"), 1);
+	CHECK_EQ(mailbox_count(&e, "k"), 4);
+	CHECK_EQ(mailbox_dropped(&e, "k"), 1);
 	CHECK_STR(peek(&e, "k"), "e1");
 	CHECK_EQ(push(&e, "other", "x"), WARD_ENOMEM);
-	mbox_forget(&e, "k");
-	CHECK_EQ(mbox_count(&e, "k"), 0);
-	CHECK_EQ(mbox_dropped(&e, "k"), 0);
+	mailbox_forget(&e, "k");
+	CHECK_EQ(mailbox_count(&e, "k"), 0);
+	CHECK_EQ(mailbox_dropped(&e, "k"), 0);
 	CHECK_EQ(e.used, 0);
 	CHECK_EQ(push(&e, "other", "x"), 0);
 }
 
 /* Every key and its messages, as text, for comparing two mailboxes. */
 static void
-dump(struct mbox *mb, const char *const *keys, char *out, size_t cap)
+dump(struct mailbox *mb, const char *const *keys, char *out, size_t cap)
 {
 	size_t n = 0;
 
@@ -175,7 +176,7 @@ dump(struct mbox *mb, const char *const *keys, char *out, size_t cap)
 		uint32_t k = 0;
 
 		n += (size_t)snprintf(out + n, cap - n, "%s:%u:%u[", *keys,
-		    mbox_count(mb, *keys), mbox_dropped(mb, *keys));
+		    mailbox_count(mb, *keys), mailbox_dropped(mb, *keys));
 		for (uint32_t i = 0; i < mb->cap; i++)
 			if (mb->key[i].used && strcmp(mb->key[i].name,
 			    *keys) == 0)
@@ -213,11 +214,11 @@ test_replay(void)
 	journal_close();
 	CHECK_EQ(journal_open(), 0);
 	CHECK_EQ(push(&a, "p", "6"), 0);	/* a drop, counted again */
-	CHECK_EQ(mbox_dropped(&a, "p"), 1);
+	CHECK_EQ(mailbox_dropped(&a, "p"), 1);
 	CHECK_EQ(port_file_unlink(path), 0);
 	journal_close();
 	CHECK_EQ(journal_open(), 0);
-	CHECK_EQ(mbox_snapshot(&a), 0);
+	CHECK_EQ(mailbox_snapshot(&a), 0);
 	CHECK_EQ(journal_commit(), 0);
 	dump(&a, keys, want, sizeof want);
 	reset(&b);
@@ -249,26 +250,26 @@ static void
 test_legacy(void)
 {
 	reset(&b);
-	mbox_load(&b, 5, "u", (const uint8_t *)"five", 4);
-	mbox_load(&b, 9, "u", (const uint8_t *)"nine", 4);
-	mbox_load(&b, 7, "v", (const uint8_t *)"seven", 5);
-	mbox_load(&b, 0, "v", (const uint8_t *)"bad", 3);	/* no seq */
-	CHECK_EQ(mbox_count(&b, "u"), 2);
-	CHECK_EQ(mbox_count(&b, "v"), 1);
-	mbox_unload(&b, 5);
-	mbox_unload(&b, 1234);			/* unknown: no harm */
+	mailbox_load(&b, 5, "u", (const uint8_t *)"five", 4);
+	mailbox_load(&b, 9, "u", (const uint8_t *)"nine", 4);
+	mailbox_load(&b, 7, "v", (const uint8_t *)"seven", 5);
+	mailbox_load(&b, 0, "v", (const uint8_t *)"bad", 3);	/* no seq */
+	CHECK_EQ(mailbox_count(&b, "u"), 2);
+	CHECK_EQ(mailbox_count(&b, "v"), 1);
+	mailbox_unload(&b, 5);
+	mailbox_unload(&b, 1234);			/* unknown: no harm */
 	CHECK_STR(peek(&b, "u"), "nine");
 	CHECK_EQ(b.next_seq, 10);
-	mbox_set_dropped(&b, "w", 4);	/* a count, no messages */
-	CHECK_EQ(mbox_dropped(&b, "w"), 4);
-	mbox_set_dropped(&b, "w", 0);
+	mailbox_set_dropped(&b, "w", 4);	/* a count, no messages */
+	CHECK_EQ(mailbox_dropped(&b, "w"), 4);
+	mailbox_set_dropped(&b, "w", 0);
 	CHECK_EQ(b.used, 2);
 	/* a record of a later format (first byte not 0) is left alone */
 	{
 		uint8_t rec[] = { 1, 0, 0, 0, 0, 0, 0, 0, 9 };
 
-		CHECK(mbox_replay(&b, JT, rec, sizeof rec));
-		CHECK(!mbox_replay(&b, JT + 3, rec, sizeof rec));
+		CHECK(mailbox_replay(&b, JT, rec, sizeof rec));
+		CHECK(!mailbox_replay(&b, JT + 3, rec, sizeof rec));
 		CHECK_EQ(b.used, 2);
 	}
 }
@@ -279,7 +280,7 @@ suite_mailbox(void)
 	char keep[sizeof cfg.data_dir];
 	int fs = cfg.fsync_always;
 
-	str_copy(keep, sizeof keep, cfg.data_dir);
+	utf8_copy(keep, sizeof keep, cfg.data_dir);
 	if (!open_journal()) {
 		CHECK(!"a journal in a temporary directory");
 		return;
@@ -292,6 +293,6 @@ suite_mailbox(void)
 	journal_close();
 	port_file_unlink(path);
 	rmdir(dir);
-	str_copy(cfg.data_dir, sizeof cfg.data_dir, keep);
+	utf8_copy(cfg.data_dir, sizeof cfg.data_dir, keep);
 	cfg.fsync_always = fs;
 }

@@ -8,10 +8,21 @@
  * relative to what it found, and unregisters everything it registered.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
 #include "check.h"
+
+/* The types this suite uses, by name (numbers come from the index). */
+#define ST_NONE		REG_TYPE_NONE
+#define ST_COUNT	(reg_type_count() + 1)
+#define ST_CALL		reg_type_of("call")
+#define ST_ECHO		reg_type_of("echo")
+#define ST_STT		reg_type_of("stt")
+#define ST_STT_ROOM	reg_type_of("stt_room")
+#define ST_STT_ADMIN	reg_type_of("stt_admin")
+#define ST_ADMIN	reg_type_of("admin")
 
 static struct json_doc doc;
 
@@ -71,17 +82,21 @@ get_int(int obj, const char *key)
 	return x;
 }
 
+/* The families' socket types (declared by the index, numbered in its
+ * order); the runner registered them (svc_index_register). */
 static void
 types(void)
 {
-	static const char *const names[] = { "call", "stt", "stt_room",
-	    "stt_sales", "stt_admin", "doctor_status", "notifications",
-	    "consultations", "unified", "diagnosis", "echo", "admin" };
+	static const char *const names[] = { "echo", "call", "stt",
+	    "stt_room", "stt_sales", "stt_admin", "consultations",
+	    "notifications", "doctor_status", "unified", "diagnosis",
+	    "admin" };
 
 	CHECK_EQ(ST_COUNT - 1, (int)ARRAY_LEN(names));
 	for (int t = 1; t < ST_COUNT; t++) {
 		CHECK_STR(reg_type_name(t), names[t - 1]);
 		CHECK_EQ(reg_type_of(names[t - 1]), t);
+		CHECK_EQ(reg_type_add(names[t - 1]), t);	/* once */
 	}
 	CHECK_STR(reg_type_name(ST_NONE), "");
 	CHECK_STR(reg_type_name(ST_COUNT), "");
@@ -462,6 +477,152 @@ profiles(void)
 	reg_unregister(12);
 }
 
+/* Slots of type t found by walking its index (bit per slot < 64). */
+static uint64_t
+walk_type(int t, int *n)
+{
+	uint64_t seen = 0;
+
+	*n = 0;
+	for (long s = reg_type_first(t); s >= 0 && *n < 100;
+	    s = reg_type_next((uint32_t)s)) {
+		if (s < 64)
+			seen |= 1ull << s;
+		++*n;
+	}
+	return seen;
+}
+
+static uint64_t
+walk_user(const char *u, int *n)
+{
+	uint64_t seen = 0;
+
+	*n = 0;
+	for (long s = reg_user_first(u); s >= 0 && *n < 100;
+	    s = reg_user_next((uint32_t)s)) {
+		if (s < 64)
+			seen |= 1ull << s;
+		++*n;
+	}
+	return seen;
+}
+
+/*
+ * The type index: every registered socket of a type exactly once, none
+ * of another type, none unregistered; the head, middle and tail each
+ * removed; a slot re-registered under another type moves lists.
+ */
+static void
+type_index(void)
+{
+	int n, stt = ST_STT, call = ST_CALL, base;
+
+	walk_type(stt, &base);		/* other suites' sockets: none */
+	CHECK_EQ(base, 0);
+	CHECK_EQ(reg_type_first(REG_TYPE_NONE), -1);
+	CHECK_EQ(reg_type_first(reg_type_count() + 1), -1);
+	for (uint32_t s = 0; s < 10; s++)
+		reg_register(s, s % 2 ? stt : call);
+	CHECK(walk_type(stt, &n) == 0x2AAull);	/* 1 3 5 7 9 */
+	CHECK_EQ(n, 5);
+	CHECK(walk_type(call, &n) == 0x155ull);	/* 0 2 4 6 8 */
+	CHECK_EQ(n, 5);
+	CHECK_EQ((uint32_t)n, reg_count(call));
+	reg_unregister(9);		/* the newest: the head */
+	reg_unregister(1);		/* the oldest: the tail */
+	reg_unregister(5);		/* the middle */
+	CHECK(walk_type(stt, &n) == ((1ull << 3) | (1ull << 7)));
+	CHECK_EQ(n, 2);
+	reg_register(3, call);		/* moves to the other list */
+	CHECK(walk_type(stt, &n) == 1ull << 7);
+	CHECK(walk_type(call, &n) & 1ull << 3);
+	CHECK_EQ(n, 6);
+	for (uint32_t s = 0; s < 10; s++)
+		reg_unregister(s);
+	walk_type(stt, &n);
+	CHECK_EQ(n, 0);
+	walk_type(call, &n);
+	CHECK_EQ(n, 0);
+}
+
+/* registry.c's user bucket of a name (FNV-1a). */
+static uint32_t
+fnv(const char *u)
+{
+	uint32_t h = 2166136261u;
+
+	while (*u != '\0')
+		h = (h ^ (uint8_t)*u++) * 16777619u;
+	return h & (WARD_USER_BUCKETS - 1);
+}
+
+/*
+ * The user index: a user's sockets whatever their type, never another
+ * user's (even in the same hash bucket: every bucket is shared once
+ * there are more users than buckets), gone on unregister, moved when a
+ * socket's user changes, and "" is nobody.
+ */
+static void
+user_index(void)
+{
+	char name[16];
+	int n;
+
+	reg_register(0, ST_CALL);
+	reg_register(1, ST_ECHO);
+	reg_register(2, ST_CALL);
+	reg_register(3, ST_ECHO);
+	reg_set_user(0, "u-1");
+	reg_set_user(1, "u-1");
+	reg_set_user(2, "u-2");
+	CHECK_STR(reg_prof(0)->user, "u-1");
+	CHECK(walk_user("u-1", &n) == ((1ull << 0) | (1ull << 1)));
+	CHECK_EQ(n, 2);
+	CHECK(walk_user("u-2", &n) == 1ull << 2);
+	walk_user("u-3", &n);
+	CHECK_EQ(n, 0);
+	walk_user("", &n);
+	CHECK_EQ(n, 0);
+	reg_set_user(2, "u-1");	/* changes user */
+	walk_user("u-2", &n);
+	CHECK_EQ(n, 0);
+	CHECK(walk_user("u-1", &n) & 1ull << 2);
+	CHECK_EQ(n, 3);
+	reg_set_user(1, "");		/* nobody */
+	CHECK(walk_user("u-1", &n) == ((1ull << 0) | (1ull << 2)));
+	reg_unregister(0);
+	CHECK(walk_user("u-1", &n) == 1ull << 2);
+	/* a user sharing u-1's hash bucket (registry.c hashes FNV-1a):
+	 * the chain holds both, each walk answers only its own */
+	for (uint32_t i = 0; i < 1000000; i++) {
+		snprintf(name, sizeof name, "x%u", (unsigned)i);
+		if (fnv(name) == fnv("u-1"))
+			break;
+	}
+	CHECK(fnv(name) == fnv("u-1") && strcmp(name, "u-1") != 0);
+	reg_register(3, ST_ECHO);
+	reg_set_user(3, name);
+	CHECK(walk_user(name, &n) == 1ull << 3);
+	CHECK_EQ(n, 1);
+	CHECK(walk_user("u-1", &n) == 1ull << 2);
+	CHECK_EQ(n, 1);
+	reg_unregister(3);
+	reg_register(4, ST_ECHO);	/* a new socket: not in the index */
+	CHECK_EQ(reg_prof(4)->user[0], '\0');
+	reg_set_user(4, "u-1");
+	reg_set_user(4, "u-1");	/* twice: still once */
+	walk_user("u-1", &n);
+	CHECK_EQ(n, 2);
+	reg_set_user(5, "u-1");	/* not registered: ignored */
+	walk_user("u-1", &n);
+	CHECK_EQ(n, 2);
+	for (uint32_t s = 0; s < 6; s++)
+		reg_unregister(s);
+	walk_user("u-1", &n);
+	CHECK_EQ(n, 0);
+}
+
 void
 suite_registry(void)
 {
@@ -472,4 +633,6 @@ suite_registry(void)
 	summary_json();
 	entry_json();
 	profiles();
+	type_index();
+	user_index();
 }

@@ -1,0 +1,106 @@
+/*
+ * svc.h - the application layer's contract: the endpoint families of
+ * src/svc/, what they share, and the index that hands them to the core.
+ * The first include of every .c file of src/svc/.
+ *
+ * The layer rule: src/svc/ may call the core (internal.h); the core never
+ * calls src/svc/ by name.  A family reaches the core only through what it
+ * declares: its route rows (handlers, socket ops, refusal hook, docs), its
+ * socket types, its group kinds (numbers below, opaque to fanout.c).
+ */
+#ifndef WARD_SVC_H
+#define WARD_SVC_H
+
+#include "../internal.h"
+
+struct auth_claims;
+
+/* ------------------------------------------------------------ index.c */
+/* Every family, in route-matching and documentation order, handed to
+ * the core (router_add_family) and given the names the core leaves to
+ * the application (the token's tenant claim).  0, or WARD_EINVAL with a
+ * message in err (a start-up error). */
+int	svc_index_register(char *err, size_t errlen);
+/* Each family's start hook (after the journal is open, before serving). */
+void	svc_index_start(void);
+/* The i-th pool of the application (the families' .pools, then
+ * svc_common_pools), or NULL after the last. */
+const struct ward_pool *svc_index_pool(size_t i);
+/* The pools of common.c (the Idempotency-Key table). */
+extern const struct ward_pool svc_common_pools[];
+
+/* A route's documented Idempotency-Key header (docs params). */
+#define SVC_IDEM_PARAM	"idempotency_key"
+
+/* The unified /ws endpoint's socket type (admin sends to "service"). */
+#define UNIFIED_TYPE	"unified"
+
+/* ---------------------------------------------------- journal records */
+/* The families' record types (their struct journal_family ranges). */
+enum {
+	J_DOCTOR = 1,				/* doctors.c: 1-9 */
+	J_DIAG = 10, J_DIAG_DEL, J_DQ_PUSH, J_DQ_POP, J_DQ_CLEAR, /* 10-19 */
+	J_DQ_MBOX,	/* + 0, 1, 2: the queue as a mailbox (15-17) */
+	J_NOTE_PUSH = 20, J_NOTE_POP, J_NOTE_CLEAR,	/* notify.c: 20-25 */
+	J_NOTE_MBOX	/* + 0, 1, 2 (23-25) */
+};
+/* Messages waiting in the persisted offline queues (/metrics). */
+uint32_t diag_queue_depth(void);
+uint32_t notify_queue_depth(void);
+
+/* ---------------------------------------------------------- unified.c */
+/* service.<name>.scope values (cfg stores the index of these names). */
+enum { SVC_SCOPE_PRACTICE, SVC_SCOPE_ROOM, SVC_SCOPE_ALL };
+/* whiteboard_practice: the token only; or subscribe (and ?practiceId=);
+ * or also an anonymous client's first whiteboard_update (seed 003). */
+enum { WB_PRACTICE_TOKEN, WB_PRACTICE_SUBSCRIBE, WB_PRACTICE_MESSAGE };
+
+/* ----------------------------------------------------------- common.c */
+/* {"type":"error","error":code,"detail":detail} on one connection. */
+void	svc_error(struct conn *c, const char *code, const char *detail);
+/*
+ * Parse a text message as a JSON object with a string "type".  Answers
+ * {"type":"ping"} with a pong, and bad input with an error message; then
+ * returns NULL.  Otherwise the document (shared; valid until the next
+ * call), with the type in type[cap].
+ */
+const struct json_doc *svc_json_msg(struct conn *c, const uint8_t *p,
+	    size_t n, char *type, size_t cap);
+/* An HTTP request body as a JSON object (the same shared document), or
+ * NULL after answering 400. */
+const struct json_doc *svc_json_body(struct conn *c,
+	    const struct http_req *r);
+/* A copy of stored frame bytes, queued on c (a pooled buffer). */
+int	svc_send_copy(struct conn *c, const uint8_t *p, size_t n);
+/* An id: a JSON string (non-empty, no NUL or control character once
+ * unescaped) or integer (in decimal) as text; -1 if neither or it does
+ * not fit. */
+int	svc_text_of(const struct json_doc *d, int i, char *out, size_t cap);
+/* Text answers built with printf into a fixed buffer; over latches. */
+struct tbuf {
+	char	*p;
+	size_t	 n, cap;
+	bool	 over;
+};
+void	svc_tb_put(struct tbuf *o, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Idempotency-Key on a fan-out POST: answer a retry from the table
+ * (true: answered), and keep a successful answer. */
+bool	svc_idem_replay(struct conn *c, const struct http_req *r);
+void	svc_idem_store(const struct http_req *r, const char *body,
+	    size_t n);
+
+/* ------------------------------------------------- unified.c, audit.c */
+/* Unified /ws services (svc/unified.c): switch one on or off (0, or -1
+ * when there is no such service); write them as a JSON array. */
+int	unified_service_set(const char *name, bool on);
+void	unified_services_json(struct jw *w);
+/* The audit trail (svc/audit.c): one line to data_dir/audit.log. */
+void	audit(const char *event, const struct auth_claims *who,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* ------------------------------------------------------------ audit.c */
+/* A route's refused WebSocket upgrade as an audit line (route.refused). */
+void	audit_refused(const struct http_req *r, const char *type,
+	    const char *why);
+
+#endif
