@@ -50,6 +50,9 @@
 #endif
 void	ward_assert_fail(const char *what, const char *file, int line)
 	    __attribute__((noreturn));
+/* What a failed WARD_ASSERT calls after its log line: port_abort, or a
+ * test's own stop (which must not return). */
+extern void (*ward_assert_stop)(void) __attribute__((noreturn));
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
 #define MAX(a, b)	((a) > (b) ? (a) : (b))
 
