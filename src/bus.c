@@ -19,6 +19,7 @@
  * not replicated and not replayed later.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "internal.h"
 #include "redis.h"
@@ -317,6 +318,152 @@ on_state(void *arg, bool up)
 {
 	(void)arg;
 	log_info("redis", "state=%s", up ? "up" : "down");
+}
+
+/* ------------------------------------------------- cluster-wide counts */
+
+/*
+ * Every WARD_BUS_COUNT_MS each instance writes its socket counts into one
+ * hash, field = its instance id, value = "<expires_ms> <total>
+ * <type>=<n> ..." (expires = wall clock + WARD_BUS_COUNT_TTL_MS), and
+ * reads the whole hash back in the same pipeline: the sum of the fields
+ * not yet expired is the cluster's, cached for the status endpoints.  An
+ * instance killed with kill -9 stops refreshing its field and drops out
+ * when it expires (its field is deleted by the next reader).
+ */
+static struct {
+	bool		valid;
+	uint32_t	instances;
+	uint64_t	total;
+	uint64_t	by_type[WARD_SOCK_TYPES + 1];
+	uint64_t	next_ms;
+	uint64_t	at_ms;		/* when the cache was filled */
+} cl;
+
+static void
+count_field(const char *p, size_t n, uint64_t now, bool *live)
+{
+	char v[512], *s, *e;
+	uint64_t exp;
+
+	*live = false;
+	if (n >= sizeof v)
+		return;
+	memcpy(v, p, n);
+	v[n] = '\0';
+	exp = strtoull(v, &s, 10);
+	if (s == v || exp < now)
+		return;
+	*live = true;
+	cl.instances++;
+	cl.total += strtoull(s, &e, 10);
+	for (s = e; *s == ' '; ) {
+		char *eq = strchr(++s, '='), *sp;
+		int t;
+
+		if (eq == NULL)
+			break;
+		*eq = '\0';
+		t = reg_type_of(s);
+		sp = eq + 1;
+		if (t > 0 && t <= WARD_SOCK_TYPES)
+			cl.by_type[t] += strtoull(sp, &e, 10);
+		else
+			strtoull(sp, &e, 10);
+		s = e;
+	}
+}
+
+static void
+counts_read(void *arg, const struct redis_reply *r)
+{
+	uint64_t now = (uint64_t)(port_wall_us() / 1000);
+
+	(void)arg;
+	if (r == NULL || r->e[0].type != RESP_ARRAY)
+		return;
+	memset(cl.by_type, 0, sizeof cl.by_type);
+	cl.instances = 0;
+	cl.total = 0;
+	for (uint32_t i = 1; i + 1 < r->n; i += 2) {
+		bool live;
+
+		count_field(r->e[i + 1].p, r->e[i + 1].n, now, &live);
+		if (!live && r->e[i].n < 64) {
+			struct str a[3] = { { "HDEL", 4 },
+			    { BUS_PREFIX ":counts", sizeof BUS_PREFIX + 6 },
+			    { r->e[i].p, r->e[i].n } };
+
+			redis_cmd(NULL, NULL, 3, a);
+		}
+	}
+	cl.valid = true;
+	cl.at_ms = port_now_ms();
+}
+
+static void
+counts_write(uint64_t wall_ms)
+{
+	char v[512];
+	size_t at;
+	struct str a[4] = { { "HSET", 4 },
+	    { BUS_PREFIX ":counts", sizeof BUS_PREFIX + 6 },
+	    { bus.inst, 16 }, { v, 0 } };
+
+	at = (size_t)snprintf(v, sizeof v, "%llu %u",
+	    (unsigned long long)(wall_ms + WARD_BUS_COUNT_TTL_MS), reg_count(REG_TYPE_NONE));
+	for (int t = 1; t <= reg_type_count() && at < sizeof v - 80; t++)
+		at += (size_t)snprintf(v + at, sizeof v - at, " %s=%u",
+		    reg_type_name(t), reg_count(t));
+	a[3].n = at;
+	if (redis_cmd(NULL, NULL, 4, a) != 0)
+		return;
+	a[0] = (struct str){ "HGETALL", 7 };
+	redis_cmd(counts_read, NULL, 2, a);
+}
+
+void
+bus_tick(uint64_t now)
+{
+	if (!bus.on)
+		return;
+	if (!redis_up()) {
+		cl.valid = false;
+		return;
+	}
+	if (now < cl.next_ms)
+		return;
+	cl.next_ms = now + WARD_BUS_COUNT_MS;
+	counts_write((uint64_t)(port_wall_us() / 1000));
+}
+
+bool
+bus_summary_json(struct jw *w)
+{
+	if (!bus.on || !cl.valid || !redis_up())
+		return false;
+	jw_key(w, "active");
+	jw_bool(w, cl.total > 0);
+	jw_key(w, "total_sockets");
+	jw_int(w, (int64_t)cl.total);
+	jw_key(w, "sockets_by_type");
+	jw_obj(w);
+	for (int t = 1; t <= reg_type_count(); t++) {
+		if (cl.by_type[t] == 0)
+			continue;
+		jw_key(w, reg_type_name(t));
+		jw_int(w, (int64_t)cl.by_type[t]);
+	}
+	jw_obj_end(w);
+	jw_key(w, "scope");
+	jw_str(w, "cluster");
+	jw_key(w, "instances");
+	jw_int(w, cl.instances);
+	jw_key(w, "local_sockets");
+	jw_int(w, reg_count(REG_TYPE_NONE));
+	jw_key(w, "timestamp");
+	jw_time(w, port_wall_us());
+	return true;
 }
 
 int

@@ -506,4 +506,14 @@ _Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
 #define WARD_REDIS_TOKEN (WARD_CONN_SLOTS + WARD_MAX_LISTENERS)
 #endif
 
+/* Cluster-wide counts (src/bus.c): each instance writes its socket counts
+ * to Redis this often, with this expiry; an instance killed with kill -9
+ * drops out of the totals within the expiry. */
+#ifndef WARD_BUS_COUNT_MS
+#define WARD_BUS_COUNT_MS 1000
+#endif
+#ifndef WARD_BUS_COUNT_TTL_MS
+#define WARD_BUS_COUNT_TTL_MS 3000
+#endif
+
 #endif

@@ -989,6 +989,10 @@ void	bus_type(int type, uint32_t frame);
 void	bus_user(const char *user, uint32_t frame);
 const char *bus_state(void);		/* "up", "down", "off" */
 bool	bus_on(void);			/* Redis configured */
+void	bus_tick(uint64_t now);
+/* The cluster's socket counts ("scope":"cluster"); false: none known
+ * (no Redis, down, not read yet): the caller writes the local ones. */
+bool	bus_summary_json(struct jw *w);
 const char *bus_instance(void);
 void	bus_stats(struct bus_stats *st);
 size_t	bus_bytes(void);

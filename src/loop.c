@@ -231,6 +231,7 @@ tick(uint64_t now, uint64_t *next_wd, uint64_t wd_us)
 {
 	conn_sweep();
 	journal_tick();
+	bus_tick(now);
 	listeners_resume();
 	if (wd_us > 0 && now >= *next_wd) {
 		port_notify("WATCHDOG=1");	/* only while turns happen */

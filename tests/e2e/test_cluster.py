@@ -420,6 +420,56 @@ def test_outage():
             w.abort()
 
 
+def status(name):
+    r = http_request(node(name).port, "GET", "/consultation/socket-status/")
+    try:
+        return r.json()
+    except ValueError:
+        return {}
+
+
+def wait_status(name, cond, timeout=8.0):
+    end = time.monotonic() + timeout
+    j = {}
+    while time.monotonic() < end:
+        j = status(name)
+        if cond(j):
+            return True, j
+        time.sleep(0.1)
+    return False, j
+
+
+def test_cluster_counts():
+    ok, base = wait_status("C", lambda j: j.get("instances") == 3 and
+                           j.get("total_sockets") == 0)
+    check(ok and base.get("scope") == "cluster",
+          "socket status on C: scope cluster, 3 instances, 0 sockets", base)
+    t0 = 0
+    d = node("D")
+    held = [ws("A", "/ws/call/cc1/"), ws("A", "/ws/call/cc1/")] + \
+        [ws("D", "/ws/call/cc1/") for _ in range(4)]
+    try:
+        ok, j = wait_status("C", lambda j: j.get("instances") == 4 and
+                            j.get("total_sockets") == t0 + 6)
+        check(ok, "a 4th instance and 6 sockets (2 on A, 4 on D) counted "
+              "on C", (t0, j))
+        check(j.get("sockets_by_type", {}).get("call", 0) >= 6 and
+              j.get("local_sockets") == 0,
+              "cluster sockets_by_type; C's own sockets apart", j)
+        t = time.monotonic()
+        d.proc.kill()
+        d.proc.wait(5)
+        d.stop(check_status=False)      # reaped: only the log is checked
+        ok, j = wait_status("C", lambda j: j.get("instances") == 3 and
+                            j.get("total_sockets") == t0 + 2, 10)
+        check(ok, "D killed with kill -9: it leaves the totals within "
+              "its expiry (%.1f s)" % (time.monotonic() - t), j)
+    finally:
+        for w in held:
+            w.abort()
+        NODES.pop("D", None)
+
+
 def test_stop():
     for n in "ABC":
         node(n).stop()
@@ -432,6 +482,7 @@ if __name__ == "__main__":
         run_tests([test_start, test_call_room, test_telemedicine,
                    test_whiteboard_split, test_stt_split,
                    test_diagnosis_broadcast, test_admin_send,
-                   test_ten_thousand, test_outage, test_stop])
+                   test_ten_thousand, test_outage, test_cluster_counts,
+                   test_stop])
     finally:
         redis_kill()
