@@ -222,9 +222,44 @@ bus_user(const char *user, uint32_t f)
 	publish(f);
 }
 
+/*
+ * Sequence gaps per publisher: the last <seq> of the last BUS_PUBS
+ * publishers seen (round robin).  A gap (or a restart of an outside
+ * publisher's counter) is counted, never reordered or waited for.
+ */
+#define BUS_PUBS	16
+#define BUS_INST_MAX	32
+
+static struct {
+	char		id[BUS_INST_MAX + 1];
+	uint64_t	seq;
+} pubs[BUS_PUBS];
+static unsigned pub_next;
+
+static void
+note_seq(const struct str *inst, uint64_t seq)
+{
+	size_t n = MIN(inst->n, (size_t)BUS_INST_MAX);
+	unsigned i;
+
+	for (i = 0; i < BUS_PUBS; i++)
+		if (strlen(pubs[i].id) == n && memcmp(pubs[i].id, inst->p, n) == 0)
+			break;
+	if (i == BUS_PUBS) {
+		i = pub_next++ % BUS_PUBS;
+		memcpy(pubs[i].id, inst->p, n);
+		pubs[i].id[n] = '\0';
+		pubs[i].seq = seq;
+		return;
+	}
+	if (seq != pubs[i].seq + 1)
+		bus.st.seq_gaps++;
+	pubs[i].seq = seq;
+}
+
 /* Parse "w1 <inst> <seq> <op>[ flags]\n": the payload offset or -1. */
 static long
-parse_header(const struct str *m, struct str *inst, int *op)
+parse_header(const struct str *m, struct str *inst, uint64_t *seq, int *op)
 {
 	const char *p = m->p, *e = m->p + m->n, *nl = memchr(p, '\n', m->n);
 	const char *s;
@@ -236,8 +271,9 @@ parse_header(const struct str *m, struct str *inst, int *op)
 		return -1;
 	*inst = (struct str){ p, (size_t)(s - p) };
 	p = s + 1;
+	*seq = 0;
 	while (p < nl && *p >= '0' && *p <= '9')
-		p++;
+		*seq = *seq * 10 + (uint64_t)(*p++ - '0');
 	if (p == s + 1 || p >= nl || *p != ' ' || p + 1 >= nl)
 		return -1;
 	*op = p[1] == 't' ? WS_OP_TEXT : p[1] == 'b' ? WS_OP_BINARY : 0;
@@ -288,6 +324,7 @@ static void
 on_message(void *arg, const struct redis_msg *m)
 {
 	struct str inst;
+	uint64_t seq;
 	int op;
 	long off;
 	uint32_t f;
@@ -295,7 +332,9 @@ on_message(void *arg, const struct redis_msg *m)
 
 	(void)arg;
 	if (m->channel.n <= pl || memcmp(m->channel.p, BUS_PREFIX ":", pl) != 0 ||
-	    (off = parse_header(&m->payload, &inst, &op)) < 0) {
+	    (off = parse_header(&m->payload, &inst, &seq, &op)) < 0 ||
+	    (op == WS_OP_TEXT && !utf8_valid((const uint8_t *)m->payload.p +
+	    off, m->payload.n - (size_t)off))) {
 		bus.st.malformed++;
 		return;
 	}
@@ -304,6 +343,7 @@ on_message(void *arg, const struct redis_msg *m)
 		return;
 	}
 	bus.st.received++;
+	note_seq(&inst, seq);
 	f = ws_frame(op, m->payload.p + off, m->payload.n - (size_t)off);
 	if (f == 0) {
 		bus.st.undelivered++;

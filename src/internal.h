@@ -981,6 +981,7 @@ struct bus_stats {
 	uint64_t	malformed;	/* bad channel or header */
 	uint64_t	undelivered;	/* no frame buffer */
 	uint64_t	deliveries;	/* local sockets reached from the bus */
+	uint64_t	seq_gaps;	/* a publisher's <seq> not last + 1 */
 };
 int	bus_start(void);
 void	bus_stop(void);

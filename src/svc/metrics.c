@@ -171,6 +171,9 @@ redis_rows(struct tbuf *o)
 	one(o, "ward_redis_deliveries_total", "counter",
 	    "Local sockets reached by fan-outs from other instances.",
 	    (unsigned long long)b.deliveries);
+	one(o, "ward_redis_seq_gaps_total", "counter",
+	    "Bus messages whose publisher sequence skipped (lost upstream).",
+	    (unsigned long long)b.seq_gaps);
 	one(o, "ward_redis_malformed_total", "counter",
 	    "Bus messages dropped: bad channel or header.",
 	    (unsigned long long)b.malformed);

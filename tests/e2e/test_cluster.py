@@ -360,10 +360,62 @@ def test_ten_thousand():
                   (len(s), len(set(s))))
             check(s == sorted(s), "publisher on %s: in order" % n)
         print("  (10,000 messages A+C -> B in %.2f s)" % dt)
+        check(metric("B", "ward_redis_seq_gaps_total") == 0,
+              "B saw no sequence gap from any publisher")
     finally:
         for _n, s in pubs:
             s.abort()
         rx.abort()
+
+
+def redis_cmds(*cmds):
+    """Send RESP commands to the suite's Redis; the raw replies."""
+    out = b""
+    for args in cmds:
+        out += b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+    s = socket.create_connection(("127.0.0.1", REDIS["port"]), 3)
+    got, end = b"", time.monotonic() + 3
+    try:
+        s.sendall(out)
+        while got.count(b"\r\n") < len(cmds) and time.monotonic() < end:
+            got += s.recv(65536)
+    finally:
+        s.close()
+    return got
+
+
+def test_outside_publisher():
+    la, lb = wb("A", "ext"), wb("B", "ext")
+    u = WS(node("C").port, "/ws?token=" + tok("doctor", "u 1/x"))
+    recv_json(u)
+    try:
+        bad0 = metric("A", "ward_redis_malformed_total")
+        got = redis_cmds(
+            ("PUBLISH", "ward:g:practice:ext",
+             'w1 x-billing 1 t\n{"type":"notice","n":1}'),
+            ("PUBLISH", "ward:u:u%201%2Fx",
+             'w1 x-billing 2 t\n{"type":"notice","n":2}'),
+            ("PUBLISH", "ward:g:practice:ext", b"w1 x-billing 3 t\n\xff\xfe"),
+            ("PUBLISH", "ward:g:practice:ext", "no header"))
+        check(got.startswith(b":"), "outside PUBLISH accepted by Redis", got)
+        for n, w in (("A", la), ("B", lb)):
+            m = recv_json(w)
+            check(m == {"type": "notice", "n": 1},
+                  "an outside service publishes into a practice: %s" % n, m)
+        m = recv_json(u)
+        check(m == {"type": "notice", "n": 2},
+              "an outside service publishes to a user (escaped id) on C", m)
+        check(quiet(la) and quiet(lb),
+              "not UTF-8 text and a bad header: not delivered")
+        bad1 = metric("A", "ward_redis_malformed_total")
+        check(bad0 is not None and bad1 is not None and bad1 - bad0 == 2,
+              "both counted in ward_redis_malformed_total", (bad0, bad1))
+    finally:
+        for w in (la, lb, u):
+            w.abort()
 
 
 def WS_frame(obj):
@@ -482,6 +534,7 @@ if __name__ == "__main__":
         run_tests([test_start, test_call_room, test_telemedicine,
                    test_whiteboard_split, test_stt_split,
                    test_diagnosis_broadcast, test_admin_send,
+                   test_outside_publisher,
                    test_ten_thousand, test_outage, test_cluster_counts,
                    test_stop])
     finally:
