@@ -45,8 +45,8 @@ plain(uint8_t c)
 }
 
 /* Append s escaped at *at; false when it does not fit. */
-static bool
-put_escaped(char *out, size_t cap, size_t *at, const char *s, size_t n)
+bool
+bus_escape(char *out, size_t cap, size_t *at, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -80,8 +80,8 @@ unhex(char c)
 }
 
 /* Unescape s[0..n) into out (cap); the length or -1. */
-static long
-unescape(const char *s, size_t n, char *out, size_t cap)
+long
+bus_unescape(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
 
@@ -178,12 +178,12 @@ bus_group(int kind, const char *name, size_t n, uint32_t f)
 	if (!bus.on)
 		return;
 	at = (size_t)snprintf(bus.chan, sizeof bus.chan, BUS_PREFIX ":g:");
-	if (!put_escaped(bus.chan, sizeof bus.chan, &at,
+	if (!bus_escape(bus.chan, sizeof bus.chan, &at,
 	    fanout_kind_name(kind), strlen(fanout_kind_name(kind))) ||
 	    at + 2 > sizeof bus.chan)
 		goto toolong;
 	bus.chan[at++] = ':';
-	if (!put_escaped(bus.chan, sizeof bus.chan, &at, name, n))
+	if (!bus_escape(bus.chan, sizeof bus.chan, &at, name, n))
 		goto toolong;
 	publish(f);
 	return;
@@ -200,7 +200,7 @@ bus_type(int type, uint32_t f)
 	if (!bus.on)
 		return;
 	at = (size_t)snprintf(bus.chan, sizeof bus.chan, BUS_PREFIX ":t:");
-	if (!put_escaped(bus.chan, sizeof bus.chan, &at, t, strlen(t))) {
+	if (!bus_escape(bus.chan, sizeof bus.chan, &at, t, strlen(t))) {
 		bus.st.not_replicated++;
 		return;
 	}
@@ -215,7 +215,7 @@ bus_user(const char *user, uint32_t f)
 	if (!bus.on)
 		return;
 	at = (size_t)snprintf(bus.chan, sizeof bus.chan, BUS_PREFIX ":u:");
-	if (!put_escaped(bus.chan, sizeof bus.chan, &at, user, strlen(user))) {
+	if (!bus_escape(bus.chan, sizeof bus.chan, &at, user, strlen(user))) {
 		bus.st.not_replicated++;
 		return;
 	}
@@ -258,8 +258,8 @@ note_seq(const struct str *inst, uint64_t seq)
 }
 
 /* Parse "w1 <inst> <seq> <op>[ flags]\n": the payload offset or -1. */
-static long
-parse_header(const struct str *m, struct str *inst, uint64_t *seq, int *op)
+long
+bus_header(const struct str *m, struct str *inst, uint64_t *seq, int *op)
 {
 	const char *p = m->p, *e = m->p + m->n, *nl = memchr(p, '\n', m->n);
 	const char *s;
@@ -296,8 +296,8 @@ deliver(const char *c, size_t n, uint32_t f)
 		int kind, g;
 
 		if ((colon = memchr(c + 2, ':', n - 2)) == NULL ||
-		    unescape(c + 2, (size_t)(colon - c - 2), a, sizeof a) < 0 ||
-		    (bl = unescape(colon + 1, n - (size_t)(colon + 1 - c), b,
+		    bus_unescape(c + 2, (size_t)(colon - c - 2), a, sizeof a) < 0 ||
+		    (bl = bus_unescape(colon + 1, n - (size_t)(colon + 1 - c), b,
 		    sizeof b)) <= 0 || (kind = fanout_kind_of(a)) == 0)
 			return 0;
 		g = fanout_find(kind, b, (size_t)bl);
@@ -307,7 +307,7 @@ deliver(const char *c, size_t n, uint32_t f)
 		bool user = c[0] == 'u';
 		long s;
 
-		if ((al = unescape(c + 2, n - 2, b, sizeof b)) <= 0)
+		if ((al = bus_unescape(c + 2, n - 2, b, sizeof b)) <= 0)
 			return 0;
 		s = user ? reg_user_first(b) : reg_type_first(reg_type_of(b));
 		if (!user && reg_type_of(b) == REG_TYPE_NONE)
@@ -332,7 +332,7 @@ on_message(void *arg, const struct redis_msg *m)
 
 	(void)arg;
 	if (m->channel.n <= pl || memcmp(m->channel.p, BUS_PREFIX ":", pl) != 0 ||
-	    (off = parse_header(&m->payload, &inst, &seq, &op)) < 0 ||
+	    (off = bus_header(&m->payload, &inst, &seq, &op)) < 0 ||
 	    (op == WS_OP_TEXT && !utf8_valid((const uint8_t *)m->payload.p +
 	    off, m->payload.n - (size_t)off))) {
 		bus.st.malformed++;

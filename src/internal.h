@@ -991,6 +991,14 @@ void	bus_user(const char *user, uint32_t frame);
 const char *bus_state(void);		/* "up", "down", "off" */
 bool	bus_on(void);			/* Redis configured */
 void	bus_tick(uint64_t now);
+/* The wire (docs/redis.md), pure: a name escaped (every byte outside
+ * [A-Za-z0-9_.-] as %XX) appended at *at, false when it does not fit;
+ * unescaped (-1: a bad %XX or too long); a message header
+ * "w1 <instance> <seq> <op>[ <flags>]\n" parsed: the payload offset or -1. */
+bool	bus_escape(char *out, size_t cap, size_t *at, const char *s, size_t n);
+long	bus_unescape(const char *s, size_t n, char *out, size_t cap);
+long	bus_header(const struct str *m, struct str *inst, uint64_t *seq,
+	    int *op);
 /* The cluster's socket counts ("scope":"cluster"); false: none known
  * (no Redis, down, not read yet): the caller writes the local ones. */
 bool	bus_summary_json(struct jw *w);
