@@ -77,10 +77,10 @@ $(B)/%.o: %.c
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
 
-# Built and tested (unit, fuzz, redis-test) but not linked into the server
-# until the loop and conn use them (issues 12 and 14): an unwired TLS pool
-# and Redis buffers would only inflate the board's memory bound.
-OBJ_UNWIRED := $(B)/src/tls.o $(B)/src/redis.o $(B)/port/posix/net_client.o
+# Built and tested (unit, fuzz) but not linked into the server until conn
+# uses it (issue 12): an unwired TLS pool would only inflate the board's
+# memory bound.  (The Redis client is wired: issue 14.)
+OBJ_UNWIRED := $(B)/src/tls.o
 
 $(B)/ward: $(filter-out $(OBJ_UNWIRED),$(OBJ_LIB)) $(OBJ_MAIN)
 	@$(if $(Q),echo "  LD $@")

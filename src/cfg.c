@@ -67,6 +67,8 @@ static const struct cfg_key keys[] = {
 	S(public_origin, NULL),
 	S(redis, NULL),
 	S(redis_password, "REDIS_PASSWORD"),
+	S(redis_user, NULL),
+	I(redis_db, redis_db, 0, 1000000),
 	E(log_level, log_level, "WARD_LOG_LEVEL", "error|warn|info|debug"),
 	E(log, log_syslog, NULL, "stderr|syslog"),
 };
@@ -603,7 +605,7 @@ cfg_validate(char *err, size_t errlen)
 	}
 	if (!addr_list_ok("listen", cfg.listen, err, errlen) ||
 	    !addr_list_ok("tls_listen", cfg.tls_listen, err, errlen) ||
-	    (cfg.redis[0] != '\0' &&
+	    (cfg.redis[0] != '\0' && strncmp(cfg.redis, "unix:/", 6) != 0 &&
 	    !addr_list_ok("redis", cfg.redis, err, errlen)) ||
 	    !origins_ok("cors_origins", cfg.cors_origins, err, errlen) ||
 	    !origins_ok("ws_origins", cfg.ws_origins, err, errlen))

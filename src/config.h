@@ -421,4 +421,99 @@ _Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
 #error "WARD_LOG_RATE and WARD_LOG_BURST must be at least 1"
 #endif
 
+/*
+ * The Redis client (src/redis.c, issue 14; docs/redis.md): each with what
+ * it costs and what hitting it does.  Only with `redis` configured are the
+ * links used; the buffers are static either way.
+ */
+
+/* Largest bulk string (or simple string line) the parser accepts.  A
+ * fan-out frame travels as one bulk, so this bounds a replicated frame;
+ * ward's own frames are below 64 KiB.  A larger one is a protocol error
+ * that resets the link (it cannot be skipped without reading it). */
+#ifndef WARD_REDIS_MAX_BULK
+#define WARD_REDIS_MAX_BULK 65536
+#endif
+/* Nesting depth of arrays in one reply (pub/sub and every command ward
+ * sends need 1; 8 leaves room for EXEC of a nested reply).  Deeper is a
+ * protocol error (reset). */
+#ifndef WARD_REDIS_MAX_DEPTH
+#define WARD_REDIS_MAX_DEPTH 8
+#endif
+/* Largest array count the parser accepts (LRANGE of a 100-entry queue
+ * is 100).  Larger is a protocol error (reset). */
+#ifndef WARD_REDIS_MAX_ARRAY
+#define WARD_REDIS_MAX_ARRAY 65536
+#endif
+/* One assembled reply: elements (pre-order) and payload bytes, per link.
+ * A reply that does not fit reaches its callback as an error element
+ * ("ERR ward: reply too large"); the link stays in sync. */
+#ifndef WARD_REDIS_REPLY_ELEMS
+#define WARD_REDIS_REPLY_ELEMS 256
+#endif
+#ifndef WARD_REDIS_REPLY_BYTES
+#define WARD_REDIS_REPLY_BYTES (WARD_REDIS_MAX_BULK + 1024)
+#endif
+/* Receive scratch per link (one recv; the parser consumes it whole). */
+#ifndef WARD_REDIS_RXBUF
+#define WARD_REDIS_RXBUF 16384
+#endif
+/* Command link output: encoded commands not yet written.  Holds 1,000
+ * pipelined small commands or one largest frame PUBLISH.  Full: the
+ * command is refused (WARD_ENOMEM) and the caller counts it. */
+#ifndef WARD_REDIS_TXBUF
+#define WARD_REDIS_TXBUF (2 * WARD_REDIS_MAX_BULK)
+#endif
+/* Subscribe link output: AUTH, PING and every (P)SUBSCRIBE at once
+ * (each at most NAME_MAX + 32 bytes encoded). */
+#ifndef WARD_REDIS_SUB_TXBUF
+#define WARD_REDIS_SUB_TXBUF \
+	(WARD_REDIS_MAX_SUBS * (WARD_REDIS_NAME_MAX + 32) + 512)
+#endif
+/* Replies awaited on the command link (the pipelining ring).  Full: the
+ * command is refused (WARD_ENOMEM). */
+#ifndef WARD_REDIS_PENDING
+#define WARD_REDIS_PENDING 1024
+#endif
+/* Channels plus patterns subscribed, and the longest name. */
+#ifndef WARD_REDIS_MAX_SUBS
+#define WARD_REDIS_MAX_SUBS 32
+#endif
+#ifndef WARD_REDIS_NAME_MAX
+#define WARD_REDIS_NAME_MAX 96
+#endif
+/* Reconnect: full jitter, delay = random in [0, min(MAX, MIN * 2^n)]. */
+#ifndef WARD_REDIS_BACKOFF_MIN_MS
+#define WARD_REDIS_BACKOFF_MIN_MS 100
+#endif
+#ifndef WARD_REDIS_BACKOFF_MAX_MS
+#define WARD_REDIS_BACKOFF_MAX_MS 5000
+#endif
+/* Connect + AUTH + first PONG must finish within this. */
+#ifndef WARD_REDIS_CONNECT_MS
+#define WARD_REDIS_CONNECT_MS 2000
+#endif
+/* An idle link sends PING this often; a link that heard nothing for
+ * DEAD_MS is declared down (a silent partition, not only RST/EOF). */
+#ifndef WARD_REDIS_PING_MS
+#define WARD_REDIS_PING_MS 1000
+#endif
+#ifndef WARD_REDIS_DEAD_MS
+#define WARD_REDIS_DEAD_MS 3500
+#endif
+/* Event tokens: two after the listeners (WARD_EV_SLOTS keeps 8 spare). */
+#ifndef WARD_REDIS_TOKEN
+#define WARD_REDIS_TOKEN (WARD_CONN_SLOTS + WARD_MAX_LISTENERS)
+#endif
+
+/* Cluster-wide counts (src/bus.c): each instance writes its socket counts
+ * to Redis this often, with this expiry; an instance killed with kill -9
+ * drops out of the totals within the expiry. */
+#ifndef WARD_BUS_COUNT_MS
+#define WARD_BUS_COUNT_MS 1000
+#endif
+#ifndef WARD_BUS_COUNT_TTL_MS
+#define WARD_BUS_COUNT_TTL_MS 3000
+#endif
+
 #endif

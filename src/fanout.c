@@ -320,8 +320,8 @@ fanout_turn_end(void)
 	nturn = 0;
 }
 
-uint32_t
-fanout_send(int g, uint32_t frame, const struct conn *except)
+static uint32_t
+deliver(int g, uint32_t frame, const struct conn *except)
 {
 	uint32_t x = groups[g].last, m2 = 0, n = 0;
 
@@ -344,6 +344,58 @@ fanout_send(int g, uint32_t frame, const struct conn *except)
 	set_last((uint32_t)g, m2 != 0 ? m2 : frame);
 	buf_unref(m2);
 	return n;
+}
+
+uint32_t
+fanout_deliver(int g, uint32_t frame)
+{
+	return deliver(g, frame, NULL);
+}
+
+uint32_t
+fanout_send(int g, uint32_t frame, const struct conn *except)
+{
+	uint32_t n = deliver(g, frame, except);
+
+	bus_group(groups[g].kind, groups[g].name, groups[g].name_len, frame);
+	return n;
+}
+
+uint32_t
+fanout_send_named(int kind, const char *name, size_t n, uint32_t frame,
+    const struct conn *except)
+{
+	int g = fanout_find(kind, name, n);
+	uint32_t k = g > 0 ? deliver(g, frame, except) : 0;
+
+	bus_group(kind, name, n, frame);
+	return k;
+}
+
+uint32_t
+fanout_send_type(int type, uint32_t frame, const struct conn *except)
+{
+	uint32_t k = 0;
+
+	for (long s = reg_type_first(type); s >= 0;
+	    s = reg_type_next((uint32_t)s))
+		if (&conns[s] != except && conns[s].state == CS_WS)
+			k += conn_send(&conns[s], frame) == 0;
+	bus_type(type, frame);
+	return k;
+}
+
+uint32_t
+fanout_send_user(const char *user, uint32_t frame)
+{
+	uint32_t k = 0;
+
+	for (long s = reg_user_first(user); s >= 0;
+	    s = reg_user_next((uint32_t)s))
+		if (conns[s].state == CS_WS)
+			k += conn_send(&conns[s], frame) == 0;
+	bus_user(user, frame);
+	return k;
 }
 
 uint32_t

@@ -170,6 +170,8 @@ struct ward_cfg {
 	char	public_origin[512];	/* this server's own origins */
 	char	redis[128];
 	char	redis_password[128];
+	char	redis_user[64];
+	int	redis_db;
 	int	jwt_leeway;		/* s */
 	int	jwt_require_exp;
 	int	require_auth_all;
@@ -811,6 +813,15 @@ struct conn *fanout_next(const struct conn *c, int g);
 uint32_t fanout_send(int g, uint32_t frame, const struct conn *except);
 /* End of the turn (the flush): groups let go of their last buffers. */
 void	fanout_turn_end(void);
+/* Local delivery only (what the bus hands in from other instances). */
+uint32_t fanout_deliver(int g, uint32_t frame);
+/* Send to group (kind, name) here and on every instance: local members
+ * (0 when none here) are counted. */
+uint32_t fanout_send_named(int kind, const char *name, size_t n,
+	    uint32_t frame, const struct conn *except);
+/* Every socket of a type / of a user, here and on every instance. */
+uint32_t fanout_send_type(int type, uint32_t frame, const struct conn *except);
+uint32_t fanout_send_user(const char *user, uint32_t frame);
 /* Encode a text message once and send it to the group. */
 uint32_t fanout_send_text(int g, const char *s, size_t n,
 	    const struct conn *except);
@@ -962,6 +973,41 @@ int	loop_run(void);
 extern bool loop_draining;
 uint64_t loop_started_us(void);
 int	loop_listen_port(int i);
+
+/* ---------------------------------------------------------------- bus.c */
+struct bus_stats {
+	bool		on, up;
+	uint64_t	published;	/* publications accepted by the link */
+	uint64_t	not_replicated;	/* local only: Redis down, too big */
+	uint64_t	received;	/* other instances' messages */
+	uint64_t	own;		/* this instance's, dropped */
+	uint64_t	malformed;	/* bad channel or header */
+	uint64_t	undelivered;	/* no frame buffer */
+	uint64_t	deliveries;	/* local sockets reached from the bus */
+	uint64_t	seq_gaps;	/* a publisher's <seq> not last + 1 */
+};
+int	bus_start(void);
+void	bus_stop(void);
+void	bus_group(int kind, const char *name, size_t n, uint32_t frame);
+void	bus_type(int type, uint32_t frame);
+void	bus_user(const char *user, uint32_t frame);
+const char *bus_state(void);		/* "up", "down", "off" */
+bool	bus_on(void);			/* Redis configured */
+void	bus_tick(uint64_t now);
+/* The wire (docs/redis.md), pure: a name escaped (every byte outside
+ * [A-Za-z0-9_.-] as %XX) appended at *at, false when it does not fit;
+ * unescaped (-1: a bad %XX or too long); a message header
+ * "w1 <instance> <seq> <op>[ <flags>]\n" parsed: the payload offset or -1. */
+bool	bus_escape(char *out, size_t cap, size_t *at, const char *s, size_t n);
+long	bus_unescape(const char *s, size_t n, char *out, size_t cap);
+long	bus_header(const struct str *m, struct str *inst, uint64_t *seq,
+	    int *op);
+/* The cluster's socket counts ("scope":"cluster"); false: none known
+ * (no Redis, down, not read yet): the caller writes the local ones. */
+bool	bus_summary_json(struct jw *w);
+const char *bus_instance(void);
+void	bus_stats(struct bus_stats *st);
+size_t	bus_bytes(void);
 
 /* --------------------------------------------------------------- stats */
 struct ward_stats {

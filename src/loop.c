@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "redis.h"
 
 struct listener {
 	int	fd;
@@ -214,7 +215,9 @@ dispatch_events(struct port_event *ev, int n)
 	for (int i = 0; i < n; i++) {
 		uint32_t t = ev[i].token;
 
-		if (t >= WARD_CONN_SLOTS) {
+		if (redis_owns_token(t)) {
+			redis_on_event(t, ev[i].events);
+		} else if (t >= WARD_CONN_SLOTS) {
 			if (t - WARD_CONN_SLOTS < (uint32_t)nlst)
 				accept_ready((int)(t - WARD_CONN_SLOTS));
 		} else {
@@ -228,6 +231,7 @@ tick(uint64_t now, uint64_t *next_wd, uint64_t wd_us)
 {
 	conn_sweep();
 	journal_tick();
+	bus_tick(now);
 	listeners_resume();
 	if (wd_us > 0 && now >= *next_wd) {
 		port_notify("WATCHDOG=1");	/* only while turns happen */
@@ -253,12 +257,15 @@ loop_run(void)
 
 		if (conn_paused_ready())
 			timeout = 0;	/* buffers came back: go on at once */
+		if (cfg.redis[0] != '\0')
+			timeout = MIN(timeout, redis_timeout_ms(now));
 
 		n = port_ev_wait(ev, (int)ARRAY_LEN(ev), timeout);
 		now = port_now_ms();
 		now_ms = (uint32_t)now;
 		now_wall_us = port_wall_us();
 		dispatch_events(ev, n);
+		redis_tick(now);
 		/*
 		 * A connection's input fanned out to many: read it again
 		 * before writing (a recv each, not a poll of every socket), so
@@ -282,6 +289,7 @@ loop_run(void)
 				stats.loop_spins++;
 		}
 		conn_flush_all();
+		redis_flush();
 		conn_reap();
 		if ((port_signals_take() & PORT_SIG_TERM) && !loop_draining) {
 			drain_begin();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "redis.h"
 #include "auth.h"
 #include "svc/svc.h"
 
@@ -403,9 +404,15 @@ main(int argc, char **argv)
 		log_error("journal", "detail=\"storage unusable: changes "
 		    "answer 503\"");
 	svc_index_start();
+	if (bus_start() != 0) {
+		log_error("redis", "addr=%s detail=\"cannot start the client\"",
+		    cfg.redis);
+		return 1;
+	}
 	if (a.dev)
 		dev_banner();
 	rc = loop_run();
+	bus_stop();
 	journal_close();
 	return rc;
 }

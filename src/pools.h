@@ -39,3 +39,13 @@ WARD_POOL(json_tokens, WARD_JSON_TOKENS, json_tok_bytes(),
     "JSON tokens (one document at a time)")
 WARD_POOL(routes, WARD_MAX_ROUTES + 1, sizeof(void *),
     "the families' routes, in matching order")
+WARD_POOL(redis_out, 1, WARD_REDIS_TXBUF + WARD_REDIS_SUB_TXBUF,
+    "Redis command and subscribe link output")
+WARD_POOL(redis_replies, 2, WARD_REDIS_REPLY_BYTES +
+    WARD_REDIS_REPLY_ELEMS * sizeof(struct redis_elem),
+    "one assembled Redis reply per link")
+WARD_POOL(redis_rx, 1, WARD_REDIS_RXBUF, "one Redis recv")
+WARD_POOL(redis_pending, WARD_REDIS_PENDING, 2 * sizeof(void *),
+    "Redis replies in flight (pipelining ring)")
+WARD_POOL(redis_bus, 1, bus_bytes(),
+    "the bus: the message being published")

@@ -1183,12 +1183,14 @@ link_tick(struct link *l, uint64_t now)
 			link_fail(l, "connect timed out");
 		return;
 	case L_UP:
-		if (now - l->last_rx >= WARD_REDIS_DEAD_MS) {
+		/* now may predate a read of this turn (the loop's clock):
+		 * a last_rx after now is silence 0, not 2^64 ms */
+		if (now > l->last_rx && now - l->last_rx >= WARD_REDIS_DEAD_MS) {
 			link_fail(l, "no reply from the server");
 			return;
 		}
-		if (now - l->last_rx >= WARD_REDIS_PING_MS &&
-		    now - l->last_ping >= WARD_REDIS_PING_MS) {
+		if (now > l->last_rx && now - l->last_rx >= WARD_REDIS_PING_MS &&
+		    now > l->last_ping && now - l->last_ping >= WARD_REDIS_PING_MS) {
 			link_ping(l, now);
 			link_write(l);
 		}

@@ -25,8 +25,26 @@
 #include <stdlib.h>
 
 #include "svc.h"
+#include "../redis.h"
 
 #define ADMIN_ROLES "admin,superadmin"
+
+/* "not configured", or "up|down, <addr>, instance <id>[: error]". */
+static void
+redis_state(struct jw *w)
+{
+	char t[320];
+	const char *e = redis_last_error();
+
+	if (cfg.redis[0] == '\0') {
+		jw_str(w, "not configured");
+		return;
+	}
+	snprintf(t, sizeof t, "%s, %s, instance %s%s%s", bus_state(),
+	    cfg.redis, bus_instance(), strcmp(bus_state(), "down") == 0 &&
+	    e[0] != '\0' ? ": " : "", strcmp(bus_state(), "down") == 0 ? e : "");
+	jw_str(w, t);
+}
 
 static void
 overview_gen(struct jw *w, void *arg)
@@ -117,8 +135,7 @@ overview_gen(struct jw *w, void *arg)
 	jw_key(w, "drops_slow");
 	jw_int(w, (int64_t)stats.drops_slow);
 	jw_key(w, "redis");
-	jw_str(w, cfg.redis[0] != '\0' ? "configured, not connected "
-	    "(SPEC §8 not built)" : "not configured");
+	redis_state(w);
 	jw_key(w, "tls");
 	jw_str(w, cfg.tls_listen[0] != '\0' ? cfg.tls_listen :
 	    "not configured");
@@ -279,9 +296,7 @@ service_switch(struct conn *c, struct http_req *r)
 static uint32_t
 to_group(int kind, const char *id, uint32_t f)
 {
-	int g = fanout_find(kind, id, strlen(id));
-
-	return g > 0 ? fanout_send(g, f, NULL) : 0;
+	return fanout_send_named(kind, id, strlen(id), f, NULL);
 }
 
 static int
@@ -331,14 +346,8 @@ send_to(struct conn *c, struct http_req *r)
 		n = to_group(fanout_kind_of("diagnosis"), id, f);
 	} else if (strcmp(target, "user") == 0 ||
 	    strcmp(target, "service") == 0) {
-		bool user = target[0] == 'u';
-		long s = user ? reg_user_first(id) :
-		    reg_type_first(reg_type_of(UNIFIED_TYPE));
-
-		for (; s >= 0; s = user ? reg_user_next((uint32_t)s) :
-		    reg_type_next((uint32_t)s))
-			if (conns[s].state == CS_WS)
-				n += conn_send(&conns[s], f) == 0;
+		n = target[0] == 'u' ? fanout_send_user(id, f) :
+		    fanout_send_type(reg_type_of(UNIFIED_TYPE), f, NULL);
 	} else {
 		buf_unref(f);
 		return reply_error(c, 400, "invalid_field",

@@ -17,12 +17,6 @@ static int gk_consult;		/* group kind "consultations" */
 
 #define STATUS_MAX	64
 
-static int
-subscribers(void)
-{
-	return fanout_find(gk_consult, "all", 3);
-}
-
 static void
 open_consult(struct conn *c, const struct http_req *r)
 {
@@ -89,7 +83,7 @@ post_update(struct conn *c, struct http_req *r)
 	char status[STATUS_MAX + 1], body[96];
 	struct update u = { { NULL, 0 }, { NULL, 0 }, 0, status };
 	uint32_t f, n = 0;
-	int i, g;
+	int i;
 	struct jw w;
 
 	if (d == NULL)
@@ -124,13 +118,11 @@ post_update(struct conn *c, struct http_req *r)
 			    "data must be an object");
 		u.data = json_raw(d, i);
 	}
-	if ((g = subscribers()) > 0) {
-		if ((f = ws_jw_frame(update_gen, &u)) == 0)
-			return reply_error(c, 413, "payload_too_large",
-			    "update too large to send");
-		n = fanout_send(g, f, NULL);
-		buf_unref(f);
-	}
+	if ((f = ws_jw_frame(update_gen, &u)) == 0)
+		return reply_error(c, 413, "payload_too_large",
+		    "update too large to send");
+	n = fanout_send_named(gk_consult, "all", 3, f, NULL);
+	buf_unref(f);
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
 	jw_key(&w, "status");

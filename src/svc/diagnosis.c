@@ -638,7 +638,7 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	const char *bad;
 	struct diag *g;
 	uint32_t f, n = 0;
-	char body[128];
+	char body[128], gname[24];
 	struct jw w;
 	int grp;
 
@@ -655,8 +655,8 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 	if ((f = ws_jw_frame(bc_gen, &a)) == 0)
 		return reply_error(c, 413, "payload_too_large",
 		    "update too large to send");
-	if ((grp = group_of(a.id)) > 0)
-		n = fanout_send(grp, f, NULL);
+	grp = snprintf(gname, sizeof gname, "%lld", (long long)a.id);
+	n = fanout_send_named(gk_diag, gname, (size_t)grp, f, NULL);
 	if (n == 0) {
 		if (buf_len(f) > WARD_NOTIF_FRAME) {
 			buf_unref(f);

@@ -263,11 +263,10 @@ update_gen(struct jw *w, void *arg)
 static void
 broadcast(const struct doctor *d)
 {
-	int g = fanout_find(gk_doctors, "all", 3);
 	uint32_t f;
 
-	if (g > 0 && (f = ws_jw_frame(update_gen, (void *)d)) != 0) {
-		fanout_send(g, f, NULL);
+	if ((f = ws_jw_frame(update_gen, (void *)d)) != 0) {
+		fanout_send_named(gk_doctors, "all", 3, f, NULL);
 		buf_unref(f);
 	}
 }

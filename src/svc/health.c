@@ -45,6 +45,8 @@ health(struct conn *c, struct http_req *r)
 	jw_key(&w, "storage");
 	jw_str(&w, !journal_storage_ok() ? "unwritable" : journal_failing() ?
 	    "write_failed" : "ok");
+	jw_key(&w, "redis");
+	jw_str(&w, bus_state());
 	jw_key(&w, "timestamp");
 	jw_time(&w, port_wall_us());
 	jw_obj_end(&w);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "svc.h"
+#include "../redis.h"
 #include "../auth.h"
 
 /* # HELP and # TYPE lines of one metric family. */
@@ -141,6 +142,46 @@ abuse(struct tbuf *o)
 	    buf_reserve(BUF_BIG));
 }
 
+/* The Redis client and the bus (docs/redis.md). */
+static void
+redis_rows(struct tbuf *o)
+{
+	struct redis_stats rs;
+	struct bus_stats b;
+
+	redis_stats(&rs);
+	bus_stats(&b);
+	one(o, "ward_redis_connected", "gauge",
+	    "1 while the Redis link is up (multi-instance fan-out).",
+	    b.up ? 1 : 0);
+	one(o, "ward_redis_reconnects_total", "counter",
+	    "Connect attempts after the first.",
+	    (unsigned long long)rs.reconnects);
+	one(o, "ward_redis_downs_total", "counter",
+	    "Times the Redis client went down.", (unsigned long long)rs.downs);
+	one(o, "ward_redis_published_total", "counter",
+	    "Fan-outs published to the other instances.",
+	    (unsigned long long)b.published);
+	one(o, "ward_redis_not_replicated_total", "counter",
+	    "Fan-outs delivered here only (Redis down or message too large).",
+	    (unsigned long long)b.not_replicated);
+	one(o, "ward_redis_received_total", "counter",
+	    "Fan-outs received from other instances.",
+	    (unsigned long long)b.received);
+	one(o, "ward_redis_deliveries_total", "counter",
+	    "Local sockets reached by fan-outs from other instances.",
+	    (unsigned long long)b.deliveries);
+	one(o, "ward_redis_seq_gaps_total", "counter",
+	    "Bus messages whose publisher sequence skipped (lost upstream).",
+	    (unsigned long long)b.seq_gaps);
+	one(o, "ward_redis_malformed_total", "counter",
+	    "Bus messages dropped: bad channel or header.",
+	    (unsigned long long)b.malformed);
+	one(o, "ward_redis_commands_failed_total", "counter",
+	    "Redis commands refused or lost with a link.",
+	    (unsigned long long)(rs.refused + rs.failed));
+}
+
 static void
 write_metrics(struct tbuf *o)
 {
@@ -222,8 +263,7 @@ write_metrics(struct tbuf *o)
 	one(o, "ward_redis_configured", "gauge",
 	    "1 when a Redis address is configured.",
 	    cfg.redis[0] != '\0' ? 1 : 0);
-	one(o, "ward_redis_connected", "gauge",
-	    "1 while the Redis link is up (multi-instance fan-out).", 0);
+	redis_rows(o);
 }
 
 static int

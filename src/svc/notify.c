@@ -138,7 +138,7 @@ post_notification(struct conn *c, struct http_req *r)
 	char user[USER_MAX + 1], body[96];
 	struct note a;
 	uint32_t f, n = 0;
-	int i, g;
+	int i;
 	struct jw w;
 
 	if (d == NULL)
@@ -165,9 +165,7 @@ post_notification(struct conn *c, struct http_req *r)
 	if ((f = ws_jw_frame(note_gen, &a)) == 0)
 		return reply_error(c, 413, "payload_too_large",
 		    "notification too large to send");
-	g = fanout_find(gk_user, user, strlen(user));
-	if (g > 0)
-		n = fanout_send(g, f, NULL);
+	n = fanout_send_named(gk_user, user, strlen(user), f, NULL);
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
 	jw_key(&w, "status");

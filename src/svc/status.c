@@ -22,7 +22,8 @@ summary_gen(struct jw *w, void *arg)
 {
 	(void)arg;
 	jw_obj(w);
-	reg_summary_json(w);
+	if (!bus_summary_json(w))
+		reg_summary_json(w);
 	jw_key(w, "ws_endpoints");
 	jw_obj(w);
 	router_each_ws(endpoint, w);

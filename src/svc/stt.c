@@ -123,11 +123,15 @@ presence(struct conn *c, const char *type)
 		struct presence_arg a = { c, g, type, pass == 1 };
 		uint32_t f;
 
-		if ((pass == 0 && g == 0) || (pass == 1 && adm == 0))
+		if ((pass == 0 && g == 0) || (pass == 1 && adm == 0 &&
+		    !bus_on()))
 			continue;
 		if ((f = ws_jw_frame(presence_gen, &a)) == 0)
 			return;
-		fanout_send(pass == 0 ? g : adm, f, c);
+		if (pass == 0)
+			fanout_send(g, f, c);
+		else
+			fanout_send_named(gk_admin, "all", 3, f, c);
 		buf_unref(f);
 	}
 }
@@ -345,8 +349,9 @@ transcript(struct conn *c, const struct json_doc *d)
 	else
 		conn_send(c, f);
 	buf_unref(f);
-	if (adm && (f = stamp(c, g, seq, text, strlen(text), fin, true))) {
-		fanout_send(adm, f, NULL);
+	if ((adm || bus_on()) &&
+	    (f = stamp(c, g, seq, text, strlen(text), fin, true))) {
+		fanout_send_named(gk_admin, "all", 3, f, NULL);
 		buf_unref(f);
 	}
 }

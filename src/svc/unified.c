@@ -561,10 +561,7 @@ declared(struct conn *c, const struct json_doc *d,
 	if (g != 0) {
 		fanout_send(g, f, c);
 	} else {		/* scope all: every other /ws socket */
-		for (long s = reg_type_first(reg_type_of(UNIFIED_TYPE)); s >= 0;
-		    s = reg_type_next((uint32_t)s))
-			if (&conns[s] != c && conns[s].state == CS_WS)
-				conn_send(&conns[s], f);
+		fanout_send_type(reg_type_of(UNIFIED_TYPE), f, c);
 	}
 	buf_unref(f);
 }

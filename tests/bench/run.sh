@@ -11,7 +11,11 @@
 #      (skipped only when the server answers 404 there);
 #   5. fanout-all: a config-declared /ws service of scope all (declared on
 #      the command line) to 1,000 /ws sockets, 8 in flight: the registry's
-#      type index walks the 1,000 members, never the 16,392 slots.
+#      type index walks the 1,000 members, never the 16,392 slots;
+#   6. cross-instance fan-out (issue 14): redis-server and two ward
+#      instances, the publisher on A, 1,000 subscribers split over A and B
+#      (8 in flight), and 100 split at 1,000 msg/s; next to the
+#      single-instance fanout-8 and fanout-100-r1000 rows of the same run.
 # Every run is repeated BENCH_REPEAT times (default 3) and every RESULT
 # line is kept, labelled NAME#1, NAME#2, ...; the summary gives the median
 # and [min-max] of the headline figures. Repetitions go in rounds (all runs
@@ -53,6 +57,7 @@ case $BUDGET in
 esac
 
 srv_pid=
+BENCH_REDIS=
 
 say() {
 	printf '%s\n' "$*"
@@ -199,7 +204,49 @@ start_ward() {
 	    --set rate_limit=0 --set max_connections=12000 \
 	    --set "data_dir=$BENCH_DIR/ward-data" \
 	    --set service.benchall.types=bench_all \
-	    --set service.benchall.scope=all
+	    --set service.benchall.scope=all ${BENCH_REDIS:+--set} \
+	    ${BENCH_REDIS:+redis=$BENCH_REDIS}
+}
+
+# cluster_runs: redis-server on PORT+2, ward A on TARGET and B on PORT+3
+# (both with redis), fan-out from A to subscribers split over A and B.
+cluster_runs() {
+	rd=$BENCH_DIR/redis
+	if ! command -v redis-server >/dev/null 2>&1; then
+		say ""
+		say "cross-instance fanout: no redis-server (tests/deps.sh)"
+		return 0
+	fi
+	mkdir -p "$rd"
+	launch "127.0.0.1:$((PORT + 2))" "$BENCH_DIR/redis.log" redis-server \
+	    --port $((PORT + 2)) --bind 127.0.0.1 --save "" \
+	    --appendonly no --dir "$rd" || return 1
+	redis_pid=$launched
+	BENCH_REDIS=127.0.0.1:$((PORT + 2))
+	rm -rf "$BENCH_DIR/ward-b-data"
+	launch "127.0.0.1:$((PORT + 3))" "$BENCH_DIR/ward-b.log" "$WARD_BIN" \
+	    --set "listen=127.0.0.1:$((PORT + 3))" --set log_level=warn \
+	    --set rate_limit=0 --set max_connections=12000 \
+	    --set "data_dir=$BENCH_DIR/ward-b-data" \
+	    --set "redis=$BENCH_REDIS" || { kill "$redis_pid"; return 1; }
+	b_pid=$launched
+	start_ward "$WARD_BIN" -cluster || { kill "$b_pid" "$redis_pid"; return 1; }
+	sleep 1		# both instances up on Redis
+	k=1
+	while another $k; do
+		bench "fanout-x8#$k" fanout --conns 1000 \
+		    --path "${ROOM_PATH}x8r$k" --sub-target 127.0.0.1:$((PORT + 3)) \
+		    --inflight 8 --warmup 2 --duration "$DUR" --setup-timeout 30
+		bench "fanout-x100-r1000#$k" fanout --conns 100 \
+		    --path "${ROOM_PATH}x100r$k" --rate 1000 --spin \
+		    --sub-target 127.0.0.1:$((PORT + 3)) \
+		    --inflight 64 --warmup 2 --duration "$DUR" --setup-timeout 30
+		k=$((k + 1))
+	done
+	stop_server
+	kill "$b_pid" "$redis_pid" 2>/dev/null
+	wait "$b_pid" "$redis_pid" 2>/dev/null
+	BENCH_REDIS=
 }
 
 # ward_runs BINARY SUFFIX: the ward set; labels get SUFFIX ("" = poll()).
@@ -364,7 +411,7 @@ summary() {
 	row "" "n" "deliveries/s" "p50 us" "p99 us" "CPU us/delivery" \
 	    "all p99 us; lost/dups; gen CPU %"
 	for r in fanout-1 fanout-8 fanout-16 fanout-100-r1000 fanout-all \
-	    fanout-1-epoll fanout-8-epoll fanout-16-epoll \
+	    fanout-x8 fanout-x100-r1000 fanout-1-epoll fanout-8-epoll fanout-16-epoll \
 	    fanout-100-r1000-epoll fanout-all-epoll; do
 		last="$(stat $r all_p99_us med); $(sum $r lost)/$(sum $r dups)"
 		row "$r" "$(count $r)" "$(stat $r deliveries_per_s)" \
@@ -376,6 +423,9 @@ summary() {
 	    "all p99: per message, until its last copy"
 	say "  target: p99 < 2000 us for a 100-member room at 1,000 msg/s" \
 	    "(fanout-100-r1000)"
+	say "  cross-instance (fanout-x*: publisher on A, subscribers split" \
+	    "over A and B through Redis): target >= 50 % of fanout-8's" \
+	    "deliveries/s, p99 < 5000 us at 1,000 msg/s x 100 subscribers"
 	say "  sends over 1 ms behind the 1,000/s pace:" \
 	    "$(sum fanout-100-r1000 late_sends) (poll)," \
 	    "$(sum fanout-100-r1000-epoll late_sends) (epoll)"
@@ -396,6 +446,8 @@ main() {
 	if [ -x "$WARD_BIN" ]; then
 		ward_runs "$WARD_BIN" "" ||
 		    say "ward failed to start; see $BENCH_DIR/ward.log"
+		cluster_runs ||
+		    say "cross-instance fanout failed; see $BENCH_DIR/ward-b.log"
 		if [ -n "${WARD_EPOLL_BIN:-}" ] && [ -x "$WARD_EPOLL_BIN" ]; then
 			ward_runs "$WARD_EPOLL_BIN" -epoll ||
 			    say "ward (epoll) failed; see $BENCH_DIR/ward-epoll.log"

@@ -156,6 +156,8 @@ struct opts {
 	const char		*mode_name;
 	struct sockaddr_storage	 addr;
 	socklen_t		 alen;
+	struct sockaddr_storage	 sub_addr;	/* --sub-target: odd subs */
+	socklen_t		 sub_alen;
 	char			 host[80];	/* Host header */
 	const char		*path;
 	const char		*pub_path;
@@ -1007,6 +1009,8 @@ static void
 conn_start(struct conn *c)
 {
 	int one = 1, r;
+	bool alt = c->role == ROLE_SUB && R.o.sub_alen > 0 && (c->idx & 1);
+	const struct sockaddr_storage *to = alt ? &R.o.sub_addr : &R.o.addr;
 
 	buf_reset(&c->rb);
 	buf_reset(&c->wb);
@@ -1017,7 +1021,7 @@ conn_start(struct conn *c)
 	c->ev = 0;
 	c->t0 = now_ns();
 	c->st = C_CONNECTING;
-	c->fd = socket(R.o.addr.ss_family,
+	c->fd = socket(to->ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		conn_fail(c, "socket: %s", strerror(errno));
@@ -1025,7 +1029,8 @@ conn_start(struct conn *c)
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	src_rotate(c->fd);
-	r = connect(c->fd, (struct sockaddr *)&R.o.addr, R.o.alen);
+	r = connect(c->fd, (const struct sockaddr *)to,
+	    alt ? R.o.sub_alen : R.o.alen);
 	if (r != 0 && errno != EINPROGRESS) {
 		conn_fail(c, "connect: %s", strerror(errno));
 		return;
@@ -2165,6 +2170,8 @@ usage(void)
 "  --setup-timeout S for opening all (30)     close or delivery (2)\n"
 "  --path P          WebSocket path (/ws/echo); {i}: connection index\n"
 "  --pub-path P      fanout publisher path (--path with {i} = pub)\n"
+"  --sub-target H:P  fanout: every other subscriber connects here (a\n"
+"                    second instance; cross-instance fan-out via Redis)\n"
 "  --http-pub P      fanout: publish by HTTP POST to P instead\n"
 "  --pub-msg T       fanout message; {seq} and {ts} (ns) are substituted\n"
 "  --marker M        fanout: text right before the seq in received messages\n"
@@ -2191,6 +2198,7 @@ static const struct option longopts[] = {
 	{ "setup-timeout", required_argument, NULL, 'T' },
 	{ "path", required_argument, NULL, 'p' },
 	{ "pub-path", required_argument, NULL, 'P' },
+	{ "sub-target", required_argument, NULL, 'B' },
 	{ "http-pub", required_argument, NULL, 'u' },
 	{ "pub-msg", required_argument, NULL, 'm' },
 	{ "marker", required_argument, NULL, 'k' },
@@ -2212,6 +2220,10 @@ opt_str(struct opts *o, int ch, const char *a)
 		break;
 	case 'P':
 		o->pub_path = a;
+		break;
+	case 'B':
+		if (!addr_parse(a, &o->sub_addr, &o->sub_alen))
+			die("--sub-target %s: not a loopback HOST:PORT", a);
 		break;
 	case 'u':
 		o->http_pub = a;

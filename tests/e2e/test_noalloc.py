@@ -7,11 +7,17 @@ A mixed workload drives it: 200 WebSocket connections, 2,000 echoed
 messages up to 256 KiB, handshake failures, HTTP requests and errors,
 protocol errors, resets, then SIGTERM.  Every count must be 0.
 
+Redis is configured (issue 14): a redis-server on a free loopback port,
+practice fan-out published through it, messages of another publisher
+received from it, and Redis killed and restarted mid-run (the client
+reconnects); the bus and the client must not allocate either.
+
 Skipped for sanitizer builds (ASan replaces malloc itself).
 """
 
 import os
 import random
+import socket
 import re
 import subprocess
 import sys
@@ -24,7 +30,8 @@ from wardtest import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING,  # noqa: E402
                       OP_TEXT, WS, Closed, Conn, HandshakeError, Sender,
                       Server, Timeout, build_request, check, close_payload,
                       finish, frame, handshake_request, is_asan, new_key,
-                      ward_bin)
+                      ward_bin, http_request)
+import test_cluster as cluster  # noqa: E402  (its redis-server helpers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = ["malloc", "calloc", "realloc", "free", "posix_memalign",
@@ -284,6 +291,69 @@ def drive_slow_reader(port):
     ws.abort()
 
 
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else a.encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def redis_publish(port, n):
+    """n messages of an outside publisher into practice nap."""
+    s = socket.create_connection(("127.0.0.1", port), 3)
+    try:
+        s.sendall(b"".join(resp("PUBLISH", "ward:g:practice:nap",
+                                "w1 x-noalloc %d t\n{\"type\":\"x\","
+                                "\"k\":%d}" % (k, k))
+                           for k in range(1, n + 1)))
+        got, end = b"", time.monotonic() + 5
+        while got.count(b"\r\n") < n and time.monotonic() < end:
+            got += s.recv(65536)
+    finally:
+        s.close()
+
+
+def drive_redis(port, srv):
+    """Practice fan-out over the bus, an outside publisher, an outage."""
+    a = WS(port, "/ws?practiceId=nap")
+    b = WS(port, "/ws?practiceId=nap")
+    got = 0
+    try:
+        for ws in (a, b):
+            ws.recv_message(3)
+        redis_publish(cluster.REDIS["port"], 200)
+        for k in range(200):
+            a.send_text('{"type":"whiteboard_update","practiceId":"nap",'
+                        '"data":{"k":%d}}' % k)
+        end = time.monotonic() + 10
+        while got < 400 and time.monotonic() < end:
+            try:
+                b.recv_message(2)
+                got += 1
+            except (Timeout, Closed):
+                break
+        check(got == 400, "noalloc: 200 local + 200 from Redis delivered",
+              got)
+        cluster.redis_kill()
+        for k in range(20):
+            a.send_text('{"type":"whiteboard_update","practiceId":"nap",'
+                        '"data":{"k":%d}}' % k)
+        time.sleep(0.3)
+        cluster.redis_start()
+        end = time.monotonic() + 12
+        while time.monotonic() < end:
+            r = http_request(port, "GET", "/health")
+            if b'"redis":"up"' in r.body:
+                break
+            time.sleep(0.1)
+        check(b'"redis":"up"' in r.body,
+              "noalloc: the client reconnects after a Redis restart")
+    finally:
+        a.abort()
+        b.abort()
+
+
 def main():
     if is_asan():
         print("skipped: asan build (AddressSanitizer replaces malloc; "
@@ -294,7 +364,9 @@ def main():
     if so is None:
         finish()
     counts_path = os.path.join(tmp, "counts")
-    srv = Server(env={"LD_PRELOAD": so, "ALLOC_COUNT_FILE": counts_path},
+    check(cluster.redis_start(), "noalloc: redis-server starts")
+    srv = Server("redis=127.0.0.1:%d" % cluster.REDIS["port"], "rate_limit=0",
+                 env={"LD_PRELOAD": so, "ALLOC_COUNT_FILE": counts_path},
                  label="noalloc")
     try:
         d0, _ = read_counts(counts_path)
@@ -307,10 +379,12 @@ def main():
         drive_websockets(srv.port)
         drive_resets(srv.port)
         drive_slow_reader(srv.port)
+        drive_redis(srv.port, srv)
         check(srv.healthy(), "noalloc: server healthy after the workload")
         print("  workload took %.1fs" % (time.monotonic() - t0))
     finally:
         srv.stop()
+        cluster.redis_kill()
     d, traces = read_counts(counts_path)
     if d is None:
         check(False, "noalloc: counts file written", counts_path)
