@@ -1109,8 +1109,11 @@ tls_conn_pump(struct tls_conn *t, int fd)
 			return (int)r;
 		if (r == PORT_EAGAIN && w != 0)
 			return PORT_EAGAIN;
+		/* the input just read may have closed the engine (a fatal
+		 * alert sent): say so, or no event would ever come */
 		if (r == PORT_EAGAIN && !(tls_conn_state(t) & TLS_ST_SENDREC))
-			return PORT_EAGAIN;
+			return tls_conn_state(t) & TLS_ST_CLOSED ?
+			    (int)failed(t) : PORT_EAGAIN;
 	}
 	return PORT_EAGAIN;
 }

@@ -181,12 +181,12 @@ class TLSSocket:
     not be read and written from two threads: OpenSSL's SSL object is
     not thread-safe, and such a test fails at random)."""
 
-    def __init__(self, raw, ctx=None, hostname=HOST):
+    def __init__(self, raw, ctx=None, hostname=HOST, session=None):
         self.raw = raw
         self.inc = ssl.MemoryBIO()
         self.out = ssl.MemoryBIO()
         self.obj = (ctx or tls_context()).wrap_bio(
-            self.inc, self.out, server_hostname=hostname)
+            self.inc, self.out, server_hostname=hostname, session=session)
         self.lock = threading.Lock()     # the ssl object
         self.wlock = threading.Lock()    # ciphertext leaves in order
         while True:
