@@ -8,7 +8,10 @@
  * close, WebSockets get 1001, and the loop ends when the last connection
  * is gone or WARD_SHUTDOWN_MS has passed.  SIGHUP reloads the TLS
  * certificate and key (tls_creds_reload: new handshakes use the new pair,
- * live connections keep theirs; a refused pair leaves the old one).
+ * live connections keep theirs; a refused pair leaves the old one), and
+ * so does a change of either file's mtime seen at the tick (once a
+ * second; the change must hold still for one look, so a cert written
+ * before its key is not loaded alone).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +260,43 @@ dispatch_events(struct port_event *ev, int n)
 	}
 }
 
+/* The files' mtimes as last loaded, and as last looked at. */
+static int64_t watch_seen[2], watch_moved[2];
+
+static void
+watch_mark(void)
+{
+	watch_seen[0] = port_file_mtime(cfg.tls_cert);
+	watch_seen[1] = port_file_mtime(cfg.tls_key);
+	memcpy(watch_moved, watch_seen, sizeof watch_moved);
+}
+
+/* Have tls_cert or tls_key changed on disk (and then held still for one
+ * look, a second later)?  Two stat calls a second. */
+static void
+tls_watch(uint64_t now)
+{
+	static uint64_t next;
+	int64_t m[2];
+
+	if (cfg.tls_listen[0] == '\0' || now < next || reload_due)
+		return;
+	if (next == 0)
+		watch_mark();		/* the files loaded at start */
+	next = now + 1000;
+	m[0] = port_file_mtime(cfg.tls_cert);
+	m[1] = port_file_mtime(cfg.tls_key);
+	if (memcmp(m, watch_moved, sizeof m) != 0) {
+		memcpy(watch_moved, m, sizeof m);	/* changing: look again */
+		return;
+	}
+	if (memcmp(m, watch_seen, sizeof m) != 0) {
+		log_info("tls_reload", "detail=\"certificate or key file "
+		    "changed\"");
+		reload_due = true;
+	}
+}
+
 /* SIGHUP: the certificate and key again, into the spare slot. */
 static void
 tls_reload(void)
@@ -274,6 +314,7 @@ tls_reload(void)
 	if (rc == WARD_EAGAIN)
 		return;			/* handshakes still pin the spare */
 	reload_due = false;
+	watch_mark();			/* these files are the ones tried */
 	if (rc != 0) {
 		log_error("tls_reload", "detail=\"%s\" kept=%u", err,
 		    tls_creds_generation());
@@ -288,6 +329,7 @@ tls_reload(void)
 static void
 tick(uint64_t now, uint64_t *next_wd, uint64_t wd_us)
 {
+	tls_watch(now);
 	tls_reload();
 	conn_sweep();
 	journal_tick();

@@ -16,7 +16,8 @@ refusals, 10,000 hostile records, certificate reload, key errors.
   - SIGHUP swaps the certificate while a wss echo keeps going: new
     handshakes see the new certificate (sha256 of the served DER), the
     old connection keeps echoing; a bad pair is refused with a log line
-    and the current one stays;
+    and the current one stays; a change of the files on disk is seen at
+    the tick without a signal;
   - --check-config: one line naming the file for a missing file, a key
     that does not match, an unsupported key; an expired certificate is a
     warning.
@@ -501,6 +502,16 @@ def test_reload():
     check(served_sha256(srv.port) == fp2 and
           metrics(srv).get("ward_tls_credentials_generation") == 2,
           "the refused pair leaves the current certificate")
+    # no signal: the files change on disk (a good pair again), the tick
+    # sees it (once a second, once the change holds still)
+    shutil.copy(cert("server-ec.pem"), crt)
+    shutil.copy(cert("server-ec.key"), key)
+    check(wait_until(lambda: served_sha256(srv.port) == fp1, 6.0 * SLOW),
+          "a changed certificate file is loaded without a signal",
+          srv.log()[-600:])
+    check("certificate or key file changed" in srv.log() and
+          metrics(srv).get("ward_tls_credentials_generation") == 3,
+          "logged, generation 3")
     n1 = loop.n
     time.sleep(0.3)
     loop.finish()
