@@ -1606,6 +1606,8 @@ conn_shutdown_all(void)
 
 		if (c->state == CS_WS)
 			conn_close_ws(c, 1001, "server shutting down");
+		else if (c->tls != NULL && !(c->flags & CF_TLS_HS))
+			conn_drop(c, false);	/* in its TLS handshake */
 		else if (c->state == CS_HTTP && !(c->flags & CF_IN_REQ) &&
 		    c->q_head == 0)
 			conn_drop(c, false);

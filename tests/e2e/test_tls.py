@@ -283,7 +283,16 @@ def test_stalled_handshake():
     check(w.echo(OP_TEXT, b"after") is not None,
           "a TLS client after the stalls is served")
     w.close()
+    # SIGTERM does not wait for a handshake that does not come
+    s = socket.create_connection((HOST, srv.port), timeout=5)
+    s.sendall(hello[:5])
+    wait_until(lambda: tls_used(srv) == 1, 2.0)
+    t0 = time.monotonic()
     srv.stop()
+    check(time.monotonic() - t0 < 0.9,
+          "SIGTERM: a connection in its TLS handshake does not hold the "
+          "drain", time.monotonic() - t0)
+    s.close()
 
 
 def test_plain_http_on_tls_port():
