@@ -135,6 +135,8 @@ const char *port_ev_backend(void);
 
 /* Read a whole small file into buf.  Bytes read, or negative. */
 long	port_file_read(const char *path, char *buf, size_t cap);
+/* A file's modification time (ns since the epoch), or negative. */
+int64_t	port_file_mtime(const char *path);
 /* Open for appending (created 0600).  fd or negative. */
 int	port_file_append(const char *path);
 /* Open for writing from scratch (truncate, 0600).  fd or negative. */

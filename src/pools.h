@@ -49,3 +49,10 @@ WARD_POOL(redis_pending, WARD_REDIS_PENDING, 2 * sizeof(void *),
     "Redis replies in flight (pipelining ring)")
 WARD_POOL(redis_bus, 1, bus_bytes(),
     "the bus: the message being published")
+WARD_POOL(tls_connections, WARD_TLS_CONNS, tls_conn_bytes(),
+    "TLS: engine, 16.3 KiB record in, 2 KiB out (tls_max_connections)")
+WARD_POOL(tls_sessions, WARD_TLS_SESSIONS, WARD_TLS_SESSIONS > 0 ?
+    tls_cache_bytes() / WARD_TLS_SESSIONS : 0,
+    "TLS session cache (resumption), LRU")
+WARD_POOL(tls_credentials, 2, tls_creds_bytes() / 2,
+    "TLS certificate chain and key: current and spare (reload)")

@@ -382,6 +382,16 @@ port_file_read(const char *path, char *buf, size_t cap)
 	return (long)got;
 }
 
+int64_t
+port_file_mtime(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return err_code(errno);
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 static int
 open_mode(const char *path, int flags)
 {

@@ -31,8 +31,11 @@ browser-deps:
 	    --no-audit --no-fund || exit 1; \
 	fi
 
+# twice: ws:// from a blank page, then (issue 12) wss:// from ward's own
+# https:// page, Chromium pinning the development certificate's key
 browser-test: $(B)/ward browser-deps
 	WARD_BIN=$(CURDIR)/$(B)/ward node $(BROWSER_DIR)/call.test.mjs
+	WARD_BIN=$(CURDIR)/$(B)/ward node $(BROWSER_DIR)/call.test.mjs --tls
 
 # issue 13: the dashboard, ward-client.js and the seed 003 manager in
 # Chromium (screenshots to build/screenshots/, not committed).

@@ -10,7 +10,13 @@
 // channel both ways; when it cannot, that is a note, not a failure - the
 // signaling checks are what this test is about.
 //
-//   WARD_BIN=build/host/ward node tests/browser/call.test.mjs
+//   WARD_BIN=build/host/ward node tests/browser/call.test.mjs [--tls]
+//
+// --tls (issue 12): ward also listens with TLS (the development
+// certificate of build/dev-tls); Chromium trusts exactly that key, pinned
+// by the SHA-256 of its SubjectPublicKeyInfo
+// (--ignore-certificate-errors-spki-list), each page first loads ward's
+// https:// index page and joins over wss:// from that secure origin.
 //
 // Env: WARD_BIN (default <repo>/build/host/ward), CHROMIUM_BIN (default
 // /usr/bin/chromium), BROWSER_TEST_VERBOSE=1 (server log and page console).
@@ -18,8 +24,8 @@
 // any failure. The whole run is bounded by a 55 s watchdog.
 
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, accessSync, constants } from 'node:fs';
+import { createHash, createPublicKey, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,6 +37,8 @@ const WARD_BIN = process.env.WARD_BIN || join(ROOT, 'build', 'host', 'ward');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const VERBOSE = !!process.env.BROWSER_TEST_VERBOSE;
 const HOST = '127.0.0.1';
+const TLS = process.argv.includes('--tls');
+const TLS_DIR = process.env.WARD_TLS_TEST_DIR || join(ROOT, 'build', 'dev-tls');
 const WATCHDOG_MS = 55000;
 const STEP_MS = 10000;        // any single signaling wait
 const DC_MS = 15000;          // ICE + DTLS + SCTP on loopback
@@ -95,6 +103,7 @@ class Ward {
 		this.log = '';
 		this.proc = null;
 		this.port = 0;
+		this.tlsPort = 0;
 		this.exit = null;     // {code, signal} once it has exited
 	}
 
@@ -111,10 +120,16 @@ class Ward {
 			this.port = await freePort();
 			this.log = '';
 			this.exit = null;
-			const p = spawn(WARD_BIN, [
-			    '--set', `listen=${HOST}:${this.port}`,
+			const args = ['--set', `listen=${HOST}:${this.port}`,
 			    '--set', `jwt_secret=${secret}`,
-			    '--set', `data_dir=${this.tmp}`],
+			    '--set', `data_dir=${this.tmp}`];
+			if (TLS) {
+				this.tlsPort = await freePort();
+				args.push('--set', `tls_listen=${HOST}:${this.tlsPort}`,
+				    '--set', `tls_cert=${join(TLS_DIR, 'server-ec.pem')}`,
+				    '--set', `tls_key=${join(TLS_DIR, 'server-ec.key')}`);
+			}
+			const p = spawn(WARD_BIN, args,
 			    { cwd: this.tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
 			this.proc = p;
 			const keep = (b) => {
@@ -311,13 +326,28 @@ function pageApp() {
 
 // --- the test --------------------------------------------------------------
 
-async function newPage(browser, name) {
+// base64 SHA-256 of the server certificate's SubjectPublicKeyInfo: the one
+// key Chromium is told to trust (what `openssl x509 -pubkey | openssl pkey
+// -pubin -outform der | openssl dgst -sha256 -binary | base64` prints).
+function spki() {
+	const der = createPublicKey(readFileSync(join(TLS_DIR, 'server-ec.pem')))
+	    .export({ type: 'spki', format: 'der' });
+	return createHash('sha256').update(der).digest('base64');
+}
+
+async function newPage(browser, name, origin) {
 	const ctx = await browser.newContext();
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => check(false, `${name}: no page error`,
 	    e.message));
 	if (VERBOSE)
 		page.on('console', (m) => console.log(`  [${name}] ${m.text()}`));
+	if (origin) {
+		const r = await page.goto(origin + '/');
+		check(r && r.status() === 200 && page.url().startsWith('https://'),
+		    `${name}: ${origin}/ loads over https (pinned dev certificate)`,
+		    r && r.status());
+	}
 	await page.setContent(PAGE_HTML);
 	await page.evaluate(`(${pageApp.toString()})()`);
 	return page;
@@ -393,15 +423,21 @@ async function main() {
 				// two peers only share 127.0.0.1 in a sandbox
 				'--disable-features=WebRtcHideLocalIpsWithMdns',
 				'--allow-loopback-in-peer-connection',
-			],
+			].concat(TLS ? [`--ignore-certificate-errors-spki-list=${spki()}`] : []),
 		});
 		check(true, `chromium ${browser.version()} launched`);
 
 		const room = 'browser-' + randomBytes(4).toString('hex');
 		const other = room + '-other';
-		const url = (r) => `ws://${HOST}:${ward.port}/ws/call/${r}/`;
-		const [A, B, C] = await Promise.all([newPage(browser, 'A'),
-		    newPage(browser, 'B'), newPage(browser, 'C')]);
+		const url = (r) => TLS ? `wss://${HOST}:${ward.tlsPort}/ws/call/${r}/` :
+		    `ws://${HOST}:${ward.port}/ws/call/${r}/`;
+		const origin = TLS ? `https://${HOST}:${ward.tlsPort}` : null;
+		const [A, B, C] = await Promise.all([newPage(browser, 'A', origin),
+		    newPage(browser, 'B', origin), newPage(browser, 'C', origin)]);
+		if (TLS)
+			check(await A.evaluate(() => window.isSecureContext &&
+			    location.protocol === 'https:'),
+			    'A: a secure https:// context joins over wss://');
 
 		// --- joins: welcome, peers, peer_joined --------------------------
 		const wa = await A.evaluate((u) => window.ward.join(u), url(room));

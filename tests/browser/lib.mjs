@@ -81,9 +81,17 @@ function healthStatus(port) {
 	});
 }
 
+// The development CA and certificates (make dev-tls; exported by tls.mk).
+export const TLS_DIR = process.env.WARD_TLS_TEST_DIR ||
+    join(ROOT, 'build', 'dev-tls');
+
 export class Ward {
-	constructor(sets = []) {
+	// opts.tls: also a TLS listener (this.tlsPort) with the development
+	// certificate; tlsUrl / wssUrl name it.
+	constructor(sets = [], opts = {}) {
 		this.sets = sets;
+		this.tls = !!opts.tls;
+		this.tlsPort = 0;
 		this.tmp = mkdtempSync(join(tmpdir(), 'ward-browser-'));
 		this.secret = randomBytes(32).toString('hex');
 		this.log = '';
@@ -94,6 +102,8 @@ export class Ward {
 
 	get url() { return `http://${HOST}:${this.port}`; }
 	get wsUrl() { return `ws://${HOST}:${this.port}`; }
+	get tlsUrl() { return `https://${HOST}:${this.tlsPort}`; }
+	get wssUrl() { return `wss://${HOST}:${this.tlsPort}`; }
 	token(role, opts) { return token(this.secret, role, opts); }
 
 	// Start on a free port, or on this.port again when keepPort is set.
@@ -111,6 +121,13 @@ export class Ward {
 			const args = ['--set', `listen=${HOST}:${this.port}`,
 			    '--set', `jwt_secret=${this.secret}`,
 			    '--set', `data_dir=${this.tmp}`];
+			if (this.tls) {
+				if (!keepPort || !this.tlsPort)
+					this.tlsPort = await freePort();
+				args.push('--set', `tls_listen=${HOST}:${this.tlsPort}`,
+				    '--set', `tls_cert=${join(TLS_DIR, 'server-ec.pem')}`,
+				    '--set', `tls_key=${join(TLS_DIR, 'server-ec.key')}`);
+			}
 			for (const s of this.sets)
 				args.push('--set', s);
 			const p = spawn(WARD_BIN, args, { cwd: this.tmp, env,

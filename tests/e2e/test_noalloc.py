@@ -5,7 +5,9 @@ The server runs under an LD_PRELOAD shim (alloc_count.c) that counts heap
 calls made between its first and its last event wait (the event loop).
 A mixed workload drives it: 200 WebSocket connections, 2,000 echoed
 messages up to 256 KiB, handshake failures, HTTP requests and errors,
-protocol errors, resets, then SIGTERM.  Every count must be 0.
+protocol errors, resets, then the same over TLS (https and wss, full and
+resumed handshakes, a certificate reload, plain HTTP and garbage on the
+TLS port), then SIGTERM.  Every count must be 0.
 
 Redis is configured (issue 14): a redis-server on a free loopback port,
 practice fan-out published through it, messages of another publisher
@@ -17,8 +19,9 @@ Skipped for sanitizer builds (ASan replaces malloc itself).
 
 import os
 import random
-import socket
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +33,7 @@ from wardtest import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING,  # noqa: E402
                       OP_TEXT, WS, Closed, Conn, HandshakeError, Sender,
                       Server, Timeout, build_request, check, close_payload,
                       finish, frame, handshake_request, is_asan, new_key,
-                      ward_bin, http_request)
+                      ward_bin, http_request, HOST, TLSSocket)
 import test_cluster as cluster  # noqa: E402  (its redis-server helpers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -354,6 +357,47 @@ def drive_redis(port, srv):
         b.abort()
 
 
+def drive_tls(srv):
+    """TLS (issue 12): 20 wss clients, full and resumed handshakes, 10
+    echoes each (one of 64 KiB: many records), https GETs, plain HTTP and
+    garbage on the TLS port, a certificate reload (SIGHUP) in between."""
+    port = srv.port
+    ok = 0
+    sess = None
+    for i in range(20):
+        with socket.create_connection((HOST, port), timeout=5) as raw:
+            t = TLSSocket(raw, session=sess if i % 2 else None)
+            sess = t.obj.session
+            t.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+            ok += t.recv(4096).startswith(b"HTTP/1.1 200")
+    check(ok == 20, "noalloc: 20 https GETs (full and resumed handshakes)",
+          ok)
+    echoed = 0
+    for i in range(20):
+        if i == 10:
+            srv.signal(signal.SIGHUP)
+        ws = WS(port)
+        for k in range(10):
+            msg = os.urandom(65536 if k == 5 else 100)
+            if ws.echo(OP_BINARY, msg) is not None:
+                echoed += 1
+        ws.close()
+    check(echoed == 200, "noalloc: 200 echoes over 20 wss connections "
+          "(SIGHUP reload midway)", echoed)
+    for junk in (b"GET / HTTP/1.1\r\n\r\n", os.urandom(300),
+                 b"\x16\x03\x01\x00\x05hello"):
+        try:
+            with socket.create_connection((HOST, port), timeout=3) as s:
+                s.sendall(junk)
+                s.shutdown(socket.SHUT_WR)
+                s.settimeout(3)
+                while s.recv(4096):
+                    pass
+        except OSError:
+            pass
+
+
 def main():
     if is_asan():
         print("skipped: asan build (AddressSanitizer replaces malloc; "
@@ -367,19 +411,20 @@ def main():
     check(cluster.redis_start(), "noalloc: redis-server starts")
     srv = Server("redis=127.0.0.1:%d" % cluster.REDIS["port"], "rate_limit=0",
                  env={"LD_PRELOAD": so, "ALLOC_COUNT_FILE": counts_path},
-                 label="noalloc")
+                 label="noalloc", tls=True)
     try:
         d0, _ = read_counts(counts_path)
         check(d0 is not None and d0.get("waits", 0) > 0,
               "noalloc: the shim sees the server's event wait (poll/epoll)",
               d0)
         t0 = time.monotonic()
-        drive_http(srv.port)
-        drive_protocol_errors(srv.port)
-        drive_websockets(srv.port)
-        drive_resets(srv.port)
-        drive_slow_reader(srv.port)
-        drive_redis(srv.port, srv)
+        drive_http(srv.http_port)
+        drive_protocol_errors(srv.http_port)
+        drive_websockets(srv.http_port)
+        drive_resets(srv.http_port)
+        drive_slow_reader(srv.http_port)
+        drive_redis(srv.http_port, srv)
+        drive_tls(srv)
         check(srv.healthy(), "noalloc: server healthy after the workload")
         print("  workload took %.1fs" % (time.monotonic() - t0))
     finally:

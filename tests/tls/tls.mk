@@ -25,7 +25,7 @@ $(TLS_DEV_STAMP): tests/tls/gen-certs.sh
 	$(Q)sh tests/tls/gen-certs.sh $(TLS_DEV_DIR)
 
 # whoever runs the unit tests or the TLS fuzz target needs them first
-unit fuzz fuzz-replay: $(TLS_DEV_STAMP)
+unit fuzz fuzz-replay e2e node-test browser-test browser-test-13: $(TLS_DEV_STAMP)
 
 # The server engine alone, measured (not part of make test): server CPU
 # per handshake and per record, memory per connection.  Built for the

@@ -965,6 +965,36 @@ test_fd_pump(void)
 	tls_conn_reset(s);
 	close(sv[0]);
 	CHECK_EQ(tls_conn_used(), 0);
+
+	/* a whole ClientHello the server refuses (CBC suites only): the
+	 * fatal alert goes out and the read says the engine failed (it
+	 * said PORT_EAGAIN with no event left to wait for, and the
+	 * connection sat until handshake_timeout) */
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	s = tls_conn_take();
+	c = client_start(&cli[0], NULL, false);
+	{
+		static const uint16_t cbc[] = {
+			BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+		};
+		const uint8_t *rec;
+
+		br_ssl_engine_set_suites(c, cbc, 1);
+		br_ssl_client_reset(&cli[0].cc, "localhost", 0);
+		rec = br_ssl_engine_sendrec_buf(c, &len);
+		CHECK(rec != NULL && write(sv[1], rec, len) == (ssize_t)len);
+	}
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), WARD_EPROTO);
+	CHECK_STR(tls_error_text(tls_conn_error(s)),
+	    "sent alert 40 (handshake_failure)");
+	CHECK_EQ(tls_conn_events(s), 0);
+	CHECK(read(sv[1], buf, sizeof buf) == 7 && buf[0] == 21);
+	tls_conn_reset(s);
+	close(sv[0]);
+	close(sv[1]);
+	CHECK_EQ(tls_conn_used(), 0);
 }
 
 /*
