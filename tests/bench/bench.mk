@@ -37,14 +37,16 @@ bench: $(BENCH_TOOLS) $(filter $(B)/ward,$(WARD_BIN))
 bench-tools: $(BENCH_TOOLS)
 
 # the generator's own checks (SHA-1, framing, masking, pacing, the
-# subscriber read path): part of `make test`
+# subscriber read path, the TLS client against an in-process OpenSSL
+# server): part of `make test`.  wardload links OpenSSL's libssl (Debian
+# libssl-dev) for --tls; ward itself does not.
 bench-selftest: $(BENCH_DIR)/wardload
 	@out=$$($(BENCH_DIR)/wardload selftest 2>&1); rc=$$?; \
 	printf '%s\n' "$$out" | grep -v '^ok ' | tail -n 20; exit $$rc
 
 $(BENCH_DIR)/wardload: tests/bench/wardload.c
 	@mkdir -p $(@D)
-	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c -lssl -lcrypto
 
 $(BENCH_DIR)/epoll_echo: tests/bench/epoll_echo.c
 	@mkdir -p $(@D)
