@@ -78,9 +78,9 @@ $(B)/%.o: %.c
 	$(Q)$(CC) $(WARD_CFLAGS) -c $< -o $@
 
 # Built and tested (unit, fuzz, redis-test) but not linked into the server
-# until the loop and conn use them (issues 12 and 14): an unwired TLS pool
-# and Redis buffers would only inflate the board's memory bound.
-OBJ_UNWIRED := $(B)/src/tls.o $(B)/src/redis.o $(B)/port/posix/net_client.o
+# until fanout uses them (issue 14): unwired Redis buffers would only
+# inflate the board's memory bound.
+OBJ_UNWIRED := $(B)/src/redis.o $(B)/port/posix/net_client.o
 
 $(B)/ward: $(filter-out $(OBJ_UNWIRED),$(OBJ_LIB)) $(OBJ_MAIN)
 	@$(if $(Q),echo "  LD $@")

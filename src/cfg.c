@@ -39,6 +39,7 @@ static const struct cfg_key keys[] = {
 	S(tls_listen, "WARD_TLS_LISTEN"),
 	S(tls_cert, NULL),
 	S(tls_key, NULL),
+	I(tls_max_connections, tls_max_conns, 1, 65535),
 	S(jwt_secret, "WARD_JWT_SECRET"),
 	S(jwt_public_key, NULL),
 	I(jwt_leeway, jwt_leeway, 0, 3600),
@@ -144,6 +145,7 @@ cfg_defaults(void)
 	cfg.websocket_enabled = 1;
 	cfg.echo_endpoint = 1;
 	cfg.max_connections = WARD_DEFAULT_CONNS;
+	cfg.tls_max_conns = WARD_TLS_CONNS;
 	cfg.max_conns_per_ip = WARD_CONNS_PER_IP;
 	cfg.max_pending_per_ip = WARD_PENDING_PER_IP;
 	cfg.progress_ms = WARD_PROGRESS_MS;
@@ -613,10 +615,11 @@ cfg_validate(char *err, size_t errlen)
 		snprintf(err, errlen, "tls_listen needs tls_cert and tls_key");
 		return WARD_EINVAL;
 	}
-	if (cfg.tls_listen[0] != '\0') {
-		snprintf(err, errlen, "tls_listen: this build has no TLS "
-		    "listener yet (put a TLS terminator in front)");
-		return WARD_EINVAL;
+	if (cfg.tls_max_conns > WARD_TLS_CONNS) {
+		log_warn("config", "key=tls_max_connections asked=%d pool=%d "
+		    "detail=\"lowered to this build's TLS pool\"",
+		    cfg.tls_max_conns, WARD_TLS_CONNS);
+		cfg.tls_max_conns = WARD_TLS_CONNS;
 	}
 	if (cfg.max_connections > WARD_MAX_CONNS) {
 		log_warn("config", "key=max_connections asked=%d pool=%d "

@@ -26,6 +26,74 @@
 #define WARD_DEFAULT_CONNS (WARD_MAX_CONNS < 1024 ? WARD_MAX_CONNS : 1024)
 #endif
 
+/* --- TLS (tls.c; issue 12) ---------------------------------------------- */
+
+/*
+ * TLS connection pool.  Cost per slot: the BearSSL server context (4.1 KiB
+ * on 64-bit, ~3.8 KiB on 32-bit), the 16,709-byte input record buffer and
+ * the WARD_TLS_OBUF_PLAIN + 85-byte output buffer: about 22.5 KiB, in
+ * .bss, so a slot never used costs no resident memory.  A slot is held for
+ * the whole life of a TLS connection (BearSSL cannot hand its buffers back
+ * mid-connection).  Full: that one client is refused (tls_conn_take gives
+ * NULL; conn.c closes it) while every other connection goes on.  Boards
+ * set it with -D (a BeagleBone: 32 to 64).  Laptop default 1024: the issue
+ * asks for 1,000 idle TLS connections measured; 1024 x 22.5 KiB = 23 MiB
+ * of .bss, resident only for the slots ever used (a quiet server touches
+ * a few).  tls_max_connections lowers it at start-up, never raises it.
+ * Bounds 1..65535.
+ */
+#ifndef WARD_TLS_CONNS
+#define WARD_TLS_CONNS 1024
+#endif
+#if WARD_TLS_CONNS < 1 || WARD_TLS_CONNS > 65535
+#error "WARD_TLS_CONNS must be 1..65535"
+#endif
+
+/*
+ * Largest plaintext per outgoing record.  The input side must take the
+ * biggest record a client may send (16 KiB + 325: browsers do send full
+ * records and none negotiates a smaller maximum), but the output side is
+ * ours to choose: 2 KiB records cost 29 bytes of header, nonce and tag per
+ * 2 KiB (1.4 %) and one AEAD call each, and save 14 KiB per connection.
+ * Bounds 512..16384.
+ */
+#ifndef WARD_TLS_OBUF_PLAIN
+#define WARD_TLS_OBUF_PLAIN 2048
+#endif
+#if WARD_TLS_OBUF_PLAIN < 512 || WARD_TLS_OBUF_PLAIN > 16384
+#error "WARD_TLS_OBUF_PLAIN must be 512..16384"
+#endif
+
+/*
+ * Session cache: BearSSL's LRU over a fixed buffer, 100 bytes an entry,
+ * shared by all TLS connections.  A returning client within the last
+ * WARD_TLS_SESSIONS distinct sessions resumes with an abbreviated
+ * handshake (no signature, no ECDH).  Full: the least recently used
+ * session is forgotten (that client does a full handshake).  Bounds
+ * 0 (no cache) .. 1,000,000.
+ */
+#ifndef WARD_TLS_SESSIONS
+#define WARD_TLS_SESSIONS 512
+#endif
+#if WARD_TLS_SESSIONS < 0 || WARD_TLS_SESSIONS > 1000000
+#error "WARD_TLS_SESSIONS must be 0..1000000"
+#endif
+
+/*
+ * Credentials, per slot (two slots: current and spare): the DER bytes of
+ * the certificate chain and how many certificates; the PEM file read at
+ * start-up or reload.  A longer chain or file is refused with a message.
+ */
+#ifndef WARD_TLS_CHAIN_BYTES
+#define WARD_TLS_CHAIN_BYTES 12288
+#endif
+#ifndef WARD_TLS_CHAIN_CERTS
+#define WARD_TLS_CHAIN_CERTS 6
+#endif
+#ifndef WARD_TLS_PEM_BYTES
+#define WARD_TLS_PEM_BYTES 32768
+#endif
+
 /* Listening sockets (plain and TLS).  Full: start-up error. */
 #ifndef WARD_MAX_LISTENERS
 #define WARD_MAX_LISTENERS 8

@@ -14,11 +14,16 @@
  * - A connection fails once (first reason wins) and is torn down in one
  *   place, the reaper, after dispatch: handlers may close anyone without
  *   invalidating the loop that called them.
+ * - The transport is plain TCP (port.c) or TLS (tls.c, c->tls set at
+ *   accept on a TLS listener): xport_recv / xport_writev, the engine's
+ *   event wishes, close_notify at linger, the TLS slot back at reap.
+ *   http.c, ws.c and the families never learn which.
  */
 #include <stdio.h>
 
 #include "internal.h"
 #include "auth.h"
+#include "tls.h"
 
 struct qent {
 	uint32_t	next;
@@ -45,6 +50,8 @@ static uint32_t pause_head = LIST_END;
 static uint32_t nsent;			/* deliveries queued, wraps */
 static uint32_t hot[WARD_HOT_MAX];		/* CF_HOT connections this turn */
 static uint32_t nhot;
+static uint32_t tls_pend[WARD_CONN_SLOTS];	/* CF_TLS_PEND connections */
+static uint32_t ntls_pend;
 
 static void process_input(struct conn *c);
 static void conn_flush(struct conn *c);
@@ -199,6 +206,101 @@ conn_new(int fd, int listener, const struct port_addr *peer)
 	return c;
 }
 
+/* --- transport: plain TCP or TLS ---------------------------------------- */
+
+/* The TLS handshake failed or the peer left during it: count why. */
+static void
+tls_hs_failed(struct conn *c, long r)
+{
+	int err = tls_conn_error(c->tls);
+	int why = r == 0 || err == 0 ? TLSF_CLOSED : tls_error_class(err);
+
+	stats.tls_fail[why]++;
+	log_debug("tls_fail", "conn=%u reason=\"%s\"", conn_id(c),
+	    err != 0 ? tls_error_text(err) : "closed in handshake");
+}
+
+/* After each engine call: a handshake that just finished is counted, and
+ * the request timer starts from there. */
+static void
+tls_note(struct conn *c, long r)
+{
+	if (!(c->flags & CF_TLS_HS) && tls_conn_handshake_done(c->tls)) {
+		c->flags |= CF_TLS_HS;
+		stats.tls_handshakes++;
+		if (tls_conn_resumed(c->tls))
+			stats.tls_resumed++;
+		c->t_start = c->t_prog = now_ms;
+		c->prog_n = 0;
+	} else if (!(c->flags & CF_TLS_HS) && r != PORT_EAGAIN && r <= 0) {
+		tls_hs_failed(c, r);
+	} else if (r == WARD_EPROTO) {
+		log_debug("tls_fail", "conn=%u reason=\"%s\"", conn_id(c),
+		    tls_error_text(tls_conn_error(c->tls)));
+	}
+}
+
+static long
+xport_recv(struct conn *c, void *dst, size_t n)
+{
+	long r;
+
+	if (c->tls == NULL)
+		return port_recv(c->fd, dst, n);
+	r = tls_conn_recv(c->tls, c->fd, dst, n);
+	tls_note(c, r);
+	return r;
+}
+
+/* Bytes taken (TLS: the engine owns them and sends them as the socket
+ * takes them), PORT_EAGAIN, or a negative code.  TLS with n == 0 sends
+ * the ciphertext the engine still holds. */
+static long
+xport_writev(struct conn *c, const struct port_iov *iov, int n)
+{
+	long w;
+
+	if (c->tls == NULL)
+		return port_writev(c->fd, iov, n);
+	w = tls_conn_writev(c->tls, c->fd, iov, n);
+	tls_note(c, w < 0 ? w : PORT_EAGAIN);
+	return w;
+}
+
+/* The engine holds plaintext: no poll event will come for it, so the
+ * loop reads it (conn_read_tls_pending). */
+static void
+tls_pend_note(struct conn *c)
+{
+	if (c->tls == NULL || (c->flags & CF_TLS_PEND) ||
+	    !(tls_conn_state(c->tls) & TLS_ST_RECVAPP))
+		return;
+	c->flags |= CF_TLS_PEND;
+	tls_pend[ntls_pend++] = conn_id(c);
+}
+
+static void
+tls_pend_unlink(struct conn *c)
+{
+	for (uint32_t i = 0; i < ntls_pend; i++)
+		if (tls_pend[i] == conn_id(c)) {
+			tls_pend[i] = tls_pend[--ntls_pend];
+			break;
+		}
+	c->flags &= ~CF_TLS_PEND;
+}
+
+/* What the transport needs on top of the application's interest: the
+ * engine's own wishes during the handshake (queued answers wait for it),
+ * then POLLOUT while it holds ciphertext. */
+static unsigned
+tls_events(const struct conn *c, unsigned want)
+{
+	if (!tls_conn_handshake_done(c->tls))
+		return tls_conn_events(c->tls);
+	return want | (tls_conn_events(c->tls) & PORT_EV_OUT);
+}
+
 void
 conn_update_events(struct conn *c)
 {
@@ -213,6 +315,10 @@ conn_update_events(struct conn *c)
 	 * POLLOUT each time costs two epoll_ctl calls per message */
 	if (c->q_head != 0 && (c->flags & CF_WANT_OUT))
 		want |= PORT_EV_OUT;
+	if (c->tls != NULL) {
+		want = tls_events(c, want);
+		tls_pend_note(c);
+	}
 	if (want != c->ev && port_ev_mod(c->fd, conn_id(c), want) == 0)
 		c->ev = (uint8_t)want;
 }
@@ -914,7 +1020,7 @@ conn_read(struct conn *c)
 			conn_fail(c, c->state == CS_HTTP ? 431 : 1009, "stuck");
 			break;
 		}
-		n = port_recv(c->fd, buf_base(c->rx) + c->rx_len, space);
+		n = xport_recv(c, buf_base(c->rx) + c->rx_len, space);
 		if (n == PORT_EAGAIN)
 			break;
 		if (n <= 0) {
@@ -962,6 +1068,45 @@ conn_read_hot(void)
 	return stats.bytes_in != in0;
 }
 
+static bool
+can_read(const struct conn *c)
+{
+	return c->state != CS_DEAD && c->state != CS_FREE &&
+	    !(c->flags & (CF_PAUSED | CF_THROTTLED | CF_EOF));
+}
+
+bool
+conn_tls_pending(void)
+{
+	for (uint32_t i = 0; i < ntls_pend; i++)
+		if (can_read(&conns[tls_pend[i]]))
+			return true;
+	return false;
+}
+
+bool
+conn_read_tls_pending(void)
+{
+	uint32_t n = ntls_pend;
+	bool any = false;
+
+	/* bounded: the list as it is now; a read may put c back */
+	for (uint32_t i = 0; i < n && i < ntls_pend;) {
+		struct conn *c = &conns[tls_pend[i]];
+
+		if (!can_read(c)) {
+			i++;
+			continue;
+		}
+		tls_pend[i] = tls_pend[--ntls_pend];
+		n--;
+		c->flags &= ~CF_TLS_PEND;
+		conn_read(c);
+		any = true;
+	}
+	return any;
+}
+
 /* --- output ------------------------------------------------------------- */
 
 static void
@@ -998,6 +1143,9 @@ static void
 after_flush(struct conn *c)
 {
 	if (c->state == CS_LINGER && !(c->flags & CF_SHUT_WR)) {
+		/* TLS: close_notify (and any ciphertext still held) first */
+		if (c->tls != NULL && !tls_conn_shutdown(c->tls, c->fd))
+			return;		/* POLLOUT: the engine's wish */
 		port_shutdown_wr(c->fd);
 		c->flags |= CF_SHUT_WR;
 		c->t_start = now_ms;
@@ -1028,8 +1176,8 @@ conn_flush(struct conn *c)
 		n++;
 		q = qents[q].next;
 	}
-	if (n > 0) {
-		w = port_writev(c->fd, iov, n);
+	if (n > 0 || c->tls != NULL) {
+		w = xport_writev(c, iov, n);
 		if (w < 0 && w != PORT_EAGAIN) {
 			conn_drop(c, false);
 			return;
@@ -1158,10 +1306,38 @@ sweep_progress(struct conn *c)
 	return true;
 }
 
+/*
+ * A TLS handshake not done within handshake_timeout, or within
+ * progress_timeout when that is shorter (a handshake brings no plaintext,
+ * so the progress rule has nothing else to count): dropped.  It holds a
+ * TLS slot and no buffer.
+ */
+static bool
+sweep_tls_handshake(struct conn *c, uint32_t since)
+{
+	uint32_t limit = (uint32_t)cfg.handshake_timeout_ms;
+
+	if (c->tls == NULL || (c->flags & CF_TLS_HS) || c->state == CS_DEAD)
+		return false;
+	if (cfg.progress_ms > 0 && (uint32_t)cfg.progress_ms < limit)
+		limit = (uint32_t)cfg.progress_ms;
+	if (since < limit)
+		return false;
+	stats.tls_fail[TLSF_TIMEOUT]++;
+	stats.cuts[CUT_HEAD_TIMEOUT]++;
+	log_debug("tls_fail", "conn=%u reason=\"handshake timeout\"",
+	    conn_id(c));
+	conn_drop(c, true);
+	return true;
+}
+
 static void
 sweep_one(struct conn *c, bool pressure)
 {
 	uint32_t since = now_ms - c->t_start;
+
+	if (sweep_tls_handshake(c, since))
+		return;
 
 	if (stalled(c, pressure) && (c->state == CS_WS ||
 	    c->state == CS_HTTP)) {
@@ -1394,6 +1570,15 @@ reap_one(struct conn *c)
 	c->rx = c->msg = 0;
 	c->rx_len = 0;
 	pause_unlink(c);
+	if (c->flags & CF_TLS_PEND)
+		tls_pend_unlink(c);
+	if (c->tls != NULL) {
+		/* best effort: close_notify (or the alert of a failure) */
+		if (!(c->flags & CF_ABORT))
+			(void)tls_conn_shutdown(c->tls, c->fd);
+		tls_conn_reset(c->tls);
+		c->tls = NULL;
+	}
 	port_ev_del(c->fd, conn_id(c));
 	port_close(c->fd, (c->flags & CF_ABORT) != 0);
 	conn_free_slot(c);

@@ -55,6 +55,7 @@ void	ward_assert_fail(const char *what, const char *file, int line)
 
 struct auth_claims;
 struct http_req;
+struct tls_conn;
 
 /* A borrowed byte range (never owns memory). */
 struct str {
@@ -189,6 +190,7 @@ struct ward_cfg {
 	int	progress_min_bytes;
 	int	max_conns_per_ip;	/* 0: no cap below max_connections */
 	int	max_pending_per_ip;	/* 0: no cap */
+	int	tls_max_conns;		/* TLS pool in use, <= WARD_TLS_CONNS */
 	char	jwt_public_key[256];	/* PEM file for ES256/RS256 */
 	/* service.<name>.types / .scope / .enabled (unified /ws, SPEC §4) */
 	struct cfg_service {
@@ -477,6 +479,8 @@ enum {
 #define CF_HOT		0x40000	/* its input fanned out this turn: read again */
 #define CF_OWE_408	0x80000	/* cut head: its 408 is still to be queued */
 #define CF_SERVED	0x100000 /* a request was complete (not "pending") */
+#define CF_TLS_HS	0x200000 /* TLS: its handshake is done (counted) */
+#define CF_TLS_PEND	0x400000 /* TLS: plaintext waits in the engine */
 
 struct route;
 
@@ -511,6 +515,8 @@ struct conn {
 	uint32_t	ud[8];		/* the endpoint's own per-connection data
 					 * (ud[0..5]: two group memberships) */
 	struct port_addr peer;		/* remote address */
+	/* TLS listener: its transport (tls.c), else NULL (plain TCP). */
+	struct tls_conn	*tls;
 };
 
 extern struct conn conns[WARD_CONN_SLOTS];
@@ -546,6 +552,11 @@ int	conn_send_grown(struct conn *c, uint32_t x, uint32_t grown);
 /* Read again the connections whose input fanned out this turn (zero
  * wait): true when any of them had more bytes. */
 bool	conn_read_hot(void);
+/* TLS connections whose engine holds plaintext not yet read (no poll
+ * event will come for it): any that can read now?  Read them: true when
+ * any read happened. */
+bool	conn_tls_pending(void);
+bool	conn_read_tls_pending(void);
 /* Start a WebSocket close: queue the close frame and stop reading data. */
 void	conn_close_ws(struct conn *c, unsigned code, const char *reason);
 /* Fail the connection (first reason wins). */
@@ -971,7 +982,13 @@ struct ward_stats {
 	uint64_t	cuts[12];	/* connections cut, by CUT_* reason */
 	uint64_t	loop_spins;	/* zero waits with nothing to do */
 	uint64_t	loop_zero_waits;	/* waits with timeout 0 */
+	/* TLS listeners: handshakes done (resumed among them), refused
+	 * (TLS pool full or tls_max_connections), failed by TLSF_* reason */
+	uint64_t	tls_handshakes, tls_resumed, tls_refused;
+	uint64_t	tls_fail[5];
 };
+/* Why a TLS handshake failed (GET /metrics labels). */
+enum { TLSF_NOT_TLS, TLSF_ALERT, TLSF_PROTOCOL, TLSF_CLOSED, TLSF_TIMEOUT };
 /* Why a connection was cut by the abuse policy (GET /metrics labels). */
 enum {
 	CUT_HEAD_TIMEOUT,	/* head not complete within handshake_timeout */

@@ -6,12 +6,15 @@
  * reap the connections that failed during the turn -> wake connections
  * paused for buffers -> flush again.  SIGTERM starts draining: listeners
  * close, WebSockets get 1001, and the loop ends when the last connection
- * is gone or WARD_SHUTDOWN_MS has passed.
+ * is gone or WARD_SHUTDOWN_MS has passed.  SIGHUP reloads the TLS
+ * certificate and key (tls_creds_reload: new handshakes use the new pair,
+ * live connections keep theirs; a refused pair leaves the old one).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
+#include "tls.h"
 
 struct listener {
 	int	fd;
@@ -23,6 +26,7 @@ struct listener {
 
 static struct listener lst[WARD_MAX_LISTENERS];
 static int nlst;
+static bool reload_due;		/* SIGHUP seen, reload not yet done */
 bool loop_draining;
 static uint64_t started_us;
 
@@ -149,6 +153,34 @@ refuse_now(int fd)
 	stats.refused_full++;
 }
 
+/* A TLS listener: a slot of the TLS pool first; none (the pool, or
+ * tls_max_connections, is full): that one client is closed, nobody else
+ * notices. */
+static void
+accept_tls(int fd, int i, const struct port_addr *peer)
+{
+	struct tls_conn *t = NULL;
+	struct conn *c;
+
+	if (tls_conn_used() < (unsigned)cfg.tls_max_conns)
+		t = tls_conn_take();
+	if (t == NULL) {
+		stats.tls_refused++;
+		log_debug("tls_refused", "used=%u capacity=%d", tls_conn_used(),
+		    cfg.tls_max_conns);
+		port_close(fd, true);
+		return;
+	}
+	c = conn_new(fd, i, peer);
+	if (c == NULL) {
+		tls_conn_reset(t);
+		port_close(fd, true);
+		stats.refused_full++;
+		return;
+	}
+	c->tls = t;
+}
+
 static void
 accept_ready(int i)
 {
@@ -170,7 +202,9 @@ accept_ready(int i)
 		if (fd < 0)
 			continue;
 		stats.accepted++;
-		if (conn_new(fd, i, &peer) == NULL)
+		if (l->tls)
+			accept_tls(fd, i, &peer);
+		else if (conn_new(fd, i, &peer) == NULL)
 			refuse_now(fd);
 	}
 }
@@ -223,9 +257,38 @@ dispatch_events(struct port_event *ev, int n)
 	}
 }
 
+/* SIGHUP: the certificate and key again, into the spare slot. */
+static void
+tls_reload(void)
+{
+	char err[256];
+	int rc;
+
+	if (!reload_due)
+		return;
+	if (cfg.tls_listen[0] == '\0') {
+		reload_due = false;
+		return;
+	}
+	rc = tls_creds_reload(cfg.tls_cert, cfg.tls_key, err, sizeof err);
+	if (rc == WARD_EAGAIN)
+		return;			/* handshakes still pin the spare */
+	reload_due = false;
+	if (rc != 0) {
+		log_error("tls_reload", "detail=\"%s\" kept=%u", err,
+		    tls_creds_generation());
+		return;
+	}
+	if (err[0] != '\0')
+		log_warn("tls_reload", "detail=\"%s\"", err);
+	log_info("tls_reload", "generation=%u cert=\"%s\"",
+	    tls_creds_generation(), cfg.tls_cert);
+}
+
 static void
 tick(uint64_t now, uint64_t *next_wd, uint64_t wd_us)
 {
+	tls_reload();
 	conn_sweep();
 	journal_tick();
 	listeners_resume();
@@ -250,15 +313,18 @@ loop_run(void)
 		int timeout = next_tick > now ? (int)(next_tick - now) : 0, n;
 		bool due = timeout == 0;
 		uint32_t woke;
+		unsigned sig;
 
-		if (conn_paused_ready())
-			timeout = 0;	/* buffers came back: go on at once */
+		if (conn_paused_ready() || conn_tls_pending())
+			timeout = 0;	/* buffers came back, or plaintext waits
+					 * in a TLS engine: go on at once */
 
 		n = port_ev_wait(ev, (int)ARRAY_LEN(ev), timeout);
 		now = port_now_ms();
 		now_ms = (uint32_t)now;
 		now_wall_us = port_wall_us();
 		dispatch_events(ev, n);
+		woke = conn_read_tls_pending();
 		/*
 		 * A connection's input fanned out to many: read it again
 		 * before writing (a recv each, not a poll of every socket), so
@@ -273,7 +339,7 @@ loop_run(void)
 			next_tick = now + WARD_TICK_MS;
 		}
 		conn_reap();
-		woke = conn_resume_paused();
+		woke += conn_resume_paused();
 		/* a zero wait must have been worth it: events, the tick, or a
 		 * paused connection that went on (GET /metrics counts spins) */
 		if (timeout == 0) {
@@ -283,7 +349,12 @@ loop_run(void)
 		}
 		conn_flush_all();
 		conn_reap();
-		if ((port_signals_take() & PORT_SIG_TERM) && !loop_draining) {
+		sig = port_signals_take();
+		if (sig & PORT_SIG_HUP) {
+			reload_due = true;
+			tls_reload();
+		}
+		if ((sig & PORT_SIG_TERM) && !loop_draining) {
 			drain_begin();
 			deadline = now + WARD_SHUTDOWN_MS;
 		}

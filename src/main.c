@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "auth.h"
+#include "tls.h"
 #include "svc/svc.h"
 
 /* Print whole: the banner with three tokens is a few KiB; a longer text
@@ -118,6 +119,24 @@ print_limits(void)
 	    (unsigned long long)total, total / 1048576.0);
 	out("max_connections=%d max_message=%d max_head=%d max_body=%d\n",
 	    cfg.max_connections, cfg.max_message, WARD_MAX_HEAD, WARD_MAX_BODY);
+}
+
+/* tls_listen: the certificate and key, or one line naming the file and
+ * what is wrong with it (--check-config says the same). */
+static int
+tls_start(void)
+{
+	char err[256];
+
+	if (cfg.tls_listen[0] == '\0')
+		return 0;
+	if (tls_creds_load(cfg.tls_cert, cfg.tls_key, err, sizeof err) != 0) {
+		log_error("config", "key=tls_cert detail=\"%s\"", err);
+		return WARD_EINVAL;
+	}
+	if (err[0] != '\0')
+		log_warn("config", "key=tls_cert detail=\"%s\"", err);
+	return 0;
 }
 
 static int
@@ -387,6 +406,8 @@ main(int argc, char **argv)
 		print_limits();
 		return 0;
 	}
+	if (tls_start() != 0)
+		return 2;
 	if (a.check) {
 		out("configuration ok\n");
 		return 0;
@@ -394,7 +415,8 @@ main(int argc, char **argv)
 	buf_init();
 	conn_init();
 	fanout_init();
-	if (loop_listen(cfg.listen, false) != 0)
+	if (loop_listen(cfg.listen, false) != 0 ||
+	    loop_listen(cfg.tls_listen, true) != 0)
 		return 1;
 	if (!journal_storage_ok())
 		log_warn("data_dir", "path=\"%s\" detail=\"not writable: "

@@ -39,3 +39,10 @@ WARD_POOL(json_tokens, WARD_JSON_TOKENS, json_tok_bytes(),
     "JSON tokens (one document at a time)")
 WARD_POOL(routes, WARD_MAX_ROUTES + 1, sizeof(void *),
     "the families' routes, in matching order")
+WARD_POOL(tls_connections, WARD_TLS_CONNS, tls_conn_bytes(),
+    "TLS: engine, 16.3 KiB record in, 2 KiB out (tls_max_connections)")
+WARD_POOL(tls_sessions, WARD_TLS_SESSIONS, WARD_TLS_SESSIONS > 0 ?
+    tls_cache_bytes() / WARD_TLS_SESSIONS : 0,
+    "TLS session cache (resumption), LRU")
+WARD_POOL(tls_credentials, 2, tls_creds_bytes() / 2,
+    "TLS certificate chain and key: current and spare (reload)")

@@ -677,6 +677,8 @@ engine_creds(struct tls_conn *t, const struct tls_creds *cr)
 	br_ssl_server_set_policy(&t->sc, &t->policy);
 }
 
+static unsigned npeak;		/* most slots taken at once */
+
 struct tls_conn *
 tls_conn_take(void)
 {
@@ -690,6 +692,8 @@ tls_conn_take(void)
 		return NULL;
 	}
 	t = &pool[free_stack[--nfree]];
+	if (WARD_TLS_CONNS - nfree > npeak)
+		npeak = WARD_TLS_CONNS - nfree;
 	engine_setup(t);
 	engine_creds(t, &creds[creds_cur]);
 	if (port_random(seed, sizeof seed) == 0)
@@ -743,6 +747,12 @@ unsigned
 tls_conn_used(void)
 {
 	return pool_ready ? WARD_TLS_CONNS - nfree : 0;
+}
+
+unsigned
+tls_conn_peak(void)
+{
+	return npeak;
 }
 
 unsigned
@@ -964,6 +974,7 @@ tls_error_text(int err)
 
 	switch (err) {
 	case BR_ERR_OK:			return "ok";
+	case BR_ERR_UNSUPPORTED_VERSION: return "not TLS 1.2 (version)";
 	case BR_ERR_BAD_VERSION:	return "unsupported protocol version";
 	case BR_ERR_BAD_LENGTH:		return "bad record length";
 	case BR_ERR_TOO_LARGE:		return "record too large";
@@ -1000,6 +1011,27 @@ tls_error_text(int err)
 	else
 		snprintf(alert, sizeof alert, "TLS error %d", err);
 	return alert;
+}
+
+int
+tls_error_class(int err)
+{
+	switch (err) {
+	case BR_ERR_OK:
+	case BR_ERR_IO:
+		return TLSF_CLOSED;
+	case BR_ERR_UNSUPPORTED_VERSION:
+	case BR_ERR_BAD_VERSION:
+	case BR_ERR_BAD_LENGTH:
+	case BR_ERR_TOO_LARGE:
+	case BR_ERR_UNKNOWN_TYPE:
+		return TLSF_NOT_TLS;
+	default:
+		break;
+	}
+	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
+		return TLSF_ALERT;
+	return TLSF_PROTOCOL;
 }
 
 /* --------------------------------------------------------------- fd pump */

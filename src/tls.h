@@ -11,8 +11,7 @@
  *
  * Memory: nothing allocates.  Contexts, record buffers, the session cache
  * and the two credential slots are static arrays sized by the macros
- * below.  At integration these macros move to config.h (with the other
- * limits); they sit here, under #ifndef, until then.
+ * in config.h.
  *
  * Return convention as in internal.h: commands 0 or a negative WARD_E*,
  * predicates bool, byte pumps bytes or a negative code.
@@ -24,69 +23,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "../port/port.h"
 
-/*
- * TLS connection pool.  Cost per slot: the BearSSL server context (4.1 KiB
- * on 64-bit, ~3.8 KiB on 32-bit), the 16,709-byte input record buffer and
- * the WARD_TLS_OBUF_PLAIN + 85-byte output buffer: about 22.5 KiB, in
- * .bss, so a slot never used costs no resident memory.  A slot is held for
- * the whole life of a TLS connection (BearSSL cannot hand its buffers back
- * mid-connection).  Full: that one client is refused (tls_conn_take gives
- * NULL; conn.c closes it) while every other connection goes on.  Boards
- * set it with -D (a BeagleBone: 32 to 64).  Bounds 1..65535.
- */
-#ifndef WARD_TLS_CONNS
-#define WARD_TLS_CONNS 64
-#endif
-#if WARD_TLS_CONNS < 1 || WARD_TLS_CONNS > 65535
-#error "WARD_TLS_CONNS must be 1..65535"
-#endif
-
-/*
- * Largest plaintext per outgoing record.  The input side must take the
- * biggest record a client may send (16 KiB + 325: browsers do send full
- * records and none negotiates a smaller maximum), but the output side is
- * ours to choose: 2 KiB records cost 29 bytes of header, nonce and tag per
- * 2 KiB (1.4 %) and one AEAD call each, and save 14 KiB per connection.
- * Bounds 512..16384.
- */
-#ifndef WARD_TLS_OBUF_PLAIN
-#define WARD_TLS_OBUF_PLAIN 2048
-#endif
-#if WARD_TLS_OBUF_PLAIN < 512 || WARD_TLS_OBUF_PLAIN > 16384
-#error "WARD_TLS_OBUF_PLAIN must be 512..16384"
-#endif
-
-/*
- * Session cache: BearSSL's LRU over a fixed buffer, 100 bytes an entry,
- * shared by all TLS connections.  A returning client within the last
- * WARD_TLS_SESSIONS distinct sessions resumes with an abbreviated
- * handshake (no signature, no ECDH).  Full: the least recently used
- * session is forgotten (that client does a full handshake).  Bounds
- * 0 (no cache) .. 1,000,000.
- */
-#ifndef WARD_TLS_SESSIONS
-#define WARD_TLS_SESSIONS 512
-#endif
-#if WARD_TLS_SESSIONS < 0 || WARD_TLS_SESSIONS > 1000000
-#error "WARD_TLS_SESSIONS must be 0..1000000"
-#endif
-
-/*
- * Credentials, per slot (two slots: current and spare): the DER bytes of
- * the certificate chain and how many certificates; the PEM file read at
- * start-up or reload.  A longer chain or file is refused with a message.
- */
-#ifndef WARD_TLS_CHAIN_BYTES
-#define WARD_TLS_CHAIN_BYTES 12288
-#endif
-#ifndef WARD_TLS_CHAIN_CERTS
-#define WARD_TLS_CHAIN_CERTS 6
-#endif
-#ifndef WARD_TLS_PEM_BYTES
-#define WARD_TLS_PEM_BYTES 32768
-#endif
+/* The limits (WARD_TLS_CONNS, WARD_TLS_OBUF_PLAIN, WARD_TLS_SESSIONS,
+ * WARD_TLS_CHAIN_*, WARD_TLS_PEM_BYTES) are in config.h. */
 
 /* Static bytes of one pooled TLS connection (context and buffers). */
 size_t	tls_conn_bytes(void);
@@ -136,6 +77,7 @@ struct tls_conn *tls_conn_take(void);
  * close_notify). */
 void	tls_conn_reset(struct tls_conn *t);
 unsigned tls_conn_used(void);		/* slots taken now */
+unsigned tls_conn_peak(void);		/* most slots taken at once */
 /* Does BearSSL use AES instructions here?  Without them the server
  * enforces its own suite order, ChaCha20-Poly1305 first. */
 bool	tls_hw_aes(void);
@@ -183,6 +125,11 @@ bool	tls_conn_resumed(const struct tls_conn *t);
 int	tls_conn_error(const struct tls_conn *t);
 /* A short text for an error code ("bad record", "peer alert 40", ...). */
 const char *tls_error_text(int err);
+/* Its class for counters: TLSF_NOT_TLS (the bytes are not TLS 1.2
+ * records: plain HTTP, garbage, SSLv2, TLS 1.0/1.1 only), TLSF_ALERT (the peer sent a fatal alert:
+ * it refused our certificate, say), TLSF_PROTOCOL (the rest), TLSF_CLOSED
+ * (no error: the TCP stream ended).  TLSF_* are in internal.h. */
+int	tls_error_class(int err);
 /* Negotiated: cipher suite number, ECDHE curve (BR_EC_*: 29 X25519, 23
  * P-256), ALPN name or NULL, credentials generation used. */
 unsigned tls_conn_suite(const struct tls_conn *t);

@@ -25,8 +25,31 @@
 #include <stdlib.h>
 
 #include "svc.h"
+#include "../tls.h"
 
 #define ADMIN_ROLES "admin,superadmin"
+
+/* The TLS listeners in one line: where, the pool, handshakes, the
+ * certificate's generation and notAfter (the dashboard shows it as is). */
+static void
+tls_state(struct jw *w)
+{
+	char line[256], until[32];
+
+	if (cfg.tls_listen[0] == '\0') {
+		jw_str(w, "not configured");
+		return;
+	}
+	log_time_iso(tls_creds_not_after_us(), until);
+	until[10] = '\0';		/* the date */
+	snprintf(line, sizeof line, "%.100s: %u/%d connections, %llu "
+	    "handshakes (%llu resumed), certificate #%u valid until %s",
+	    cfg.tls_listen, tls_conn_used(), cfg.tls_max_conns,
+	    (unsigned long long)stats.tls_handshakes,
+	    (unsigned long long)stats.tls_resumed, tls_creds_generation(),
+	    until);
+	jw_str(w, line);
+}
 
 static void
 overview_gen(struct jw *w, void *arg)
@@ -120,8 +143,7 @@ overview_gen(struct jw *w, void *arg)
 	jw_str(w, cfg.redis[0] != '\0' ? "configured, not connected "
 	    "(SPEC §8 not built)" : "not configured");
 	jw_key(w, "tls");
-	jw_str(w, cfg.tls_listen[0] != '\0' ? cfg.tls_listen :
-	    "not configured");
+	tls_state(w);
 	jw_key(w, "version");
 	jw_str(w, WARD_VERSION);
 	jw_key(w, "uptime_s");

@@ -14,6 +14,7 @@
 
 #include "svc.h"
 #include "../auth.h"
+#include "../tls.h"
 
 /* # HELP and # TYPE lines of one metric family. */
 static void
@@ -28,6 +29,40 @@ one(struct tbuf *o, const char *name, const char *type, const char *help,
 {
 	family(o, name, type, help);
 	svc_tb_put(o, "%s %llu\n", name, v);
+}
+
+/* TLS listeners: handshakes, resumptions, refusals, failures by reason,
+ * the credentials in use. */
+static void
+tls_metrics(struct tbuf *o)
+{
+	static const char *const why[] = {
+		[TLSF_NOT_TLS] = "not_tls", [TLSF_ALERT] = "peer_alert",
+		[TLSF_PROTOCOL] = "protocol", [TLSF_CLOSED] = "closed",
+		[TLSF_TIMEOUT] = "timeout",
+	};
+
+	one(o, "ward_tls_handshakes_total", "counter",
+	    "TLS handshakes completed (resumed ones included).",
+	    (unsigned long long)stats.tls_handshakes);
+	one(o, "ward_tls_resumed_total", "counter",
+	    "TLS handshakes resumed from the session cache.",
+	    (unsigned long long)stats.tls_resumed);
+	one(o, "ward_tls_refused_total", "counter",
+	    "TLS clients closed at accept: the TLS pool was full.",
+	    (unsigned long long)stats.tls_refused);
+	family(o, "ward_tls_handshake_failures_total", "counter",
+	    "TLS handshakes that did not complete, by reason.");
+	for (size_t i = 0; i < ARRAY_LEN(why); i++)
+		svc_tb_put(o, "ward_tls_handshake_failures_total{reason=\"%s\"} "
+		    "%llu\n", why[i], (unsigned long long)stats.tls_fail[i]);
+	one(o, "ward_tls_credentials_generation", "gauge",
+	    "Certificate loads (1 at start, +1 per reload); 0: no TLS.",
+	    tls_creds_generation());
+	one(o, "ward_tls_certificate_not_after_seconds", "gauge",
+	    "The current certificate's notAfter, Unix seconds.",
+	    tls_creds_ready() ? (unsigned long long)
+	    (tls_creds_not_after_us() / 1000000) : 0);
 }
 
 static void
@@ -48,6 +83,8 @@ pools(struct tbuf *o)
 	    conn_active());
 	svc_tb_put(o, "ward_pool_used{pool=\"queue_entries\"} %u\n", q.entries);
 	svc_tb_put(o, "ward_pool_used{pool=\"groups\"} %u\n", fanout_count());
+	svc_tb_put(o, "ward_pool_used{pool=\"tls_connections\"} %u\n",
+	    tls_conn_used());
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
 			svc_tb_put(o, "ward_pool_used{pool=\"%s\"} %llu\n",
@@ -60,12 +97,16 @@ pools(struct tbuf *o)
 	    q.capacity);
 	svc_tb_put(o, "ward_pool_capacity{pool=\"groups\"} %u\n",
 	    (unsigned)WARD_MAX_GROUPS);
+	svc_tb_put(o, "ward_pool_capacity{pool=\"tls_connections\"} %d\n",
+	    cfg.tls_max_conns);
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
 			svc_tb_put(o, "ward_pool_capacity{pool=\"%s\"} %llu\n",
 			    names[i], (unsigned long long)bs.cap[i]);
 	family(o, "ward_pool_peak", "gauge",
-	    "Most buffers of a class in use at once since start.");
+	    "Most entries of a pool in use at once since start.");
+	svc_tb_put(o, "ward_pool_peak{pool=\"tls_connections\"} %u\n",
+	    tls_conn_peak());
 	for (int i = 0; i < BUF_NCLASS; i++)
 		if (names[i] != NULL)
 			svc_tb_put(o, "ward_pool_peak{pool=\"%s\"} %llu\n",
@@ -218,6 +259,7 @@ write_metrics(struct tbuf *o)
 	    "Recipients closed 1013 (or dropped) for not reading.",
 	    (unsigned long long)stats.drops_slow);
 	pools(o);
+	tls_metrics(o);
 	abuse(o);
 	one(o, "ward_redis_configured", "gauge",
 	    "1 when a Redis address is configured.",

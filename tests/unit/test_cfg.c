@@ -381,10 +381,16 @@ test_validate(void)
 	CHECK_EQ(set("tls_cert", "c.pem"), 0);
 	CHECK_EQ(cfg_validate(msg, sizeof msg), WARD_EINVAL);
 	CHECK_EQ(set("tls_key", "k.pem"), 0);
-	/* this build has no TLS listener yet */
-	CHECK_EQ(cfg_validate(msg, sizeof msg), WARD_EINVAL);
-	CHECK_STR(msg, "tls_listen: this build has no TLS listener yet (put a "
-	    "TLS terminator in front)");
+	/* the files are read at start (main.c: tls_creds_load) */
+	CHECK_EQ(cfg_validate(msg, sizeof msg), 0);
+	/* tls_max_connections lowers the TLS pool, never raises it */
+	CHECK_EQ(cfg.tls_max_conns, WARD_TLS_CONNS);
+	CHECK_EQ(set("tls_max_connections", "2"), 0);
+	CHECK_EQ(cfg_validate(msg, sizeof msg), 0);
+	CHECK_EQ(cfg.tls_max_conns, 2);
+	cfg.tls_max_conns = WARD_TLS_CONNS + 1;
+	CHECK_EQ(cfg_validate(msg, sizeof msg), 0);
+	CHECK_EQ(cfg.tls_max_conns, WARD_TLS_CONNS);
 	CHECK_EQ(set("tls_listen", ""), 0);
 	CHECK_EQ(set("listen", "127.0.0.1:0"), 0);
 	CHECK_EQ(cfg_validate(msg, sizeof msg), 0);
