@@ -515,7 +515,9 @@ summary() {
 }
 
 main() {
-	for t in "$WARDLOAD" "$EPOLL_ECHO"; do
+	tools="$WARDLOAD $EPOLL_ECHO"
+	[ "$ONLY" = tls ] && tools=$WARDLOAD
+	for t in $tools; do
 		if [ ! -x "$t" ]; then
 			say "missing $t (make bench-tools)"
 			exit 1
