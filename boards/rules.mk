@@ -177,10 +177,11 @@ ifneq ($(filter sysv,$(INIT)),)
 endif
 
 # --- tests for one board -------------------------------------------------
-# smoke: the board's own binary and default config, under $(QEMU).
+# smoke: the board's own binary and default config, under $(QEMU); also
+# https and a wss:// echo with build/dev-tls's certificates (tls.mk).
 smoke: $(B)/ward $(B)/ward.conf
 	$(PYTHON) tests/boards/smoke.py $(if $(QEMU),--qemu "$(QEMU)") \
-	    --config $(B)/ward.conf $(B)/ward
+	    --config $(B)/ward.conf --tls-dir build/dev-tls $(B)/ward
 
 # pool: the board's binary under $(QEMU) with every connection of
 # max_connections open and echoing, one more refused (503); the process's

@@ -26,7 +26,8 @@ $(TLS_DEV_STAMP): tests/tls/gen-certs.sh
 
 # whoever runs the unit tests or the TLS fuzz target needs them first
 # (and the benchmarks: their TLS rows, tests/bench/run.sh)
-unit fuzz fuzz-replay bench bench-tls-wired e2e: $(TLS_DEV_STAMP)
+unit fuzz fuzz-replay bench bench-tls-wired e2e smoke check-packaging: \
+    $(TLS_DEV_STAMP)
 
 # The server engine alone, measured (not part of make test): server CPU
 # per handshake and per record, memory per connection.  Built for the
