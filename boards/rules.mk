@@ -127,6 +127,7 @@ image: $(IMAGE)
 $(IMAGE): $(B)/ward $(B)/ward.conf packaging/ward.service packaging/S50ward docs/ward.8
 	rm -rf $(IMAGE_DIR)
 	install -d -m 0755 $(IMAGE_DIR)/usr/sbin $(IMAGE_DIR)/etc/ward \
+	    $(IMAGE_DIR)/etc/ward/tls \
 	    $(IMAGE_DIR)/usr/share/man/man8 \
 	    $(IMAGE_DIR)/etc/init.d $(IMAGE_DIR)/usr/lib/systemd/system \
 	    $(IMAGE_DIR)/etc/systemd/system/multi-user.target.wants
@@ -158,6 +159,7 @@ MANDIR		?= $(PREFIX)/share/man
 
 install: $(B)/ward $(B)/ward.conf
 	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/ward \
+	    $(DESTDIR)$(SYSCONFDIR)/ward/tls \
 	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/ward $(DESTDIR)$(SBINDIR)/ward
 	install -m 0644 docs/ward.8 $(DESTDIR)$(MANDIR)/man8/ward.8
