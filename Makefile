@@ -26,7 +26,7 @@ VARIANT_LDFLAGS_asan	:= -fsanitize=address,undefined
 VARIANT_DEFS_asan	:= -DWARD_ASSERTS
 VARIANT_DEFS_small	:= -DWARD_MAX_CONNS=8 -DWARD_IOBUF_COUNT=4 -DWARD_MEDBUF_COUNT=4 \
 	-DWARD_BIGBUF_COUNT=1 -DWARD_SMALLBUF_COUNT=8 -DWARD_QENT_COUNT=64 \
-	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64 -DWARD_ASSERTS
+	-DWARD_EXTBUF_COUNT=8 -DWARD_JSON_TOKENS=64 -DWARD_TLS_CONNS=4 -DWARD_ASSERTS
 
 PORT_SRC_linux	:= port/posix/sys.c port/posix/net_client.c port/linux/random.c
 PORT_SRC_posix	:= port/posix/sys.c port/posix/net_client.c port/posix/random.c
