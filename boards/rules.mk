@@ -261,16 +261,23 @@ e2e-twins:
 
 # --- footprint -------------------------------------------------------------
 # One Markdown row for this board: stripped size, size(1) of the unstripped
-# binary, and the --print-limits total (the static pools), run under $(QEMU).
+# binary, the --print-limits total (the static pools), run under $(QEMU),
+# and the TLS part of it: the tls_connections pool (slots x bytes per slot)
+# and with the session cache and the two credential slots.
 footprint-row: $(B)/ward
 	@$(STRIP) --strip-all -o $(B)/ward.stripped $(B)/ward
 	@set -e; st=$$(wc -c < $(B)/ward.stripped); \
 	set -- $$($(SIZE) -B $(B)/ward | awk 'NR == 2 { print $$1, $$2, $$3 }'); \
 	lim=$$($(QEMU) ./$(B)/ward --print-limits | awk '$$1 == "total" { print $$2 }'); \
 	conns=$$($(QEMU) ./$(B)/ward --print-limits | awk '$$1 == "connections" { print $$2 }'); \
+	tls=$$($(QEMU) ./$(B)/ward --print-limits | awk ' \
+	    $$1 == "tls_connections" { n = $$2; per = $$3 } \
+	    $$1 ~ /^tls_/ { t += $$4 } \
+	    END { if (n == "") print "none"; else \
+		printf "%d x %.1f KiB; %.2f MiB\n", n, per / 1024, t / 1048576 }'); \
 	kb() { echo "$$1" | awk '{ printf "%.1f KiB", $$1 / 1024 }'; }; \
 	mb() { echo "$$1" | awk '{ printf "%.1f MiB", $$1 / 1048576 }'; }; \
-	echo "| $(BOARD) | $(BOARD_ARCH_LABEL) | $$(kb $$st) | $$(kb $$1) | $$(kb $$2) | $$(mb $$3) | $$conns | $$(mb $$lim) |"
+	echo "| $(BOARD) | $(BOARD_ARCH_LABEL) | $$(kb $$st) | $$(kb $$1) | $$(kb $$2) | $$(mb $$3) | $$conns | $$(mb $$lim) | $$tls |"
 
 BOARD_ARCH_LABEL ?= $(or $(BOARD_ARCH),$(shell dpkg --print-architecture)) $(if \
 	$(filter -static,$(BOARD_LDFLAGS)),static ,)$(BOARD_LIBC)
@@ -278,11 +285,11 @@ BOARD_LIBC ?= glibc
 
 footprint:
 	@set -e; rows=build/footprint.md; mkdir -p build; { \
-	echo "| board | arch, libc | binary (stripped) | text | data | bss | connection slots (incl. 8 spare) | --print-limits total |"; \
-	echo "|---|---|---:|---:|---:|---:|---:|---:|"; } > $$rows.tmp; \
+	echo "| board | arch, libc | binary (stripped) | text | data | bss | connection slots (incl. 8 spare) | --print-limits total | of which TLS: slots x per slot; with sessions, credentials |"; \
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"; } > $$rows.tmp; \
 	for b in $(FOOTPRINT_BOARDS); do \
 	    $(MAKE) --no-print-directory $(SUBMAKE_J) -s BOARD=$$b all >/dev/null 2>build/footprint-$$b.log || \
-	        { echo "| $$b | (build failed: see build/footprint-$$b.log) ||||||" >> $$rows.tmp; continue; }; \
+	        { echo "| $$b | (build failed: see build/footprint-$$b.log) |||||||" >> $$rows.tmp; continue; }; \
 	    $(MAKE) --no-print-directory -s BOARD=$$b footprint-row >> $$rows.tmp; \
 	done; mv $$rows.tmp $$rows; cat $$rows; \
 	sh tests/boards/footprint.sh README.md $$rows
