@@ -38,7 +38,10 @@
 # BENCH_DIR (scratch and results), BENCH_PORT (default 18950),
 # BENCH_DURATION (measured seconds per run, default 5), BENCH_REPEAT
 # (default 3), BENCH_BUDGET (seconds, default 540), BENCH_ONLY (tls: the
-# TLS runs only), TLS_DIR.
+# TLS runs only), TLS_DIR, TLS_IDLE_CONNS (default 1000; a board build
+# under qemu has a smaller TLS pool).  WARD_BIN may be a wrapper script
+# that execs qemu-user on a board's binary (boards/rules.mk's ward-run):
+# the pid measured is then qemu's, whose CPU is the emulated server's.
 
 set -u
 
@@ -55,6 +58,7 @@ REF_TARGET=127.0.0.1:$((PORT + 1))
 TLS_TARGET=127.0.0.1:$((PORT + 2))
 TLS_DIR=${TLS_DIR:-build/dev-tls}
 ONLY=${BENCH_ONLY:-}
+TLS_IDLE=${TLS_IDLE_CONNS:-1000}
 RESULTS=$BENCH_DIR/results.txt
 ROOM_PATH='/ws/stt/room/?role=p&name=s{i}&room='
 ALL_MSG='{"type":"bench_all","text":"wardload-seq={seq} ts={ts}"}'
@@ -352,7 +356,7 @@ tls_runs() {
 	k=1
 	while another $k; do
 		start_tls "$1" ec || return 1
-		bench_tls "tls-idle-1k#$k" idle --tls --conns 1000 \
+		bench_tls "tls-idle-1k#$k" idle --tls --conns "$TLS_IDLE" \
 		    --hold "$DUR" --setup-timeout 30
 		stop_server
 		k=$((k + 1))
