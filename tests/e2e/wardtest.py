@@ -11,6 +11,12 @@ Everything here talks to 127.0.0.1 only, and every wait is bounded.
   WS          raw WebSocket client: hand-made handshake, frames with any
               fin/rsv/opcode/mask/length encoding, chopped sends, frame
               reads with timeouts, close detection.
+  TLS         Server(tls=True) (or use_tls() for every Server of a suite)
+              adds a TLS listener with the development certificates
+              (build/dev-tls, made by tests/tls/gen-certs.sh when
+              missing); its .port is then the TLS port (.http_port the
+              plain one) and every Conn/Http/WS to a TLS port speaks TLS
+              (Python's ssl, trusting the development CA).
 """
 
 import base64
@@ -20,6 +26,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -128,6 +135,154 @@ def is_asan(path=None):
 SLOW = 3.0 if is_asan() else 1.0
 
 
+# ------------------------------------------------------------------- TLS
+
+_TLS_PORTS = set()      # ports of TLS listeners: Conn speaks TLS to them
+_TLS_ALL = False        # use_tls(): every Server gets a TLS listener
+_TLS_CTX = None
+
+
+def tls_dir():
+    """The development CA and certificates (made once, never committed)."""
+    d = os.environ.get("WARD_TLS_TEST_DIR")
+    if not d:
+        here = os.path.dirname(os.path.abspath(__file__))
+        d = os.path.join(here, "..", "..", "build", "dev-tls")
+    d = os.path.abspath(d)
+    if not os.path.exists(os.path.join(d, ".stamp")):
+        gen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                           "tls", "gen-certs.sh")
+        subprocess.run(["sh", gen, d], check=True, timeout=120,
+                       stdout=subprocess.DEVNULL)
+    return d
+
+
+def tls_context():
+    """A client context trusting the development CA (TLS 1.2 and up)."""
+    global _TLS_CTX
+    if _TLS_CTX is None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(os.path.join(tls_dir(), "ca.pem"))
+        _TLS_CTX = ctx
+    return _TLS_CTX
+
+
+def use_tls(on=True):
+    """Every Server started from now on listens with TLS (its .port)."""
+    global _TLS_ALL
+    _TLS_ALL = on
+
+
+class TLSSocket:
+    """TLS over a connected socket through ssl.MemoryBIO, shaped like a
+    socket (sendall, recv, settimeout, ...).  The reader and a Sender
+    thread may use it at once: the ssl object is only touched under a
+    lock that is never held across a blocking call (an ssl.SSLSocket may
+    not be read and written from two threads: OpenSSL's SSL object is
+    not thread-safe, and such a test fails at random)."""
+
+    def __init__(self, raw, ctx=None, hostname=HOST):
+        self.raw = raw
+        self.inc = ssl.MemoryBIO()
+        self.out = ssl.MemoryBIO()
+        self.obj = (ctx or tls_context()).wrap_bio(
+            self.inc, self.out, server_hostname=hostname)
+        self.lock = threading.Lock()     # the ssl object
+        self.wlock = threading.Lock()    # ciphertext leaves in order
+        while True:
+            try:
+                with self.lock:
+                    self.obj.do_handshake()
+                self._flush()
+                return
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._feed()
+
+    def _flush(self, wait=True):
+        # the reader does not wait for a writer blocked in sendall (the
+        # peer may not read until we read): what reading produced (an
+        # alert at most, in TLS 1.2) leaves with the writer's next flush
+        if not self.wlock.acquire(wait):
+            return
+        try:
+            with self.lock:
+                data = self.out.read()
+            if data:
+                self.raw.sendall(data)
+        finally:
+            self.wlock.release()
+
+    def _feed(self):
+        data = self.raw.recv(1 << 18)
+        if not data:
+            raise ssl.SSLEOFError("EOF in TLS")
+        with self.lock:
+            self.inc.write(data)
+
+    def sendall(self, data):
+        view = memoryview(bytes(data))
+        for i in range(0, max(len(view), 1), 16384):
+            with self.lock:
+                self.obj.write(view[i:i + 16384])
+            self._flush()
+
+    def send(self, data):
+        self.sendall(data)
+        return len(data)
+
+    def _take(self, n):
+        """Plaintext already here (up to n bytes, many records), b"" at
+        close_notify, None when the ssl object needs more ciphertext."""
+        got = []
+        left = n
+        with self.lock:
+            while left > 0:
+                try:
+                    d = self.obj.read(left)
+                except ssl.SSLWantReadError:
+                    break
+                except ssl.SSLZeroReturnError:
+                    if not got:
+                        return b""
+                    break
+                if not d:
+                    break
+                got.append(d)
+                left -= len(d)
+        return b"".join(got) if got else None
+
+    def recv(self, n):
+        while True:
+            d = self._take(n)
+            if d is not None:
+                return d
+            self._flush(wait=False)
+            try:
+                self._feed()
+            except ssl.SSLEOFError:
+                return b""
+
+    def getpeercert(self, binary_form=False):
+        return self.obj.getpeercert(binary_form)
+
+    def version(self):
+        return self.obj.version()
+
+    def cipher(self):
+        return self.obj.cipher()
+
+    def session_reused(self):
+        return self.obj.session_reused
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+def tls_wrap(sock):
+    return TLSSocket(sock)
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((HOST, 0))
@@ -148,8 +303,12 @@ class Server:
     _live = []
 
     def __init__(self, *sets, env=None, label=None, start=True,
-                 start_timeout=20.0):
+                 start_timeout=20.0, tls=None, cert="server-ec"):
         self.sets = list(sets)
+        self.tls = _TLS_ALL if tls is None else tls
+        self.tls_port = None
+        self.http_port = None
+        self.cert = cert
         self.env = dict(os.environ)
         # the server must not pick up a developer's settings
         for k in list(self.env):
@@ -174,6 +333,14 @@ class Server:
         a = [ward_bin(), "--set", "listen=%s:%d" % (HOST, port),
              "--set", "data_dir=%s" % self.data_dir,
              "--set", "jwt_secret=test"]
+        if self.tls:
+            d = tls_dir()
+            a += ["--set", "tls_listen=%s:%d" % (HOST, self.tls_port)]
+            if not any(s.startswith("tls_cert=") for s in self.sets):
+                a += ["--set", "tls_cert=%s" % os.path.join(
+                    d, self.cert + ".pem"),
+                      "--set", "tls_key=%s" % os.path.join(
+                    d, self.cert + ".key")]
         for s in self.sets:
             a += ["--set", s]
         return a
@@ -182,12 +349,18 @@ class Server:
         last = ""
         for _attempt in range(3):
             port = free_port()
+            if self.tls:
+                self.tls_port = free_port()
             with open(self.log_path, "ab") as err, \
                     open(self.out_path, "ab") as out:
                 self.proc = subprocess.Popen(
                     self.argv(port), stdin=subprocess.DEVNULL, stdout=out,
                     stderr=err, env=self.env, cwd=self.tmp)
+            self.http_port = port
             self.port = port
+            if self.tls:
+                self.port = self.tls_port
+                _TLS_PORTS.add(self.tls_port)
             if self.wait_healthy(timeout):
                 Server._live.append(self)
                 return self
@@ -216,8 +389,8 @@ class Server:
 
     def health_status(self, timeout=2.0):
         """Status of GET /health on a fresh connection (Connection: close)."""
-        with socket.create_connection((HOST, self.port), timeout=timeout) \
-                as s:
+        with socket.create_connection((HOST, self.http_port or self.port),
+                                      timeout=timeout) as s:
             s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Connection: close\r\n\r\n")
             data = b""
@@ -389,6 +562,9 @@ class Conn:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.settimeout(timeout)
             sock.connect((HOST, port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if port in _TLS_PORTS:
+                sock = tls_wrap(sock)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         self.port = port
@@ -438,7 +614,8 @@ class Conn:
             data = self.sock.recv(1 << 18)
         except socket.timeout:
             raise Timeout() from None
-        except (ConnectionResetError, ConnectionAbortedError) as e:
+        except (ConnectionResetError, ConnectionAbortedError,
+                BrokenPipeError, ssl.SSLError) as e:
             self.eof = True
             raise Closed("reset") from e
         if not data:

@@ -25,7 +25,8 @@ $(TLS_DEV_STAMP): tests/tls/gen-certs.sh
 	$(Q)sh tests/tls/gen-certs.sh $(TLS_DEV_DIR)
 
 # whoever runs the unit tests or the TLS fuzz target needs them first
-# (and the benchmarks: their TLS rows, tests/bench/run.sh)
+# (and the benchmarks: their TLS rows, tests/bench/run.sh; the e2e suites;
+# the board smoke test and check-packaging)
 unit fuzz fuzz-replay bench bench-tls-wired e2e smoke check-packaging: \
     $(TLS_DEV_STAMP)
 
