@@ -121,9 +121,15 @@ deps:
 
 # --- run: dev mode on 127.0.0.1:8000 ------------------------------------
 # ARGS= adds options: make run ARGS="--set listen=127.0.0.1:9000"
+# Also https/wss on 127.0.0.1:8443 with build/dev-tls's development CA and
+# EC certificate (tests/tls/tls.mk: the openssl CLI makes them at build
+# time; nothing of it is committed); RUN_TLS= (empty) leaves TLS out.
 ARGS	?=
-run: deps all
-	./$(B)/ward --dev $(ARGS)
+RUN_TLS	?= --set tls_listen=127.0.0.1:8443 \
+	   --set tls_cert=build/dev-tls/server-ec.pem \
+	   --set tls_key=build/dev-tls/server-ec.key
+run: deps all $(if $(RUN_TLS),build/dev-tls/.stamp)
+	./$(B)/ward --dev $(RUN_TLS) $(ARGS)
 
 # The example configs must pass --check-config as shipped.
 EXAMPLES := examples/ward.conf examples/ward-board.conf

@@ -127,6 +127,7 @@ image: $(IMAGE)
 $(IMAGE): $(B)/ward $(B)/ward.conf packaging/ward.service packaging/S50ward docs/ward.8
 	rm -rf $(IMAGE_DIR)
 	install -d -m 0755 $(IMAGE_DIR)/usr/sbin $(IMAGE_DIR)/etc/ward \
+	    $(IMAGE_DIR)/etc/ward/tls \
 	    $(IMAGE_DIR)/usr/share/man/man8 \
 	    $(IMAGE_DIR)/etc/init.d $(IMAGE_DIR)/usr/lib/systemd/system \
 	    $(IMAGE_DIR)/etc/systemd/system/multi-user.target.wants
@@ -158,6 +159,7 @@ MANDIR		?= $(PREFIX)/share/man
 
 install: $(B)/ward $(B)/ward.conf
 	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/ward \
+	    $(DESTDIR)$(SYSCONFDIR)/ward/tls \
 	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/ward $(DESTDIR)$(SBINDIR)/ward
 	install -m 0644 docs/ward.8 $(DESTDIR)$(MANDIR)/man8/ward.8
@@ -177,10 +179,11 @@ ifneq ($(filter sysv,$(INIT)),)
 endif
 
 # --- tests for one board -------------------------------------------------
-# smoke: the board's own binary and default config, under $(QEMU).
+# smoke: the board's own binary and default config, under $(QEMU); also
+# https and a wss:// echo with build/dev-tls's certificates (tls.mk).
 smoke: $(B)/ward $(B)/ward.conf
 	$(PYTHON) tests/boards/smoke.py $(if $(QEMU),--qemu "$(QEMU)") \
-	    --config $(B)/ward.conf $(B)/ward
+	    --config $(B)/ward.conf --tls-dir build/dev-tls $(B)/ward
 
 # pool: the board's binary under $(QEMU) with every connection of
 # max_connections open and echoing, one more refused (503); the process's
@@ -258,16 +261,23 @@ e2e-twins:
 
 # --- footprint -------------------------------------------------------------
 # One Markdown row for this board: stripped size, size(1) of the unstripped
-# binary, and the --print-limits total (the static pools), run under $(QEMU).
+# binary, the --print-limits total (the static pools), run under $(QEMU),
+# and the TLS part of it: the tls_connections pool (slots x bytes per slot)
+# and with the session cache and the two credential slots.
 footprint-row: $(B)/ward
 	@$(STRIP) --strip-all -o $(B)/ward.stripped $(B)/ward
 	@set -e; st=$$(wc -c < $(B)/ward.stripped); \
 	set -- $$($(SIZE) -B $(B)/ward | awk 'NR == 2 { print $$1, $$2, $$3 }'); \
 	lim=$$($(QEMU) ./$(B)/ward --print-limits | awk '$$1 == "total" { print $$2 }'); \
 	conns=$$($(QEMU) ./$(B)/ward --print-limits | awk '$$1 == "connections" { print $$2 }'); \
+	tls=$$($(QEMU) ./$(B)/ward --print-limits | awk ' \
+	    $$1 == "tls_connections" { n = $$2; per = $$3 } \
+	    $$1 ~ /^tls_/ { t += $$4 } \
+	    END { if (n == "") print "none"; else \
+		printf "%d x %.1f KiB; %.2f MiB\n", n, per / 1024, t / 1048576 }'); \
 	kb() { echo "$$1" | awk '{ printf "%.1f KiB", $$1 / 1024 }'; }; \
 	mb() { echo "$$1" | awk '{ printf "%.1f MiB", $$1 / 1048576 }'; }; \
-	echo "| $(BOARD) | $(BOARD_ARCH_LABEL) | $$(kb $$st) | $$(kb $$1) | $$(kb $$2) | $$(mb $$3) | $$conns | $$(mb $$lim) |"
+	echo "| $(BOARD) | $(BOARD_ARCH_LABEL) | $$(kb $$st) | $$(kb $$1) | $$(kb $$2) | $$(mb $$3) | $$conns | $$(mb $$lim) | $$tls |"
 
 BOARD_ARCH_LABEL ?= $(or $(BOARD_ARCH),$(shell dpkg --print-architecture)) $(if \
 	$(filter -static,$(BOARD_LDFLAGS)),static ,)$(BOARD_LIBC)
@@ -275,11 +285,11 @@ BOARD_LIBC ?= glibc
 
 footprint:
 	@set -e; rows=build/footprint.md; mkdir -p build; { \
-	echo "| board | arch, libc | binary (stripped) | text | data | bss | connection slots (incl. 8 spare) | --print-limits total |"; \
-	echo "|---|---|---:|---:|---:|---:|---:|---:|"; } > $$rows.tmp; \
+	echo "| board | arch, libc | binary (stripped) | text | data | bss | connection slots (incl. 8 spare) | --print-limits total | of which TLS: slots x per slot; with sessions, credentials |"; \
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"; } > $$rows.tmp; \
 	for b in $(FOOTPRINT_BOARDS); do \
 	    $(MAKE) --no-print-directory $(SUBMAKE_J) -s BOARD=$$b all >/dev/null 2>build/footprint-$$b.log || \
-	        { echo "| $$b | (build failed: see build/footprint-$$b.log) ||||||" >> $$rows.tmp; continue; }; \
+	        { echo "| $$b | (build failed: see build/footprint-$$b.log) |||||||" >> $$rows.tmp; continue; }; \
 	    $(MAKE) --no-print-directory -s BOARD=$$b footprint-row >> $$rows.tmp; \
 	done; mv $$rows.tmp $$rows; cat $$rows; \
 	sh tests/boards/footprint.sh README.md $$rows

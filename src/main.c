@@ -177,6 +177,47 @@ mint(const char *sub, const char *role, const char *name,
 	return auth_sign_hs256(&c, out, cap) < 0 ? WARD_EINVAL : 0;
 }
 
+/* The TLS listener's port: listeners open plain ones first (listen),
+ * then tls_listen's, so its first is the one after every listen entry. */
+static int
+dev_tls_port(void)
+{
+	const char *p = cfg.listen;
+	int n = cfg.listen[0] != '\0';
+
+	if (cfg.tls_listen[0] == '\0')
+		return -1;
+	while (n > 0 && (p = strchr(p, ',')) != NULL) {
+		p++;
+		n++;
+	}
+	return loop_listen_port(n);
+}
+
+/* https and wss lines when tls_listen is set; the CA is named when a
+ * ca.pem sits next to tls_cert (make run: build/dev-tls, made by the
+ * openssl CLI at build time, never committed). */
+static void
+dev_banner_tls(void)
+{
+	char ca[sizeof cfg.tls_cert + 8];
+	const char *slash = strrchr(cfg.tls_cert, '/');
+	int port = dev_tls_port(), dl;
+
+	if (port < 0)
+		return;
+	dl = slash ? (int)(slash - cfg.tls_cert) + 1 : 0;
+	snprintf(ca, sizeof ca, "%.*sca.pem", dl, cfg.tls_cert);
+	if (port_file_size(ca) <= 0)
+		snprintf(ca, sizeof ca, "YOUR-CA.pem");
+	out("TLS on https://127.0.0.1:%d and wss:// (certificate %s, "
+	    "CA %s):\n"
+	    "  curl --cacert %s https://127.0.0.1:%d/health\n"
+	    "  SSL_CERT_FILE=%s python3 -m websockets "
+	    "wss://127.0.0.1:%d/ws/echo\n\n",
+	    port, cfg.tls_cert, ca, ca, port, ca, port);
+}
+
 static void
 dev_banner(void)
 {
@@ -208,6 +249,7 @@ dev_banner(void)
 	    "?token=$ADMIN\"\n\n",
 	    WARD_VERSION, port, tok[0], tok[1], tok[2], port, port, port, port,
 	    port, port, port);
+	dev_banner_tls();
 }
 
 /* A --ttl value: whole seconds, 1 .. 10 years; -1 if not. */

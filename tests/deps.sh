@@ -3,11 +3,12 @@
 # Idempotent: packages already present are skipped; apt-get runs only when
 # something is missing (as root, or through sudo when available).
 # nodejs (with npm), chromium and prometheus (promtool) serve the Node and
-# browser suites of tests/node and tests/browser (issue 13).
+# browser suites of tests/node and tests/browser (issue 13); libssl-dev the
+# TLS client of the load generator (tests/bench/wardload.c --tls, issue 12).
 set -eu
 
 need="build-essential clang libbearssl-dev libjsmn-dev python3 python3-websockets \
-curl redis-server util-linux groff-base openssl \
+curl redis-server util-linux groff-base openssl libssl-dev \
 nodejs chromium prometheus"
 [ -n "${WARD_DEPS_EXTRA:-}" ] && need="$need $WARD_DEPS_EXTRA"
 

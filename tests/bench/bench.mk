@@ -20,7 +20,7 @@ BENCH_DIR	:= build/bench
 BENCH_CFLAGS	?= -std=c11 -O2 -g -Wall -Wextra -Werror
 BENCH_TOOLS	:= $(BENCH_DIR)/wardload $(BENCH_DIR)/epoll_echo
 
-.PHONY: bench bench-tools bench-selftest
+.PHONY: bench bench-tools bench-selftest bench-tls-wired
 
 WARD_EPOLL_BIN	?= build/host-epoll/ward
 
@@ -37,15 +37,29 @@ bench: $(BENCH_TOOLS) $(filter $(B)/ward,$(WARD_BIN))
 bench-tools: $(BENCH_TOOLS)
 
 # the generator's own checks (SHA-1, framing, masking, pacing, the
-# subscriber read path): part of `make test`
+# subscriber read path, the TLS client against an in-process OpenSSL
+# server): part of `make test`.  wardload links OpenSSL's libssl (Debian
+# libssl-dev) for --tls; ward itself does not.
 bench-selftest: $(BENCH_DIR)/wardload
 	@out=$$($(BENCH_DIR)/wardload selftest 2>&1); rc=$$?; \
 	printf '%s\n' "$$out" | grep -v '^ok ' | tail -n 20; exit $$rc
 
 $(BENCH_DIR)/wardload: tests/bench/wardload.c
 	@mkdir -p $(@D)
-	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c -lssl -lcrypto
 
 $(BENCH_DIR)/epoll_echo: tests/bench/epoll_echo.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/epoll_echo.c
+
+# The TLS rows alone (run.sh's set 6, BENCH_ONLY=tls), against this
+# build's ward with build/dev-tls's certificates: `make bench-tls` runs
+# them after the engine-only figures (tests/tls/tls.mk).  About 2 minutes
+# with the defaults (2 repetitions, 4 s windows).
+TLS_BENCH_REPEAT	?= 2
+TLS_BENCH_DURATION	?= 4
+bench-tls-wired: $(BENCH_DIR)/wardload $(filter $(B)/ward,$(WARD_BIN))
+	WARDLOAD=$(BENCH_DIR)/wardload WARD_BIN=$(WARD_BIN) \
+	BENCH_DIR=$(BENCH_DIR) TLS_DIR=build/dev-tls BENCH_ONLY=tls \
+	BENCH_REPEAT=$(TLS_BENCH_REPEAT) BENCH_DURATION=$(TLS_BENCH_DURATION) \
+	sh tests/bench/run.sh

@@ -16,6 +16,17 @@
 #      instances, the publisher on A, 1,000 subscribers split over A and B
 #      (8 in flight), and 100 split at 1,000 msg/s; next to the
 #      single-instance fanout-8 and fanout-100-r1000 rows of the same run.
+#   7. TLS (issue 12; BENCH_ONLY=tls runs only these, `make bench-tls`):
+#      one ward with a plain and a TLS listener (build/dev-tls's EC P-256
+#      certificate): echo 100 x 32 B in clear and over TLS back to back,
+#      and the ratio of server CPU per round trip; TLS handshakes flat out
+#      (10 connectors, --tls-only: handshake, close_notify, close) with
+#      X25519 and with P-256 key exchange, resumed ones (session cache);
+#      the same with the RSA-2048 certificate (a second server); 1,000
+#      idle wss:// connections: server RSS per connection (a fresh
+#      server).  Needs the openssl-made dev certificates (TLS_DIR,
+#      default build/dev-tls; `make dev-tls`); skipped with a note when
+#      they or the TLS listener are missing.
 # Every run is repeated BENCH_REPEAT times (default 3) and every RESULT
 # line is kept, labelled NAME#1, NAME#2, ...; the summary gives the median
 # and [min-max] of the headline figures. Repetitions go in rounds (all runs
@@ -30,7 +41,11 @@
 # Environment: WARDLOAD, EPOLL_ECHO, WARD_BIN, WARD_EPOLL_BIN (paths),
 # BENCH_DIR (scratch and results), BENCH_PORT (default 18950),
 # BENCH_DURATION (measured seconds per run, default 5), BENCH_REPEAT
-# (default 3), BENCH_BUDGET (seconds, default 540).
+# (default 3), BENCH_BUDGET (seconds, default 540), BENCH_ONLY (tls: the
+# TLS runs only), TLS_DIR, TLS_IDLE_CONNS (default 1000; a board build
+# under qemu has a smaller TLS pool).  WARD_BIN may be a wrapper script
+# that execs qemu-user on a board's binary (boards/rules.mk's ward-run):
+# the pid measured is then qemu's, whose CPU is the emulated server's.
 
 set -u
 
@@ -44,6 +59,10 @@ REPEAT=${BENCH_REPEAT:-3}
 BUDGET=${BENCH_BUDGET:-540}
 TARGET=127.0.0.1:$PORT
 REF_TARGET=127.0.0.1:$((PORT + 1))
+TLS_TARGET=127.0.0.1:$((PORT + 2))
+TLS_DIR=${TLS_DIR:-build/dev-tls}
+ONLY=${BENCH_ONLY:-}
+TLS_IDLE=${TLS_IDLE_CONNS:-1000}
 RESULTS=$BENCH_DIR/results.txt
 ROOM_PATH='/ws/stt/room/?role=p&name=s{i}&room='
 ALL_MSG='{"type":"bench_all","text":"wardload-seq={seq} ts={ts}"}'
@@ -153,6 +172,18 @@ bench() {
 	say "== $name"
 	$LIMIT $GEN_PIN "$WARDLOAD" "$@" --server-pid "$srv_pid" "$TARGET" \
 	    >"$BENCH_DIR/$name.out" 2>&1
+	cat "$BENCH_DIR/$name.out"
+	sed -n "s/^RESULT /$name /p" "$BENCH_DIR/$name.out" >>"$RESULTS"
+}
+
+# bench_tls NAME#K ARGS...: as bench, against TLS_TARGET.
+bench_tls() {
+	name=$1
+	shift
+	say ""
+	say "== $name"
+	$LIMIT $GEN_PIN "$WARDLOAD" "$@" --server-pid "$srv_pid" \
+	    "$TLS_TARGET" >"$BENCH_DIR/$name.out" 2>&1
 	cat "$BENCH_DIR/$name.out"
 	sed -n "s/^RESULT /$name /p" "$BENCH_DIR/$name.out" >>"$RESULTS"
 }
@@ -312,6 +343,73 @@ fanout_runs() {
 	    --inflight 8 --warmup 2 --duration "$DUR" --setup-timeout 30
 }
 
+# start_tls BINARY CERT: a fresh ward with a plain listener on TARGET and
+# a TLS one on TLS_TARGET (CERT: ec or rsa, build/dev-tls's leaves).
+start_tls() {
+	rm -rf "$BENCH_DIR/ward-data"
+	start_server "$BENCH_DIR/ward-tls-$2.log" "$1" \
+	    --set "listen=$TARGET" --set "tls_listen=$TLS_TARGET" \
+	    --set "tls_cert=$TLS_DIR/server-$2.pem" \
+	    --set "tls_key=$TLS_DIR/server-$2.key" \
+	    --set log_level=warn --set rate_limit=0 \
+	    --set max_connections=12000 --set tls_max_connections=1024 \
+	    --set "data_dir=$BENCH_DIR/ward-data" || return 1
+	# the listener must answer TLS, not only accept
+	if ! "$WARDLOAD" handshake --tls-only --count 1 --duration 1 \
+	    --warmup 0 "$TLS_TARGET" 2>&1 | grep -q ' opened=[1-9]'; then
+		say "no TLS handshake on $TLS_TARGET; see" \
+		    "$BENCH_DIR/ward-tls-$2.log"
+		stop_server
+		return 1
+	fi
+}
+
+# tls_hs NAME#K ARGS: a handshake run, 10 connectors flat out, --tls-only.
+tls_hs() {
+	n=$1
+	shift
+	bench_tls "$n" handshake --tls-only --conns 10 --duration "$DUR" "$@"
+}
+
+# tls_runs BINARY: the TLS set (6. above).
+tls_runs() {
+	if [ ! -f "$TLS_DIR/server-ec.pem" ] ||
+	    [ ! -f "$TLS_DIR/server-rsa.pem" ]; then
+		say ""
+		say "tls: no certificates in $TLS_DIR (make dev-tls); skipped"
+		return 0
+	fi
+	start_tls "$1" ec || return 1
+	k=1
+	while another $k; do
+		bench "tls-plain-32#$k" echo --conns 100 --size 32 \
+		    --duration "$DUR" --setup-timeout 10
+		bench_tls "tls-32#$k" echo --tls --conns 100 --size 32 \
+		    --duration "$DUR" --setup-timeout 10
+		tls_hs "tls-hs-x25519#$k" --tls-groups X25519:P-256
+		tls_hs "tls-hs-p256#$k" --tls-groups P-256
+		tls_hs "tls-hs-resumed#$k" --tls-groups X25519:P-256 \
+		    --tls-resume
+		k=$((k + 1))
+	done
+	stop_server
+	start_tls "$1" rsa || return 1
+	k=1
+	while another $k; do
+		tls_hs "tls-hs-rsa#$k" --tls-groups X25519:P-256
+		k=$((k + 1))
+	done
+	stop_server
+	k=1
+	while another $k; do
+		start_tls "$1" ec || return 1
+		bench_tls "tls-idle-1k#$k" idle --tls --conns "$TLS_IDLE" \
+		    --hold "$DUR" --setup-timeout 30
+		stop_server
+		k=$((k + 1))
+	done
+}
+
 # ---- summary ----
 
 # vals RUN KEY: KEY of every RESULT line of RUN (RUN#1, RUN#2, ...).
@@ -387,10 +485,46 @@ summary_echo() {
 	    "run just before it (each repetition's pair)"
 }
 
+summary_tls() {
+	say ""
+	row "TLS" "n" "msg/s or hs/s" "p50 us" "p99 us" "CPU us/rt or /hs" \
+	    "vs clear; gen CPU us"
+	for r in tls-plain-32 tls-32; do
+		case $r in
+		tls-plain-*) vs=1 ;;
+		*) vs=$(ratio $r tls-plain-32 srv_cpu_us_per_rt) ;;
+		esac
+		row "$r" "$(count $r)" "$(stat $r msgs_per_s)" \
+		    "$(stat $r rtt_p50_us med)" "$(stat $r rtt_p99_us)" \
+		    "$(stat $r srv_cpu_us_per_rt)" "$vs"
+	done
+	for r in tls-hs-x25519 tls-hs-p256 tls-hs-rsa tls-hs-resumed; do
+		row "$r" "$(count $r)" "$(stat $r hs_per_s)" \
+		    "$(stat $r hs_p50_us med)" "$(stat $r hs_p99_us)" \
+		    "$(stat $r srv_cpu_us_per_hs)" \
+		    "; $(stat $r gen_cpu_us_per_hs med)"
+	done
+	row "" "n" "opened" "RSS kB" "B per conn" "" ""
+	r=tls-idle-1k
+	row $r "$(count $r)" "$(stat $r opened med)" \
+	    "$(stat $r rss_open_kb med)" "$(stat $r rss_per_conn_b)" "" ""
+	say "  targets: TLS echo CPU <= 1.35 x clear (tls-32 vs tls-plain-32," \
+	    "same server, back to back); <= 650 us per full handshake" \
+	    "(ECDSA P-256 + X25519: tls-hs-x25519), <= 100 us per resumed" \
+	    "one; <= 24 KiB per idle TLS connection (RSS; the pool's" \
+	    "reserved bytes per slot: ward --print-limits)"
+}
+
 summary() {
 	say ""
 	say "== summary (server CPU 0, generator CPU 1; $DUR s windows;" \
 	    "median [min-max] of n runs)"
+	if [ "$ONLY" = tls ]; then
+		summary_tls
+		say ""
+		say "RESULT lines: $RESULTS; total time $(($(date +%s) - T0)) s"
+		return
+	fi
 	summary_echo
 	say ""
 	row "" "n" "hs/s" "p50 us" "p99 us" "CPU us/hs" ""
@@ -429,12 +563,15 @@ summary() {
 	say "  sends over 1 ms behind the 1,000/s pace:" \
 	    "$(sum fanout-100-r1000 late_sends) (poll)," \
 	    "$(sum fanout-100-r1000-epoll late_sends) (epoll)"
+	summary_tls
 	say ""
 	say "RESULT lines: $RESULTS; total time $(($(date +%s) - T0)) s"
 }
 
 main() {
-	for t in "$WARDLOAD" "$EPOLL_ECHO"; do
+	tools="$WARDLOAD $EPOLL_ECHO"
+	[ "$ONLY" = tls ] && tools=$WARDLOAD
+	for t in $tools; do
 		if [ ! -x "$t" ]; then
 			say "missing $t (make bench-tools)"
 			exit 1
@@ -442,12 +579,22 @@ main() {
 	done
 	mkdir -p "$BENCH_DIR"
 	: >"$RESULTS"
+	if [ "$ONLY" = tls ]; then
+		if [ ! -x "$WARD_BIN" ]; then
+			say "ward: $WARD_BIN not built"
+			exit 1
+		fi
+		tls_runs "$WARD_BIN" || say "ward with TLS failed to start"
+		summary
+		exit 0
+	fi
 	reference || say "reference server failed; continuing"
 	if [ -x "$WARD_BIN" ]; then
 		ward_runs "$WARD_BIN" "" ||
 		    say "ward failed to start; see $BENCH_DIR/ward.log"
 		cluster_runs ||
 		    say "cross-instance fanout failed; see $BENCH_DIR/ward-b.log"
+		tls_runs "$WARD_BIN" || say "ward with TLS failed to start"
 		if [ -n "${WARD_EPOLL_BIN:-}" ] && [ -x "$WARD_EPOLL_BIN" ]; then
 			ward_runs "$WARD_EPOLL_BIN" -epoll ||
 			    say "ward (epoll) failed; see $BENCH_DIR/ward-epoll.log"

@@ -27,6 +27,14 @@
  * - Server CPU: utime+stime from /proc/PID/stat (clock ticks) and the
  *   run time from /proc/PID/schedstat (ns, main thread), read when the
  *   measured window opens and when it closes.
+ * - TLS (--tls, issue 12): OpenSSL's client (libssl), non-blocking on
+ *   the same sockets and the same epoll set; a connection is C_TLS from
+ *   connect() to the end of its handshake, then exactly as in clear.
+ *   The server's certificate is not verified (a benchmark, loopback
+ *   only).  --tls-groups picks the key exchange (X25519, P-256),
+ *   --tls-resume offers the last session so the server can resume it,
+ *   and handshake mode with --tls-only counts a finished TLS handshake
+ *   (close_notify, then close) without a WebSocket upgrade.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -51,6 +59,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define WL_MAX_CONNS	65536
 #define WL_MAX_INFLIGHT	1024
 #define WL_MAX_SIZE	(1 << 20)		/* echo message bytes */
@@ -65,6 +76,7 @@
 #define WL_SCRATCH	(256 * 1024)
 #define WL_EVENTS	2048	/* epoll_wait() array */
 #define WL_NS		1000000000ULL
+#define MIN_SZ(a, b)	((a) < (b) ? (a) : (b))
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define DEFAULT_PUB_MSG	\
@@ -81,7 +93,7 @@ enum role {
 };
 
 enum cstate {
-	C_FREE, C_CONNECTING, C_UPGRADING, C_OPEN, C_CLOSING, C_DONE
+	C_FREE, C_CONNECTING, C_TLS, C_UPGRADING, C_OPEN, C_CLOSING, C_DONE
 };
 
 enum phase {
@@ -140,6 +152,7 @@ struct conn {
 	size_t		 tcp_got;	/* tcp-echo: bytes of the current reply */
 	uint64_t	 hi;		/* fanout: highest seq seen */
 	uint64_t	 seen;		/* bit k: seq hi - k seen */
+	SSL		*ssl;		/* --tls */
 };
 
 /* A fanout message on its way to every subscriber. */
@@ -180,6 +193,10 @@ struct opts {
 	int			 server_pid;
 	bool			 binary;
 	bool			 spin;		/* never sleep in epoll_wait */
+	bool			 tls;
+	bool			 tls_resume;
+	bool			 tls_only;	/* handshake: no upgrade */
+	const char		*tls_groups;
 };
 
 struct srvcpu {
@@ -259,6 +276,12 @@ struct run {
 	long		 rss0;
 	long		 rss1;
 	long		 rss2;
+	/* --tls */
+	SSL_CTX		*tls_ctx;
+	SSL_SESSION	*tls_sess;	/* offered with --tls-resume */
+	uint64_t	 tls_full;	/* handshakes done, in the window */
+	uint64_t	 tls_reused;	/* of which resumed */
+	char		 tls_info[96];	/* the last one's group and suite */
 };
 
 static struct run R;
@@ -810,6 +833,13 @@ conn_watch(struct conn *c, bool out)
 static void
 conn_close(struct conn *c)
 {
+	if (c->ssl != NULL) {
+		/* not a "bad" session for OpenSSL: it stays resumable */
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN |
+		    SSL_RECEIVED_SHUTDOWN);
+		SSL_free(c->ssl);
+	}
+	c->ssl = NULL;
 	if (c->fd >= 0)
 		close(c->fd);	/* also leaves the epoll set */
 	c->fd = -1;
@@ -854,6 +884,8 @@ ws_send(struct conn *c, unsigned op, const void *p, size_t n)
 	c->wb.len += hl + n;
 }
 
+static void tls_flush(struct conn *);
+
 static void
 conn_flush(struct conn *c)
 {
@@ -861,6 +893,12 @@ conn_flush(struct conn *c)
 
 	if (c->fd < 0 || c->st == C_CONNECTING)
 		return;
+	if (c->st == C_TLS)
+		return;
+	if (c->ssl != NULL) {
+		tls_flush(c);
+		return;
+	}
 	while (c->wb.pos < c->wb.len) {
 		n = send(c->fd, c->wb.p + c->wb.pos, c->wb.len - c->wb.pos,
 		    MSG_NOSIGNAL);
@@ -961,10 +999,16 @@ conn_opened(struct conn *c)
 	}
 }
 
+static void tls_start(struct conn *);
+
 static void
 conn_connected(struct conn *c)
 {
 	R.reached = true;
+	if (R.o.tls && c->ssl == NULL) {
+		tls_start(c);
+		return;
+	}
 	if (c->role == ROLE_TCP || c->role == ROLE_HTTP) {
 		conn_opened(c);
 		return;
@@ -1040,6 +1084,159 @@ conn_start(struct conn *c)
 		c->st = C_UPGRADING;	/* anything but C_CONNECTING */
 		conn_connected(c);
 	}
+}
+
+/* ---- TLS (--tls) ---- */
+
+static SSL_CTX *
+tls_ctx_new(const char *groups)
+{
+	SSL_CTX *x = SSL_CTX_new(TLS_client_method());
+
+	if (x == NULL)
+		die("SSL_CTX_new failed");
+	SSL_CTX_set_verify(x, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_mode(x, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* ward speaks TLS 1.2 (BearSSL); resumption by session id */
+	SSL_CTX_set_max_proto_version(x, TLS1_2_VERSION);
+	SSL_CTX_set_options(x, SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
+	if (groups != NULL && SSL_CTX_set1_groups_list(x, groups) != 1)
+		die("--tls-groups %s: not a group list OpenSSL knows", groups);
+	return x;
+}
+
+static void
+tls_fail(struct conn *c, const char *what, int err)
+{
+	char e[120];
+
+	ERR_error_string_n(ERR_get_error(), e, sizeof e);
+	ERR_clear_error();
+	conn_fail(c, "tls %s: %d %s", what, err, e);
+}
+
+/* The handshake is done: count it, then on as in clear (or close). */
+static void
+tls_done(struct conn *c)
+{
+	SSL_SESSION *s;
+
+	R.t_read = now_ns();
+	snprintf(R.tls_info, sizeof R.tls_info, "%s %s",
+	    SSL_group_to_name(c->ssl, SSL_get_negotiated_group(c->ssl)),
+	    SSL_get_cipher_name(c->ssl));
+	if (R.measuring) {
+		R.tls_full++;
+		R.tls_reused += SSL_session_reused(c->ssl) == 1;
+	}
+	if (R.o.tls_resume && !SSL_session_reused(c->ssl) &&
+	    (s = SSL_get1_session(c->ssl)) != NULL) {
+		if (R.tls_sess != NULL)
+			SSL_SESSION_free(R.tls_sess);
+		R.tls_sess = s;
+	}
+	c->st = C_UPGRADING;
+	if (R.o.tls_only) {
+		if (R.measuring) {
+			hist_add(&R.h1, R.t_read - c->t0);
+			R.msgs++;
+		}
+		R.opened++;
+		SSL_shutdown(c->ssl);	/* close_notify; no wait */
+		conn_close(c);
+		return;
+	}
+	conn_connected(c);
+}
+
+static void
+tls_step(struct conn *c)
+{
+	int r = SSL_do_handshake(c->ssl), e;
+
+	if (r == 1) {
+		tls_done(c);
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		conn_watch(c, e == SSL_ERROR_WANT_WRITE);
+		return;
+	}
+	tls_fail(c, "handshake", e);
+}
+
+static void
+tls_start(struct conn *c)
+{
+	c->ssl = SSL_new(R.tls_ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+		die("SSL_new failed");
+	SSL_set_connect_state(c->ssl);
+	SSL_set_tlsext_host_name(c->ssl, "localhost");
+	if (R.o.tls_resume && R.tls_sess != NULL)
+		SSL_set_session(c->ssl, R.tls_sess);
+	c->st = C_TLS;
+	tls_step(c);
+}
+
+/* Everything the TLS layer has, up to cap: > 0, 0 at the peer's close,
+ * -1 with errno EAGAIN (nothing yet, or failed: said and closed). */
+static ssize_t
+tls_recv(struct conn *c, unsigned char *d, size_t cap)
+{
+	size_t got = 0;
+	int r, e;
+
+	while (got < cap) {
+		r = SSL_read(c->ssl, d + got, (int)MIN_SZ(cap - got, 1 << 30));
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, r);
+		if (got > 0 && e != SSL_ERROR_SSL && e != SSL_ERROR_SYSCALL)
+			break;
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			errno = EAGAIN;
+			return got > 0 ? (ssize_t)got : -1;
+		}
+		if (e == SSL_ERROR_ZERO_RETURN ||
+		    (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
+		    got == 0))
+			return 0;
+		if (got > 0)
+			break;
+		tls_fail(c, "read", e);	/* closed: nothing more */
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)got;
+}
+
+static void
+tls_flush(struct conn *c)
+{
+	int r, e;
+
+	while (c->wb.pos < c->wb.len) {
+		r = SSL_write(c->ssl, c->wb.p + c->wb.pos,
+		    (int)MIN_SZ(c->wb.len - c->wb.pos, 1 << 30));
+		if (r > 0) {
+			c->wb.pos += (size_t)r;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			break;
+		tls_fail(c, "write", e);
+		return;
+	}
+	if (c->wb.pos == c->wb.len)
+		buf_reset(&c->wb);
+	conn_watch(c, c->wb.len > 0);
 }
 
 /* ---- echo ---- */
@@ -1567,6 +1764,8 @@ conn_eof(struct conn *c)
  * One recv() of up to WL_SCRATCH per event (level-triggered: what is left
  * comes back in the next epoll_wait()). The clock is read once per recv().
  */
+static ssize_t tls_recv(struct conn *, unsigned char *, size_t);
+
 static void
 conn_read(struct conn *c)
 {
@@ -1575,7 +1774,8 @@ conn_read(struct conn *c)
 	size_t used;
 	ssize_t n;
 
-	n = recv(c->fd, scratch, sizeof scratch, 0);
+	n = c->ssl != NULL ? tls_recv(c, scratch, sizeof scratch) :
+	    recv(c->fd, scratch, sizeof scratch, 0);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			conn_fail(c, "recv: %s", strerror(errno));
@@ -1600,6 +1800,8 @@ conn_read(struct conn *c)
 		buf_reset(b);
 }
 
+static void tls_step(struct conn *);
+
 static void
 conn_event(struct conn *c, uint32_t ev)
 {
@@ -1616,6 +1818,10 @@ conn_event(struct conn *c, uint32_t ev)
 		}
 		c->st = C_UPGRADING;
 		conn_connected(c);
+		return;
+	}
+	if (c->st == C_TLS) {
+		tls_step(c);
 		return;
 	}
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -1707,8 +1913,8 @@ sweep(uint64_t now)
 	for (i = 0; i < R.nconn; i++) {
 		struct conn *c = &R.c[i];
 
-		if (c->st != C_CONNECTING && c->st != C_UPGRADING &&
-		    c->st != C_CLOSING)
+		if (c->st != C_CONNECTING && c->st != C_TLS &&
+		    c->st != C_UPGRADING && c->st != C_CLOSING)
 			continue;
 		if (c->setup ? now >= R.t_setup_end : now > c->t0 + limit)
 			conn_fail(c, "timeout");
@@ -1876,6 +2082,8 @@ run_init(void)
 	R.t_setup_end = R.t_start + (uint64_t)(R.o.setup_timeout * WL_NS);
 	R.t_hard = R.t_setup_end + (uint64_t)((R.o.warmup + R.o.duration +
 	    R.o.hold + 1) * WL_NS);
+	if (R.o.tls)
+		R.tls_ctx = tls_ctx_new(R.o.tls_groups);
 	R.rss0 = srv_rss();
 }
 
@@ -2025,7 +2233,8 @@ report_hs(void)
 	    " hs_per_s=%.0f late_starts=%" PRIu64 " close_eof=%" PRIu64,
 	    R.o.rate, window_s(), R.msgs, per_s(R.msgs), R.late_starts,
 	    R.close_eof);
-	report_lat("connect to 101", "hs", &R.h1);
+	report_lat(R.o.tls_only ? "connect to TLS up" : "connect to 101",
+	    "hs", &R.h1);
 	report_cpu("hs", R.msgs);
 }
 
@@ -2044,6 +2253,14 @@ report(void)
 	    " errors=%" PRIu64 " pings=%" PRIu64 " reached=%d", R.o.mode_name,
 	    R.o.host, R.o.conns, R.opened, R.failed, R.errors, R.pings,
 	    R.reached);
+	if (R.o.tls) {
+		printf("  tls             %" PRIu64 " handshakes in the window, "
+		    "%" PRIu64 " resumed; offered %s; last: %s\n", R.tls_full,
+		    R.tls_reused, R.o.tls_groups ? R.o.tls_groups : "default",
+		    R.tls_info);
+		res_add(" tls=1 tls_hs=%" PRIu64 " tls_resumed=%" PRIu64,
+		    R.tls_full, R.tls_reused);
+	}
 	if (R.last_status)
 		res_add(" status=%d", R.last_status);
 	if (!R.reached || R.o.mode == M_PROBE) {
@@ -2183,7 +2400,12 @@ usage(void)
 "  --binary          echo with binary frames\n"
 "  --spin            poll with zero timeout instead of sleeping: on a VM an\n"
 "                    idle vCPU can take milliseconds to wake, which would be\n"
-"                    counted as the server's latency\n", stderr);
+"                    counted as the server's latency\n"
+"  --tls             TLS (OpenSSL client, certificate not verified)\n"
+"  --tls-groups G    key exchange, OpenSSL's names: X25519, P-256 (--tls)\n"
+"  --tls-resume      offer the last session again (--tls)\n"
+"  --tls-only        handshake: TLS handshake, close_notify, close; no\n"
+"                    WebSocket upgrade (--tls)\n", stderr);
 	exit(2);
 }
 
@@ -2208,6 +2430,10 @@ static const struct option longopts[] = {
 	{ "header", required_argument, NULL, 'h' },
 	{ "binary", no_argument, NULL, 'b' },
 	{ "spin", no_argument, NULL, 'y' },
+	{ "tls", no_argument, NULL, 'L' },
+	{ "tls-resume", no_argument, NULL, 'R' },
+	{ "tls-only", no_argument, NULL, 'O' },
+	{ "tls-groups", required_argument, NULL, 'G' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -2248,6 +2474,19 @@ opt_str(struct opts *o, int ch, const char *a)
 		break;
 	case 'y':
 		o->spin = true;
+		break;
+	case 'L':
+		o->tls = true;
+		break;
+	case 'R':
+		o->tls = o->tls_resume = true;
+		break;
+	case 'O':
+		o->tls = o->tls_only = true;
+		break;
+	case 'G':
+		o->tls = true;
+		o->tls_groups = a;
 		break;
 	default:
 		usage();
@@ -2357,6 +2596,10 @@ opts_parse(int argc, char **argv, struct opts *o)
 	o->marker_len = strlen(o->marker);
 	if (o->mode != M_IDLE)
 		o->hold = 0;
+	if (o->tls_only && o->mode != M_HANDSHAKE)
+		die("--tls-only: handshake mode only");
+	if (o->tls && o->mode == M_TCP_ECHO)
+		die("--tls: not with tcp-echo");
 }
 
 /* ---- self-test (RFC known answers, framing, histogram) ---- */
@@ -2724,6 +2967,133 @@ st_wire(void)
 	R = (struct run){ 0 };
 }
 
+/* A throwaway server: an EC P-256 key and a self-signed certificate. */
+static SSL_CTX *
+st_tls_server(void)
+{
+	SSL_CTX *x = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *crt = X509_new();
+	bool ok;
+
+	if (x == NULL || k == NULL || crt == NULL)
+		return NULL;
+	X509_set_version(crt, 2);	/* v3 */
+	ASN1_INTEGER_set(X509_get_serialNumber(crt), 1);
+	X509_gmtime_adj(X509_getm_notBefore(crt), -60);
+	X509_gmtime_adj(X509_getm_notAfter(crt), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(crt), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
+	X509_set_issuer_name(crt, X509_get_subject_name(crt));
+	ok = X509_set_pubkey(crt, k) == 1 &&
+	    X509_sign(crt, k, EVP_sha256()) > 0 &&
+	    SSL_CTX_use_certificate(x, crt) == 1 &&
+	    SSL_CTX_use_PrivateKey(x, k) == 1;
+	X509_free(crt);
+	EVP_PKEY_free(k);
+	if (!ok) {
+		SSL_CTX_free(x);
+		return NULL;
+	}
+	SSL_CTX_set_session_id_context(x, (const unsigned char *)"wl", 2);
+	return x;
+}
+
+/* One client connection against the server end: both sides driven here
+ * (at most 64 turns).  The server's SSL, or NULL; *sv its socket. */
+static SSL *
+st_tls_pair(SSL_CTX *srv, struct conn *c, int *sv)
+{
+	int p[2], i;
+	SSL *s;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    p) != 0 || (s = SSL_new(srv)) == NULL)
+		return NULL;
+	SSL_set_fd(s, p[1]);
+	SSL_set_accept_state(s);
+	*sv = p[1];
+	*c = (struct conn){ .fd = p[0], .role = ROLE_ECHO, .st = C_UPGRADING };
+	conn_connected(c);
+	for (i = 0; i < 64 && c->st == C_TLS; i++) {
+		SSL_do_handshake(s);
+		conn_event(c, EPOLLIN | EPOLLOUT);
+	}
+	return s;
+}
+
+/* What the server end reads, up to cap - 1 bytes, as a string. */
+static int
+st_tls_read(SSL *s, char *d, size_t cap)
+{
+	int n = 0, r, i;
+
+	for (i = 0; i < 64 && (size_t)n < cap - 1; i++) {
+		r = SSL_read(s, d + n, (int)(cap - 1 - (size_t)n));
+		if (r > 0)
+			n += r;
+		else if (SSL_get_error(s, r) != SSL_ERROR_WANT_READ)
+			break;
+	}
+	d[n] = '\0';
+	return n;
+}
+
+static void
+st_tls(void)
+{
+	static struct conn c;
+	SSL_CTX *srv = st_tls_server();
+	char got[512];
+	int sv = -1;
+	SSL *s;
+
+	if (srv == NULL || (R.ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		st_check(false, "tls: a test server");
+		return;
+	}
+	rng_seed();
+	R.o.tls = R.o.tls_resume = true;
+	R.o.path = "/ws/echo";
+	snprintf(R.o.host, sizeof R.o.host, "127.0.0.1:1");
+	R.tls_ctx = tls_ctx_new("X25519:P-256");
+	R.measuring = true;
+	s = st_tls_pair(srv, &c, &sv);
+	st_check(s != NULL && c.st == C_UPGRADING && c.ssl != NULL,
+	    "tls: the handshake completes, then the upgrade starts");
+	st_check(s && SSL_version(s) == TLS1_2_VERSION &&
+	    strncmp(R.tls_info, "x25519 ", 7) == 0,
+	    "tls: TLS 1.2, as ward speaks it, X25519 as offered first");
+	st_check(s && st_tls_read(s, got, sizeof got) > 0 &&
+	    strncmp(got, "GET /ws/echo HTTP/1.1\r\n", 23) == 0,
+	    "tls: the upgrade request arrives in the clear at the server");
+	st_check(R.tls_full == 1 && R.tls_reused == 0 && R.tls_sess != NULL,
+	    "tls: a full handshake counted, its session kept");
+	conn_close(&c);
+	if (s != NULL)
+		SSL_set_shutdown(s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(s);
+	close(sv);
+
+	/* the session offered again: resumed; --tls-only: close_notify */
+	R.o.mode = M_HANDSHAKE;
+	R.o.tls_only = true;
+	s = st_tls_pair(srv, &c, &sv);
+	st_check(s && SSL_session_reused(s) == 1 && R.tls_reused == 1,
+	    "tls: the second handshake resumes the session");
+	st_check(c.fd < 0 && R.msgs == 1 && s &&
+	    st_tls_read(s, got, sizeof got) == 0 &&
+	    SSL_get_error(s, 0) == SSL_ERROR_ZERO_RETURN,
+	    "tls-only: counted, then close_notify and close");
+	SSL_free(s);
+	close(sv);
+	SSL_SESSION_free(R.tls_sess);
+	SSL_CTX_free(R.tls_ctx);
+	SSL_CTX_free(srv);
+	close(R.ep);
+	R = (struct run){ 0 };
+}
+
 static int
 selftest(void)
 {
@@ -2734,6 +3104,7 @@ selftest(void)
 	st_pace();
 	st_marker();
 	st_wire();
+	st_tls();
 	printf("selftest: %d passed, %d failed\n", st_pass, st_fail);
 	return st_fail ? 1 : 0;
 }

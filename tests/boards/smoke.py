@@ -2,14 +2,17 @@
 """smoke.py - end-to-end smoke test of a (cross-)built ward, e.g. under qemu.
 
 usage: smoke.py [--qemu "qemu-arm -cpu cortex-a8 -L /usr/arm-linux-gnueabihf"]
-                [--config FILE] WARD_BIN
+                [--config FILE] [--tls-dir DIR] WARD_BIN
 
 Starts WARD_BIN (through the qemu-user command when given) on a free port of
 127.0.0.1 with a temporary data_dir and logs on stderr, then checks:
 --version/--print-limits/--check-config run; GET /health answers 200 JSON
 (with curl); a plain GET on /ws/echo answers 426; unknown paths 404; a
 WebSocket round trip on /ws/echo (text, UTF-8, binary, 0..64 KiB, ping)
-with python3-websockets; SIGTERM makes it exit 0 within 6 s.
+with python3-websockets; with --tls-dir (build/dev-tls: ca.pem,
+server-ec.pem, server-ec.key, made by `make dev-tls`) also a TLS listener:
+https /health with curl --cacert, and a wss:// echo round trip trusting that
+CA (issue 12); SIGTERM makes it exit 0 within 6 s.
 Prints "N passed, M failed"; exits 1 if anything failed.
 """
 
@@ -19,6 +22,7 @@ import os
 import shlex
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -85,20 +89,63 @@ async def ws_round_trip(port):
         return res
 
 
+async def wss_round_trip(port, ca):
+    """The same echo over TLS, trusting only the dev CA."""
+    ctx = ssl.create_default_context(cafile=ca)
+    uri = "wss://127.0.0.1:%d/ws/echo" % port
+    async with websockets.connect(uri, ssl=ctx, max_size=None,
+                                  compression=None, open_timeout=30,
+                                  close_timeout=10) as ws:
+        res = [("tls", 0, ws.transport.get_extra_info("ssl_object")
+                .version() == "TLSv1.2")]
+        for m in ["hello over tls", "grüße ✓", bytes(range(256)) * 64,
+                  "y" * 20000]:
+            await ws.send(m)
+            got = await asyncio.wait_for(ws.recv(), 30)
+            res.append((type(m).__name__, len(m), got == m))
+        pong = await ws.ping(b"tls")
+        await asyncio.wait_for(pong, 30)
+        res.append(("ping", 3, True))
+        await ws.close(1000, "bye")
+        res.append(("close", ws.close_code, ws.close_code == 1000))
+        return res
+
+
+def tls_checks(tls_port, tls_dir):
+    ca = os.path.join(tls_dir, "ca.pem")
+    cp = subprocess.run(["curl", "-s", "-m", "20", "--cacert", ca, "-o",
+                         "/dev/null", "-w", "%{http_code}",
+                         "https://127.0.0.1:%d/health" % tls_port],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        timeout=30)
+    check(cp.stdout == b"200", "https /health -> 200 (curl --cacert)",
+          cp.stdout + cp.stderr)
+    try:
+        for kind, n, ok in asyncio.run(wss_round_trip(tls_port, ca)):
+            check(ok, "wss /ws/echo %s (%s)" % (kind, n))
+    except Exception as e:  # noqa: BLE001 - any failure is one check
+        check(False, "wss /ws/echo round trip", "%s: %s"
+              % (type(e).__name__, e))
+
+
 def main():
     args = sys.argv[1:]
-    qemu, config = [], None
+    qemu, config, tls_dir = [], None, None
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         if opt == "--qemu":
             qemu = shlex.split(args.pop(0))
         elif opt == "--config":
             config = os.path.abspath(args.pop(0))
+        elif opt == "--tls-dir":
+            tls_dir = os.path.abspath(args.pop(0))
         else:
-            print("usage: smoke.py [--qemu CMD] [--config FILE] WARD_BIN")
+            print("usage: smoke.py [--qemu CMD] [--config FILE] "
+                  "[--tls-dir DIR] WARD_BIN")
             return 2
     if len(args) != 1:
-        print("usage: smoke.py [--qemu CMD] [--config FILE] WARD_BIN")
+        print("usage: smoke.py [--qemu CMD] [--config FILE] "
+              "[--tls-dir DIR] WARD_BIN")
         return 2
     ward = qemu + [os.path.abspath(args[0])]
     label = os.path.relpath(args[0]) + (" under %s" % qemu[0] if qemu else "")
@@ -124,6 +171,13 @@ def main():
     argv = ward + ["--set", "listen=127.0.0.1:%d" % port,
                    "--set", "data_dir=%s" % os.path.join(tmp, "data"),
                    "--set", "log=stderr", "--set", "jwt_secret=smoke"]
+    tls_port = free_port() if tls_dir else 0
+    if tls_dir:
+        argv += ["--set", "tls_listen=127.0.0.1:%d" % tls_port,
+                 "--set", "tls_cert=%s" % os.path.join(tls_dir,
+                                                       "server-ec.pem"),
+                 "--set", "tls_key=%s" % os.path.join(tls_dir,
+                                                      "server-ec.key")]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log, cwd=tmp,
@@ -154,6 +208,8 @@ def main():
         except Exception as e:  # noqa: BLE001 - any failure is one check
             check(False, "ws /ws/echo round trip", "%s: %s"
                   % (type(e).__name__, e))
+        if tls_dir:
+            tls_checks(tls_port, tls_dir)
         status, _ = curl("http://127.0.0.1:%d/health" % port)
         check(status == 200, "still healthy after the WebSocket session",
               status)

@@ -215,6 +215,84 @@ def test_banner_whole():
     check(p.returncode == 0, "--dev exits 0 on SIGTERM", p.returncode)
 
 
+def banner_of(*sets):
+    """ward --dev's stdout until the TLS lines (or 10 s), then SIGTERM."""
+    argv = [ward_bin(), "--dev"]
+    for x in sets:
+        argv += ["--set", x]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env(),
+                         stdin=subprocess.DEVNULL, cwd=ROOT)
+    import select
+    out = b""
+    deadline = time.monotonic() + 10
+    until = b"wss://" if any(x.startswith("tls_listen=") for x in sets) \
+        else b"stt/admin"
+    while until not in out and time.monotonic() < deadline:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+    return p, out.decode(errors="replace")
+
+
+def test_banner_tls():
+    """make run's TLS: the banner names the CA next to tls_cert and gives
+    a curl --cacert line that works as printed, and a wss:// line; the
+    port is the TLS listener's even after two plain ones (issue 12)."""
+    certs = os.path.join("build", "dev-tls")
+    check(os.path.exists(os.path.join(ROOT, certs, "ca.pem")),
+          "build/dev-tls holds the dev CA (make dev-tls)")
+    p1, p2, tp = free_port(), free_port(), free_port()
+    with tempfile.TemporaryDirectory() as d:
+        p, text = banner_of(
+            "listen=%s:%d,%s:%d" % (HOST, p1, HOST, p2),
+            "tls_listen=%s:%d" % (HOST, tp), "data_dir=" + d,
+            "tls_cert=%s/server-ec.pem" % certs,
+            "tls_key=%s/server-ec.key" % certs)
+        ca = "%s/ca.pem" % certs
+        line = "curl --cacert %s https://127.0.0.1:%d/health" % (ca, tp)
+        check(line in text, "the banner: " + line, text[-600:])
+        check("https://127.0.0.1:%d" % tp in text and
+              "CA %s" % ca in text, "the banner names the TLS port and CA")
+        check("SSL_CERT_FILE=%s python3 -m websockets "
+              "wss://127.0.0.1:%d/ws/echo" % (ca, tp) in text,
+              "the banner has a wss:// example")
+        r = subprocess.run(["/bin/sh", "-c", line + " -s"], cwd=ROOT,
+                           capture_output=True, timeout=20)
+        check(r.returncode == 0 and b"healthy" in r.stdout,
+              "the banner's curl --cacert line works as printed",
+              r.stdout[-300:] + r.stderr[-300:])
+        p.terminate()
+        p.communicate(timeout=10)
+        check(p.returncode == 0, "--dev with TLS exits 0 on SIGTERM",
+              p.returncode)
+    with tempfile.TemporaryDirectory() as d:
+        import shutil
+        for f in ("server-ec.pem", "server-ec.key"):
+            shutil.copy(os.path.join(ROOT, certs, f), d)
+        tp = free_port()
+        p, text = banner_of("listen=%s:%d" % (HOST, free_port()),
+                            "tls_listen=%s:%d" % (HOST, tp),
+                            "data_dir=" + d,
+                            "tls_cert=%s/server-ec.pem" % d,
+                            "tls_key=%s/server-ec.key" % d)
+        p.terminate()
+        p.communicate(timeout=10)
+        check("curl --cacert YOUR-CA.pem https://127.0.0.1:%d/health" % tp
+              in text, "no ca.pem next to tls_cert: a placeholder, not a "
+              "wrong path", text[-400:])
+    with tempfile.TemporaryDirectory() as d:
+        p, text = banner_of("listen=%s:%d" % (HOST, free_port()),
+                            "data_dir=" + d)
+        p.terminate()
+        p.communicate(timeout=10)
+        check("https://" not in text and "--cacert" not in text,
+              "no tls_listen: no TLS lines in the banner", text[-300:])
+
+
 def test_no_key_warning():
     with tempfile.TemporaryDirectory() as d:
         port = free_port()
@@ -239,4 +317,5 @@ def test_no_key_warning():
 if __name__ == "__main__":
     run_tests([test_help, test_print_config_exits, test_config_needs_file,
                test_token_args, test_bad_values, test_examples,
-               test_man_page, test_banner_whole, test_no_key_warning])
+               test_man_page, test_banner_whole, test_banner_tls,
+               test_no_key_warning])

@@ -14,7 +14,10 @@ binary under test (WARD_BIN).  Exceptions, each reported:
   - the interactive WebSocket client reads its stdin from a pipe (one line,
     then end of file) and must report "Connected";
   - $ADMIN, $DOCTOR and $PATIENT hold tokens for the server, as exported by
-    `make run`'s banner.
+    `make run`'s banner;
+  - the server also listens with TLS (build/dev-tls's development CA and EC
+    certificate, made by `make dev-tls`), as `make run` does on 8443: port
+    8443 is replaced by its TLS port.
 Every other command must exit 0 within 20 s, and a curl must print
 something.  The suite also checks that a block exists at all, so an
 emptied README does not pass silently."""
@@ -65,8 +68,9 @@ def strip_comment(line):
     return line.rstrip()
 
 
-def localize(cmd, port):
+def localize(cmd, port, tls_port):
     cmd = cmd.replace("127.0.0.1:8000", "%s:%d" % (HOST, port))
+    cmd = cmd.replace("127.0.0.1:8443", "%s:%d" % (HOST, tls_port))
     cmd = re.sub(r"127\.0\.0\.1:18\d\d\d", "%s:%d" % (HOST, free_port()),
                  cmd)
     return cmd.replace("build/host/ward", shlex.quote(ward_bin()))
@@ -143,13 +147,20 @@ def run_cmd(cmd, label):
 def test_readme_blocks():
     cmds = commands()
     check(len(cmds) >= 8, "README has its command blocks", len(cmds))
-    srv = Server("jwt_secret=" + SECRET, label="readme")
+    certs = os.path.join(ROOT, "build", "dev-tls")
+    check(os.path.exists(os.path.join(certs, "ca.pem")),
+          "build/dev-tls holds the development CA (make dev-tls)", certs)
+    tls_port = free_port()
+    srv = Server("jwt_secret=" + SECRET, "tls_listen=%s:%d" % (HOST, tls_port),
+                 "tls_cert=" + os.path.join(certs, "server-ec.pem"),
+                 "tls_key=" + os.path.join(certs, "server-ec.key"),
+                 label="readme")
     ran = 0
     for n, raw in cmds:
         label = "README block %d: %s" % (n, raw[:70])
         if raw.startswith("make "):
             continue
-        cmd = localize(raw, srv.port)
+        cmd = localize(raw, srv.port, tls_port)
         if "ward" in cmd.split()[0] and not any(x in cmd + " "
                                                 for x in EXITING):
             run_server_cmd(cmd, label)

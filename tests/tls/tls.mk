@@ -25,19 +25,27 @@ $(TLS_DEV_STAMP): tests/tls/gen-certs.sh
 	$(Q)sh tests/tls/gen-certs.sh $(TLS_DEV_DIR)
 
 # whoever runs the unit tests or the TLS fuzz target needs them first
-unit fuzz fuzz-replay e2e node-test browser-test browser-test-13: $(TLS_DEV_STAMP)
+# (and the benchmarks: their TLS rows, tests/bench/run.sh; the e2e suites;
+# the node and browser suites; the board smoke test and check-packaging)
+unit fuzz fuzz-replay bench bench-tls-wired e2e node-test browser-test \
+    browser-test-13 smoke check-packaging: $(TLS_DEV_STAMP)
 
 # The server engine alone, measured (not part of make test): server CPU
 # per handshake and per record, memory per connection.  Built for the
 # BOARD (its compiler and BearSSL) and run under its $(QEMU), so
 # `make BOARD=bbb bench-tls` is the relative check for a Cortex-A8.
+# Then, on the host build, the wired rows: ward itself with a TLS
+# listener under wardload's OpenSSL client (tests/bench/bench.mk,
+# bench-tls-wired; figures in docs/performance.md).
 TLS_BENCH	:= $(B)/tls_bench
 TLS_BENCH_N	?= 200
-$(TLS_BENCH): tests/bench/tls_bench.c src/tls.c src/tls.h src/log.c src/utf8.c | $(TLS_DEV_STAMP)
+# (linked with the server's objects: log.c now reaches into conn and the
+# registry, so the three files alone no longer link)
+$(TLS_BENCH): tests/bench/tls_bench.c $(OBJ_LIB) | $(TLS_DEV_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(WARD_CFLAGS)) -Isrc $(WARD_LDFLAGS) \
-	    -o $@ tests/bench/tls_bench.c src/tls.c src/log.c src/utf8.c \
-	    $(PORT_SRC_$(PORT)) $(WARD_LIBS)
+	    -o $@ tests/bench/tls_bench.c $(OBJ_LIB) $(WARD_LIBS)
 .PHONY: bench-tls
 bench-tls: $(TLS_BENCH)
 	$(QEMU) ./$(TLS_BENCH) $(TLS_DEV_DIR) $(TLS_BENCH_N)
+	$(if $(QEMU),@echo "bench-tls: wired rows: host build only (make bench-tls)",$(MAKE) --no-print-directory bench-tls-wired)
