@@ -213,7 +213,7 @@ dev_banner_tls(void)
 	out("TLS on https://127.0.0.1:%d and wss:// (certificate %s, "
 	    "CA %s):\n"
 	    "  curl --cacert %s https://127.0.0.1:%d/health\n"
-	    "  SSL_CERT_FILE=%s python3 -m websockets "
+	    "  SSL_CERT_FILE=%s /usr/bin/python3 -m websockets "
 	    "wss://127.0.0.1:%d/ws/echo\n\n",
 	    port, cfg.tls_cert, ca, ca, port, ca, port);
 }
@@ -241,11 +241,11 @@ dev_banner(void)
 	    "  curl -s http://127.0.0.1:%d/consultation/socket-status/\n"
 	    "  curl -s -H \"Authorization: Bearer $ADMIN\" "
 	    "http://127.0.0.1:%d/consultation/socket-status/sockets/\n"
-	    "  python3 -m websockets ws://127.0.0.1:%d/ws/echo\n"
-	    "  python3 -m websockets ws://127.0.0.1:%d/ws/call/room1/\n"
-	    "  python3 -m websockets \"ws://127.0.0.1:%d/ws/stt/room/"
+	    "  /usr/bin/python3 -m websockets ws://127.0.0.1:%d/ws/echo\n"
+	    "  /usr/bin/python3 -m websockets ws://127.0.0.1:%d/ws/call/room1/\n"
+	    "  /usr/bin/python3 -m websockets \"ws://127.0.0.1:%d/ws/stt/room/"
 	    "?role=doctor&name=Smith&room=r1\"\n"
-	    "  python3 -m websockets \"ws://127.0.0.1:%d/ws/stt/admin/"
+	    "  /usr/bin/python3 -m websockets \"ws://127.0.0.1:%d/ws/stt/admin/"
 	    "?token=$ADMIN\"\n\n",
 	    WARD_VERSION, port, tok[0], tok[1], tok[2], port, port, port, port,
 	    port, port, port);

@@ -257,7 +257,7 @@ def test_banner_tls():
         check(line in text, "the banner: " + line, text[-600:])
         check("https://127.0.0.1:%d" % tp in text and
               "CA %s" % ca in text, "the banner names the TLS port and CA")
-        check("SSL_CERT_FILE=%s python3 -m websockets "
+        check("SSL_CERT_FILE=%s /usr/bin/python3 -m websockets "
               "wss://127.0.0.1:%d/ws/echo" % (ca, tp) in text,
               "the banner has a wss:// example")
         r = subprocess.run(["/bin/sh", "-c", line + " -s"], cwd=ROOT,
