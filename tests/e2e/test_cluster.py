@@ -515,6 +515,7 @@ def test_shared_queue_diagnosis():
                dict(RECO, diagnosis_id=4402))
     check(r.status == 200 and j and j.get("status") == "queued",
           "diagnosis broadcast with no client anywhere: queued", (r.status, j))
+    time.sleep(0.3)     # whatever is in flight between instances lands
     got = collect("B", diag_ws, 4402)
     check(len(updates(got, "recommendation_update")) == 1,
           "a queued diagnosis message posted on A is collected on B, once",
@@ -532,6 +533,7 @@ def test_shared_queue_notification():
                {"user_id": "q1", "notification": {"k": 1}})
     check(r.status == 200 and j and j.get("status") == "queued",
           "notification for a user with no socket: queued", (r.status, j))
+    time.sleep(0.3)     # whatever is in flight between instances lands
     got = collect("B", note_ws, "q1")
     check([m.get("data", {}).get("k") for m in got] == [1],
           "a queued notification posted on A is collected on B, once", got)
