@@ -543,6 +543,38 @@ def test_shared_queue_notification():
     check(got == [], "nor on C", got)
 
 
+def test_shared_queue_trim():
+    for k in range(103):
+        r, j = req("A" if k % 2 else "C", "POST", "/api/notifications",
+                   {"user_id": "q5", "notification": {"k": k}})
+        if r.status != 200:
+            break
+    check(r.status == 200, "103 notifications posted on A and C", r.status)
+    end = time.monotonic() + 3    # the last EVAL may follow the answer
+    while time.monotonic() < end:
+        got = redis_cmds(("GET", "ward:q:dropped:user"))
+        if got == b"$1\r\n3\r\n":
+            break
+        time.sleep(0.05)
+    time.sleep(0.1)
+    n = redis_cmds(("LLEN", "ward:q:user:q5"))
+    check(n == b":100\r\n", "the shared list keeps 100 per key", n)
+    check(got == b"$1\r\n3\r\n", "the 3 oldest dropped are counted", got)
+    w = note_ws("B", "q5")
+    try:
+        got = []
+        for _ in range(120):
+            m = recv_json(w, 2.0)
+            if m is None:
+                break
+            got.append(m.get("data", {}).get("k"))
+    finally:
+        w.abort()
+    check(got == list(range(3, 103)),
+          "collected on B: the newest 100, oldest first, once",
+          got[:5] + ["..."] + got[-3:])
+
+
 def test_live_elsewhere_not_queued():
     for n in "AB":
         req(n, "POST", "/api/diagnoses", {"diagnosis_id": 4403, "owner": None})
@@ -685,6 +717,7 @@ if __name__ == "__main__":
                    test_outside_publisher,
                    test_ten_thousand, test_outage,
                    test_shared_queue_diagnosis, test_shared_queue_notification,
+                   test_shared_queue_trim,
                    test_live_elsewhere_not_queued, test_queue_outage,
                    test_cluster_counts,
                    test_stop])
