@@ -165,6 +165,7 @@ squeue_post(struct squeue *q, const char *key, uint32_t f)
 }
 
 static void drain(int kind, const char *key);
+static void present(int kind, const char *key);
 
 static void
 drain_done(void *arg, const struct redis_reply *r)
@@ -219,9 +220,13 @@ drain(int kind, const char *key)
 	for (int i = 0; i < SQ_DRAINS && d == NULL; i++)
 		if (!drains[i].busy)
 			d = &drains[i];
-	if (d == NULL || !name_of(member, sizeof member, "", kind, key) ||
+	if (d == NULL) {
+		present(kind, key);	/* the list waits for the next open */
+		return;
+	}
+	if (!name_of(member, sizeof member, "", kind, key) ||
 	    !name_of(list, sizeof list, "ward:q:", kind, key))
-		return;		/* stays in Redis for the next open */
+		return;
 	d->kind = kind;
 	utf8_copy(d->key, sizeof d->key, key);
 	snprintf(ttl, sizeof ttl, "%d", SQ_TTL_MS);
@@ -340,14 +345,32 @@ outbox_next(void)
 	}
 }
 
+/* Add one presence (the drain script does it too, when a slot is free). */
+static void
+present(int kind, const char *key)
+{
+	char set[64], member[SQ_NAME], ttl[16];
+	struct str a[3];
+
+	if (!name_of(member, sizeof member, "", kind, key))
+		return;
+	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
+	snprintf(ttl, sizeof ttl, "%d", SQ_TTL_MS);
+	a[0] = S("SADD");
+	a[1] = S(set);
+	a[2] = S(member);
+	redis_cmd(NULL, NULL, 3, a);
+	a[0] = S("PEXPIRE");
+	a[2] = S(ttl);
+	redis_cmd(NULL, NULL, 3, a);
+}
+
 /* Write this instance's presence again (after an outage it expired). */
 static void
 presence_all(void)
 {
-	char set[64], member[SQ_NAME];
 	struct str a[3];
 
-	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
 	a[0] = S("SADD");
 	a[1] = S("ward:pi");
 	a[2] = S(bus_instance());
@@ -356,9 +379,9 @@ presence_all(void)
 		for (int i = 0; i < nq; i++) {
 			if (fanout_kind(g) != *qs[i]->kind)
 				continue;
-			/* drain adds the presence, and delivers what waited */
+			present(*qs[i]->kind, fanout_name(g));
+			/* and deliver what waited (as slots allow) */
 			drain(*qs[i]->kind, fanout_name(g));
-			(void)member;
 		}
 }
 
