@@ -4,9 +4,10 @@
  * socket of this instance took is handed to one Lua script that, in one
  * atomic step, either publishes it on the bus (some instance has a live
  * socket for the key: its presence is in Redis) or pushes it on the key's
- * Redis list (at most SQ_PER, the oldest dropped and counted).  A socket
- * that opens on any instance adds its presence and pops its list in one
- * script, so a message is delivered live or collected, exactly once.
+ * Redis list (at most the family's per-key limit, the oldest dropped and
+ * counted).  A socket that opens on any instance adds its presence and
+ * pops its list in one script, so a message is delivered live or
+ * collected, exactly once.
  *
  * Keys (every name escaped as the bus escapes channel names):
  *   ward:q:<kind>:<key>       list, newest at the head (LPUSH)
@@ -28,13 +29,14 @@
 #include "svc.h"
 #include "../redis.h"
 
-#define SQ_PER		100	/* entries per list (issue 14) */
-#define SQ_TTL_MS	3000	/* presence outlives its writer by this */
-#define SQ_REFRESH_MS	1000
-#define SQ_DRAIN_BYTES	60000	/* per drain reply: WARD_REDIS_REPLY_BYTES */
-#define SQ_DRAIN_ITEMS	200	/* per drain reply: WARD_REDIS_REPLY_ELEMS */
-#define SQ_MAX		4	/* queues registered */
-#define SQ_DRAINS	64	/* drains in flight */
+#define SQ_TTL_MS	WARD_BUS_COUNT_TTL_MS	/* presence expiry */
+#define SQ_REFRESH_MS	WARD_BUS_COUNT_MS
+/* One collection reply must fit the client's reply arena and table: the
+ * first entry always fits (an entry is at most WARD_NOTIF_FRAME). */
+#define SQ_DRAIN_BYTES	(WARD_REDIS_REPLY_BYTES - WARD_NOTIF_FRAME)
+#define SQ_DRAIN_ITEMS	(WARD_REDIS_REPLY_ELEMS - 2)
+#define SQ_MAX		4	/* families with a shared queue */
+#define SQ_DRAINS	WARD_SQUEUE_DRAINS
 #define SQ_NAME		(3 * WARD_MBOX_KEY + 64)
 
 /*
@@ -118,10 +120,11 @@ S(const char *s)
 
 /* Run the post script; 0 when the command was accepted. */
 static int
-post(int kind, const char *key, const uint8_t *p, size_t n, uint32_t f,
-    const char *dedup, redis_reply_fn cb, void *arg)
+post(const struct squeue *q, const char *key, const uint8_t *p, size_t n,
+    uint32_t f, const char *dedup, redis_reply_fn cb, void *arg)
 {
-	char member[SQ_NAME], list[SQ_NAME], drop[SQ_NAME], lim[8];
+	int kind = *q->kind;
+	char member[SQ_NAME], list[SQ_NAME], drop[SQ_NAME], lim[16];
 	struct str chan, msg, a[11];
 
 	if (!name_of(member, sizeof member, "", kind, key) ||
@@ -129,7 +132,7 @@ post(int kind, const char *key, const uint8_t *p, size_t n, uint32_t f,
 	    bus_group_msg(kind, key, strlen(key), f, &chan, &msg) != 0)
 		return WARD_EINVAL;
 	snprintf(drop, sizeof drop, "ward:q:dropped:%s", fanout_kind_name(kind));
-	snprintf(lim, sizeof lim, "%d", SQ_PER);
+	snprintf(lim, sizeof lim, "%u", (unsigned)q->mb->per_key);
 	a[0] = S("EVAL");
 	a[1] = S(post_lua);
 	a[2] = S("0");
@@ -160,8 +163,7 @@ squeue_post(struct squeue *q, const char *key, uint32_t f)
 {
 	if (!squeue_up() || mailbox_count(q->mb, key) > 0)
 		return WARD_EAGAIN;	/* behind what waits here: keep order */
-	return post(*q->kind, key, buf_data(f), buf_len(f), f, "", post_done,
-	    NULL);
+	return post(q, key, buf_data(f), buf_len(f), f, "", post_done, NULL);
 }
 
 static void drain(int kind, const char *key);
@@ -336,7 +338,7 @@ outbox_next(void)
 			outbox.q = qs[i];
 			outbox.seq = m->seq;
 			utf8_copy(outbox.key, sizeof outbox.key, key);
-			if (post(*qs[i]->kind, key, m->data, m->len, f, dedup,
+			if (post(qs[i], key, m->data, m->len, f, dedup,
 			    outbox_done, NULL) == 0)
 				outbox.busy = true;
 			buf_unref(f);
