@@ -136,32 +136,44 @@ frame_payload(uint32_t f, int *op, const uint8_t **p, size_t *n)
 	return true;
 }
 
+/* Build the message of frame f into bus.msg with this seq: its length, 0. */
+static size_t
+encode(uint32_t f, uint64_t seq)
+{
+	const uint8_t *p;
+	size_t n;
+	int op, h;
+
+	if (!frame_payload(f, &op, &p, &n) ||
+	    (op != WS_OP_TEXT && op != WS_OP_BINARY)) {
+		bus.st.malformed++;
+		return 0;
+	}
+	h = snprintf((char *)bus.msg, BUS_HDR_MAX, "w1 %s %llu %c\n", bus.inst,
+	    (unsigned long long)seq, op == WS_OP_TEXT ? 't' : 'b');
+	if (h <= 0 || h >= BUS_HDR_MAX || n > sizeof bus.msg - (size_t)h) {
+		bus.st.not_replicated++;
+		return 0;
+	}
+	memcpy(bus.msg + h, p, n);
+	return (size_t)h + n;
+}
+
 /* Publish frame f on bus.chan (already built). */
 static void
 publish(uint32_t f)
 {
-	const uint8_t *p;
 	size_t n;
-	int op, h, rc;
+	int rc;
 	struct str argv[3];
 
 	if (!bus.on)
 		return;
-	if (!frame_payload(f, &op, &p, &n) ||
-	    (op != WS_OP_TEXT && op != WS_OP_BINARY)) {
-		bus.st.malformed++;
+	if ((n = encode(f, bus.seq + 1)) == 0)
 		return;
-	}
-	h = snprintf((char *)bus.msg, BUS_HDR_MAX, "w1 %s %llu %c\n", bus.inst,
-	    (unsigned long long)(bus.seq + 1), op == WS_OP_TEXT ? 't' : 'b');
-	if (h <= 0 || h >= BUS_HDR_MAX || n > sizeof bus.msg - (size_t)h) {
-		bus.st.not_replicated++;
-		return;
-	}
-	memcpy(bus.msg + h, p, n);
 	argv[0] = (struct str){ "PUBLISH", 7 };
 	argv[1] = (struct str){ bus.chan, strlen(bus.chan) };
-	argv[2] = (struct str){ (const char *)bus.msg, (size_t)h + n };
+	argv[2] = (struct str){ (const char *)bus.msg, n };
 	if ((rc = redis_cmd(NULL, NULL, 3, argv)) != 0) {
 		bus.st.not_replicated++;
 		return;
@@ -170,25 +182,59 @@ publish(uint32_t f)
 	bus.st.published++;
 }
 
-void
-bus_group(int kind, const char *name, size_t n, uint32_t f)
+/* bus.chan = the group's channel; false when it does not fit. */
+static bool
+group_chan(int kind, const char *name, size_t n)
 {
 	size_t at;
 
-	if (!bus.on)
-		return;
 	at = (size_t)snprintf(bus.chan, sizeof bus.chan, BUS_PREFIX ":g:");
 	if (!bus_escape(bus.chan, sizeof bus.chan, &at,
 	    fanout_kind_name(kind), strlen(fanout_kind_name(kind))) ||
 	    at + 2 > sizeof bus.chan)
-		goto toolong;
+		return false;
 	bus.chan[at++] = ':';
-	if (!bus_escape(bus.chan, sizeof bus.chan, &at, name, n))
-		goto toolong;
+	return bus_escape(bus.chan, sizeof bus.chan, &at, name, n);
+}
+
+void
+bus_group(int kind, const char *name, size_t n, uint32_t f)
+{
+	if (!bus.on)
+		return;
+	if (!group_chan(kind, name, n)) {
+		bus.st.not_replicated++;
+		return;
+	}
 	publish(f);
-	return;
-toolong:
-	bus.st.not_replicated++;
+}
+
+/*
+ * The channel and message a group publication of frame f would use,
+ * without publishing it (for a caller that publishes it conditionally,
+ * e.g. from a script): seq 0, "unsequenced".  Valid until the next bus
+ * call.  0, or WARD_EINVAL (off, name too long, frame not replicable).
+ */
+int
+bus_group_msg(int kind, const char *name, size_t n, uint32_t f,
+    struct str *chan, struct str *msg)
+{
+	size_t len;
+
+	if (!bus.on || !group_chan(kind, name, n) || (len = encode(f, 0)) == 0)
+		return WARD_EINVAL;
+	*chan = (struct str){ bus.chan, strlen(bus.chan) };
+	*msg = (struct str){ (const char *)bus.msg, len };
+	return 0;
+}
+
+/* A function the application runs at every bus tick (one). */
+static void (*tick_hook)(uint64_t now);
+
+void
+bus_set_tick_hook(void (*fn)(uint64_t now))
+{
+	tick_hook = fn;
 }
 
 void
@@ -343,7 +389,8 @@ on_message(void *arg, const struct redis_msg *m)
 		return;
 	}
 	bus.st.received++;
-	note_seq(&inst, seq);
+	if (seq != 0)		/* 0: unsequenced (published by a script) */
+		note_seq(&inst, seq);
 	f = ws_frame(op, m->payload.p + off, m->payload.n - (size_t)off);
 	if (f == 0) {
 		bus.st.undelivered++;
@@ -467,6 +514,8 @@ bus_tick(uint64_t now)
 {
 	if (!bus.on)
 		return;
+	if (tick_hook != NULL)
+		tick_hook(now);
 	if (!redis_up()) {
 		cl.valid = false;
 		return;

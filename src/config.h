@@ -584,4 +584,15 @@ _Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
 #define WARD_BUS_COUNT_TTL_MS 3000
 #endif
 
+/* Shared offline queues (src/svc/squeue.c): an instance's presence set
+ * in Redis is refreshed every WARD_BUS_COUNT_MS and expires after
+ * WARD_BUS_COUNT_TTL_MS (a killed instance stops taking messages within
+ * it); WARD_SQUEUE_DRAINS collections may be in flight at once (one per
+ * opening socket, 40 B each; none free: the list waits for the next
+ * open, the presence is written anyway).  A list holds the family's own
+ * per-key limit (WARD_DIAG_PER, WARD_NOTIF_PER_USER). */
+#ifndef WARD_SQUEUE_DRAINS
+#define WARD_SQUEUE_DRAINS 64
+#endif
+
 #endif

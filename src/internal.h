@@ -1005,6 +1005,9 @@ void	bus_user(const char *user, uint32_t frame);
 const char *bus_state(void);		/* "up", "down", "off" */
 bool	bus_on(void);			/* Redis configured */
 void	bus_tick(uint64_t now);
+int	bus_group_msg(int kind, const char *name, size_t n, uint32_t frame,
+	    struct str *chan, struct str *msg);
+void	bus_set_tick_hook(void (*fn)(uint64_t now));
 /* The wire (docs/redis.md), pure: a name escaped (every byte outside
  * [A-Za-z0-9_.-] as %XX) appended at *at, false when it does not fit;
  * unescaped (-1: a bad %XX or too long); a message header

@@ -38,6 +38,7 @@ static struct diag diags[WARD_DIAGNOSES];
 /* Queued frames, keyed by the diagnosis id in decimal. */
 MAILBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MAILBOX_INIT(dq, J_DQ_MBOX,
     WARD_DIAG_PER, true);
+static struct squeue sq = { &gk_diag, &dq };
 
 /* The mailbox key of a diagnosis id. */
 static const char *
@@ -240,12 +241,19 @@ open_diag(struct conn *c, const struct http_req *r)
 	/* delivered at least once: a failed write means a repeat after a
 	 * restart, never a loss */
 	journal_commit();
+	squeue_open(&sq, name);	/* then what waited in Redis */
 }
 
 static void
 close_diag(struct conn *c)
 {
+	char name[24];
+	int g = fanout_of(c, 0);
+
+	utf8_copy(name, sizeof name, fanout_name(g));
 	fanout_leave(c, 0);
+	if (g > 0)
+		squeue_close(&sq, name);
 }
 
 static void
@@ -457,6 +465,7 @@ delete_diag(struct conn *c, struct http_req *r)
 		for (struct conn *m = fanout_first(g); m; m = fanout_next(m, g))
 			conn_close_ws(m, 1008, "diagnosis deleted");
 	mailbox_forget(&dq, key_of(id, name));
+	squeue_forget(&sq, name);
 	d->used = false;
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
@@ -635,6 +644,7 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 {
 	const struct json_doc *d = svc_json_body(c, r);
 	struct bc a = { kind, d, 0 };
+	bool redis_queued = false;
 	const char *bad;
 	struct diag *g;
 	uint32_t f, n = 0;
@@ -656,8 +666,19 @@ broadcast(struct conn *c, struct http_req *r, int kind)
 		return reply_error(c, 413, "payload_too_large",
 		    "update too large to send");
 	grp = snprintf(gname, sizeof gname, "%lld", (long long)a.id);
-	n = fanout_send_named(gk_diag, gname, (size_t)grp, f, NULL);
-	if (n == 0) {
+	if (squeue_up()) {
+		/* Redis decides: live on another instance, or its list */
+		int lg = fanout_find(gk_diag, gname, (size_t)grp);
+
+		if ((n = lg > 0 ? fanout_deliver(lg, f) : 0) > 0)
+			bus_group(gk_diag, gname, (size_t)grp, f);
+		else if (buf_len(f) <= WARD_NOTIF_FRAME &&
+		    squeue_post(&sq, gname, f) == 0)
+			redis_queued = true;
+	} else {
+		n = fanout_send_named(gk_diag, gname, (size_t)grp, f, NULL);
+	}
+	if (n == 0 && !redis_queued) {
 		if (buf_len(f) > WARD_NOTIF_FRAME) {
 			buf_unref(f);
 			return reply_error(c, 413, "payload_too_large",
@@ -793,9 +814,16 @@ static const struct route diag_routes[] = {
 	{ .pattern = NULL }
 };
 
+static void
+diag_init(void)
+{
+	squeue_add(&sq);
+}
+
 const struct family diagnosis_family = {
 	.name = "diagnosis",
 	.routes = diag_routes,
+	.init = diag_init,
 	.pools = (const struct ward_pool[]){
 		{ "diagnoses", WARD_DIAGNOSES, sizeof(struct diag),
 		    "registered diagnoses and owners" },

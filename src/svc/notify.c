@@ -29,6 +29,7 @@ static int gk_user;		/* group kind "user" */
 MAILBOX_STORAGE(q, WARD_NOTIF_QUEUE) = MAILBOX_INIT(q, J_NOTE_MBOX,
     WARD_NOTIF_PER_USER, false);
 static uint64_t next_id;
+static struct squeue sq = { &gk_user, &q };
 
 /* --- the journal --------------------------------------------------------- */
 
@@ -78,12 +79,25 @@ open_notify(struct conn *c, const struct http_req *r)
 	/* delivered at least once: a failed write means a repeat after a
 	 * restart, never a loss */
 	journal_commit();
+	squeue_open(&sq, u);	/* then what waited in Redis */
 }
 
 static void
 close_notify(struct conn *c)
 {
+	char u[USER_MAX + 1];
+	int g = fanout_of(c, 0);
+
+	utf8_copy(u, sizeof u, fanout_name(g));
 	fanout_leave(c, 0);
+	if (g > 0)
+		squeue_close(&sq, u);
+}
+
+static void
+notify_init(void)
+{
+	squeue_add(&sq);
 }
 
 static void
@@ -139,6 +153,7 @@ post_notification(struct conn *c, struct http_req *r)
 	struct note a;
 	uint32_t f, n = 0;
 	int i;
+	bool redis_queued = false;
 	struct jw w;
 
 	if (d == NULL)
@@ -165,7 +180,18 @@ post_notification(struct conn *c, struct http_req *r)
 	if ((f = ws_jw_frame(note_gen, &a)) == 0)
 		return reply_error(c, 413, "payload_too_large",
 		    "notification too large to send");
-	n = fanout_send_named(gk_user, user, strlen(user), f, NULL);
+	if (squeue_up()) {
+		/* Redis decides: live on another instance, or its list */
+		int g = fanout_find(gk_user, user, strlen(user));
+
+		if ((n = g > 0 ? fanout_deliver(g, f) : 0) > 0)
+			bus_group(gk_user, user, strlen(user), f);
+		else if (buf_len(f) <= WARD_NOTIF_FRAME &&
+		    squeue_post(&sq, user, f) == 0)
+			redis_queued = true;
+	} else {
+		n = fanout_send_named(gk_user, user, strlen(user), f, NULL);
+	}
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
 	jw_key(&w, "status");
@@ -173,6 +199,8 @@ post_notification(struct conn *c, struct http_req *r)
 		jw_str(&w, "delivered");
 		jw_key(&w, "clients_notified");
 		jw_int(&w, n);
+	} else if (redis_queued) {
+		jw_str(&w, "queued");
 	} else if (buf_len(f) > WARD_NOTIF_FRAME) {
 		buf_unref(f);
 		return reply_error(c, 413, "payload_too_large",
@@ -226,6 +254,7 @@ static const struct route notify_routes[] = {
 const struct family notify_family = {
 	.name = "notify",
 	.routes = notify_routes,
+	.init = notify_init,
 	.pools = (const struct ward_pool[]){
 		{ "notify_queue", WARD_NOTIF_QUEUE, MAILBOX_SLOT_BYTES,
 		    "notifications queued for offline users (mailbox)" },

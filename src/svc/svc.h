@@ -98,6 +98,21 @@ void	unified_services_json(struct jw *w);
 /* The audit trail (svc/audit.c): one line to data_dir/audit.log. */
 void	audit(const char *event, const struct auth_claims *who,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* ----------------------------------------------------------- squeue.c */
+/* An offline queue shared through Redis (squeue.c): the family's fanout
+ * kind and its local mailbox (the store while Redis is off or down). */
+struct squeue {
+	int		*kind;
+	struct mailbox	*mb;
+};
+bool	squeue_up(void);		/* Redis configured and up */
+void	squeue_add(struct squeue *q);	/* at init: the outage push */
+/* No local socket took frame f for key: queue it in Redis unless a live
+ * socket elsewhere takes it.  0, or an error: queue it locally. */
+int	squeue_post(struct squeue *q, const char *key, uint32_t f);
+void	squeue_open(struct squeue *q, const char *key);	/* after join */
+void	squeue_close(struct squeue *q, const char *key);	/* after leave */
+void	squeue_forget(struct squeue *q, const char *key);
 /* ------------------------------------------------------------ audit.c */
 /* A route's refused WebSocket upgrade as an audit line (route.refused). */
 void	audit_refused(const struct http_req *r, const char *type,

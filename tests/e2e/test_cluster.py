@@ -472,6 +472,186 @@ def test_outage():
             w.abort()
 
 
+# ------------------------------------------------- shared queues (Redis)
+
+def drain_all(w, t=0.4):
+    """Every message until the socket is quiet for t seconds (bounded)."""
+    out = []
+    for _ in range(50):
+        m = recv_json(w, t)
+        if m is None:
+            break
+        out.append(m)
+    return out
+
+
+def diag_ws(name, did):
+    w = ws(name, "/ws/%d" % did)
+    hello = recv_json(w)
+    return w, hello
+
+
+def note_ws(name, user):
+    return ws(name, "/ws/notifications/?token=" + tok("doctor", user))
+
+
+def collect(name, path_fn, *args):
+    w = path_fn(name, *args)
+    w = w[0] if isinstance(w, tuple) else w
+    try:
+        return drain_all(w)
+    finally:
+        w.abort()
+
+
+def updates(msgs, typ):
+    return [m for m in msgs if m.get("type") == typ]
+
+
+def test_shared_queue_diagnosis():
+    for n in "AB":
+        req(n, "POST", "/api/diagnoses", {"diagnosis_id": 4402, "owner": None})
+    r, j = req("A", "POST", "/ws/broadcast-recommendation-update",
+               dict(RECO, diagnosis_id=4402))
+    check(r.status == 200 and j and j.get("status") == "queued",
+          "diagnosis broadcast with no client anywhere: queued", (r.status, j))
+    time.sleep(0.3)     # whatever is in flight between instances lands
+    got = collect("B", diag_ws, 4402)
+    check(len(updates(got, "recommendation_update")) == 1,
+          "a queued diagnosis message posted on A is collected on B, once",
+          got)
+    got = collect("A", diag_ws, 4402)
+    check(updates(got, "recommendation_update") == [],
+          "and not again on A (no per-instance copy)", got)
+    got = collect("B", diag_ws, 4402)
+    check(updates(got, "recommendation_update") == [],
+          "nor on B a second time", got)
+
+
+def test_shared_queue_notification():
+    r, j = req("A", "POST", "/api/notifications",
+               {"user_id": "q1", "notification": {"k": 1}})
+    check(r.status == 200 and j and j.get("status") == "queued",
+          "notification for a user with no socket: queued", (r.status, j))
+    time.sleep(0.3)     # whatever is in flight between instances lands
+    got = collect("B", note_ws, "q1")
+    check([m.get("data", {}).get("k") for m in got] == [1],
+          "a queued notification posted on A is collected on B, once", got)
+    got = collect("A", note_ws, "q1")
+    check(got == [], "and not again on A", got)
+    got = collect("C", note_ws, "q1")
+    check(got == [], "nor on C", got)
+
+
+def test_shared_queue_trim():
+    for k in range(103):
+        r, j = req("A" if k % 2 else "C", "POST", "/api/notifications",
+                   {"user_id": "q5", "notification": {"k": k}})
+        if r.status != 200:
+            break
+    check(r.status == 200, "103 notifications posted on A and C", r.status)
+    end = time.monotonic() + 3    # the last EVAL may follow the answer
+    while time.monotonic() < end:
+        got = redis_cmds(("GET", "ward:q:dropped:user"))
+        if got == b"$1\r\n3\r\n":
+            break
+        time.sleep(0.05)
+    time.sleep(0.1)
+    n = redis_cmds(("LLEN", "ward:q:user:q5"))
+    check(n == b":100\r\n", "the shared list keeps 100 per key", n)
+    check(got == b"$1\r\n3\r\n", "the 3 oldest dropped are counted", got)
+    w = note_ws("B", "q5")
+    try:
+        got = []
+        for _ in range(120):
+            m = recv_json(w, 2.0)
+            if m is None:
+                break
+            got.append(m.get("data", {}).get("k"))
+    finally:
+        w.abort()
+    check(got == list(range(3, 103)),
+          "collected on B: the newest 100, oldest first, once",
+          got[:5] + ["..."] + got[-3:])
+
+
+def test_live_elsewhere_not_queued():
+    for n in "AB":
+        req(n, "POST", "/api/diagnoses", {"diagnosis_id": 4403, "owner": None})
+    c, _ = diag_ws("B", 4403)
+    u = note_ws("B", "q3")
+    time.sleep(0.2)
+    try:
+        req("A", "POST", "/ws/broadcast-recommendation-update",
+            dict(RECO, diagnosis_id=4403))
+        req("A", "POST", "/api/notifications",
+            {"user_id": "q3", "notification": {"k": 3}})
+        got = drain_all(c)
+        check(len(updates(got, "recommendation_update")) == 1,
+              "diagnosis message posted on A, client live on B: once", got)
+        got = drain_all(u)
+        check([m.get("data", {}).get("k") for m in got] == [3],
+              "notification posted on A, user live on B: once", got)
+    finally:
+        c.abort()
+        u.abort()
+    time.sleep(0.2)
+    for n in "AB":
+        got = collect(n, diag_ws, 4403)
+        check(updates(got, "recommendation_update") == [],
+              "the live-delivered diagnosis message was not queued (%s)" % n,
+              got)
+        got = collect(n, note_ws, "q3")
+        check(got == [], "the live-delivered notification was not queued "
+              "(%s)" % n, got)
+
+
+def test_queue_outage():
+    for n in "AB":
+        req(n, "POST", "/api/diagnoses", {"diagnosis_id": 4404, "owner": None})
+    redis_kill()
+    check(wait_redis("AB", "down", 8), "Redis killed for the queue outage")
+    r, j = req("A", "POST", "/api/notifications",
+               {"user_id": "q4", "notification": {"k": 4}})
+    check(r.status == 200 and j and j.get("status") == "queued",
+          "outage: a notification is queued in the local journal",
+          (r.status, j))
+    r, j = req("A", "POST", "/ws/broadcast-recommendation-update",
+               dict(RECO, diagnosis_id=4404))
+    check(r.status == 200 and j and j.get("status") == "queued",
+          "outage: a diagnosis message is queued locally", (r.status, j))
+    check(redis_start(), "redis-server restarted")
+    check(wait_redis("ABC", "up", 12), "Redis back on A, B and C")
+    end = time.monotonic() + 5
+    lens = None
+    while time.monotonic() < end:
+        got = redis_cmds(("LLEN", "ward:q:user:q4"),
+                         ("LLEN", "ward:q:diagnosis:4404"))
+        lens = got
+        if got == b":1\r\n:1\r\n":
+            break
+        time.sleep(0.1)
+    check(lens == b":1\r\n:1\r\n",
+          "the local entries were pushed to Redis once the link returned",
+          lens)
+    got = collect("B", note_ws, "q4")
+    check([m.get("data", {}).get("k") for m in got] == [4],
+          "the outage's notification collected on B, once", got)
+    got = collect("B", diag_ws, 4404)
+    check(len(updates(got, "recommendation_update")) == 1,
+          "the outage's diagnosis message collected on B, once", got)
+    got = collect("A", note_ws, "q4")
+    check(got == [], "nothing left on A (removed locally)", got)
+    got = collect("A", diag_ws, 4404)
+    check(updates(got, "recommendation_update") == [],
+          "nothing left on A for the diagnosis either", got)
+    r = http_request(node("A").port, "GET", "/metrics")
+    depth = [ln for ln in r.body.decode().splitlines()
+             if ln.startswith("ward_queue_depth")]
+    check(depth and all(ln.split()[-1] in ("0", "0.0") for ln in depth),
+          "A's local queue depth is 0 again", depth)
+
+
 def status(name):
     r = http_request(node(name).port, "GET", "/consultation/socket-status/")
     try:
@@ -535,7 +715,11 @@ if __name__ == "__main__":
                    test_whiteboard_split, test_stt_split,
                    test_diagnosis_broadcast, test_admin_send,
                    test_outside_publisher,
-                   test_ten_thousand, test_outage, test_cluster_counts,
+                   test_ten_thousand, test_outage,
+                   test_shared_queue_diagnosis, test_shared_queue_notification,
+                   test_shared_queue_trim,
+                   test_live_elsewhere_not_queued, test_queue_outage,
+                   test_cluster_counts,
                    test_stop])
     finally:
         redis_kill()
