@@ -169,6 +169,23 @@ squeue_post(struct squeue *q, const char *key, uint32_t f)
 static void drain(int kind, const char *key);
 static void present(int kind, const char *key);
 
+/* verb (SADD or SREM) key's member of this instance's presence set. */
+static bool
+presence_cmd(const char *verb, int kind, const char *key)
+{
+	char set[64], member[SQ_NAME];
+	struct str a[3];
+
+	if (!name_of(member, sizeof member, "", kind, key))
+		return false;
+	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
+	a[0] = S(verb);
+	a[1] = S(set);
+	a[2] = S(member);
+	redis_cmd(NULL, NULL, 3, a);
+	return true;
+}
+
 static void
 drain_done(void *arg, const struct redis_reply *r)
 {
@@ -257,17 +274,9 @@ squeue_open(struct squeue *q, const char *key)
 void
 squeue_close(struct squeue *q, const char *key)
 {
-	char set[64], member[SQ_NAME];
-	struct str a[3];
-
-	if (!squeue_up() || fanout_find(*q->kind, key, strlen(key)) > 0 ||
-	    !name_of(member, sizeof member, "", *q->kind, key))
+	if (!squeue_up() || fanout_find(*q->kind, key, strlen(key)) > 0)
 		return;
-	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
-	a[0] = S("SREM");
-	a[1] = S(set);
-	a[2] = S(member);
-	redis_cmd(NULL, NULL, 3, a);
+	presence_cmd("SREM", *q->kind, key);
 }
 
 void
@@ -347,24 +356,27 @@ outbox_next(void)
 	}
 }
 
-/* Add one presence (the drain script does it too, when a slot is free). */
+static void
+refresh(void)
+{
+	char set[64], ttl[16];
+	struct str a[3];
+
+	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
+	snprintf(ttl, sizeof ttl, "%d", SQ_TTL_MS);
+	a[0] = S("PEXPIRE");
+	a[1] = S(set);
+	a[2] = S(ttl);
+	redis_cmd(NULL, NULL, 3, a);
+}
+
+/* Add one presence (the drain script does it too, when a slot is free),
+ * then push the set's expiry out again. */
 static void
 present(int kind, const char *key)
 {
-	char set[64], member[SQ_NAME], ttl[16];
-	struct str a[3];
-
-	if (!name_of(member, sizeof member, "", kind, key))
-		return;
-	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
-	snprintf(ttl, sizeof ttl, "%d", SQ_TTL_MS);
-	a[0] = S("SADD");
-	a[1] = S(set);
-	a[2] = S(member);
-	redis_cmd(NULL, NULL, 3, a);
-	a[0] = S("PEXPIRE");
-	a[2] = S(ttl);
-	redis_cmd(NULL, NULL, 3, a);
+	if (presence_cmd("SADD", kind, key))
+		refresh();
 }
 
 /* Write this instance's presence again (after an outage it expired). */
@@ -385,20 +397,6 @@ presence_all(void)
 			/* and deliver what waited (as slots allow) */
 			drain(*qs[i]->kind, fanout_name(g));
 		}
-}
-
-static void
-refresh(void)
-{
-	char set[64], ttl[16];
-	struct str a[3];
-
-	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
-	snprintf(ttl, sizeof ttl, "%d", SQ_TTL_MS);
-	a[0] = S("PEXPIRE");
-	a[1] = S(set);
-	a[2] = S(ttl);
-	redis_cmd(NULL, NULL, 3, a);
 }
 
 static void
