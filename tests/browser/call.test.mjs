@@ -26,19 +26,12 @@
 import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import http from 'node:http';
+import { join } from 'node:path';
+import { CHROMIUM, HOST, TLS_DIR, VERBOSE, WARD_BIN, freePort, healthStatus,
+    sleep } from './lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WARD_BIN = process.env.WARD_BIN || join(ROOT, 'build', 'host', 'ward');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const VERBOSE = !!process.env.BROWSER_TEST_VERBOSE;
-const HOST = '127.0.0.1';
 const TLS = process.argv.includes('--tls');
-const TLS_DIR = process.env.WARD_TLS_TEST_DIR || join(ROOT, 'build', 'dev-tls');
 const WATCHDOG_MS = 55000;
 const STEP_MS = 10000;        // any single signaling wait
 const DC_MS = 15000;          // ICE + DTLS + SCTP on loopback
@@ -68,34 +61,9 @@ function finish(code) {
 	process.exit(code !== undefined ? code : (failed ? 1 : 0));
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const j = (v) => JSON.stringify(v);
 
 // --- the server ----------------------------------------------------------
-
-function freePort() {
-	return new Promise((res, rej) => {
-		const s = createServer();
-		s.unref();
-		s.on('error', rej);
-		s.listen(0, HOST, () => {
-			const { port } = s.address();
-			s.close(() => res(port));
-		});
-	});
-}
-
-function healthStatus(port) {
-	return new Promise((res) => {
-		const req = http.get({ host: HOST, port, path: '/health',
-		    agent: false, timeout: 1000 }, (r) => {
-			r.resume();
-			r.on('end', () => res(r.statusCode));
-		});
-		req.on('timeout', () => req.destroy());
-		req.on('error', () => res(0));
-	});
-}
 
 class Ward {
 	constructor() {

@@ -69,7 +69,7 @@ export function freePort() {
 	});
 }
 
-function healthStatus(port) {
+export function healthStatus(port) {
 	return new Promise((res) => {
 		const req = http.get({ host: HOST, port, path: '/health',
 		    agent: false, timeout: 1000 }, (r) => {
