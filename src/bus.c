@@ -228,13 +228,29 @@ bus_group_msg(int kind, const char *name, size_t n, uint32_t f,
 	return 0;
 }
 
-/* A function the application runs at every bus tick (one). */
-static void (*tick_hook)(uint64_t now);
+/* Functions the application runs at every bus tick (BUS_HOOKS; the
+ * same function added twice runs once). */
+#define BUS_HOOKS	4
+static void (*tick_hook[BUS_HOOKS])(uint64_t now);
 
 void
 bus_set_tick_hook(void (*fn)(uint64_t now))
 {
-	tick_hook = fn;
+	for (int i = 0; i < BUS_HOOKS; i++)
+		if (tick_hook[i] == NULL || tick_hook[i] == fn) {
+			tick_hook[i] = fn;
+			return;
+		}
+}
+
+/* The application's messages: channel <prefix>:a:<topic> (one hook). */
+static void (*app_hook)(const struct str *topic, const struct str *payload);
+
+void
+bus_set_app_hook(void (*fn)(const struct str *topic,
+    const struct str *payload))
+{
+	app_hook = fn;
 }
 
 void
@@ -389,6 +405,14 @@ on_message(void *arg, const struct redis_msg *m)
 		return;
 	}
 	bus.st.received++;
+	if (m->channel.n > pl + 2 && memcmp(m->channel.p + pl, "a:", 2) == 0) {
+		struct str t = { m->channel.p + pl + 2, m->channel.n - pl - 2 };
+		struct str b = { m->payload.p + off, m->payload.n - (size_t)off };
+
+		if (app_hook != NULL)
+			app_hook(&t, &b);
+		return;
+	}
 	if (seq != 0)		/* 0: unsequenced (published by a script) */
 		note_seq(&inst, seq);
 	f = ws_frame(op, m->payload.p + off, m->payload.n - (size_t)off);
@@ -514,8 +538,8 @@ bus_tick(uint64_t now)
 {
 	if (!bus.on)
 		return;
-	if (tick_hook != NULL)
-		tick_hook(now);
+	for (int i = 0; i < BUS_HOOKS && tick_hook[i] != NULL; i++)
+		tick_hook[i](now);
 	if (!redis_up()) {
 		cl.valid = false;
 		return;

@@ -595,4 +595,34 @@ _Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
 #define WARD_SQUEUE_DRAINS 64
 #endif
 
+/* Shared records (src/svc/rstate.c: diagnosis registrations, doctor
+ * records).  WARD_RSTATE_PUSHES writes to Redis in flight at once (24 B
+ * each; none free: the rest wait for the next tick; after a reconnect
+ * every record is written again, idempotently, this many at a time so
+ * the command ring, WARD_REDIS_PENDING, keeps room for the fan-out);
+ * WARD_RSTATE_VALUE the largest record as text (a doctor record is at
+ * most about 2 KiB escaped; above: not replicated, logged);
+ * WARD_RSTATE_KEY the longest key (a doctor id is 64 bytes);
+ * WARD_RSTATE_TOMB_MS how long a delete is remembered, here and in
+ * Redis, so a late write of an older version cannot bring the record
+ * back (1 day; a tombstone holds a table slot until then, or until the
+ * table needs the slot for a new record). */
+#ifndef WARD_RSTATE_PUSHES
+#define WARD_RSTATE_PUSHES 32
+#endif
+#ifndef WARD_RSTATE_VALUE
+#define WARD_RSTATE_VALUE 4096
+#endif
+#ifndef WARD_RSTATE_KEY
+#define WARD_RSTATE_KEY 64
+#endif
+#ifndef WARD_RSTATE_TOMB_MS
+#define WARD_RSTATE_TOMB_MS (24LL * 3600 * 1000)
+#endif
+#if WARD_RSTATE_PUSHES < 1 || WARD_RSTATE_PUSHES > WARD_REDIS_PENDING / 4
+#error "WARD_RSTATE_PUSHES must be 1 .. WARD_REDIS_PENDING / 4"
+#endif
+_Static_assert(WARD_RSTATE_VALUE + 256 < WARD_REDIS_REPLY_BYTES,
+    "one record must fit a Redis reply");
+
 #endif

@@ -1007,7 +1007,12 @@ bool	bus_on(void);			/* Redis configured */
 void	bus_tick(uint64_t now);
 int	bus_group_msg(int kind, const char *name, size_t n, uint32_t frame,
 	    struct str *chan, struct str *msg);
-void	bus_set_tick_hook(void (*fn)(uint64_t now));
+void	bus_set_tick_hook(void (*fn)(uint64_t now));	/* up to 4 */
+/* Messages on <prefix>:a:<topic> from other instances (the standard
+ * header, text): the topic as on the channel and the payload after the
+ * header; for the application (one hook). */
+void	bus_set_app_hook(void (*fn)(const struct str *topic,
+	    const struct str *payload));
 /* The wire (docs/redis.md), pure: a name escaped (every byte outside
  * [A-Za-z0-9_.-] as %XX) appended at *at, false when it does not fit;
  * unescaped (-1: a bad %XX or too long); a message header

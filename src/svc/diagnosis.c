@@ -29,9 +29,10 @@ static int gk_diag;		/* group kind "diagnosis" */
 #define OWNER_MAX	64
 
 struct diag {
-	bool		used, owned;
-	int64_t		id;
-	char		owner[OWNER_MAX + 1];
+	bool			used, owned;
+	int64_t			id;
+	char			owner[OWNER_MAX + 1];
+	struct rstate_meta	m;	/* version; a tombstone when !used */
 };
 
 static struct diag diags[WARD_DIAGNOSES];
@@ -39,6 +40,7 @@ static struct diag diags[WARD_DIAGNOSES];
 MAILBOX_STORAGE(dq, WARD_DIAG_QUEUE) = MAILBOX_INIT(dq, J_DQ_MBOX,
     WARD_DIAG_PER, true);
 static struct squeue sq = { &gk_diag, &dq };
+static struct rstate rs;
 
 /* The mailbox key of a diagnosis id. */
 static const char *
@@ -53,6 +55,16 @@ find(int64_t id)
 {
 	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
 		if (diags[i].used && diags[i].id == id)
+			return &diags[i];
+	return NULL;
+}
+
+/* A registration or a tombstone of id. */
+static struct diag *
+find_any(int64_t id)
+{
+	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
+		if ((diags[i].used || diags[i].m.tomb) && diags[i].id == id)
 			return &diags[i];
 	return NULL;
 }
@@ -85,26 +97,53 @@ put_diag(const struct diag *d, uint32_t dropped)
 	journal_rec_u64(&jb, d->owned);
 	journal_rec_str(&jb, d->owner);
 	journal_rec_u64(&jb, dropped);
+	journal_rec_u64(&jb, (uint64_t)d->m.us);
+	journal_rec_str(&jb, d->m.inst);
 	return journal_put(J_DIAG, jb.p, jb.n);
 }
 
+/* A delete: the id, then its version (a tombstone with Redis). */
 static int
-put_id(int type, uint64_t v)
+put_del(const struct diag *d)
 {
 	journal_rec_init(&jb);
-	journal_rec_u64(&jb, v);
-	return journal_put(type, jb.p, jb.n);
+	journal_rec_u64(&jb, (uint64_t)d->id);
+	journal_rec_u64(&jb, (uint64_t)d->m.us);
+	journal_rec_str(&jb, d->m.inst);
+	return journal_put(J_DIAG_DEL, jb.p, jb.n);
 }
 
+/* id's slot: its own (a tombstone too), a free one, else the oldest
+ * tombstone already in Redis; NULL when the table is full. */
 static struct diag *
 slot_for(int64_t id)
 {
-	struct diag *d = find(id);
+	struct diag *d = find_any(id), *t = NULL;
 
-	for (size_t k = 0; d == NULL && k < WARD_DIAGNOSES; k++)
-		if (!diags[k].used)
+	for (size_t k = 0; d == NULL && k < WARD_DIAGNOSES; k++) {
+		if (!diags[k].used && !diags[k].m.tomb)
 			d = &diags[k];
+		else if (!diags[k].used && !diags[k].m.dirty &&
+		    (t == NULL || diags[k].m.us < t->m.us))
+			t = &diags[k];
+	}
+	if (d == NULL && t != NULL) {
+		memset(t, 0, sizeof *t);
+		d = t;
+	}
 	return d;
+}
+
+/* The version fields after a record's own (absent before issue 14). */
+static void
+read_ver(struct jread *r, struct rstate_meta *m)
+{
+	uint64_t us;
+
+	if (journal_read_u64(r, &us) &&
+	    journal_read_str(r, m->inst, sizeof m->inst))
+		m->us = (int64_t)us;
+	m->dirty = false;
 }
 
 static void
@@ -130,16 +169,24 @@ diag_replay(int type, const uint8_t *p, size_t n)
 			d->used = true;
 			d->id = (int64_t)id;
 		}
+		read_ver(&r, &d->m);
+		d->m.tomb = false;
 		d->owned = owned != 0;
 		utf8_copy(d->owner, sizeof d->owner, owner);
 		mailbox_set_dropped(&dq, key_of(d->id, k), (uint32_t)dropped);
 		return;
 	case J_DIAG_DEL:
-		if (journal_read_u64(&r,
-		    &id) && (d = find((int64_t)id)) != NULL) {
-			mailbox_forget(&dq, key_of(d->id, k));
-			d->used = false;
-		}
+		if (!journal_read_u64(&r, &id))
+			return;
+		if ((d = find_any((int64_t)id)) == NULL && rstate_on())
+			d = slot_for((int64_t)id);
+		if (d == NULL)
+			return;
+		mailbox_forget(&dq, key_of((int64_t)id, k));
+		d->used = false;
+		d->id = (int64_t)id;
+		read_ver(&r, &d->m);
+		d->m.tomb = rstate_on();
 		return;
 	/* the queue's format before the mailbox */
 	case J_DQ_PUSH:
@@ -159,8 +206,9 @@ static int
 diag_snapshot(void)
 {
 	for (size_t i = 0; i < WARD_DIAGNOSES; i++)
-		if (diags[i].used && put_diag(&diags[i],
-		    dropped_of(&diags[i])) != 0)
+		if ((diags[i].used && put_diag(&diags[i],
+		    dropped_of(&diags[i])) != 0) ||
+		    (diags[i].m.tomb && put_del(&diags[i]) != 0))
 			return WARD_EIO;
 	return mailbox_snapshot(&dq);
 }
@@ -425,14 +473,18 @@ post_diag(struct conn *c, struct http_req *r)
 		memset(&next, 0, sizeof next);
 		next.used = true;
 		next.id = id;
+		next.m.us = g->id == id ? g->m.us : 0;	/* a tombstone's */
 	}
 	next.owned = owned;
 	utf8_copy(next.owner, sizeof next.owner, owner);
+	rstate_stamp(&next.m);
+	next.m.tomb = false;
 	if (put_diag(&next, made ? 0 : dropped_of(g)) != 0 ||
 	    journal_commit() != 0)
 		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*g = next;
+	rstate_changed(&rs);
 	return answer(c, made ? 201 : 200, g);
 }
 
@@ -448,7 +500,7 @@ static int
 delete_diag(struct conn *c, struct http_req *r)
 {
 	struct str s = r->param[0];
-	struct diag *d = NULL;
+	struct diag *d = NULL, next;
 	char body[96], name[24];
 	int64_t id = 0;
 	struct jw w;
@@ -458,7 +510,9 @@ delete_diag(struct conn *c, struct http_req *r)
 		id = id * 10 + (s.p[i] - '0');
 	if (s.n > 18 || id <= 0 || (d = find(id)) == NULL)
 		return reply_error(c, 404, "not_found", "no such diagnosis");
-	if (put_id(J_DIAG_DEL, (uint64_t)id) != 0 || journal_commit() != 0)
+	next = *d;
+	rstate_stamp(&next.m);
+	if (put_del(&next) != 0 || journal_commit() != 0)
 		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	if ((g = group_of(id)) > 0)
@@ -467,6 +521,9 @@ delete_diag(struct conn *c, struct http_req *r)
 	mailbox_forget(&dq, key_of(id, name));
 	squeue_forget(&sq, name);
 	d->used = false;
+	d->m = next.m;
+	d->m.tomb = rstate_on();
+	rstate_changed(&rs);
 	jw_init(&w, body, sizeof body);
 	jw_obj(&w);
 	jw_key(&w, "status");
@@ -814,10 +871,129 @@ static const struct route diag_routes[] = {
 	{ .pattern = NULL }
 };
 
+/* --- shared through Redis (rstate.c) --------------------------------------- */
+
+static struct rstate_meta *
+rs_meta(uint32_t i)
+{
+	return diags[i].used || diags[i].m.tomb ? &diags[i].m : NULL;
+}
+
+static void
+rs_key(uint32_t i, char *out, size_t cap)
+{
+	snprintf(out, cap, "%lld", (long long)diags[i].id);
+}
+
+static void
+rs_body(struct jw *w, uint32_t i)
+{
+	jw_obj(w);
+	jw_key(w, "owner");
+	if (diags[i].owned)
+		jw_str(w, diags[i].owner);
+	else
+		jw_null(w);
+	jw_obj_end(w);
+}
+
+static int64_t
+id_of(const char *key)
+{
+	int64_t id = 0;
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < n; i++) {
+		if (n > 18 || key[i] < '0' || key[i] > '9')
+			return 0;
+		id = id * 10 + (key[i] - '0');
+	}
+	return id;
+}
+
+static int
+rs_find(const char *key)
+{
+	struct diag *d = find_any(id_of(key));
+
+	return d != NULL ? (int)(d - diags) : -1;
+}
+
+/* Another instance deleted id (newer than ours). */
+static int
+apply_del(int64_t id, const struct rstate_meta *m)
+{
+	struct diag *d = find_any(id), next;
+	char name[24];
+	int g;
+
+	if (d == NULL)
+		return 0;
+	next = *d;
+	next.m = *m;
+	if (put_del(&next) != 0 || journal_commit() != 0)
+		return WARD_EIO;
+	if (d->used && (g = group_of(id)) > 0)
+		for (struct conn *c = fanout_first(g); c;
+		    c = fanout_next(c, g))
+			conn_close_ws(c, 1008, "diagnosis deleted");
+	mailbox_forget(&dq, key_of(id, name));
+	d->used = false;
+	d->m = *m;
+	d->m.tomb = true;
+	d->m.dirty = false;
+	return 0;
+}
+
+static int
+rs_apply(const char *key, const struct rstate_meta *m,
+    const struct json_doc *d, int o)
+{
+	int64_t id = id_of(key);
+	struct diag *g, next;
+	int i;
+	bool made;
+
+	if (id <= 0)
+		return WARD_EINVAL;
+	if (o < 0)
+		return apply_del(id, m);
+	if ((g = slot_for(id)) == NULL)
+		return WARD_ENOMEM;
+	made = !g->used;
+	next = *g;
+	if (made) {
+		memset(&next, 0, sizeof next);
+		next.used = true;
+		next.id = id;
+	}
+	next.owned = false;
+	next.owner[0] = '\0';
+	if ((i = json_find(d, o, "owner")) >= 0 && json_is_str(d, i)) {
+		if (json_str(d, i, next.owner, sizeof next.owner) != 0)
+			return WARD_EINVAL;
+		next.owned = true;
+	}
+	next.m = *m;
+	next.m.tomb = false;
+	next.m.dirty = false;
+	if (put_diag(&next, made ? 0 : dropped_of(g)) != 0 ||
+	    journal_commit() != 0)
+		return WARD_EIO;
+	*g = next;
+	return 0;
+}
+
+static struct rstate rs = {
+	.name = "diagnosis", .cap = WARD_DIAGNOSES, .meta = rs_meta,
+	.key = rs_key, .body = rs_body, .find = rs_find, .apply = rs_apply,
+};
+
 static void
 diag_init(void)
 {
 	squeue_add(&sq);
+	rstate_add(&rs);
 }
 
 const struct family diagnosis_family = {

@@ -33,10 +33,12 @@ struct doctor {
 	char		status[STATUS_MAX + 1];
 	char		note[NOTE_MAX + 1];
 	int64_t		updated_us;
+	struct rstate_meta m;	/* version (shared through Redis) */
 };
 
 static struct doctor docs[WARD_DOCTORS];
 static const char ROLES_WS[] = "admin,superadmin,doctor";
+static struct rstate rs;
 
 static struct doctor *
 find(const char *id)
@@ -113,6 +115,8 @@ put_doc(const struct doctor *d)
 	journal_rec_str(b, d->note);
 	journal_rec_u64(b, d->available);
 	journal_rec_u64(b, (uint64_t)d->updated_us);
+	journal_rec_u64(b, (uint64_t)d->m.us);
+	journal_rec_str(b, d->m.inst);
 	return b->bad ? WARD_ETOOBIG : journal_put(J_DOCTOR, b->p, b->n);
 }
 
@@ -123,6 +127,14 @@ persist(const struct doctor *d)
 	if (put_doc(d) != 0 || journal_commit() != 0)
 		return WARD_EIO;
 	return 0;
+}
+
+/* A local change of cur: a new version, written ahead; 0 when durable. */
+static int
+change(struct doctor *cur)
+{
+	rstate_stamp(&cur->m);
+	return persist(cur);
 }
 
 static void
@@ -143,6 +155,9 @@ doctors_replay(int type, const uint8_t *p, size_t n)
 	d.used = true;
 	d.available = a != 0;
 	d.updated_us = (int64_t)u;
+	if (journal_read_u64(&r, &u) &&
+	    journal_read_str(&r, d.m.inst, sizeof d.m.inst))
+		d.m.us = (int64_t)u;
 	if ((slot = find(d.id)) == NULL)
 		for (size_t i = 0; i < WARD_DOCTORS && slot == NULL; i++)
 			if (!docs[i].used)
@@ -210,6 +225,7 @@ doctors_seed(const char *path)
 			    "table full\"", line);
 			break;
 		}
+		cur.m.us = 1;	/* the weakest version: any change wins */
 		if (put_doc(&cur) != 0) {
 			log_error("doctors_file", "detail=\"journal write "
 			    "failed\"");
@@ -352,9 +368,10 @@ message_ws(struct conn *c, int op, uint8_t *p, size_t n)
 		return svc_error(c, "unavailable", "doctor table full");
 	if ((bad = apply(d, o, &copy)) != NULL)
 		return svc_error(c, "invalid_field", bad);
-	if (persist(&copy) != 0)
+	if (change(&copy) != 0)
 		return svc_error(c, "unavailable", "storage unavailable");
 	*rec = copy;
+	rstate_changed(&rs);
 	broadcast(rec);
 }
 
@@ -397,10 +414,11 @@ put_status(struct conn *c, struct http_req *r)
 		return reply_error(c, 503, "unavailable", "doctor table full");
 	if ((bad = apply(d, 0, &copy)) != NULL)
 		return reply_error(c, 400, "invalid_field", bad);
-	if (persist(&copy) != 0)
+	if (change(&copy) != 0)
 		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*rec = copy;
+	rstate_changed(&rs);
 	broadcast(rec);
 	return answer(c, 200, rec);
 }
@@ -439,10 +457,11 @@ post_doctor(struct conn *c, struct http_req *r)
 		return reply_error(c, 503, "unavailable", "doctor table full");
 	if (k >= 0)
 		utf8_copy(copy.name, sizeof copy.name, name);
-	if (persist(&copy) != 0)
+	if (change(&copy) != 0)
 		return reply_error(c, 503, "unavailable",
 		    "storage unavailable");
 	*rec = copy;
+	rstate_changed(&rs);
 	if (made)
 		broadcast(rec);
 	return answer(c, made ? 201 : 200, rec);
@@ -505,6 +524,103 @@ doctors_start(void)
 		doctors_seed(doctors_file);
 }
 
+/* --- shared through Redis (rstate.c) --------------------------------------- */
+
+static struct rstate_meta *
+rs_meta(uint32_t i)
+{
+	return docs[i].used ? &docs[i].m : NULL;
+}
+
+static void
+rs_key(uint32_t i, char *out, size_t cap)
+{
+	utf8_copy(out, cap, docs[i].id);
+}
+
+static void
+rs_body(struct jw *w, uint32_t i)
+{
+	const struct doctor *d = &docs[i];
+
+	jw_obj(w);
+	jw_key(w, "name");
+	jw_str(w, d->name);
+	jw_key(w, "current_status");
+	jw_str(w, d->status);
+	jw_key(w, "status_note");
+	jw_str(w, d->note);
+	jw_key(w, "is_available");
+	jw_bool(w, d->available);
+	jw_key(w, "updated_us");
+	jw_int(w, d->updated_us);
+	jw_obj_end(w);
+}
+
+static int
+rs_find(const char *key)
+{
+	struct doctor *d = find(key);
+
+	return d != NULL ? (int)(d - docs) : -1;
+}
+
+/* A string field of o into out (absent: left as it is). */
+static int
+field(const struct json_doc *d, int o, const char *k, char *out, size_t cap)
+{
+	int i = json_find(d, o, k);
+
+	if (i < 0)
+		return 0;
+	return json_is_str(d, i) ? json_str(d, i, out, cap) : WARD_EINVAL;
+}
+
+/* A newer record from another instance: stored, not broadcast (its
+ * instance's fan-out already reached every subscriber through the bus). */
+static int
+rs_apply(const char *key, const struct rstate_meta *m,
+    const struct json_doc *d, int o)
+{
+	struct doctor *rec, copy;
+	int64_t us;
+	int i;
+
+	if (o < 0)
+		return 0;	/* no deletes */
+	if ((rec = slot_for(key, "", &copy)) == NULL)
+		return find(key) == NULL && key[0] != '\0' &&
+		    strlen(key) <= ID_MAX ? WARD_ENOMEM : WARD_EINVAL;
+	if (field(d, o, "name", copy.name, sizeof copy.name) != 0 ||
+	    field(d, o, "current_status", copy.status,
+	    sizeof copy.status) != 0 ||
+	    field(d, o, "status_note", copy.note, sizeof copy.note) != 0)
+		return WARD_EINVAL;
+	if ((i = json_find(d, o, "is_available")) >= 0 &&
+	    json_bool(d, i, &copy.available) != 0)
+		return WARD_EINVAL;
+	if ((i = json_find(d, o, "updated_us")) >= 0 &&
+	    json_int(d, i, &us) == 0)
+		copy.updated_us = us;
+	copy.m = *m;
+	copy.m.dirty = false;
+	if (persist(&copy) != 0)
+		return WARD_EIO;
+	*rec = copy;
+	return 0;
+}
+
+static struct rstate rs = {
+	.name = "doctors", .cap = WARD_DOCTORS, .meta = rs_meta,
+	.key = rs_key, .body = rs_body, .find = rs_find, .apply = rs_apply,
+};
+
+static void
+doctors_init(void)
+{
+	rstate_add(&rs);
+}
+
 const struct family doctors_family = {
 	.name = "doctors",
 	.routes = doctor_routes,
@@ -520,6 +636,7 @@ const struct family doctors_family = {
 		    .size = sizeof doctors_file, .base = doctors_file },
 		{ .name = NULL },
 	},
+	.init = doctors_init,
 	.start = doctors_start,
 	.pools = (const struct ward_pool[]){
 		{ "doctors", WARD_DOCTORS, sizeof(struct doctor),

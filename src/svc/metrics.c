@@ -221,6 +221,9 @@ redis_rows(struct tbuf *o)
 	one(o, "ward_redis_commands_failed_total", "counter",
 	    "Redis commands refused or lost with a link.",
 	    (unsigned long long)(rs.refused + rs.failed));
+	one(o, "ward_redis_state_refused_total", "counter",
+	    "Shared records from Redis refused: the local table is full.",
+	    (unsigned long long)rstate_refused());
 }
 
 static void

@@ -113,6 +113,45 @@ int	squeue_post(struct squeue *q, const char *key, uint32_t f);
 void	squeue_open(struct squeue *q, const char *key);	/* after join */
 void	squeue_close(struct squeue *q, const char *key);	/* after leave */
 void	squeue_forget(struct squeue *q, const char *key);
+/* ----------------------------------------------------------- rstate.c */
+/* Records shared through Redis (rstate.c, docs/redis.md): each record
+ * of a family's table carries its version (the wall clock of its last
+ * change and the instance that made it); a delete leaves a tombstone
+ * while Redis is configured.  The family's table and journal stay the
+ * store; rstate pushes local changes and merges remote ones by version
+ * (the newer wins). */
+struct rstate_meta {
+	int64_t	us;		/* version: wall clock of the change, µs */
+	char	inst[17];	/* and the instance ("" without Redis) */
+	bool	tomb;		/* deleted (the slot is not in use) */
+	bool	dirty;		/* not yet written to Redis */
+};
+struct rstate {
+	const char	*name;	/* ward:r:<name>, channel ward:a:r.<name> */
+	uint32_t	 cap;	/* slots */
+	/* slot i's version (a record or a tombstone), NULL when free */
+	struct rstate_meta *(*meta)(uint32_t i);
+	void		(*key)(uint32_t i, char *out, size_t cap);
+	void		(*body)(struct jw *w, uint32_t i);	/* an object */
+	int		(*find)(const char *key);	/* tombstones too; -1 */
+	/* A newer remote version: store it (journalled) and act on it; o
+	 * the record's object in d, or -1 for a delete.  0, WARD_ENOMEM
+	 * (table full: refused) or another error. */
+	int		(*apply)(const char *key, const struct rstate_meta *m,
+			    const struct json_doc *d, int o);
+	/* the engine's */
+	bool		 pending;	/* some slot may be dirty */
+	bool		 scanning;
+	char		 after[WARD_RSTATE_KEY + 1];	/* scan cursor */
+	uint64_t	 refused;
+};
+void	rstate_add(struct rstate *s);		/* at init */
+bool	rstate_on(void);			/* Redis configured */
+/* A local change of m: a version newer than m's, not yet in Redis. */
+void	rstate_stamp(struct rstate_meta *m);
+/* After the change is durable here: write it through (or later). */
+void	rstate_changed(struct rstate *s);
+uint64_t rstate_refused(void);	/* remote records refused (table full) */
 /* ------------------------------------------------------------ audit.c */
 /* A route's refused WebSocket upgrade as an audit line (route.refused). */
 void	audit_refused(const struct http_req *r, const char *type,
