@@ -947,13 +947,14 @@ apply_del(int64_t id, const struct rstate_meta *m)
 
 static int
 rs_apply(const char *key, const struct rstate_meta *m,
-    const struct json_doc *d, int o)
+    const struct json_doc *d, int o, bool tell)
 {
 	int64_t id = id_of(key);
 	struct diag *g, next;
 	int i;
 	bool made;
 
+	(void)tell;		/* a registration sends nothing */
 	if (id <= 0)
 		return WARD_EINVAL;
 	if (o < 0)

@@ -565,6 +565,19 @@ rs_find(const char *key)
 	return d != NULL ? (int)(d - docs) : -1;
 }
 
+/* A status_update to this instance's subscribers only. */
+static void
+tell_here(const struct doctor *d)
+{
+	int g = fanout_find(gk_doctors, "all", 3);
+	uint32_t f;
+
+	if (g > 0 && (f = ws_jw_frame(update_gen, (void *)d)) != 0) {
+		fanout_deliver(g, f);
+		buf_unref(f);
+	}
+}
+
 /* A string field of o into out (absent: left as it is). */
 static int
 field(const struct json_doc *d, int o, const char *k, char *out, size_t cap)
@@ -576,11 +589,12 @@ field(const struct json_doc *d, int o, const char *k, char *out, size_t cap)
 	return json_is_str(d, i) ? json_str(d, i, out, cap) : WARD_EINVAL;
 }
 
-/* A newer record from another instance: stored, not broadcast (its
- * instance's fan-out already reached every subscriber through the bus). */
+/* A newer record from another instance: stored; told to this
+ * instance's subscribers only when the bus did not carry its instance's
+ * fan-out (tell: made during an outage, or read from Redis's hash). */
 static int
 rs_apply(const char *key, const struct rstate_meta *m,
-    const struct json_doc *d, int o)
+    const struct json_doc *d, int o, bool tell)
 {
 	struct doctor *rec, copy;
 	int64_t us;
@@ -607,6 +621,8 @@ rs_apply(const char *key, const struct rstate_meta *m,
 	if (persist(&copy) != 0)
 		return WARD_EIO;
 	*rec = copy;
+	if (tell)
+		tell_here(rec);
 	return 0;
 }
 

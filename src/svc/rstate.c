@@ -12,7 +12,9 @@
  *   ward:r:<name>        hash, field = the key, value = the record
  *   ward:a:r.<name>      the bus channel a written change is published on
  *   value:   "<us> <instance> s\n<JSON object>"  or  "<us> <instance> d\n"
- *   message: "w1 <instance> 0 t\n<escaped key> <value>"
+ *   message: "w1 <instance> 0 t\n<escaped key> <flag> <value>"
+ *            flag "l": made while Redis was down (receivers tell their
+ *            sockets, the bus did not), else "-"
  *
  * Write-through: one script compares versions in Redis and, only when the
  * pushed one is newer, stores it and publishes it (so a push repeated
@@ -122,6 +124,7 @@ rstate_stamp(struct rstate_meta *m)
 	m->us = now > m->us ? now : m->us + 1;
 	utf8_copy(m->inst, sizeof m->inst, bus_on() ? bus_instance() : "");
 	m->dirty = true;
+	m->late = bus_on() && !redis_up();
 }
 
 uint64_t
@@ -138,10 +141,12 @@ rstate_refused(void)
 
 /*
  * Merge value v (n bytes) for key.  snap: it came from Redis's hash (a
- * page or a push answer), so a newer local version is pushed again.
+ * page or a push answer), so a newer local version is pushed again;
+ * tell: the local sockets have not heard of it.
  */
 static void
-merge(struct rstate *s, const char *key, const char *v, size_t n, bool snap)
+merge(struct rstate *s, const char *key, const char *v, size_t n, bool snap,
+    bool tell)
 {
 	struct rstate_meta rm, *lm;
 	const char *nl = memchr(v, '\n', n), *sp;
@@ -182,7 +187,7 @@ merge(struct rstate *s, const char *key, const char *v, size_t n, bool snap)
 			goto bad;
 		o = 0;
 	}
-	if ((rc = s->apply(key, &rm, &doc, o)) == WARD_ENOMEM) {
+	if ((rc = s->apply(key, &rm, &doc, o, tell)) == WARD_ENOMEM) {
 		s->refused++;
 		log_warn("rstate", "family=%s key=\"%s\" detail=\"table full: "
 		    "shared record refused\"", s->name, key);
@@ -195,7 +200,7 @@ bad:
 	log_warn("rstate", "family=%s detail=\"malformed record\"", s->name);
 }
 
-/* A bus message on ward:a:r.<name>: "<escaped key> <value>". */
+/* A bus message on ward:a:r.<name>: "<escaped key> <flag> <value>". */
 static void
 on_app(const struct str *topic, const struct str *p)
 {
@@ -210,9 +215,11 @@ on_app(const struct str *topic, const struct str *p)
 		    memcmp(topic->p + 2, s->name, nl) != 0)
 			continue;
 		if (sp == NULL || bus_unescape(p->p, (size_t)(sp - p->p), key,
-		    sizeof key) <= 0)
+		    sizeof key) <= 0 || p->n - (size_t)(sp - p->p) < 4 ||
+		    sp[2] != ' ')
 			return;
-		merge(s, key, sp + 1, p->n - (size_t)(sp + 1 - p->p), false);
+		merge(s, key, sp + 3, p->n - (size_t)(sp + 3 - p->p), false,
+		    sp[1] == 'l');
 		return;
 	}
 }
@@ -246,9 +253,10 @@ push_done(void *arg, const struct redis_reply *r)
 	if (m == NULL || m->us != p->us || strcmp(m->inst, p->inst) != 0)
 		return;		/* changed meanwhile: pushed again */
 	m->dirty = false;
+	m->late = false;
 	if (r->e[0].type == RESP_BULK) {
 		s->key(p->slot, key, sizeof key);
-		merge(s, key, r->e[0].p, r->e[0].n, true);
+		merge(s, key, r->e[0].p, r->e[0].n, true, true);
 	}
 }
 
@@ -286,8 +294,10 @@ push(struct rstate *s, uint32_t i, struct rstate_meta *m, struct push *p)
 	snprintf(chan, sizeof chan, "ward:a:r.%s", s->name);
 	at = (size_t)snprintf(msg, sizeof msg, "w1 %s 0 t\n", bus_instance());
 	if (!bus_escape(msg, sizeof msg, &at, key, strlen(key)) ||
-	    at + 1 + vn > sizeof msg)
+	    at + 3 + vn > sizeof msg)
 		return WARD_ETOOBIG;
+	msg[at++] = ' ';
+	msg[at++] = m->late ? 'l' : '-';
 	msg[at++] = ' ';
 	memcpy(msg + at, val, vn);
 	a[0] = S("EVAL");
@@ -369,7 +379,7 @@ page_done(void *arg, const struct redis_reply *r)
 			continue;
 		memcpy(key, r->e[k].p, r->e[k].n);
 		key[r->e[k].n] = '\0';
-		merge(s, key, r->e[k + 1].p, r->e[k + 1].n, true);
+		merge(s, key, r->e[k + 1].p, r->e[k + 1].n, true, true);
 	}
 	if (r->e[1].num == 0 && r->e[2].n <= WARD_RSTATE_KEY) {
 		memcpy(s->after, r->e[2].p, r->e[2].n);

@@ -125,6 +125,8 @@ struct rstate_meta {
 	char	inst[17];	/* and the instance ("" without Redis) */
 	bool	tomb;		/* deleted (the slot is not in use) */
 	bool	dirty;		/* not yet written to Redis */
+	bool	late;		/* made while Redis was down: the others'
+				 * sockets were not told (in memory only) */
 };
 struct rstate {
 	const char	*name;	/* ward:r:<name>, channel ward:a:r.<name> */
@@ -135,10 +137,12 @@ struct rstate {
 	void		(*body)(struct jw *w, uint32_t i);	/* an object */
 	int		(*find)(const char *key);	/* tombstones too; -1 */
 	/* A newer remote version: store it (journalled) and act on it; o
-	 * the record's object in d, or -1 for a delete.  0, WARD_ENOMEM
-	 * (table full: refused) or another error. */
+	 * the record's object in d, or -1 for a delete; tell: the local
+	 * sockets were not told of it by the bus (a change made during an
+	 * outage, or read from the hash).  0, WARD_ENOMEM (table full:
+	 * refused) or another error. */
 	int		(*apply)(const char *key, const struct rstate_meta *m,
-			    const struct json_doc *d, int o);
+			    const struct json_doc *d, int o, bool tell);
 	/* the engine's */
 	bool		 pending;	/* some slot may be dirty */
 	bool		 scanning;

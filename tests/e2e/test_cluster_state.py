@@ -176,6 +176,8 @@ def test_outage():
     req("A", "POST", "/api/diagnoses", {"diagnosis_id": 7703, "owner": "a0"})
     check(until(lambda: diag("B", 7703)) is not None,
           "7703 known on B before the outage")
+    sub = WS(node("B").port, "/ws/doctor-status/?token=" + tc.tok("admin"))
+    recv_json(sub)          # initial_status
     redis_kill()
     check(wait_redis("AB", "down", 8), "Redis killed: A and B see it down")
     r, _ = req("A", "POST", "/api/diagnoses",
@@ -203,6 +205,12 @@ def test_outage():
           % (time.monotonic() - t0), (diag_ids("B"), doctor("B", "d78")))
     ok = until(lambda: all((diag(n, 7703) or {}).get("owner") == "b1"
                            for n in "ABC"), 4)
+    told = [m for m in tc.drain_all(sub, 0.5)
+            if m.get("type") == "status_update" and
+            m["data"]["doctor_id"] == "d78"]
+    sub.abort()
+    check(len(told) == 1 and told[0]["data"]["current_status"] == "away",
+          "B's status subscriber is told of A's outage change once", told)
     check(ok, "both sides changed 7703: the newer (B's) wins everywhere",
           [diag(n, 7703) for n in "ABC"])
     check(diag_ids("B").count(7702) == 1 and
