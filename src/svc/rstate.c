@@ -77,7 +77,7 @@ static const char page_lua[] =
 static struct rstate *fams[RS_MAX];
 static int nfam;
 static bool was_up;
-static uint64_t next_sweep;
+static uint64_t next_sweep, next_warn;
 
 static struct push {
 	bool		 busy;
@@ -160,6 +160,9 @@ merge(struct rstate *s, const char *key, const char *v, size_t n, bool snap,
 		goto bad;
 	memcpy(num, v, l);
 	num[l] = '\0';
+	for (size_t k = 0; k < l; k++)
+		if (num[k] < '0' || num[k] > '9' || l > 18)
+			goto bad;
 	rm.us = strtoll(num, NULL, 10);
 	l = (size_t)(nl - sp - 1);
 	if (l < 2 || sp[l - 1] != ' ' || (sp[l] != 's' && sp[l] != 'd') ||
@@ -226,6 +229,8 @@ on_app(const struct str *topic, const struct str *p)
 
 /* --- pushing local records -------------------------------------------- */
 
+static void pump(struct rstate *s);
+
 static bool
 in_flight(const struct rstate *s, uint32_t i)
 {
@@ -247,17 +252,22 @@ push_done(void *arg, const struct redis_reply *r)
 	s->pending = true;	/* the next one, or this one again */
 	if (r == NULL || (r->e[0].type != RESP_INT &&
 	    r->e[0].type != RESP_BULK)) {
-		log_warn("rstate", "family=%s detail=\"push failed\"", s->name);
-		return;
+		if (port_now_ms() >= next_warn) {	/* at most 1 a second */
+			next_warn = port_now_ms() + 1000;
+			log_warn("rstate", "family=%s detail=\"push failed, "
+			    "tried again\"", s->name);
+		}
+		return;		/* at the next tick */
 	}
-	if (m == NULL || m->us != p->us || strcmp(m->inst, p->inst) != 0)
-		return;		/* changed meanwhile: pushed again */
-	m->dirty = false;
-	m->late = false;
-	if (r->e[0].type == RESP_BULK) {
-		s->key(p->slot, key, sizeof key);
-		merge(s, key, r->e[0].p, r->e[0].n, true, true);
-	}
+	if (m != NULL && m->us == p->us && strcmp(m->inst, p->inst) == 0) {
+		m->dirty = false;
+		m->late = false;
+		if (r->e[0].type == RESP_BULK) {
+			s->key(p->slot, key, sizeof key);
+			merge(s, key, r->e[0].p, r->e[0].n, true, true);
+		}
+	}			/* else changed meanwhile: pushed again */
+	pump(s);
 }
 
 /* val = slot i's value; its length, 0 when it does not fit. */

@@ -172,6 +172,28 @@ def test_doctor_record():
         s.abort()
 
 
+def test_malformed_messages():
+    bad = [b"", b"d77", b"d77 -", b"d77 - x", b"d77 - 12 x s",
+           b"d77 - abc x s\n{}", b"d77 - 99999999999999999999 x s\n{}",
+           b"d77 - 99999999999999999 x s\n{not json",
+           b"d77 - 99999999999999999 x s\n[1]",
+           b"d77 - 99999999999999999 x q\n{}",
+           b"%zz - 99999999999999999 x s\n{}",
+           b"d77 - 99999999999999999 x s\n{\"is_available\":3}",
+           b"d77 - 99999999999999999 " + b"i" * 40 + b" s\n{}",
+           b"x" * 200 + b" - 99999999999999999 x s\n{}"]
+    before = doctor("B", "d77")
+    redis_cmds(*[("PUBLISH", "ward:a:r.doctors", b"w1 x-test 0 t\n" + m)
+                 for m in bad] + [("PUBLISH", "ward:a:r.nosuch",
+                                   b"w1 x-test 0 t\nk - 1 x s\n{}")])
+    time.sleep(0.3)
+    check(node("B").healthy(), "malformed record messages: B serves on")
+    check(doctor("B", "d77") == before,
+          "and its record of d77 is unchanged", (before, doctor("B", "d77")))
+    check(len(doctors("B")) == len(doctors("A")),
+          "no record made from them", [x["doctor_id"] for x in doctors("B")])
+
+
 def test_outage():
     req("A", "POST", "/api/diagnoses", {"diagnosis_id": 7703, "owner": "a0"})
     check(until(lambda: diag("B", 7703)) is not None,
@@ -291,12 +313,12 @@ def test_snapshot_over_capacity():
     check("shared record refused" in e.log(), "with a log line")
     check(e.healthy(), "and the instance serves on")
     redis_cmds(("DEL", "ward:r:diagnosis"))
-    e.stop(check_status=False)
+    e.stop()
 
 
 def test_stop():
     for s in EXTRA:
-        s.stop(check_status=False)
+        s.stop()
     for n in "ABC":
         node(n).stop()
     redis_kill()
@@ -305,7 +327,7 @@ def test_stop():
 if __name__ == "__main__":
     try:
         run_tests([test_start, test_register_replicates, test_update_delete,
-                   test_doctor_record, test_outage, test_late_instance,
+                   test_doctor_record, test_malformed_messages, test_outage, test_late_instance,
                    test_kill9_restart, test_snapshot_over_capacity,
                    test_stop])
     finally:
