@@ -596,7 +596,7 @@ _Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
 #endif
 
 /* Shared records (src/svc/rstate.c: diagnosis registrations, doctor
- * records).  WARD_RSTATE_PUSHES writes to Redis in flight at once (24 B
+ * records).  WARD_RSTATE_PUSHES writes to Redis in flight at once (56 B
  * each; none free: the rest wait for the next tick; after a reconnect
  * every record is written again, idempotently, this many at a time so
  * the command ring, WARD_REDIS_PENDING, keeps room for the fan-out);
