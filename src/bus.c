@@ -828,17 +828,17 @@ counts_groups(char *v, size_t at, size_t cap)
 static void
 counts_write(uint64_t wall_ms)
 {
-	static char v[WARD_BUS_COUNT_BYTES];
+	char *v = cl.v;		/* the reader's scratch: never at once */
 	size_t at;
 	struct str a[4] = { { "HSET", 4 }, { bus.counts, strlen(bus.counts) },
 	    { bus.inst, 16 }, { v, 0 } };
 
-	at = (size_t)snprintf(v, sizeof v, "%llu %u",
+	at = (size_t)snprintf(v, sizeof cl.v, "%llu %u",
 	    (unsigned long long)(wall_ms + WARD_BUS_COUNT_TTL_MS), reg_count(REG_TYPE_NONE));
-	for (int t = 1; t <= reg_type_count() && at < sizeof v - 80; t++)
-		at += (size_t)snprintf(v + at, sizeof v - at, " %s=%u",
+	for (int t = 1; t <= reg_type_count() && at < sizeof cl.v - 80; t++)
+		at += (size_t)snprintf(v + at, sizeof cl.v - at, " %s=%u",
 		    reg_type_name(t), reg_count(t));
-	a[3].n = counts_groups(v, at, sizeof v);
+	a[3].n = counts_groups(v, at, sizeof cl.v);
 	if (redis_cmd(NULL, NULL, 4, a) != 0)
 		return;
 	a[0] = (struct str){ "HGETALL", 7 };
@@ -1005,5 +1005,5 @@ bus_stats(struct bus_stats *st)
 size_t
 bus_bytes(void)
 {
-	return sizeof bus;
+	return sizeof bus + sizeof cl + sizeof pubs + sizeof member_fn;
 }
