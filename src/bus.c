@@ -40,7 +40,7 @@
 static struct {
 	bool		 on;
 	char		 inst[17];
-	uint16_t	 tag;		/* the instance id's first 4 hex digits */
+	uint16_t	 tag;		/* the instance id's first 4 hex */
 	char		 counts[48];	/* "<prefix>:counts" */
 	uint64_t	 seq;
 	struct bus_stats st;
@@ -507,8 +507,8 @@ split3(const char *c, size_t n, char *a, char *b, long *bl, char *k)
 	if (x == NULL || (y = memchr(x + 1, ':', n - (size_t)(x + 1 - c))) ==
 	    NULL)
 		return false;
-	return bus_unescape(c, (size_t)(x - c), a, 96) > 0 &&
-	    (*bl = bus_unescape(x + 1, (size_t)(y - x - 1), b, 3 * 64 + 1)) > 0 &&
+	*bl = bus_unescape(x + 1, (size_t)(y - x - 1), b, 3 * 64 + 1);
+	return bus_unescape(c, (size_t)(x - c), a, 96) > 0 && *bl > 0 &&
 	    bus_unescape(y + 1, n - (size_t)(y + 1 - c), k, 96) > 0;
 }
 
@@ -692,10 +692,12 @@ count_group(char *s, char *eq, uint64_t n)
 	if (colon == NULL ||
 	    bus_unescape(s, (size_t)(colon - s), kn, sizeof kn) <= 0 ||
 	    (kind = fanout_kind_of(kn)) == 0 ||
-	    bus_unescape(colon + 1, (size_t)(eq - colon - 1), nm, sizeof nm) <= 0)
+	    bus_unescape(colon + 1, (size_t)(eq - colon - 1), nm,
+	    sizeof nm) <= 0)
 		return;
 	for (i = 0; i < cl.ngroups; i++)
-		if (cl.groups[i].kind == kind && strcmp(cl.groups[i].name, nm) == 0)
+		if (cl.groups[i].kind == kind &&
+		    strcmp(cl.groups[i].name, nm) == 0)
 			break;
 	if (i == cl.ngroups) {
 		if (i == WARD_BUS_COUNT_GROUPS) {
@@ -724,9 +726,9 @@ note_tag(const char *id, size_t n)
 	tag = (uint16_t)strtoul(t, NULL, 16);
 	if (tag == bus.tag && memcmp(id, bus.inst, 16) != 0 && !cl.warned) {
 		cl.warned = true;
-		log_warn("redis", "instance=%.16s tag=%04x detail=\"another live "
-		    "instance has this instance's tag: direct sends to either "
-		    "reach both; restart one\"", id, tag);
+		log_warn("redis", "instance=%.16s tag=%04x detail=\"another "
+		    "live instance has this instance's tag: direct sends to "
+		    "either reach both; restart one\"", id, tag);
 	}
 	if (cl.ntags < WARD_BUS_INSTANCES)
 		cl.tags[cl.ntags++] = tag;
@@ -797,7 +799,26 @@ counts_read(void *arg, const struct redis_reply *r)
 	cl.at_ms = port_now_ms();
 }
 
-/* " <kind>:<name>=<n>" of every non-empty group of a counted kind. */
+/* Append " <kind>:<name>=<n>" for group g at *at; false when full. */
+static bool
+group_token(char *v, size_t cap, size_t *at, int g)
+{
+	const char *kn = fanout_kind_name(fanout_kind(g)), *nm = fanout_name(g);
+
+	if (*at + 2 > cap)
+		return false;
+	v[(*at)++] = ' ';
+	if (!bus_escape(v, cap, at, kn, strlen(kn)) || *at + 2 > cap)
+		return false;
+	v[(*at)++] = ':';
+	if (!bus_escape(v, cap, at, nm, strlen(nm)) || *at + 12 > cap)
+		return false;
+	*at += (size_t)snprintf(v + *at, cap - *at, "=%u", fanout_size(g));
+	return true;
+}
+
+/* The tokens of every non-empty group of a counted kind (at most
+ * WARD_BUS_COUNT_GROUPS; a token that does not fit ends the list). */
 static size_t
 counts_groups(char *v, size_t at, size_t cap)
 {
@@ -805,21 +826,14 @@ counts_groups(char *v, size_t at, size_t cap)
 
 	for (int g = fanout_next_used(0); g != 0 && k < WARD_BUS_COUNT_GROUPS;
 	    g = fanout_next_used(g)) {
-		const char *kn = fanout_kind_name(fanout_kind(g));
 		size_t was = at;
 
 		if (!cl.counted[fanout_kind(g)] || fanout_size(g) == 0)
 			continue;
-		if (at + 2 > cap)
-			break;
-		v[at++] = ' ';
-		if (!bus_escape(v, cap, &at, kn, strlen(kn)) || at + 2 > cap ||
-		    (v[at++] = ':', !bus_escape(v, cap, &at, fanout_name(g),
-		    strlen(fanout_name(g)))) || at + 12 > cap) {
+		if (!group_token(v, cap, &at, g)) {
 			v[was] = '\0';
-			return was;	/* full: the rest is left out */
+			return was;
 		}
-		at += (size_t)snprintf(v + at, cap - at, "=%u", fanout_size(g));
 		k++;
 	}
 	return at;

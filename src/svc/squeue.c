@@ -137,7 +137,8 @@ post(const struct squeue *q, const char *key, const uint8_t *p, size_t n,
 	    bus_group_msg(kind, key, strlen(key), f, &chan, &msg) != 0)
 		return WARD_EINVAL;
 	if (bus_name(drop, sizeof drop, "q:dropped:%s",
-	    fanout_kind_name(kind)) < 0 || bus_name(pfx, sizeof pfx, "%s", "") < 0)
+	    fanout_kind_name(kind)) < 0 ||
+	    bus_name(pfx, sizeof pfx, "%s", "") < 0)
 		return WARD_EINVAL;
 	snprintf(lim, sizeof lim, "%u", (unsigned)q->mb->per_key);
 	a[0] = S("EVAL");
