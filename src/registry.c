@@ -8,6 +8,10 @@
  * type are kept incrementally; lookups by socket id scan the live entries
  * (an admin call, not a hot path).  Ids are a 32-bit sequence number and 16
  * random bits: unique for the process's life and not guessable in order.
+ * With Redis the top 16 bits are the instance's tag instead (bus.c), so
+ * an id names its instance across the cluster; the sequence is then 16
+ * bits, and after it wraps a new id is drawn again while a live socket
+ * has it.
  *
  * Socket types are names the families declare at start-up.  Two
  * intrusive indexes, one link pair per slot each: a doubly linked list

@@ -345,6 +345,37 @@ def test_prefix():
     finally:
         for w in (pa, pp, pq):
             w.abort()
+    # the shared queues use the prefix too: queued on P, in other:q:...,
+    # collected on Q once, never seen by the ward cluster
+    r, j = post("P", "/api/notifications",
+                {"user_id": "pq1", "notification": {"k": 7}}, "service")
+    check(r.status == 200 and j.get("status") == "queued",
+          "a notification for a user with no socket, posted on P: queued", j)
+    ok, keys = wait(lambda: redis_cmds(("KEYS", "*pq1*")),
+                    lambda k: b"other:q:user:pq1" in k, 3)
+    check(ok and b"ward:" not in keys,
+          "it waits in other:q:user:pq1, no ward: key", keys)
+    got = collect("A", "pq1")
+    check(got == [], "the ward cluster (A) does not collect it", got)
+    got = collect("Q", "pq1")
+    check([m.get("data", {}).get("k") for m in got] == [7],
+          "Q (prefix other) collects it, once", got)
+    check(collect("P", "pq1") == [], "and not again on P")
+
+
+def collect(name, user):
+    w = ws(name, "/ws/notifications/?token=" + tok("doctor", user))
+    out = []
+    try:
+        for _ in range(20):
+            m = recv_json(w, 0.5)
+            if m is None:
+                break
+            if m.get("type") == "notification":
+                out.append(m)
+    finally:
+        w.abort()
+    return out
 
 
 def test_stop():
