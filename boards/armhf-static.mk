@@ -29,6 +29,16 @@ BOARD_DEFS	:= -DWARD_MAX_CONNS=256 -DWARD_IOBUF_COUNT=64 \
 # TLS pool: 64 x 22.5 KiB = 1.4 MiB (README "TLS"; tls_max_connections lowers it)
 BOARD_DEFS	+= -DWARD_TLS_CONNS=64
 
+# The Redis client and bus for a board (docs/redis.md "Limits"): frames up
+# to 16 KiB replicated (a call's SDP offer is 2-6 KiB; a larger frame is
+# delivered on its own instance only and counted), 64 KiB of pipelined
+# output, 256 replies in flight: ~150 KiB of .bss instead of the laptop's
+# ~400 KiB.
+BOARD_DEFS	+= -DWARD_REDIS_MAX_BULK=16384 -DWARD_REDIS_TXBUF=65536 \
+	-DWARD_REDIS_RXBUF=8192 -DWARD_REDIS_PENDING=256 \
+	-DWARD_BUS_COUNT_GROUPS=32 -DWARD_BUS_COUNT_BYTES=1024 \
+	-DWARD_BUS_INSTANCES=16
+
 PORT		?= posix
 PORT_EV		?= poll
 ifeq ($(origin BEARSSL_DIR),undefined)

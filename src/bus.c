@@ -11,31 +11,63 @@
  *	<prefix>:g:<kind>:<name>	a fanout group (kind as declared)
  *	<prefix>:t:<type>		every socket of a registry type
  *	<prefix>:u:<user>		every socket of a user
+ *	<prefix>:i:<tag>:s:<socket id>	one socket, on the instance <tag>
+ *	<prefix>:i:<tag>:m:<kind>:<name>:<key>	one member of a group there
  *	payload: "w1 <instance> <seq> <op>\n" then the frame's payload
+ *
+ * <prefix> is redis_prefix (default "ward"); every key and channel name
+ * is built by bus_name().  An instance subscribes to "<prefix>:[^i]*"
+ * (the fan-outs) and "<prefix>:i:<its tag>:*" (its direct sends), so a
+ * direct send reaches exactly the instance that holds the socket: the
+ * <tag> (16 bits of the instance id) is the top of every socket id it
+ * gives out (registry.c) and of every call peer id.
  *
  * Names are escaped: every byte outside [A-Za-z0-9_.-] as %XX.  Nothing
  * here allocates; one static scratch holds the message being published.
  * Redis down: local delivery is untouched, the publication is counted as
  * not replicated and not replayed later.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
 #include "redis.h"
 
-#define BUS_PREFIX	"ward"
 #define BUS_HDR_MAX	64
-#define BUS_CHAN_MAX	(WARD_REDIS_NAME_MAX + 3 * 64)
+#define BUS_CHAN_MAX	(WARD_REDIS_NAME_MAX + 3 * 64 * 2)
 
 static struct {
 	bool		 on;
 	char		 inst[17];
+	uint16_t	 tag;		/* the instance id's first 4 hex */
+	char		 counts[48];	/* "<prefix>:counts" */
 	uint64_t	 seq;
 	struct bus_stats st;
 	char		 chan[BUS_CHAN_MAX + 1];
 	uint8_t		 msg[WARD_REDIS_MAX_BULK];
 } bus;
+
+/*
+ * Every Redis key and channel name ward uses is built here:
+ * "<redis_prefix>:" then fmt.  Its length, or -1 when it does not fit.
+ */
+int
+bus_name(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int a, b;
+
+	a = snprintf(out, cap, "%s:", cfg.redis_prefix);
+	if (a < 0 || (size_t)a >= cap)
+		return -1;
+	va_start(ap, fmt);
+	b = vsnprintf(out + a, cap - (size_t)a, fmt, ap);
+	va_end(ap);
+	if (b < 0 || (size_t)a + (size_t)b >= cap)
+		return -1;
+	return a + b;
+}
 
 static bool
 plain(uint8_t c)
@@ -136,9 +168,10 @@ frame_payload(uint32_t f, int *op, const uint8_t **p, size_t *n)
 	return true;
 }
 
-/* Build the message of frame f into bus.msg with this seq: its length, 0. */
+/* Build the message of frame f into bus.msg with this seq and flags ("" or
+ * " <flags>"): its length, 0. */
 static size_t
-encode(uint32_t f, uint64_t seq)
+encode(uint32_t f, uint64_t seq, const char *flags)
 {
 	const uint8_t *p;
 	size_t n;
@@ -149,8 +182,8 @@ encode(uint32_t f, uint64_t seq)
 		bus.st.malformed++;
 		return 0;
 	}
-	h = snprintf((char *)bus.msg, BUS_HDR_MAX, "w1 %s %llu %c\n", bus.inst,
-	    (unsigned long long)seq, op == WS_OP_TEXT ? 't' : 'b');
+	h = snprintf((char *)bus.msg, BUS_HDR_MAX, "w1 %s %llu %c%s\n", bus.inst,
+	    (unsigned long long)seq, op == WS_OP_TEXT ? 't' : 'b', flags);
 	if (h <= 0 || h >= BUS_HDR_MAX || n > sizeof bus.msg - (size_t)h) {
 		bus.st.not_replicated++;
 		return 0;
@@ -159,25 +192,31 @@ encode(uint32_t f, uint64_t seq)
 	return (size_t)h + n;
 }
 
-/* Publish frame f on bus.chan (already built). */
-static void
-publish(uint32_t f)
+/* PUBLISH frame f on bus.chan (already built): 0, or not replicated. */
+static int
+send_msg(uint32_t f, uint64_t seq, const char *flags, redis_reply_fn cb)
 {
 	size_t n;
-	int rc;
 	struct str argv[3];
 
-	if (!bus.on)
-		return;
-	if ((n = encode(f, bus.seq + 1)) == 0)
-		return;
+	if ((n = encode(f, seq, flags)) == 0)
+		return WARD_EINVAL;
 	argv[0] = (struct str){ "PUBLISH", 7 };
 	argv[1] = (struct str){ bus.chan, strlen(bus.chan) };
 	argv[2] = (struct str){ (const char *)bus.msg, n };
-	if ((rc = redis_cmd(NULL, NULL, 3, argv)) != 0) {
+	if (redis_cmd(cb, NULL, 3, argv) != 0) {
 		bus.st.not_replicated++;
-		return;
+		return WARD_EAGAIN;
 	}
+	return 0;
+}
+
+/* Publish frame f on bus.chan with the next seq. */
+static void
+publish(uint32_t f)
+{
+	if (!bus.on || send_msg(f, bus.seq + 1, "", NULL) != 0)
+		return;
 	bus.seq++;
 	bus.st.published++;
 }
@@ -186,10 +225,10 @@ publish(uint32_t f)
 static bool
 group_chan(int kind, const char *name, size_t n)
 {
-	size_t at;
+	int a = bus_name(bus.chan, sizeof bus.chan, "g:");
+	size_t at = (size_t)a;
 
-	at = (size_t)snprintf(bus.chan, sizeof bus.chan, BUS_PREFIX ":g:");
-	if (!bus_escape(bus.chan, sizeof bus.chan, &at,
+	if (a < 0 || !bus_escape(bus.chan, sizeof bus.chan, &at,
 	    fanout_kind_name(kind), strlen(fanout_kind_name(kind))) ||
 	    at + 2 > sizeof bus.chan)
 		return false;
@@ -221,7 +260,8 @@ bus_group_msg(int kind, const char *name, size_t n, uint32_t f,
 {
 	size_t len;
 
-	if (!bus.on || !group_chan(kind, name, n) || (len = encode(f, 0)) == 0)
+	if (!bus.on || !group_chan(kind, name, n) ||
+	    (len = encode(f, 0, "")) == 0)
 		return WARD_EINVAL;
 	*chan = (struct str){ bus.chan, strlen(bus.chan) };
 	*msg = (struct str){ (const char *)bus.msg, len };
@@ -256,13 +296,14 @@ bus_set_app_hook(void (*fn)(const struct str *topic,
 void
 bus_type(int type, uint32_t f)
 {
+	int a;
 	size_t at;
 	const char *t = reg_type_name(type);
 
 	if (!bus.on)
 		return;
-	at = (size_t)snprintf(bus.chan, sizeof bus.chan, BUS_PREFIX ":t:");
-	if (!bus_escape(bus.chan, sizeof bus.chan, &at, t, strlen(t))) {
+	at = (size_t)(a = bus_name(bus.chan, sizeof bus.chan, "t:"));
+	if (a < 0 || !bus_escape(bus.chan, sizeof bus.chan, &at, t, strlen(t))) {
 		bus.st.not_replicated++;
 		return;
 	}
@@ -272,12 +313,14 @@ bus_type(int type, uint32_t f)
 void
 bus_user(const char *user, uint32_t f)
 {
+	int a;
 	size_t at;
 
 	if (!bus.on)
 		return;
-	at = (size_t)snprintf(bus.chan, sizeof bus.chan, BUS_PREFIX ":u:");
-	if (!bus_escape(bus.chan, sizeof bus.chan, &at, user, strlen(user))) {
+	at = (size_t)(a = bus_name(bus.chan, sizeof bus.chan, "u:"));
+	if (a < 0 ||
+	    !bus_escape(bus.chan, sizeof bus.chan, &at, user, strlen(user))) {
 		bus.st.not_replicated++;
 		return;
 	}
@@ -345,15 +388,187 @@ bus_header(const struct str *m, struct str *inst, uint64_t *seq, int *op)
 	return (long)(nl + 1 - m->p);
 }
 
+/* ------------------------------------------------------- direct sends */
+
+/* Per group kind: the family's way to find one member by key. */
+static bus_member_fn member_fn[WARD_GROUP_KINDS + 1];
+
+void
+bus_member_hook(int kind, bus_member_fn fn)
+{
+	if (kind > 0 && kind <= WARD_GROUP_KINDS)
+		member_fn[kind] = fn;
+}
+
+uint16_t
+bus_tag(void)
+{
+	return bus.on ? bus.tag : 0;
+}
+
+static bool tag_live(uint16_t tag);
+
+/* bus.chan = "<prefix>:i:<tag>:"; its length, or -1. */
+static int
+direct_chan(uint16_t tag)
+{
+	return bus_name(bus.chan, sizeof bus.chan, "i:%04x:", tag);
+}
+
+/* A PUBLISH to one instance that no instance heard (it died). */
+static void
+direct_heard(void *arg, const struct redis_reply *r)
+{
+	(void)arg;
+	if (r != NULL && r->e[0].type == RESP_INT && r->e[0].num == 0)
+		bus.st.direct_unheard++;
+}
+
+static int
+direct_send(uint32_t f, uint64_t from)
+{
+	char flags[24] = "";
+
+	if (from != 0) {
+		char id[13];
+
+		reg_id_text(from, id);
+		snprintf(flags, sizeof flags, " re=%s", id);
+	}
+	if (send_msg(f, 0, flags, direct_heard) != 0)
+		return WARD_EAGAIN;
+	bus.st.direct_sent++;
+	return BUS_FORWARDED;
+}
+
+int
+bus_send_socket(uint64_t sid, uint32_t f)
+{
+	uint16_t tag = reg_id_tag(sid);
+	char id[13];
+	long s;
+	int a;
+
+	if (!bus.on || tag == bus.tag) {
+		if ((s = reg_find(sid)) >= 0 && conns[s].state == CS_WS &&
+		    conn_send(&conns[s], f) == 0)
+			return 1;
+		return 0;
+	}
+	if (!redis_up())
+		return WARD_EAGAIN;
+	if (!tag_live(tag))
+		return 0;
+	reg_id_text(sid, id);
+	if ((a = direct_chan(tag)) < 0 ||
+	    snprintf(bus.chan + a, sizeof bus.chan - (size_t)a, "s:%s", id) <= 0)
+		return WARD_EINVAL;
+	return direct_send(f, 0);
+}
+
+/* Append ":" and s escaped to bus.chan at *at. */
+static bool
+chan_part(size_t *at, const char *s, size_t n)
+{
+	if (*at + 2 > sizeof bus.chan)
+		return false;
+	bus.chan[(*at)++] = ':';
+	return bus_escape(bus.chan, sizeof bus.chan, at, s, n);
+}
+
+int
+bus_direct_member(uint16_t tag, int kind, const char *name, size_t n,
+    const char *key, uint64_t from, uint32_t f)
+{
+	const char *k = fanout_kind_name(kind);
+	size_t at;
+	int a;
+
+	if (!bus.on || tag == bus.tag)
+		return 0;
+	if (!redis_up())
+		return WARD_EAGAIN;
+	if (!tag_live(tag))
+		return 0;
+	if ((a = bus_name(bus.chan, sizeof bus.chan, "i:%04x:m", tag)) < 0)
+		return WARD_EINVAL;
+	at = (size_t)a;
+	if (!chan_part(&at, k, strlen(k)) || !chan_part(&at, name, n) ||
+	    !chan_part(&at, key, strlen(key)))
+		return WARD_EINVAL;
+	return direct_send(f, from);
+}
+
+/* The "re=<socket id>" flag of a header (0: none). */
+static uint64_t
+flag_re(const struct str *m, long off)
+{
+	const char *h = m->p, *r;
+	size_t n = (size_t)off - 1;
+	uint64_t sid;
+
+	for (r = h; r + 16 <= h + n; r++)
+		if (memcmp(r, " re=", 4) == 0 &&
+		    reg_id_parse((struct str){ r + 4, 12 }, &sid))
+			return sid;
+	return 0;
+}
+
+/* Split "<a>:<b>:<c>" (escaped) into a, b, c; false when malformed. */
+static bool
+split3(const char *c, size_t n, char *a, char *b, long *bl, char *k)
+{
+	const char *x = memchr(c, ':', n), *y;
+
+	if (x == NULL || (y = memchr(x + 1, ':', n - (size_t)(x + 1 - c))) ==
+	    NULL)
+		return false;
+	*bl = bus_unescape(x + 1, (size_t)(y - x - 1), b, 3 * 64 + 1);
+	return bus_unescape(c, (size_t)(x - c), a, 96) > 0 && *bl > 0 &&
+	    bus_unescape(y + 1, n - (size_t)(y + 1 - c), k, 96) > 0;
+}
+
+/* A direct send to this instance: "<tag>:s:<id>" or "<tag>:m:...". */
+static uint32_t
+direct(const char *c, size_t n, uint32_t f, uint64_t from)
+{
+	char a[96], b[3 * 64 + 1], k[96];
+	uint64_t sid;
+	long s, bl;
+	int kind;
+
+	if (n < 8 || c[4] != ':' || c[6] != ':')
+		return 0;
+	if (c[5] == 's') {
+		if (!reg_id_parse((struct str){ c + 7, n - 7 }, &sid) ||
+		    (s = reg_find(sid)) < 0 || conns[s].state != CS_WS) {
+			bus.st.direct_unknown++;
+			return 0;
+		}
+		return conn_send(&conns[s], f) == 0;
+	}
+	if (c[5] != 'm' || !split3(c + 7, n - 7, a, b, &bl, k) ||
+	    (kind = fanout_kind_of(a)) == 0 || member_fn[kind] == NULL) {
+		bus.st.malformed++;
+		return 0;
+	}
+	s = member_fn[kind](fanout_find(kind, b, (size_t)bl), k, from, f);
+	if (s == 0)
+		bus.st.direct_unknown++;
+	return (uint32_t)s;
+}
+
 /* Deliver f to the local sockets the channel names (after prefix:). */
 static uint32_t
-deliver(const char *c, size_t n, uint32_t f)
+deliver(const char *c, size_t n, uint32_t f, uint64_t from)
 {
 	char a[96], b[3 * 64 + 1];
 	const char *colon;
 	long al, bl;
 	uint32_t k = 0;
 
+	if (n > 2 && c[0] == 'i' && c[1] == ':')
+		return direct(c + 2, n - 2, f, from);
 	if (n > 2 && c[0] == 'g' && c[1] == ':') {
 		int kind, g;
 
@@ -390,10 +605,12 @@ on_message(void *arg, const struct redis_msg *m)
 	int op;
 	long off;
 	uint32_t f;
-	size_t pl = sizeof BUS_PREFIX;	/* "ward:" */
+	size_t pl = strlen(cfg.redis_prefix) + 1;	/* "ward:" */
 
 	(void)arg;
-	if (m->channel.n <= pl || memcmp(m->channel.p, BUS_PREFIX ":", pl) != 0 ||
+	if (m->channel.n <= pl ||
+	    memcmp(m->channel.p, cfg.redis_prefix, pl - 1) != 0 ||
+	    m->channel.p[pl - 1] != ':' ||
 	    (off = bus_header(&m->payload, &inst, &seq, &op)) < 0 ||
 	    (op == WS_OP_TEXT && !utf8_valid((const uint8_t *)m->payload.p +
 	    off, m->payload.n - (size_t)off))) {
@@ -420,7 +637,8 @@ on_message(void *arg, const struct redis_msg *m)
 		bus.st.undelivered++;
 		return;
 	}
-	bus.st.deliveries += deliver(m->channel.p + pl, m->channel.n - pl, f);
+	bus.st.deliveries += deliver(m->channel.p + pl, m->channel.n - pl, f,
+	    flag_re(&m->payload, off));
 	buf_unref(f);
 }
 
@@ -436,12 +654,22 @@ on_state(void *arg, bool up)
 /*
  * Every WARD_BUS_COUNT_MS each instance writes its socket counts into one
  * hash, field = its instance id, value = "<expires_ms> <total>
- * <type>=<n> ..." (expires = wall clock + WARD_BUS_COUNT_TTL_MS), and
- * reads the whole hash back in the same pipeline: the sum of the fields
- * not yet expired is the cluster's, cached for the status endpoints.  An
- * instance killed with kill -9 stops refreshing its field and drops out
- * when it expires (its field is deleted by the next reader).
+ * <type>=<n> ... <kind>:<name>=<n> ..." (expires = wall clock +
+ * WARD_BUS_COUNT_TTL_MS; the group tokens are the members of each group
+ * of a counted kind, at most WARD_BUS_COUNT_GROUPS, kind and name
+ * escaped), and reads the whole hash back in the same pipeline: the sum
+ * of the fields not yet expired is the cluster's, cached for the status
+ * endpoints.  An instance killed with kill -9 stops refreshing its field
+ * and drops out when it expires (its field is deleted by the next
+ * reader).  The live fields' names give the live instances' tags (direct
+ * sends to a tag no live instance has are refused at once).
  */
+struct cl_group {
+	uint8_t		kind;
+	char		name[65];
+	uint32_t	n;
+};
+
 static struct {
 	bool		valid;
 	uint32_t	instances;
@@ -449,16 +677,95 @@ static struct {
 	uint64_t	by_type[WARD_SOCK_TYPES + 1];
 	uint64_t	next_ms;
 	uint64_t	at_ms;		/* when the cache was filled */
+	uint32_t	ngroups, groups_dropped;
+	struct cl_group	groups[WARD_BUS_COUNT_GROUPS];
+	uint16_t	tags[WARD_BUS_INSTANCES];
+	uint32_t	ntags;
+	bool		counted[WARD_GROUP_KINDS + 1];
+	char		v[WARD_BUS_COUNT_BYTES];	/* one value */
+	bool		warned;		/* a tag conflict was logged */
 } cl;
+
+void
+bus_count_kind(int kind)
+{
+	if (kind > 0 && kind <= WARD_GROUP_KINDS)
+		cl.counted[kind] = true;
+}
+
+static bool
+tag_live(uint16_t tag)
+{
+	if (!cl.valid)
+		return true;	/* not read yet: try, the PUBLISH tells */
+	for (uint32_t i = 0; i < cl.ntags; i++)
+		if (cl.tags[i] == tag)
+			return true;
+	return false;
+}
+
+/* One "<kind>:<name>=<n>" token (s at the kind, eq at the '='). */
+static void
+count_group(char *s, char *eq, uint64_t n)
+{
+	char kn[96], nm[65];
+	char *colon = memchr(s, ':', (size_t)(eq - s));
+	int kind;
+	uint32_t i;
+
+	if (colon == NULL ||
+	    bus_unescape(s, (size_t)(colon - s), kn, sizeof kn) <= 0 ||
+	    (kind = fanout_kind_of(kn)) == 0 ||
+	    bus_unescape(colon + 1, (size_t)(eq - colon - 1), nm,
+	    sizeof nm) <= 0)
+		return;
+	for (i = 0; i < cl.ngroups; i++)
+		if (cl.groups[i].kind == kind &&
+		    strcmp(cl.groups[i].name, nm) == 0)
+			break;
+	if (i == cl.ngroups) {
+		if (i == WARD_BUS_COUNT_GROUPS) {
+			cl.groups_dropped++;
+			return;
+		}
+		cl.ngroups++;
+		cl.groups[i].kind = (uint8_t)kind;
+		memcpy(cl.groups[i].name, nm, sizeof nm);
+		cl.groups[i].n = 0;
+	}
+	cl.groups[i].n += (uint32_t)n;
+}
+
+/* Note a live instance's tag (its id's first 4 hex digits). */
+static void
+note_tag(const char *id, size_t n)
+{
+	char t[5];
+	uint16_t tag;
+
+	if (n != 16)
+		return;
+	memcpy(t, id, 4);
+	t[4] = '\0';
+	tag = (uint16_t)strtoul(t, NULL, 16);
+	if (tag == bus.tag && memcmp(id, bus.inst, 16) != 0 && !cl.warned) {
+		cl.warned = true;
+		log_warn("redis", "instance=%.16s tag=%04x detail=\"another "
+		    "live instance has this instance's tag: direct sends to "
+		    "either reach both; restart one\"", id, tag);
+	}
+	if (cl.ntags < WARD_BUS_INSTANCES)
+		cl.tags[cl.ntags++] = tag;
+}
 
 static void
 count_field(const char *p, size_t n, uint64_t now, bool *live)
 {
-	char v[512], *s, *e;
+	char *v = cl.v, *s, *e;
 	uint64_t exp;
 
 	*live = false;
-	if (n >= sizeof v)
+	if (n >= sizeof cl.v)
 		return;
 	memcpy(v, p, n);
 	v[n] = '\0';
@@ -469,18 +776,18 @@ count_field(const char *p, size_t n, uint64_t now, bool *live)
 	cl.instances++;
 	cl.total += strtoull(s, &e, 10);
 	for (s = e; *s == ' '; ) {
-		char *eq = strchr(++s, '='), *sp;
+		char *eq = strchr(++s, '=');
+		uint64_t k;
 		int t;
 
 		if (eq == NULL)
 			break;
 		*eq = '\0';
-		t = reg_type_of(s);
-		sp = eq + 1;
-		if (t > 0 && t <= WARD_SOCK_TYPES)
-			cl.by_type[t] += strtoull(sp, &e, 10);
-		else
-			strtoull(sp, &e, 10);
+		k = strtoull(eq + 1, &e, 10);
+		if (memchr(s, ':', (size_t)(eq - s)) != NULL)
+			count_group(s, eq, k);
+		else if ((t = reg_type_of(s)) > 0 && t <= WARD_SOCK_TYPES)
+			cl.by_type[t] += k;
 		s = e;
 	}
 }
@@ -496,13 +803,17 @@ counts_read(void *arg, const struct redis_reply *r)
 	memset(cl.by_type, 0, sizeof cl.by_type);
 	cl.instances = 0;
 	cl.total = 0;
+	cl.ngroups = 0;
+	cl.ntags = 0;
 	for (uint32_t i = 1; i + 1 < r->n; i += 2) {
 		bool live;
 
 		count_field(r->e[i + 1].p, r->e[i + 1].n, now, &live);
+		if (live)
+			note_tag(r->e[i].p, r->e[i].n);
 		if (!live && r->e[i].n < 64) {
 			struct str a[3] = { { "HDEL", 4 },
-			    { BUS_PREFIX ":counts", sizeof BUS_PREFIX + 6 },
+			    { bus.counts, strlen(bus.counts) },
 			    { r->e[i].p, r->e[i].n } };
 
 			redis_cmd(NULL, NULL, 3, a);
@@ -512,21 +823,60 @@ counts_read(void *arg, const struct redis_reply *r)
 	cl.at_ms = port_now_ms();
 }
 
+/* Append " <kind>:<name>=<n>" for group g at *at; false when full. */
+static bool
+group_token(char *v, size_t cap, size_t *at, int g)
+{
+	const char *kn = fanout_kind_name(fanout_kind(g)), *nm = fanout_name(g);
+
+	if (*at + 2 > cap)
+		return false;
+	v[(*at)++] = ' ';
+	if (!bus_escape(v, cap, at, kn, strlen(kn)) || *at + 2 > cap)
+		return false;
+	v[(*at)++] = ':';
+	if (!bus_escape(v, cap, at, nm, strlen(nm)) || *at + 12 > cap)
+		return false;
+	*at += (size_t)snprintf(v + *at, cap - *at, "=%u", fanout_size(g));
+	return true;
+}
+
+/* The tokens of every non-empty group of a counted kind (at most
+ * WARD_BUS_COUNT_GROUPS; a token that does not fit ends the list). */
+static size_t
+counts_groups(char *v, size_t at, size_t cap)
+{
+	uint32_t k = 0;
+
+	for (int g = fanout_next_used(0); g != 0 && k < WARD_BUS_COUNT_GROUPS;
+	    g = fanout_next_used(g)) {
+		size_t was = at;
+
+		if (!cl.counted[fanout_kind(g)] || fanout_size(g) == 0)
+			continue;
+		if (!group_token(v, cap, &at, g)) {
+			v[was] = '\0';
+			return was;
+		}
+		k++;
+	}
+	return at;
+}
+
 static void
 counts_write(uint64_t wall_ms)
 {
-	char v[512];
+	char *v = cl.v;		/* the reader's scratch: never at once */
 	size_t at;
-	struct str a[4] = { { "HSET", 4 },
-	    { BUS_PREFIX ":counts", sizeof BUS_PREFIX + 6 },
+	struct str a[4] = { { "HSET", 4 }, { bus.counts, strlen(bus.counts) },
 	    { bus.inst, 16 }, { v, 0 } };
 
-	at = (size_t)snprintf(v, sizeof v, "%llu %u",
+	at = (size_t)snprintf(v, sizeof cl.v, "%llu %u",
 	    (unsigned long long)(wall_ms + WARD_BUS_COUNT_TTL_MS), reg_count(REG_TYPE_NONE));
-	for (int t = 1; t <= reg_type_count() && at < sizeof v - 80; t++)
-		at += (size_t)snprintf(v + at, sizeof v - at, " %s=%u",
+	for (int t = 1; t <= reg_type_count() && at < sizeof cl.v - 80; t++)
+		at += (size_t)snprintf(v + at, sizeof cl.v - at, " %s=%u",
 		    reg_type_name(t), reg_count(t));
-	a[3].n = at;
+	a[3].n = counts_groups(v, at, sizeof cl.v);
 	if (redis_cmd(NULL, NULL, 4, a) != 0)
 		return;
 	a[0] = (struct str){ "HGETALL", 7 };
@@ -550,16 +900,32 @@ bus_tick(uint64_t now)
 	counts_write((uint64_t)(port_wall_us() / 1000));
 }
 
-bool
-bus_summary_json(struct jw *w)
+static bool
+cluster_known(void)
 {
-	if (!bus.on || !cl.valid || !redis_up())
+	return bus.on && cl.valid && redis_up();
+}
+
+void
+bus_scope_json(struct jw *w, const char *local_key, int64_t local)
+{
+	jw_key(w, "scope");
+	jw_str(w, "cluster");
+	jw_key(w, "instances");
+	jw_int(w, cl.instances);
+	jw_key(w, local_key);
+	jw_int(w, local);
+}
+
+bool
+bus_counts_json(struct jw *w, const char *total_key, const char *by_key,
+    const char *local_key)
+{
+	if (!cluster_known())
 		return false;
-	jw_key(w, "active");
-	jw_bool(w, cl.total > 0);
-	jw_key(w, "total_sockets");
+	jw_key(w, total_key);
 	jw_int(w, (int64_t)cl.total);
-	jw_key(w, "sockets_by_type");
+	jw_key(w, by_key);
 	jw_obj(w);
 	for (int t = 1; t <= reg_type_count(); t++) {
 		if (cl.by_type[t] == 0)
@@ -568,14 +934,32 @@ bus_summary_json(struct jw *w)
 		jw_int(w, (int64_t)cl.by_type[t]);
 	}
 	jw_obj_end(w);
-	jw_key(w, "scope");
-	jw_str(w, "cluster");
-	jw_key(w, "instances");
-	jw_int(w, cl.instances);
-	jw_key(w, "local_sockets");
-	jw_int(w, reg_count(REG_TYPE_NONE));
+	bus_scope_json(w, local_key, reg_count(REG_TYPE_NONE));
+	return true;
+}
+
+bool
+bus_summary_json(struct jw *w)
+{
+	if (!cluster_known())
+		return false;
+	jw_key(w, "active");
+	jw_bool(w, cl.total > 0);
+	bus_counts_json(w, "total_sockets", "sockets_by_type", "local_sockets");
 	jw_key(w, "timestamp");
 	jw_time(w, port_wall_us());
+	return true;
+}
+
+bool
+bus_group_counts(int kind, void (*fn)(const char *name, uint64_t n,
+    void *arg), void *arg)
+{
+	if (!cluster_known() || !cl.counted[kind])
+		return false;
+	for (uint32_t i = 0; i < cl.ngroups; i++)
+		if (cl.groups[i].kind == kind && cl.groups[i].n > 0)
+			fn(cl.groups[i].name, cl.groups[i].n, arg);
 	return true;
 }
 
@@ -583,13 +967,19 @@ int
 bus_start(void)
 {
 	struct redis_opts o;
-	uint8_t r[8];
+	char pat[WARD_REDIS_NAME_MAX];
+	uint8_t r[8] = { 0 };
 	int rc;
 
 	if (cfg.redis[0] == '\0')
 		return 0;
-	if (port_random(r, sizeof r) != 0)
-		return WARD_EIO;
+	while (r[0] == 0 && r[1] == 0)		/* the tag is never 0 */
+		if (port_random(r, sizeof r) != 0)
+			return WARD_EIO;
+	bus.tag = (uint16_t)(r[0] << 8 | r[1]);
+	reg_set_tag(bus.tag);
+	if (bus_name(bus.counts, sizeof bus.counts, "counts") < 0)
+		return WARD_EINVAL;
 	for (int i = 0; i < 8; i++)
 		snprintf(bus.inst + 2 * i, 3, "%02x", r[i]);
 	memset(&o, 0, sizeof o);
@@ -601,12 +991,18 @@ bus_start(void)
 	o.on_state = on_state;
 	if ((rc = redis_start(&o)) != 0)
 		return rc;
-	if ((rc = redis_psubscribe(BUS_PREFIX ":*")) != 0) {
+	/* the fan-outs (every channel but the direct ones), then this
+	 * instance's direct sends */
+	if (bus_name(pat, sizeof pat, "[^i]*") < 0 ||
+	    (rc = redis_psubscribe(pat)) != 0 ||
+	    bus_name(pat, sizeof pat, "i:%04x:*", bus.tag) < 0 ||
+	    (rc = redis_psubscribe(pat)) != 0) {
 		redis_stop();
-		return rc;
+		return rc != 0 ? rc : WARD_EINVAL;
 	}
 	bus.on = true;
-	log_info("redis", "addr=%s instance=%s", cfg.redis, bus.inst);
+	log_info("redis", "addr=%s instance=%s prefix=%s", cfg.redis, bus.inst,
+	    cfg.redis_prefix);
 	return 0;
 }
 
@@ -647,5 +1043,5 @@ bus_stats(struct bus_stats *st)
 size_t
 bus_bytes(void)
 {
-	return sizeof bus;
+	return sizeof bus + sizeof cl + sizeof pubs + sizeof member_fn;
 }

@@ -70,6 +70,8 @@ static const struct cfg_key keys[] = {
 	S(redis_password, "REDIS_PASSWORD"),
 	S(redis_user, NULL),
 	I(redis_db, redis_db, 0, 1000000),
+	S(redis_prefix, NULL),
+	B(redis_required, redis_required, NULL),
 	E(log_level, log_level, "WARD_LOG_LEVEL", "error|warn|info|debug"),
 	E(log, log_syslog, NULL, "stderr|syslog"),
 };
@@ -137,6 +139,7 @@ cfg_defaults(void)
 	snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", BOARD_DATA_DIR);
 	snprintf(cfg.cors_origins, sizeof cfg.cors_origins, "%s", BOARD_CORS);
 	snprintf(cfg.ws_origins, sizeof cfg.ws_origins, "%s", BOARD_CORS);
+	snprintf(cfg.redis_prefix, sizeof cfg.redis_prefix, "ward");
 	cfg.jwt_leeway = 30;
 	cfg.jwt_require_exp = 1;
 	cfg.fsync_always = 1;
@@ -598,6 +601,23 @@ origins_ok(const char *key, const char *list, char *err, size_t errlen)
 	return true;
 }
 
+/* A Redis name prefix: plain bytes only (no ':' and no glob character,
+ * since it starts a PSUBSCRIBE pattern). */
+static bool
+prefix_ok(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0 || n > 32)
+		return false;
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
+		    *p == '-'))
+			return false;
+	return true;
+}
+
 int
 cfg_validate(char *err, size_t errlen)
 {
@@ -612,6 +632,11 @@ cfg_validate(char *err, size_t errlen)
 	    !origins_ok("cors_origins", cfg.cors_origins, err, errlen) ||
 	    !origins_ok("ws_origins", cfg.ws_origins, err, errlen))
 		return WARD_EINVAL;
+	if (!prefix_ok(cfg.redis_prefix)) {
+		snprintf(err, errlen, "redis_prefix: 1 to 32 of A-Z a-z 0-9 "
+		    "_ . -");
+		return WARD_EINVAL;
+	}
 	if (cfg.tls_listen[0] != '\0' &&
 	    (cfg.tls_cert[0] == '\0' || cfg.tls_key[0] == '\0')) {
 		snprintf(err, errlen, "tls_listen needs tls_cert and tls_key");

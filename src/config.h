@@ -583,6 +583,30 @@ _Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
 #ifndef WARD_BUS_COUNT_TTL_MS
 #define WARD_BUS_COUNT_TTL_MS 3000
 #endif
+/* Groups of a counted kind (diagnosis channels, for GET /ws/status)
+ * each instance writes with its counts, and the cluster's groups the
+ * reader keeps (72 B each); above: left out (that instance's figure, or
+ * the cluster's listing, is short; the totals of the socket types stay
+ * whole).  One instance's value is at most WARD_BUS_COUNT_BYTES, and the
+ * whole hash must fit one reply (WARD_REDIS_REPLY_BYTES): at least
+ * WARD_BUS_INSTANCES / 4 instances with full values.  WARD_BUS_INSTANCES
+ * live instances' tags are remembered for direct sends (a tag past them
+ * is treated as not live: its direct sends are refused). */
+#ifndef WARD_BUS_COUNT_GROUPS
+#define WARD_BUS_COUNT_GROUPS 128
+#endif
+#ifndef WARD_BUS_COUNT_BYTES
+#define WARD_BUS_COUNT_BYTES 2048
+#endif
+#ifndef WARD_BUS_INSTANCES
+#define WARD_BUS_INSTANCES 64
+#endif
+#if WARD_BUS_COUNT_BYTES < 512
+#error "WARD_BUS_COUNT_BYTES must hold every socket type's count"
+#endif
+_Static_assert(WARD_BUS_COUNT_BYTES * (WARD_BUS_INSTANCES / 4) <=
+    WARD_REDIS_REPLY_BYTES, "a counts hash of WARD_BUS_INSTANCES / 4 "
+    "full values must fit one reply");
 
 /* Shared offline queues (src/svc/squeue.c): an instance's presence set
  * in Redis is refreshed every WARD_BUS_COUNT_MS and expires after

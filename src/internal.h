@@ -173,6 +173,8 @@ struct ward_cfg {
 	char	redis_password[128];
 	char	redis_user[64];
 	int	redis_db;
+	char	redis_prefix[33];	/* every Redis key and channel */
+	int	redis_required;		/* /health/ready 503 while down */
 	int	jwt_leeway;		/* s */
 	int	jwt_require_exp;
 	int	require_auth_all;
@@ -788,6 +790,11 @@ size_t	reg_index_bytes(void);			/* index links of one slot */
 long	reg_user_first(const char *user);
 long	reg_user_next(uint32_t slot);
 void	reg_id_text(uint64_t id, char out[13]);
+/* With a tag (Redis: the instance's, bus.c), every new id is tag << 32 |
+ * 16-bit sequence << 16 | 16 random bits (unique among live sockets: a
+ * wrapped sequence is checked); the tag of an id (0: none). */
+void	reg_set_tag(uint16_t tag);
+uint16_t reg_id_tag(uint64_t id);
 bool	reg_id_parse(struct str s, uint64_t *id);
 /* Write one entry as a JSON object. */
 void	reg_entry_json(struct jw *w, uint32_t slot, const char *remote);
@@ -996,6 +1003,9 @@ struct bus_stats {
 	uint64_t	undelivered;	/* no frame buffer */
 	uint64_t	deliveries;	/* local sockets reached from the bus */
 	uint64_t	seq_gaps;	/* a publisher's <seq> not last + 1 */
+	uint64_t	direct_sent;	/* direct sends published */
+	uint64_t	direct_unknown;	/* direct sends here: no such socket */
+	uint64_t	direct_unheard;	/* direct sends no instance took */
 };
 int	bus_start(void);
 void	bus_stop(void);
@@ -1024,6 +1034,44 @@ long	bus_header(const struct str *m, struct str *inst, uint64_t *seq,
 /* The cluster's socket counts ("scope":"cluster"); false: none known
  * (no Redis, down, not read yet): the caller writes the local ones. */
 bool	bus_summary_json(struct jw *w);
+/* The same for any listing: total_key and by_key (sockets by type) with
+ * the cluster's figures, then "scope":"cluster", "instances", and
+ * local_key with this instance's socket count; false: none known. */
+bool	bus_counts_json(struct jw *w, const char *total_key,
+	    const char *by_key, const char *local_key);
+/* "scope":"cluster","instances":n,"<local_key>":local. */
+void	bus_scope_json(struct jw *w, const char *local_key, int64_t local);
+/* Count the groups of this kind cluster-wide (members of each group,
+ * written with the counts; at most WARD_BUS_COUNT_GROUPS). */
+void	bus_count_kind(int kind);
+/* fn(name, members) for each group of a counted kind with members in
+ * the cluster; false: no cluster figures (the caller counts locally). */
+bool	bus_group_counts(int kind, void (*fn)(const char *name, uint64_t n,
+	    void *arg), void *arg);
+/* Every Redis key and channel name: "<redis_prefix>:" then fmt; its
+ * length or -1 (does not fit). */
+int	bus_name(char *out, size_t cap, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * Direct sends (docs/redis.md): to one socket, on the instance that holds
+ * it.  A socket id's (and a call peer id's) top 16 bits are the tag of
+ * the instance that gave it out (bus_tag(); 0: no Redis).  Answers: 1
+ * delivered here, 0 no such socket (here, or no live instance has the
+ * tag), BUS_FORWARDED published to its instance, WARD_EAGAIN Redis down
+ * (or the pipeline full), WARD_EINVAL too long.
+ */
+#define BUS_FORWARDED	2
+uint16_t bus_tag(void);
+int	bus_send_socket(uint64_t sid, uint32_t frame);
+/* The member key of group (kind, name) on instance tag: the receiving
+ * instance calls the kind's hook with the group there (0: none), the key,
+ * from (the sending socket, for an answer with bus_send_socket; 0: none)
+ * and the frame; the hook answers the sockets it reached (0 or 1). */
+typedef uint32_t (*bus_member_fn)(int g, const char *key, uint64_t from,
+	    uint32_t frame);
+void	bus_member_hook(int kind, bus_member_fn fn);
+int	bus_direct_member(uint16_t tag, int kind, const char *name, size_t n,
+	    const char *key, uint64_t from, uint32_t frame);
 const char *bus_instance(void);
 void	bus_stats(struct bus_stats *st);
 size_t	bus_bytes(void);

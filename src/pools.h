@@ -48,7 +48,7 @@ WARD_POOL(redis_rx, 1, WARD_REDIS_RXBUF, "one Redis recv")
 WARD_POOL(redis_pending, WARD_REDIS_PENDING, 2 * sizeof(void *),
     "Redis replies in flight (pipelining ring)")
 WARD_POOL(redis_bus, 1, bus_bytes(),
-    "the bus: the message being published")
+    "the bus: the message being published, the cluster counts")
 WARD_POOL(tls_connections, WARD_TLS_CONNS, tls_conn_bytes(),
     "TLS: engine, 16.3 KiB record in, 2 KiB out (tls_max_connections)")
 WARD_POOL(tls_sessions, WARD_TLS_SESSIONS, WARD_TLS_SESSIONS > 0 ?

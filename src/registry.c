@@ -8,6 +8,10 @@
  * type are kept incrementally; lookups by socket id scan the live entries
  * (an admin call, not a hot path).  Ids are a 32-bit sequence number and 16
  * random bits: unique for the process's life and not guessable in order.
+ * With Redis the top 16 bits are the instance's tag instead (bus.c), so
+ * an id names its instance across the cluster; the sequence is then 16
+ * bits, and after it wraps a new id is drawn again while a live socket
+ * has it.
  *
  * Socket types are names the families declare at start-up.  Two
  * intrusive indexes, one link pair per slot each: a doubly linked list
@@ -53,6 +57,7 @@ static struct reg_link {
 static uint32_t uhead[WARD_USER_BUCKETS];
 static uint32_t total;
 static uint32_t seq;
+static uint16_t tag;		/* the instance's (bus.c), 0: none */
 static uint64_t rng;		/* xorshift, seeded once from the port */
 
 static uint16_t
@@ -159,6 +164,35 @@ user_unlink(uint32_t slot)
 }
 
 void
+reg_set_tag(uint16_t t)
+{
+	tag = t;
+}
+
+uint16_t
+reg_id_tag(uint64_t id)
+{
+	return (uint16_t)(id >> 32);
+}
+
+/* A new id: without a tag, 32-bit sequence and 16 random bits; with one,
+ * the tag, 16-bit sequence and 16 random bits, drawn again while a live
+ * socket has it (only possible once the sequence wrapped). */
+static uint64_t
+new_id(void)
+{
+	uint64_t id;
+
+	if (tag == 0)
+		return (uint64_t)++seq << 16 | rand16();
+	do
+		id = (uint64_t)tag << 32 | (uint64_t)(uint16_t)++seq << 16 |
+		    rand16();
+	while (seq > 0xFFFF && reg_find(id) >= 0);
+	return id;
+}
+
+void
 reg_register(uint32_t slot, int type)
 {
 	struct reg_entry *e = &reg[slot];
@@ -168,7 +202,7 @@ reg_register(uint32_t slot, int type)
 	if (e->type != REG_TYPE_NONE)
 		reg_unregister(slot);
 	memset(e, 0, sizeof *e);
-	e->id = (uint64_t)++seq << 16 | rand16();
+	e->id = new_id();
 	e->rl_milli = (uint32_t)cfg.rate_burst * 1000u;
 	e->rl_last = now_ms;
 	e->type = (uint8_t)type;

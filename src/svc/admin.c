@@ -69,6 +69,22 @@ tls_state(struct jw *w)
 	jw_str(w, line);
 }
 
+/* This instance's WebSockets, in all and by type. */
+static void
+local_counts(struct jw *w)
+{
+	jw_key(w, "websockets");
+	jw_int(w, reg_count(REG_TYPE_NONE));
+	jw_key(w, "by_type");
+	jw_obj(w);
+	for (int t = REG_TYPE_NONE + 1; t <= reg_type_count(); t++)
+		if (reg_count(t) > 0) {
+			jw_key(w, reg_type_name(t));
+			jw_int(w, reg_count(t));
+		}
+	jw_obj_end(w);
+}
+
 static void
 overview_gen(struct jw *w, void *arg)
 {
@@ -88,16 +104,8 @@ overview_gen(struct jw *w, void *arg)
 	jw_obj(w);
 	jw_key(w, "total");
 	jw_int(w, conn_admitted());
-	jw_key(w, "websockets");
-	jw_int(w, reg_count(REG_TYPE_NONE));
-	jw_key(w, "by_type");
-	jw_obj(w);
-	for (int t = REG_TYPE_NONE + 1; t <= reg_type_count(); t++)
-		if (reg_count(t) > 0) {
-			jw_key(w, reg_type_name(t));
-			jw_int(w, reg_count(t));
-		}
-	jw_obj_end(w);
+	if (!bus_counts_json(w, "websockets", "by_type", "local_websockets"))
+		local_counts(w);
 	jw_obj_end(w);
 	jw_key(w, "rooms");
 	jw_arr(w);
@@ -321,6 +329,25 @@ to_group(int kind, const char *id, uint32_t f)
 	return fanout_send_named(kind, id, strlen(id), f, NULL);
 }
 
+/*
+ * A socket id that is not here: forwarded to the instance whose tag it
+ * carries ({"status":"forwarded","clients_notified":0}: that instance
+ * delivers it, this one cannot count it), unknown (no live instance has
+ * its tag: "sent", 0, as for an unknown id here), or Redis down (503).
+ */
+static int
+remote_answer(struct conn *c, const struct http_req *r, int rc)
+{
+	if (rc == BUS_FORWARDED)
+		return small_answer(c, r, "status", "forwarded",
+		    "clients_notified", 0, false);
+	if (rc == 0)
+		return small_answer(c, r, "status", "sent",
+		    "clients_notified", 0, false);
+	return reply_error(c, 503, "unavailable", "the socket is on another "
+	    "instance and Redis is down");
+}
+
 static int
 send_to(struct conn *c, struct http_req *r)
 {
@@ -353,12 +380,15 @@ send_to(struct conn *c, struct http_req *r)
 		    "message too large");
 	if (strcmp(target, "socket") == 0) {
 		uint64_t sid;
-		long slot;
+		int rc;
 
-		if (reg_id_parse((struct str){ id, strlen(id) }, &sid) &&
-		    (slot = reg_find(sid)) >= 0 &&
-		    conns[slot].state == CS_WS && conn_send(&conns[slot], f) == 0)
-			n = 1;
+		rc = reg_id_parse((struct str){ id, strlen(id) }, &sid) ?
+		    bus_send_socket(sid, f) : 0;
+		if (rc != 1) {
+			buf_unref(f);
+			return remote_answer(c, r, rc);
+		}
+		n = 1;
 	} else if (strcmp(target, "room") == 0) {
 		for (size_t k = 0; k < ARRAY_LEN(rooms); k++)
 			n += to_group(fanout_kind_of(rooms[k]), id, f);

@@ -5,8 +5,15 @@
  * a random 8-hex peer id (ud[6]).  Any JSON object a peer sends is relayed
  * with "from" set by the server (a "from" the client wrote is dropped, so
  * it cannot be forged): to the peer named in "to", or to every other peer.
+ *
+ * With Redis the room spans instances (the bus).  A peer id is then the
+ * instance's tag (bus_tag(), 16 bits) and 16 random bits, unique in the
+ * room here; a "to" naming a peer of another tag is a direct send to
+ * that instance (bus_direct_member), which finds the peer (call_direct)
+ * or answers the sender unknown_peer through the bus.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "svc.h"
 
@@ -69,6 +76,17 @@ welcome(struct conn *c, int g)
 		conn_send_owned(c, f);
 }
 
+/* Is pid already a peer of g (here)? */
+static bool
+find_peer(int g, uint32_t pid)
+{
+	for (struct conn *m = fanout_first(g); m != NULL; m = fanout_next(m,
+	    g))
+		if (m->ud[6] == pid)
+			return true;
+	return false;
+}
+
 static void
 call_open(struct conn *c, const struct http_req *r)
 {
@@ -85,8 +103,11 @@ call_open(struct conn *c, const struct http_req *r)
 		conn_close_ws(c, 1013, "no room left on this server");
 		return;
 	}
-	while (pid == 0)
+	while (pid == 0 || (bus_tag() != 0 && find_peer(g, pid))) {
 		port_random(&pid, sizeof pid);
+		if (bus_tag() != 0)
+			pid = (uint32_t)bus_tag() << 16 | (pid & 0xFFFF);
+	}
 	c->ud[6] = pid;
 	snprintf(e->room, sizeof e->room, "%.*s", (int)MIN(r->param[0].n,
 	    sizeof e->room - 1), r->param[0].p);
@@ -95,7 +116,7 @@ call_open(struct conn *c, const struct http_req *r)
 }
 
 static struct conn *
-find_peer(int g, const char *pid)
+peer_of(int g, const char *pid)
 {
 	char t[9];
 
@@ -106,6 +127,50 @@ find_peer(int g, const char *pid)
 			return m;
 	}
 	return NULL;
+}
+
+/* Could pid be a peer on another instance (8 hex digits, another tag)? */
+static bool
+remote_peer(const char *pid)
+{
+	char *end;
+	unsigned long v = strtoul(pid, &end, 16);
+
+	return bus_tag() != 0 && strlen(pid) == 8 && *end == '\0' &&
+	    (v >> 16) != 0 && (v >> 16) != bus_tag();
+}
+
+static void
+to_remote(struct conn *c, int g, const char *to, uint32_t f)
+{
+	int rc = bus_direct_member((uint16_t)(strtoul(to, NULL, 16) >> 16),
+	    gk_call, fanout_name(g), strlen(fanout_name(g)), to,
+	    reg[conn_id(c)].id, f);
+
+	if (rc == 0)
+		svc_error(c, "unknown_peer", "no such peer in this room");
+	else if (rc < 0)
+		svc_error(c, "unknown_peer", "the peer is on another "
+		    "instance and Redis is down");
+}
+
+/* A direct send from another instance to peer key of room g (0: no such
+ * room here): to it, or unknown_peer to the sender (from). */
+static uint32_t
+call_direct(int g, const char *key, uint64_t from, uint32_t f)
+{
+	static const char e[] = "{\"type\":\"error\",\"error\":\"unknown_peer\","
+	    "\"detail\":\"no such peer in this room\"}";
+	struct conn *dst = g > 0 ? peer_of(g, key) : NULL;
+	uint32_t ef;
+
+	if (dst != NULL)
+		return conn_send(dst, f) == 0;
+	if (from != 0 && (ef = ws_frame(WS_OP_TEXT, e, sizeof e - 1)) != 0) {
+		bus_send_socket(from, ef);
+		buf_unref(ef);
+	}
+	return 0;
 }
 
 /* The message again, "from" replaced by the sender's peer id. */
@@ -154,7 +219,8 @@ call_message(struct conn *c, int op, uint8_t *p, size_t n)
 			return;
 		}
 		if (json_id(d, t, to, sizeof to) != 0 ||
-		    (dst = find_peer(g, to)) == NULL || dst == c) {
+		    ((dst = peer_of(g, to)) == NULL && !remote_peer(to)) ||
+		    dst == c) {
 			svc_error(c, "unknown_peer", "no such peer in this room");
 			return;
 		}
@@ -165,6 +231,8 @@ call_message(struct conn *c, int op, uint8_t *p, size_t n)
 	}
 	if (dst != NULL)
 		conn_send(dst, f);
+	else if (t >= 0 && !json_is_null(d, t))
+		to_remote(c, g, to, f);
 	else
 		fanout_send(g, f, c);
 	buf_unref(f);
@@ -205,9 +273,16 @@ static const struct route call_routes[] = {
 	{ .pattern = NULL }
 };
 
+static void
+call_init(void)
+{
+	bus_member_hook(gk_call, call_direct);
+}
+
 const struct family call_family = {
 	.name = "call",
 	.routes = call_routes,
+	.init = call_init,
 	.kinds = (const struct fanout_kind[]){
 		{ "call", &gk_call },
 		{ NULL, NULL },

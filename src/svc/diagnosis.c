@@ -317,10 +317,34 @@ message_diag(struct conn *c, int op, uint8_t *p, size_t n)
 
 /* --- GET /ws/status -------------------------------------------------------- */
 
+/* The cluster's diagnosis channels (bus_group_counts): sums, then the map. */
+struct cl_sum {
+	int64_t		with, total;
+};
+
+static void
+cl_add(const char *name, uint64_t n, void *arg)
+{
+	struct cl_sum *s = arg;
+
+	(void)name;
+	s->with++;
+	s->total += (int64_t)n;
+}
+
+static void
+cl_put(const char *name, uint64_t n, void *arg)
+{
+	jw_key(arg, name);
+	jw_int(arg, (int64_t)n);
+}
+
 static void
 status_gen(struct jw *w, void *arg)
 {
 	int64_t total = 0, with = 0, regd = 0;
+	struct cl_sum cs = { 0, 0 };
+	bool cl = bus_group_counts(gk_diag, cl_add, &cs);
 
 	(void)arg;
 	for (size_t i = 0; i < WARD_DIAGNOSES; i++) {
@@ -336,14 +360,17 @@ status_gen(struct jw *w, void *arg)
 	}
 	jw_obj(w);
 	jw_key(w, "total_diagnoses");
-	jw_int(w, with);
+	jw_int(w, cl ? cs.with : with);
 	jw_key(w, "total_connections");
-	jw_int(w, total);
+	jw_int(w, cl ? cs.total : total);
 	for (int pass = 0; pass < 2; pass++) {
 		jw_key(w, pass == 0 ? "connections_by_diagnosis" :
 		    "queued_messages_by_diagnosis");
 		jw_obj(w);
-		for (size_t i = 0; i < WARD_DIAGNOSES; i++) {
+		if (pass == 0 && cl)
+			bus_group_counts(gk_diag, cl_put, w);
+		for (size_t i = 0; i < WARD_DIAGNOSES && !(pass == 0 && cl);
+		    i++) {
 			char k[24];
 			uint32_t n;
 
@@ -361,6 +388,8 @@ status_gen(struct jw *w, void *arg)
 	}
 	jw_key(w, "registered_diagnoses");
 	jw_int(w, regd);
+	if (cl)
+		bus_scope_json(w, "local_connections", total);
 	jw_obj_end(w);
 }
 
@@ -995,6 +1024,7 @@ diag_init(void)
 {
 	squeue_add(&sq);
 	rstate_add(&rs);
+	bus_count_kind(gk_diag);	/* /ws/status: cluster figures */
 }
 
 const struct family diagnosis_family = {

@@ -5,7 +5,9 @@
  * if missing; checked with access(2), never by writing, so a probe every
  * second wears no flash), and no journal write failing: after a failed
  * write or sync, storage is "write_failed" and ready 503 until a write
- * succeeds again (the journal retries by itself every 5 s).
+ * succeeds again (the journal retries by itself every 5 s).  Redis down
+ * fails ready only with redis_required (docs/redis.md, the outage
+ * policy).
  */
 #include "svc.h"
 
@@ -72,6 +74,8 @@ ready(struct conn *c, struct http_req *r)
 	    "\"detail\":\"data_dir is not writable\"}";
 	static const char wf[] = "{\"status\":\"not_ready\","
 	    "\"detail\":\"storage writes are failing\"}";
+	static const char rd[] = "{\"status\":\"not_ready\","
+	    "\"detail\":\"redis is down (redis_required)\"}";
 
 	(void)r;
 	if (loop_draining)
@@ -83,6 +87,9 @@ ready(struct conn *c, struct http_req *r)
 	if (journal_failing())
 		return reply_static(c, 503, "application/json", wf,
 		    sizeof wf - 1, NULL);
+	if (cfg.redis_required && strcmp(bus_state(), "down") == 0)
+		return reply_static(c, 503, "application/json", rd,
+		    sizeof rd - 1, NULL);
 	return reply_static(c, 200, "application/json", ok,
 	    sizeof ok - 1, NULL);
 }
@@ -107,8 +114,8 @@ static const struct route health_routes[] = {
 		.pattern = "/health/ready",
 		.methods = HTTP_M(HTTP_GET),
 		.http = ready,
-		.summary = "Ready: not draining, data_dir writable "
-		    "(else 503)",
+		.summary = "Ready: not draining, data_dir writable, "
+		    "Redis up when redis_required (else 503)",
 		.res = "Status",
 	},
 	{ .pattern = NULL }

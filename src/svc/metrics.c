@@ -218,6 +218,15 @@ redis_rows(struct tbuf *o)
 	one(o, "ward_redis_malformed_total", "counter",
 	    "Bus messages dropped: bad channel or header.",
 	    (unsigned long long)b.malformed);
+	one(o, "ward_redis_direct_sent_total", "counter",
+	    "Direct sends (one socket) published to another instance.",
+	    (unsigned long long)b.direct_sent);
+	one(o, "ward_redis_direct_unknown_total", "counter",
+	    "Direct sends from other instances for no socket here.",
+	    (unsigned long long)b.direct_unknown);
+	one(o, "ward_redis_direct_unheard_total", "counter",
+	    "Direct sends no instance was subscribed for (it died).",
+	    (unsigned long long)b.direct_unheard);
 	one(o, "ward_redis_commands_failed_total", "counter",
 	    "Redis commands refused or lost with a link.",
 	    (unsigned long long)(rs.refused + rs.failed));

@@ -300,8 +300,8 @@ push(struct rstate *s, uint32_t i, struct rstate_meta *m, struct push *p)
 		return 0;
 	}
 	s->key(i, key, sizeof key);
-	snprintf(hash, sizeof hash, "ward:r:%s", s->name);
-	snprintf(chan, sizeof chan, "ward:a:r.%s", s->name);
+	bus_name(hash, sizeof hash, "r:%s", s->name);
+	bus_name(chan, sizeof chan, "a:r.%s", s->name);
 	at = (size_t)snprintf(msg, sizeof msg, "w1 %s 0 t\n", bus_instance());
 	if (!bus_escape(msg, sizeof msg, &at, key, strlen(key)) ||
 	    at + 3 + vn > sizeof msg)
@@ -405,7 +405,7 @@ page(struct rstate *s)
 	char hash[RS_NAME], bytes[16], pairs[16], cut[24];
 	struct str a[8];
 
-	snprintf(hash, sizeof hash, "ward:r:%s", s->name);
+	bus_name(hash, sizeof hash, "r:%s", s->name);
 	snprintf(bytes, sizeof bytes, "%d", (int)RS_PAGE_BYTES);
 	snprintf(pairs, sizeof pairs, "%d", (int)RS_PAGE_PAIRS);
 	snprintf(cut, sizeof cut, "%lld", (long long)(now_wall_us -

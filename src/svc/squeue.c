@@ -9,7 +9,8 @@
  * pops its list in one script, so a message is delivered live or
  * collected, exactly once.
  *
- * Keys (every name escaped as the bus escapes channel names):
+ * Keys (every name escaped as the bus escapes channel names; "ward" is
+ * redis_prefix, every name built by bus_name()):
  *   ward:q:<kind>:<key>       list, newest at the head (LPUSH)
  *   ward:q:dropped:<kind>     count of entries dropped by the trim
  *   ward:p:<instance>         set of "<kind>:<key>" with a live socket
@@ -41,15 +42,16 @@
 
 /*
  * ARGV: member, list, entry, channel, message, dropped key, dedup key
- * ("" for none), limit.  1: queued; 2: published (a live socket
- * somewhere); 0: already done (dedup).
+ * ("" for none), limit, "<prefix>:".  1: queued; 2: published (a live
+ * socket somewhere); 0: already done (dedup).
  */
 static const char post_lua[] =
     "if ARGV[7] ~= '' and not redis.call('SET', ARGV[7], '1', 'NX', "
     "'PX', '86400000') then return 0 end "
-    "for _, i in ipairs(redis.call('SMEMBERS', 'ward:pi')) do "
-    "local p = 'ward:p:' .. i "
-    "if redis.call('EXISTS', p) == 0 then redis.call('SREM', 'ward:pi', i) "
+    "for _, i in ipairs(redis.call('SMEMBERS', ARGV[9] .. 'pi')) do "
+    "local p = ARGV[9] .. 'p:' .. i "
+    "if redis.call('EXISTS', p) == 0 then "
+    "redis.call('SREM', ARGV[9] .. 'pi', i) "
     "elseif redis.call('SISMEMBER', p, ARGV[1]) == 1 then "
     "redis.call('PUBLISH', ARGV[4], ARGV[5]) return 2 end end "
     "local n = redis.call('LPUSH', ARGV[2], ARGV[3]) "
@@ -58,12 +60,13 @@ static const char post_lua[] =
     "redis.call('INCRBY', ARGV[6], n - lim) end return 1";
 
 /*
- * ARGV: instance, member, list, ttl, byte budget, item budget.  Adds the
- * presence and pops the oldest entries: { remaining, oldest, ... }.
+ * ARGV: instance, member, list, ttl, byte budget, item budget,
+ * "<prefix>:".  Adds the presence and pops the oldest entries:
+ * { remaining, oldest, ... }.
  */
 static const char drain_lua[] =
-    "redis.call('SADD', 'ward:pi', ARGV[1]) "
-    "local p = 'ward:p:' .. ARGV[1] "
+    "redis.call('SADD', ARGV[7] .. 'pi', ARGV[1]) "
+    "local p = ARGV[7] .. 'p:' .. ARGV[1] "
     "redis.call('SADD', p, ARGV[2]) redis.call('PEXPIRE', p, ARGV[4]) "
     "local out = { 0 } local b = 0 "
     "while #out <= tonumber(ARGV[6]) do "
@@ -97,14 +100,16 @@ squeue_up(void)
 	return bus_on() && redis_up();
 }
 
-/* "<prefix><kind>:<key>" escaped into out; false when too long. */
+/* "<prefix>:<what><kind>:<key>" (what NULL: "<kind>:<key>") escaped into
+ * out; false when too long. */
 static bool
-name_of(char *out, size_t cap, const char *prefix, int kind, const char *key)
+name_of(char *out, size_t cap, const char *what, int kind, const char *key)
 {
 	const char *k = fanout_kind_name(kind);
-	size_t at = (size_t)snprintf(out, cap, "%s", prefix);
+	int a = what != NULL ? bus_name(out, cap, "%s", what) : 0;
+	size_t at = (size_t)a;
 
-	if (at >= cap || !bus_escape(out, cap, &at, k, strlen(k)) ||
+	if (a < 0 || at >= cap || !bus_escape(out, cap, &at, k, strlen(k)) ||
 	    at + 2 > cap)
 		return false;
 	out[at++] = ':';
@@ -124,14 +129,17 @@ post(const struct squeue *q, const char *key, const uint8_t *p, size_t n,
     uint32_t f, const char *dedup, redis_reply_fn cb, void *arg)
 {
 	int kind = *q->kind;
-	char member[SQ_NAME], list[SQ_NAME], drop[SQ_NAME], lim[16];
-	struct str chan, msg, a[11];
+	char member[SQ_NAME], list[SQ_NAME], drop[SQ_NAME], lim[16], pfx[40];
+	struct str chan, msg, a[12];
 
-	if (!name_of(member, sizeof member, "", kind, key) ||
-	    !name_of(list, sizeof list, "ward:q:", kind, key) ||
+	if (!name_of(member, sizeof member, NULL, kind, key) ||
+	    !name_of(list, sizeof list, "q:", kind, key) ||
 	    bus_group_msg(kind, key, strlen(key), f, &chan, &msg) != 0)
 		return WARD_EINVAL;
-	snprintf(drop, sizeof drop, "ward:q:dropped:%s", fanout_kind_name(kind));
+	if (bus_name(drop, sizeof drop, "q:dropped:%s",
+	    fanout_kind_name(kind)) < 0 ||
+	    bus_name(pfx, sizeof pfx, "%s", "") < 0)
+		return WARD_EINVAL;
 	snprintf(lim, sizeof lim, "%u", (unsigned)q->mb->per_key);
 	a[0] = S("EVAL");
 	a[1] = S(post_lua);
@@ -144,7 +152,8 @@ post(const struct squeue *q, const char *key, const uint8_t *p, size_t n,
 	a[8] = S(drop);
 	a[9] = S(dedup);
 	a[10] = S(lim);
-	return redis_cmd(cb, arg, 11, a);
+	a[11] = S(pfx);
+	return redis_cmd(cb, arg, 12, a);
 }
 
 static void
@@ -176,9 +185,9 @@ presence_cmd(const char *verb, int kind, const char *key)
 	char set[64], member[SQ_NAME];
 	struct str a[3];
 
-	if (!name_of(member, sizeof member, "", kind, key))
+	if (!name_of(member, sizeof member, NULL, kind, key))
 		return false;
-	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
+	bus_name(set, sizeof set, "p:%s", bus_instance());
 	a[0] = S(verb);
 	a[1] = S(set);
 	a[2] = S(member);
@@ -205,7 +214,7 @@ drain_done(void *arg, const struct redis_reply *r)
 		/* the socket left meanwhile: put them back at the old end */
 		char list[SQ_NAME];
 
-		if (!name_of(list, sizeof list, "ward:q:", d->kind, d->key))
+		if (!name_of(list, sizeof list, "q:", d->kind, d->key))
 			return;
 		a[0] = S("RPUSH");
 		a[1] = S(list);
@@ -233,8 +242,9 @@ static void
 drain(int kind, const char *key)
 {
 	char member[SQ_NAME], list[SQ_NAME], ttl[16], bytes[16], items[16];
+	char pfx[40];
 	struct drain *d = NULL;
-	struct str a[9];
+	struct str a[10];
 
 	for (int i = 0; i < SQ_DRAINS && d == NULL; i++)
 		if (!drains[i].busy)
@@ -243,8 +253,8 @@ drain(int kind, const char *key)
 		present(kind, key);	/* the list waits for the next open */
 		return;
 	}
-	if (!name_of(member, sizeof member, "", kind, key) ||
-	    !name_of(list, sizeof list, "ward:q:", kind, key))
+	if (!name_of(member, sizeof member, NULL, kind, key) ||
+	    !name_of(list, sizeof list, "q:", kind, key))
 		return;
 	d->kind = kind;
 	utf8_copy(d->key, sizeof d->key, key);
@@ -260,7 +270,9 @@ drain(int kind, const char *key)
 	a[6] = S(ttl);
 	a[7] = S(bytes);
 	a[8] = S(items);
-	if (redis_cmd(drain_done, d, 9, a) == 0)
+	bus_name(pfx, sizeof pfx, "%s", "");
+	a[9] = S(pfx);
+	if (redis_cmd(drain_done, d, 10, a) == 0)
 		d->busy = true;
 }
 
@@ -285,7 +297,7 @@ squeue_forget(struct squeue *q, const char *key)
 	char list[SQ_NAME];
 	struct str a[2];
 
-	if (!squeue_up() || !name_of(list, sizeof list, "ward:q:", *q->kind,
+	if (!squeue_up() || !name_of(list, sizeof list, "q:", *q->kind,
 	    key))
 		return;
 	a[0] = S("DEL");
@@ -341,7 +353,7 @@ outbox_next(void)
 				return;
 			memcpy(buf_base(f), m->data, m->len);
 			buf_set(f, 0, m->len);
-			snprintf(dedup, sizeof dedup, "ward:q:done:%s:%s:%u",
+			bus_name(dedup, sizeof dedup, "q:done:%s:%s:%u",
 			    bus_instance(), fanout_kind_name(*qs[i]->kind),
 			    (unsigned)m->seq);
 			outbox.q = qs[i];
@@ -362,7 +374,7 @@ refresh(void)
 	char set[64], ttl[16];
 	struct str a[3];
 
-	snprintf(set, sizeof set, "ward:p:%s", bus_instance());
+	bus_name(set, sizeof set, "p:%s", bus_instance());
 	snprintf(ttl, sizeof ttl, "%d", SQ_TTL_MS);
 	a[0] = S("PEXPIRE");
 	a[1] = S(set);
@@ -383,10 +395,12 @@ present(int kind, const char *key)
 static void
 presence_all(void)
 {
+	char pi[40];
 	struct str a[3];
 
+	bus_name(pi, sizeof pi, "pi");
 	a[0] = S("SADD");
-	a[1] = S("ward:pi");
+	a[1] = S(pi);
 	a[2] = S(bus_instance());
 	redis_cmd(NULL, NULL, 3, a);
 	for (int g = fanout_next_used(0); g != 0; g = fanout_next_used(g))

@@ -178,7 +178,10 @@ function ago(iso) {
 function render(ov, so, ro, dg, dr) {
   $('version').textContent = ov.version || '';
   $('conn-total').textContent = ov.connections.total;
-  $('ws-total').textContent = ov.connections.websockets;
+  const c = ov.connections;
+  $('ws-total').textContent = c.scope === 'cluster'
+    ? c.websockets + ' (cluster of ' + c.instances + ' instances; ' + c.local_websockets + ' here)'
+    : c.websockets;
   fillRows('by-type', Object.entries(ov.connections.by_type).map(([t, n]) => [t, ENDPOINTS[t] || '', n]), 'no WebSockets');
   $('redis').textContent = ov.redis || 'not configured';
   $('tls').textContent = ov.tls || 'not configured';

@@ -115,10 +115,60 @@ test_header(void)
 	}
 }
 
+/* Every name starts with redis_prefix; a name that does not fit is -1. */
+static void
+test_name(void)
+{
+	char out[64], small[8];
+	char saved[sizeof cfg.redis_prefix];
+
+	memcpy(saved, cfg.redis_prefix, sizeof saved);
+	snprintf(cfg.redis_prefix, sizeof cfg.redis_prefix, "ward");
+	CHECK_EQ(bus_name(out, sizeof out, "i:%04x:*", 0x5f3a), 13);
+	CHECK_STR(out, "ward:i:5f3a:*");
+	snprintf(cfg.redis_prefix, sizeof cfg.redis_prefix, "site-2.a");
+	CHECK_EQ(bus_name(out, sizeof out, "counts"), 15);
+	CHECK_STR(out, "site-2.a:counts");
+	CHECK_EQ(bus_name(small, sizeof small, "counts"), -1);
+	CHECK_EQ(bus_name(out, 10, "%s", ""), 9);	/* "site-2.a:" */
+	CHECK_EQ(bus_name(out, 9, "%s", ""), -1);
+	memcpy(cfg.redis_prefix, saved, sizeof saved);
+}
+
+/* Socket ids with a tag: the tag on top, 12 hex digits, unique among the
+ * live ones after the 16-bit sequence wrapped. */
+static void
+test_tagged_ids(void)
+{
+	uint64_t first;
+	bool same = false;
+
+	reg_set_tag(0x5f3a);
+	reg_register(0, 1);
+	reg_register(1, 1);
+	CHECK_EQ(reg_id_tag(reg[0].id), 0x5f3a);
+	CHECK_EQ(reg[0].id >> 48, 0);
+	CHECK(reg[0].id != reg[1].id);
+	first = reg[0].id;
+	/* 70,000 more on slot 1: the sequence wraps, slot 0's id stays
+	 * unique among the live ones */
+	for (int i = 0; i < 70000; i++) {
+		reg_register(1, 1);
+		same |= reg[1].id == first;
+		CHECK_EQ(reg_id_tag(reg[1].id), 0x5f3a);
+	}
+	CHECK(!same);
+	reg_unregister(0);
+	reg_unregister(1);
+	reg_set_tag(0);
+}
+
 void
 suite_bus(void)
 {
 	test_escape_roundtrip();
 	test_unescape_bad();
 	test_header();
+	test_name();
+	test_tagged_ids();
 }
