@@ -361,6 +361,24 @@ def test_prefix():
     check([m.get("data", {}).get("k") for m in got] == [7],
           "Q (prefix other) collects it, once", got)
     check(collect("P", "pq1") == [], "and not again on P")
+    # and the shared records: registered on P, known on Q, in other:r:,
+    # unknown to the ward cluster
+    r, j = post("P", "/api/diagnoses", {"diagnosis_id": 7791, "owner": None},
+                "service")
+    check(r.status == 201, "diagnosis 7791 registered on P: 201", (r.status, j))
+
+    def ids(name):
+        return [d.get("diagnosis_id")
+                for d in get(name, "/api/diagnoses", "service")[1]
+                .get("diagnoses", [])]
+    ok, got = wait(lambda: ids("Q"), lambda v: 7791 in v, 3)
+    check(ok, "Q (prefix other) lists the diagnosis registered on P", got)
+    got = redis_cmds(("HEXISTS", "other:r:diagnosis", "7791"),
+                     ("HEXISTS", "ward:r:diagnosis", "7791"))
+    check(got == b":1\r\n:0\r\n",
+          "the record is in other:r:diagnosis, not in ward:r:diagnosis", got)
+    check(7791 not in ids("A"), "the ward cluster (A) does not list it",
+          ids("A"))
 
 
 def collect(name, user):
