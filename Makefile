@@ -115,6 +115,18 @@ $(B)/unit: $(UNIT_OBJ) $(OBJ_LIB)
 unit: $(B)/unit
 	$(QEMU) ./$(B)/unit
 
+# src/ec64.c in constant time: its multiplies under valgrind's memcheck
+# with the multiplier and the point marked undefined (tests/unit/ct_ec64.c)
+$(B)/ct_ec64: tests/unit/ct_ec64.c $(B)/src/ec64.o
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(filter-out -MMD -MP,$(WARD_CFLAGS)) -Isrc $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
+.PHONY: check-ec64-ct
+check-ec64-ct: $(B)/ct_ec64
+	valgrind -q --log-file=$(B)/ct_ec64.valgrind ./$(B)/ct_ec64
+ifeq ($(BOARD)$(VARIANT),host)
+test-extra:: check-ec64-ct
+endif
+
 # --- set-up on a fresh Debian machine (idempotent; apt-get as root) -----
 deps:
 	@sh tests/deps.sh

@@ -169,7 +169,7 @@ test_c25519_diff(void)
 	unsigned char u[33], k[40];
 	int bad = 0;
 
-	for (int i = 0; i < 1500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		size_t kl = i % 5 == 0 ? (size_t)(check_rand(&seed) % 33) : 32;
 
 		rnd(u, 32);
@@ -232,7 +232,7 @@ test_p256_diff(void)
 			k[0] &= 0x7f;
 		bad += diff_mul(BR_EC_secp256r1, pt, 65, k, kl, true);
 	}
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 1200; i++) {
 		size_t kl = i % 4 == 0 ? (size_t)(check_rand(&seed) % 33) : 32;
 
 		rnd(k, kl);
