@@ -81,7 +81,7 @@ x_load(fe51 r, const unsigned char *b)
 }
 
 /* One carry pass: limbs below 2^51, except r[0] < 2^51 + 19 * 2^13. */
-static void
+static inline void
 x_carry(fe51 r)
 {
 	for (int i = 0; i < 4; i++) {
@@ -92,25 +92,28 @@ x_carry(fe51 r)
 	r[4] &= M51;
 }
 
-static void
+/*
+ * Sums and differences are not carried: every operand in the ladder is
+ * a product (limbs below 2^52), so a result stays below 2^54 per limb,
+ * which x_mul and x_sqr take (19 * 2^54 * 2^54 * 5 < 2^128).
+ */
+static inline void
 x_add(fe51 r, const fe51 a, const fe51 b)
 {
 	for (int i = 0; i < 5; i++)
 		r[i] = a[i] + b[i];
-	x_carry(r);
 }
 
-/* a - b + 4p keeps every limb positive for limbs below 2^53. */
-static void
+/* a - b + 4p keeps every limb positive for limbs of b below 2^53. */
+static inline void
 x_sub(fe51 r, const fe51 a, const fe51 b)
 {
 	r[0] = a[0] + 0x1fffffffffffb4 - b[0];
 	for (int i = 1; i < 5; i++)
 		r[i] = a[i] + 0x1ffffffffffffc - b[i];
-	x_carry(r);
 }
 
-static void
+static inline void
 x_wrap(fe51 r, u128 t0, u128 t1, u128 t2, u128 t3, u128 t4)
 {
 	u128 c;
@@ -347,7 +350,7 @@ static const f256 p256_bm = {	/* curve b, Montgomery form */
 };
 
 /* r = t - p when t (with carry bit hi) >= p, else t; t < 2p. */
-static void
+static inline void
 p_fold(f256 r, const uint64_t *t, uint64_t hi)
 {
 	f256 s;
@@ -364,7 +367,7 @@ p_fold(f256 r, const uint64_t *t, uint64_t hi)
 		r[i] = (t[i] & keep) | (s[i] & ~keep);
 }
 
-static void
+static inline void
 p_add(f256 r, const f256 a, const f256 b)
 {
 	uint64_t t[4];
@@ -378,7 +381,7 @@ p_add(f256 r, const f256 a, const f256 b)
 	p_fold(r, t, (uint64_t)c);
 }
 
-static void
+static inline void
 p_sub(f256 r, const f256 a, const f256 b)
 {
 	uint64_t t[4], mask, borrow = 0;
@@ -398,35 +401,50 @@ p_sub(f256 r, const f256 a, const f256 b)
 	}
 }
 
-/* r = a * b / 2^256 mod p (-1/p mod 2^64 is 1: the quotient is t[0]) */
+/*
+ * One row of the product: (t4 t3 t2 t1 t0) += a * w, the carry out into
+ * t5; then one Montgomery step: add m * p with m = t0 (-1/p mod 2^64 is
+ * 1), which clears t0, and shift down a limb.  p's limbs are 2^64 - 1,
+ * 2^32 - 1, 0, 2^64 - 2^32 + 1: m * p[0] + t0 = m * 2^64, carry m.
+ */
+#define P_ROW(w) do { \
+	c = (u128)a[0] * (w) + t0; t0 = (uint64_t)c; \
+	c = (c >> 64) + (u128)a[1] * (w) + t1; t1 = (uint64_t)c; \
+	c = (c >> 64) + (u128)a[2] * (w) + t2; t2 = (uint64_t)c; \
+	c = (c >> 64) + (u128)a[3] * (w) + t3; t3 = (uint64_t)c; \
+	c = (c >> 64) + t4; t4 = (uint64_t)c; t5 = (uint64_t)(c >> 64); \
+} while (0)
+#define P_RED() do { \
+	m = t0; \
+	c = (u128)m + (u128)m * 0x00000000ffffffffu + t1; \
+	t0 = (uint64_t)c; \
+	c = (c >> 64) + t2; t1 = (uint64_t)c; \
+	c = (c >> 64) + (u128)m * 0xffffffff00000001u + t3; \
+	t2 = (uint64_t)c; \
+	c = (c >> 64) + t4; t3 = (uint64_t)c; \
+	t4 = t5 + (uint64_t)(c >> 64); \
+} while (0)
+
+/* r = a * b / 2^256 mod p, for a, b < p */
 static void
 p_mul(f256 r, const f256 a, const f256 b)
 {
-	uint64_t t[6] = { 0, 0, 0, 0, 0, 0 }, m;
+	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, m, t[4];
 	u128 c;
 
-	for (int i = 0; i < 4; i++) {
-		c = 0;
-		for (int j = 0; j < 4; j++) {
-			c += (u128)a[j] * b[i] + t[j];
-			t[j] = (uint64_t)c;
-			c >>= 64;
-		}
-		c += t[4];
-		t[4] = (uint64_t)c;
-		t[5] = (uint64_t)(c >> 64);
-		m = t[0];
-		c = ((u128)m * p256_p[0] + t[0]) >> 64;
-		for (int j = 1; j < 4; j++) {
-			c += (u128)m * p256_p[j] + t[j];
-			t[j - 1] = (uint64_t)c;
-			c >>= 64;
-		}
-		c += t[4];
-		t[3] = (uint64_t)c;
-		t[4] = t[5] + (uint64_t)(c >> 64);
-	}
-	p_fold(r, t, t[4]);
+	P_ROW(b[0]);
+	P_RED();
+	P_ROW(b[1]);
+	P_RED();
+	P_ROW(b[2]);
+	P_RED();
+	P_ROW(b[3]);
+	P_RED();
+	t[0] = t0;
+	t[1] = t1;
+	t[2] = t2;
+	t[3] = t3;
+	p_fold(r, t, t4);
 }
 
 static void
@@ -435,23 +453,50 @@ p_sqr(f256 r, const f256 a)
 	p_mul(r, a, a);
 }
 
-/* r = a^(p - 2): square and multiply over the public exponent. */
+static void
+p_sqrn(f256 r, const f256 a, int n)
+{
+	p_sqr(r, a);
+	while (--n > 0)
+		p_sqr(r, r);
+}
+
+/*
+ * r = a^(p - 2) = 1/a (0 for 0).  p - 2, from the top: 32 ones, 31
+ * zeros, a one, 96 zeros, 94 ones, a zero, a one.
+ */
 static void
 p_inv(f256 r, const f256 a)
 {
-	static const f256 e = {	/* p - 2 */
-		0xfffffffffffffffd, 0x00000000ffffffff,
-		0x0000000000000000, 0xffffffff00000001
-	};
-	f256 t;
+	f256 x2, x4, x8, x16, x30, x32, t;
 
-	memcpy(t, p256_one, sizeof t);
-	for (int i = 255; i >= 0; i--) {
-		p_sqr(t, t);
-		if ((e[i >> 6] >> (i & 63)) & 1)
-			p_mul(t, t, a);
-	}
-	memcpy(r, t, sizeof t);
+	p_sqr(t, a);
+	p_mul(x2, t, a);		/* x_k = a^(2^k - 1) */
+	p_sqrn(t, x2, 2);
+	p_mul(x4, t, x2);
+	p_sqrn(t, x4, 4);
+	p_mul(x8, t, x4);
+	p_sqrn(t, x8, 8);
+	p_mul(x16, t, x8);
+	p_sqrn(t, x16, 8);
+	p_mul(t, t, x8);		/* x24 */
+	p_sqrn(t, t, 4);
+	p_mul(t, t, x4);		/* x28 */
+	p_sqrn(t, t, 2);
+	p_mul(x30, t, x2);
+	p_sqrn(t, x30, 2);
+	p_mul(x32, t, x2);
+	p_sqrn(t, x32, 32);
+	p_mul(t, t, a);			/* 32 ones, 31 zeros, 1 */
+	p_sqrn(t, t, 96);
+	p_sqrn(t, t, 32);
+	p_mul(t, t, x32);
+	p_sqrn(t, t, 32);
+	p_mul(t, t, x32);
+	p_sqrn(t, t, 30);
+	p_mul(t, t, x30);		/* 94 ones */
+	p_sqrn(t, t, 2);
+	p_mul(r, t, a);			/* 01 */
 }
 
 static uint64_t
