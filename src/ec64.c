@@ -17,8 +17,12 @@
  * public).  Only the byte length of the multiplier shows, as in
  * BearSSL.  Checked by running mul() and mulgen() under valgrind's
  * memcheck with the multiplier and the point marked undefined
- * (tests/unit/ct_ec64.sh): memcheck reports any jump or address that
- * depends on them; none is reported.  Checked for correctness by the
+ * (make check-ec64-ct, tests/unit/ct_ec64.c): memcheck reports any jump
+ * or address that depends on them; none is reported.  The same for the
+ * ECDSA signer with the private key marked undefined; its only branches
+ * on secret-derived values are the ones meant to be public: the key is
+ * valid, a nonce is out of range (RFC 6979 draws again, a 2^-32 event),
+ * the signature (EC64_PUBLIC marks them for the check).  Checked for correctness by the
  * RFC 7748 vectors and differential tests against br_ec_c25519_m31 and
  * br_ec_p256_m31 (tests/unit/test_ec64.c, tests/fuzz/fuzz_ec64.c).
  *
@@ -35,6 +39,26 @@
 #if defined(__SIZEOF_INT128__)
 
 typedef unsigned __int128 u128;
+
+/*
+ * Where a value made from secrets is meant to become public (a key's
+ * validity, a rejected nonce, the signature): the constant-time check
+ * builds this file with EC64_CT_CHECK and memcheck stops tracking it
+ * there; otherwise a no-op.
+ */
+#ifdef EC64_CT_CHECK
+#include <valgrind/memcheck.h>
+#define EC64_PUBLIC(p, n)	((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#else
+#define EC64_PUBLIC(p, n)	((void)(p), (void)(n))
+#endif
+
+static inline uint64_t
+ec64_public(uint64_t v)
+{
+	EC64_PUBLIC(&v, sizeof v);
+	return v;
+}
 
 /* 0 or all ones from a 0/1 bit */
 static inline uint64_t
@@ -823,6 +847,213 @@ p_mulgen_api(unsigned char *r, const unsigned char *x, size_t xlen)
 	return sizeof p256_gen;
 }
 
+/* ---- ECDSA P-256 signature: arithmetic modulo the order n ---------- */
+
+static const f256 n256 = {
+	0xf3b9cac2fc632551, 0xbce6faada7179e84,
+	0xffffffffffffffff, 0xffffffff00000000
+};
+static const f256 n256_r2 = {	/* 2^512 mod n */
+	0x83244c95be79eea2, 0x4699799c49bd6fa6,
+	0x2845b2392b6bec59, 0x66e12d94f3d95620
+};
+#define N256_N0I	((uint64_t)0xccd1c8aaee00bc4f)	/* -1/n mod 2^64 */
+
+/* all ones when a < n */
+static uint64_t
+n_below(const f256 a)
+{
+	uint64_t borrow = 0;
+
+	for (int i = 0; i < 4; i++) {
+		u128 w = (u128)a[i] - n256[i] - borrow;
+
+		borrow = (uint64_t)(w >> 64) & 1;
+	}
+	return m64(borrow);
+}
+
+/* r = t - n when t (carry hi) >= n, else t; t < 2n */
+static void
+n_fold(f256 r, const uint64_t *t, uint64_t hi)
+{
+	f256 s;
+	uint64_t borrow = 0, keep;
+
+	for (int i = 0; i < 4; i++) {
+		u128 w = (u128)t[i] - n256[i] - borrow;
+
+		s[i] = (uint64_t)w;
+		borrow = (uint64_t)(w >> 64) & 1;
+	}
+	keep = m64((hi ^ 1) & borrow);
+	for (int i = 0; i < 4; i++)
+		r[i] = (t[i] & keep) | (s[i] & ~keep);
+}
+
+static void
+n_add(f256 r, const f256 a, const f256 b)
+{
+	uint64_t t[4];
+	u128 c = 0;
+
+	for (int i = 0; i < 4; i++) {
+		c += (u128)a[i] + b[i];
+		t[i] = (uint64_t)c;
+		c >>= 64;
+	}
+	n_fold(r, t, (uint64_t)c);
+}
+
+/* r = a * b / 2^256 mod n (Montgomery, CIOS), for a, b < n */
+static void
+n_mul(f256 r, const f256 a, const f256 b)
+{
+	uint64_t t[6] = { 0, 0, 0, 0, 0, 0 }, m;
+	u128 c;
+
+	for (int i = 0; i < 4; i++) {
+		c = 0;
+		for (int j = 0; j < 4; j++) {
+			c += (u128)a[j] * b[i] + t[j];
+			t[j] = (uint64_t)c;
+			c >>= 64;
+		}
+		c += t[4];
+		t[4] = (uint64_t)c;
+		t[5] = (uint64_t)(c >> 64);
+		m = t[0] * N256_N0I;
+		c = ((u128)m * n256[0] + t[0]) >> 64;
+		for (int j = 1; j < 4; j++) {
+			c += (u128)m * n256[j] + t[j];
+			t[j - 1] = (uint64_t)c;
+			c >>= 64;
+		}
+		c += t[4];
+		t[3] = (uint64_t)c;
+		t[4] = t[5] + (uint64_t)(c >> 64);
+	}
+	n_fold(r, t, t[4]);
+}
+
+/* r = a^(n - 2) = 1/a, Montgomery form in and out (public exponent) */
+static void
+n_inv(f256 r, const f256 a)
+{
+	static const f256 e = {
+		0xf3b9cac2fc63254f, 0xbce6faada7179e84,
+		0xffffffffffffffff, 0xffffffff00000000
+	};
+	f256 t;
+
+	memcpy(t, a, sizeof t);		/* the top bit of e is set */
+	for (int i = 254; i >= 0; i--) {
+		n_mul(t, t, t);
+		if ((e[i >> 6] >> (i & 63)) & 1)
+			n_mul(t, t, a);
+	}
+	memcpy(r, t, sizeof t);
+}
+
+/*
+ * bits2int (RFC 6979 section 2.3.2) of a hash for a 256-bit order: its
+ * first 32 bytes, or all of a shorter one, big-endian; then reduced
+ * modulo n (one subtraction: the value is below 2^256 < 2n).
+ */
+static void
+n_from_hash(f256 r, unsigned char out[32], const unsigned char *h,
+    size_t hlen)
+{
+	unsigned char b[32];
+
+	if (hlen > 32)
+		hlen = 32;
+	memset(b, 0, sizeof b - hlen);
+	memcpy(b + sizeof b - hlen, h, hlen);
+	p_load(r, b);
+	n_fold(r, r, 0);
+	p_store(out, r);
+}
+
+/*
+ * ECDSA (FIPS 186-4 section 6.4) on P-256 with the deterministic nonce
+ * of RFC 6979 section 3.2 over the message's own hash function (BearSSL's
+ * HMAC_DRBG is that construction: K = 0, V = 1, update with x || h, a
+ * K/V update after each output).  Raw r || s; 0 on a bad key.
+ */
+static size_t
+n_sign_raw(const br_hash_class *hf, const void *hash_value,
+    const br_ec_private_key *sk, unsigned char *sig)
+{
+	br_hmac_drbg_context drbg;
+	unsigned char seed[64], kb[32], pt[65];
+	size_t hlen = (hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+	f256 x, m, k, r, s, t;
+	uint64_t lead = 0;
+	struct p_jac q;
+
+	if (sk->xlen > 32) {		/* longer: only leading zeros */
+		for (size_t i = 0; i < sk->xlen - 32; i++)
+			lead |= sk->x[i];
+		memcpy(seed, sk->x + sk->xlen - 32, 32);
+	} else {
+		memset(seed, 0, 32 - sk->xlen);
+		memcpy(seed + 32 - sk->xlen, sk->x, sk->xlen);
+	}
+	p_load(x, seed);
+	if ((ec64_public(n_below(x) & ~p_is_zero(x) & m64_zero(lead)) & 1)
+	    == 0)
+		return 0;
+	n_from_hash(m, seed + 32, hash_value, hlen);
+	br_hmac_drbg_init(&drbg, hf, seed, sizeof seed);
+	for (;;) {	/* k in [1, n - 1]; a retry is a public 2^-32 event */
+		br_hmac_drbg_generate(&drbg, kb, sizeof kb);
+		p_load(k, kb);
+		if ((ec64_public(n_below(k) & ~p_is_zero(k)) & 1) != 0)
+			break;
+	}
+	p_mul_gen(&q, kb);
+	p_encode(pt, &q);
+	p_load(r, pt + 1);
+	n_fold(r, r, 0);		/* x(kG) mod n: x < p < 2n */
+	n_mul(x, x, n256_r2);		/* Montgomery form */
+	n_mul(r, r, n256_r2);
+	n_mul(m, m, n256_r2);
+	n_mul(k, k, n256_r2);
+	n_mul(t, r, x);
+	n_add(t, t, m);			/* m + r x */
+	n_inv(k, k);
+	n_mul(s, t, k);
+	memset(t, 0, sizeof t);
+	t[0] = 1;
+	n_mul(s, s, t);			/* out of Montgomery form */
+	n_mul(r, r, t);
+	if ((ec64_public(p_is_zero(r) | p_is_zero(s)) & 1) != 0)
+		return 0;		/* probability 2^-255 */
+	p_store(sig, r);
+	p_store(sig + 32, s);
+	EC64_PUBLIC(sig, 64);
+	return 64;
+}
+
+static size_t
+ec64_sign(const br_ec_impl *impl, const br_hash_class *hf,
+    const void *hash_value, const br_ec_private_key *sk, void *sig)
+{
+	size_t len;
+
+	if (sk->curve != BR_EC_secp256r1)
+		return br_ecdsa_i31_sign_asn1(impl, hf, hash_value, sk, sig);
+	len = n_sign_raw(hf, hash_value, sk, sig);
+	return len == 0 ? 0 : br_ecdsa_raw_to_asn1(sig, len);
+}
+
+br_ecdsa_sign
+ec64_ecdsa_sign_asn1(void)
+{
+	return ec64_sign;
+}
+
 /* ---- the br_ec_impl ------------------------------------------------- */
 
 static const br_ec_impl *
@@ -933,6 +1164,12 @@ ec64_native(void)
 }
 
 #else /* no unsigned __int128: BearSSL's default */
+
+br_ecdsa_sign
+ec64_ecdsa_sign_asn1(void)
+{
+	return br_ecdsa_sign_asn1_get_default();
+}
 
 const br_ec_impl *
 ec64_get(void)

@@ -13,8 +13,14 @@
  * mul() and mulgen() run in constant time for the multiplier and the
  * point; muladd() (ECDSA verification, public data) is BearSSL's.
  *
+ * ec64_ecdsa_sign_asn1() is an ECDSA signer (br_ecdsa_sign, ASN.1 output)
+ * for P-256 keys on the same arithmetic, with RFC 6979 deterministic
+ * nonces as BearSSL's i31 signer makes them: the signatures are the same
+ * bytes.  Other curves go to br_ecdsa_i31_sign_asn1.
+ *
  * Where the compiler has no unsigned __int128 (32-bit boards), ec64_get()
- * returns br_ec_get_default() and ec64_native() is false.
+ * returns br_ec_get_default(), ec64_ecdsa_sign_asn1() BearSSL's default
+ * signer, and ec64_native() is false.
  */
 #ifndef WARD_EC64_H
 #define WARD_EC64_H
@@ -24,6 +30,7 @@
 #include <bearssl.h>
 
 const br_ec_impl	*ec64_get(void);
+br_ecdsa_sign		 ec64_ecdsa_sign_asn1(void);
 bool			 ec64_native(void);
 
 #endif

@@ -671,8 +671,7 @@ engine_creds(struct tls_conn *t, const struct tls_creds *cr)
 	else
 		br_ssl_server_set_single_ec(&t->sc, cr->chain, cr->nchain,
 		    br_skey_decoder_get_ec(&cr->key), BR_KEYTYPE_SIGN,
-		    cr->issuer_type, ec64_get(),
-		    br_ecdsa_sign_asn1_get_default());
+		    cr->issuer_type, ec64_get(), ec64_ecdsa_sign_asn1());
 	t->inner = t->sc.policy_vtable;
 	t->policy = &wrap_vtable;
 	br_ssl_server_set_policy(&t->sc, &t->policy);

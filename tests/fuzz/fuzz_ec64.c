@@ -14,6 +14,10 @@
  *   mode 3  P-256 mul on a valid point: the point is m31's mulgen of
  *           payload[0..31], the multiplier is the rest
  *   mode 4  P-256 mulgen, multiplier = the payload
+ *   mode 5  ECDSA P-256 signature: payload[0] picks the hash function,
+ *           then 1..40 key bytes (payload[1] % 40 + 1), the rest is the
+ *           hash value; ec64_ecdsa_sign_asn1() and br_ecdsa_i31_sign_asn1
+ *           must give the same bytes (RFC 6979 nonces), or both refuse
  * P-256 multipliers are cut to 32 bytes and kept below the order n (the
  * contract of br_ec_impl: above it the result is indeterminate).
  */
@@ -86,6 +90,27 @@ mulgen_both(int curve, const unsigned char *k, size_t klen)
 		differ("mulgen");
 }
 
+static void
+sign_both(unsigned which, const unsigned char *x, size_t xlen,
+    const unsigned char *h, size_t hlen)
+{
+	static const br_hash_class *const hfs[5] = {
+		&br_sha1_vtable, &br_sha224_vtable, &br_sha256_vtable,
+		&br_sha384_vtable, &br_sha512_vtable
+	};
+	const br_hash_class *hf = hfs[which % 5];
+	br_ec_private_key sk = { BR_EC_secp256r1, (unsigned char *)x, xlen };
+	unsigned char hv[64], a[80], b[80];
+	size_t la, lb;
+
+	memset(hv, 0, sizeof hv);
+	memcpy(hv, h, hlen < sizeof hv ? hlen : sizeof hv);
+	la = ec64_ecdsa_sign_asn1()(ec64_get(), hf, hv, &sk, a);
+	lb = br_ecdsa_i31_sign_asn1(&br_ec_p256_m31, hf, hv, &sk, b);
+	if (la != lb || memcmp(a, b, la) != 0)
+		differ("ECDSA signature");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -96,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = size - 1;
 	data++;
-	switch (data[-1] % 5) {
+	switch (data[-1] % 6) {
 	case 0:
 		if (n < 32)
 			return 0;
@@ -126,9 +151,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kl = p256_scalar(k, data + 32, n - 32);
 		mul_both(BR_EC_secp256r1, pt, 65, k, kl);
 		break;
-	default:
+	case 4:
 		kl = p256_scalar(k, data, n);
 		mulgen_both(BR_EC_secp256r1, k, kl);
+		break;
+	default:
+		if (n < 2)
+			return 0;
+		kl = (size_t)data[1] % 40 + 1;
+		if (n - 2 < kl)
+			return 0;
+		sign_both(data[0], data + 2, kl, data + 2 + kl, n - 2 - kl);
 		break;
 	}
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * ct_ec64.c - constant-time check of src/ec64.c under valgrind's memcheck
- * (`make check-ec64-ct`).  The multiplier and the point are marked
+ * (`make check-ec64-ct`), built from src/ec64.c with EC64_CT_CHECK (see
+ * there).  The multiplier, the point, the private key are marked
  * undefined; memcheck then reports every conditional jump and every
  * memory address computed from them.  Each operation must add no report.
  * A first check branches on a secret on purpose and must be reported, so
@@ -50,7 +51,8 @@ main(void)
 {
 	const br_ec_impl *ec = ec64_get();
 	const unsigned char *g;
-	unsigned char k[32], u[32], pt[65], out[65];
+	unsigned char k[32], u[32], pt[65], out[65], hv[32] = { 7 }, sig[80];
+	br_ec_private_key sk = { BR_EC_secp256r1, NULL, 32 };
 	unsigned long e;
 	size_t glen;
 
@@ -88,6 +90,14 @@ main(void)
 	e = VALGRIND_COUNT_ERRORS;
 	ec->mul(pt, 65, k, 32, BR_EC_secp256r1);
 	expect("P-256 mul", e, 0);
+
+	memcpy(pt, k, 32);		/* a private key */
+	sk.x = pt;
+	secret(pt, 32);
+	secret(hv, sizeof hv);
+	e = VALGRIND_COUNT_ERRORS;
+	ec64_ecdsa_sign_asn1()(ec, &br_sha256_vtable, hv, &sk, sig);
+	expect("ECDSA P-256 sign", e, 0);
 
 	printf("ct_ec64 (%s): %u passed, %u failed\n",
 	    ec64_native() ? "ec64" : "BearSSL default", passed, failed);

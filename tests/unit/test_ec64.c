@@ -401,6 +401,84 @@ test_ecdsa(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* ec64's signer against BearSSL's i31 one: the same RFC 6979 bytes */
+static int
+sign_both(const br_hash_class *hf, const unsigned char *hv,
+    const unsigned char *x, size_t xlen)
+{
+	br_ec_private_key sk = { BR_EC_secp256r1, (unsigned char *)x, xlen };
+	unsigned char a[80], b[80];
+	size_t la, lb;
+
+	la = ec64_ecdsa_sign_asn1()(ec64_get(), hf, hv, &sk, a);
+	lb = br_ecdsa_i31_sign_asn1(&br_ec_p256_m31, hf, hv, &sk, b);
+	if (la != lb || memcmp(a, b, la) != 0) {
+		fprintf(stderr, "ec64 signature differs: xlen %zu, %zu/%zu\n",
+		    xlen, la, lb);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+test_ecdsa_signer(void)
+{
+	static const br_hash_class *const hfs[5] = {
+		&br_sha1_vtable, &br_sha224_vtable, &br_sha256_vtable,
+		&br_sha384_vtable, &br_sha512_vtable
+	};
+	unsigned char x[40], hv[64], sig[80], q[65];
+	br_ec_private_key sk = { BR_EC_secp256r1, x, 32 };
+	br_ec_public_key pk = { BR_EC_secp256r1, q, 65 };
+	int bad = 0;
+
+	for (int i = 0; i < 100; i++) {
+		const br_hash_class *hf = hfs[i % 5];
+		size_t xl = i % 7 == 0 ? 31 : 32, n;
+
+		rnd(x, 32);
+		x[0] &= 0x7f;
+		rnd(hv, 64);
+		if (i % 11 == 0)
+			memset(hv, 0xff, 64);	/* hash >= n */
+		bad += sign_both(hf, hv, x, xl);
+		sk.xlen = xl;
+		br_ec_compute_pub(&br_ec_p256_m31, NULL, q, &sk);
+		n = ec64_ecdsa_sign_asn1()(ec64_get(), hf, hv, &sk, sig);
+		if (n == 0 || br_ecdsa_i31_vrfy_asn1(&br_ec_p256_m31, hv,
+		    (hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK,
+		    &pk, sig, n) != 1)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	/* keys: 0, 1, n - 1, n, n + 1, all ones, 33 bytes, 40 bytes */
+	memset(x, 0, sizeof x);
+	rnd(hv, 32);
+	CHECK_EQ(sign_both(&br_sha256_vtable, hv, x, 32), 0);
+	CHECK_EQ(ec64_ecdsa_sign_asn1()(ec64_get(), &br_sha256_vtable, hv,
+	    &(br_ec_private_key){ BR_EC_secp256r1, x, 32 }, sig), 0);
+	x[31] = 1;
+	CHECK_EQ(sign_both(&br_sha256_vtable, hv, x, 32), 0);
+	CHECK_EQ(sign_both(&br_sha256_vtable, hv, x, 1), 0);
+	for (int d = -1; d <= 1; d++) {
+		n_plus(x, d);
+		CHECK_EQ(sign_both(&br_sha256_vtable, hv, x, 32), 0);
+	}
+	memset(x, 0xff, 32);
+	CHECK_EQ(sign_both(&br_sha256_vtable, hv, x, 32), 0);
+	memset(x, 0, sizeof x);
+	rnd(x + 8, 32);
+	x[8] &= 0x7f;
+	CHECK_EQ(sign_both(&br_sha256_vtable, hv, x, 40), 0);
+	x[0] = 1;
+	CHECK_EQ(sign_both(&br_sha256_vtable, hv, x, 40), 0);
+	/* P-384: BearSSL's signer */
+	rnd(x, 40);
+	x[0] &= 0x7f;
+	CHECK(ec64_ecdsa_sign_asn1()(ec64_get(), &br_sha384_vtable, hv,
+	    &(br_ec_private_key){ BR_EC_secp384r1, x, 40 }, sig) > 0);
+}
+
 static void
 test_other_curves(void)
 {
@@ -428,5 +506,6 @@ suite_ec64(void)
 	test_p256_invalid();
 	test_p256_coord_ge_p();
 	test_ecdsa();
+	test_ecdsa_signer();
 	test_other_curves();
 }
