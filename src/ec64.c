@@ -1,37 +1,40 @@
 /*
- * ec64.c - X25519 and P-256 on 64-bit limbs behind BearSSL's br_ec_impl
- * (see ec64.h).  Written from RFC 7748 (X25519: radix-2^51 field, the
- * Montgomery ladder of section 5), FIPS 186-4 / SEC 1 (P-256 curve and
- * point encoding) and the textbook Jacobian formulas for a = -3
- * (doubling "dbl-2001-b", addition "add-1998-cmo-2" and its mixed form);
- * the P-256 field uses Montgomery multiplication (R = 2^256) on four
- * 64-bit limbs.  src/ec64_table.h (made by src/ec64_gen.py) holds
- * j * 16^i * G for the fixed-base multiply.
+ * ec64.c - X25519, P-256 and ECDSA P-256 signing on 64-bit limbs behind
+ * BearSSL's br_ec_impl and br_ecdsa_sign (see ec64.h).  Written from
+ * RFC 7748 (X25519: radix-2^51 field, the Montgomery ladder of section
+ * 5), FIPS 186-4 / SEC 1 (P-256, point encoding, ECDSA), RFC 6979
+ * (deterministic nonces) and the textbook Jacobian formulas for a = -3
+ * (doubling "dbl-2001-b", addition "add-1998-cmo-2" and its mixed form).
+ * Both P-256 fields (p and the order n) use Montgomery multiplication,
+ * R = 2^256, on four 64-bit limbs.  src/ec64_table.h (made by
+ * src/ec64_gen.py) holds j * 16^i * G for the fixed-base multiply.
  *
- * Constant time.  The multiplier and the point never choose a branch or
- * a memory address: the ladder swaps with masks (x_cswap), window
- * digits pick table entries by scanning every entry with masks
- * (p_pick, p_gpick), the point at infinity and the digit 0 are handled
- * by masked selects (p_select), field reductions subtract with masks,
- * and inversion is a fixed exponentiation (the exponent p - 2 is
- * public).  Only the byte length of the multiplier shows, as in
- * BearSSL.  Checked by running mul() and mulgen() under valgrind's
- * memcheck with the multiplier and the point marked undefined
- * (make check-ec64-ct, tests/unit/ct_ec64.c): memcheck reports any jump
- * or address that depends on them; none is reported.  The same for the
- * ECDSA signer with the private key marked undefined; its only branches
- * on secret-derived values are the ones meant to be public: the key is
- * valid, a nonce is out of range (RFC 6979 draws again, a 2^-32 event),
- * the signature (EC64_PUBLIC marks them for the check).  Checked for correctness by the
- * RFC 7748 vectors and differential tests against br_ec_c25519_m31 and
- * br_ec_p256_m31 (tests/unit/test_ec64.c, tests/fuzz/fuzz_ec64.c).
+ * Constant time.  The multiplier, the point and the private key never
+ * choose a branch or a memory address: the ladder swaps with masks
+ * (x_cswap), window digits pick table entries by scanning every entry
+ * with masks (p_pick, p_gpick), the point at infinity and the digit 0
+ * are masked selects (p_select), reductions subtract with masks, and
+ * inversions are fixed exponentiations (p - 2 and n - 2 are public).
+ * Only the byte length of a multiplier shows, as in BearSSL.  The signer
+ * branches on three values made from secrets that are meant to be
+ * public: the key is valid, a nonce is out of range (RFC 6979 draws
+ * again: a 2^-32 event), the signature (EC64_PUBLIC marks them).
+ * Checked by `make check-ec64-ct` (tests/unit/ct_ec64.c): mul(),
+ * mulgen() and the signer run under valgrind's memcheck with their
+ * secrets marked undefined, and memcheck reports every jump or address
+ * computed from them; none is reported.  Correctness: the RFC 7748
+ * vectors and differential tests against br_ec_c25519_m31,
+ * br_ec_p256_m31 and br_ecdsa_i31_sign_asn1 (tests/unit/test_ec64.c,
+ * tests/fuzz/fuzz_ec64.c).
  *
  * Validity.  mul() decodes and checks a P-256 point (prefix 0x04,
  * coordinates below p, on the curve) and returns 0 when it is not
  * valid, but still computes (on the bad point) in the same time, like
- * BearSSL.  Multipliers must be below the curve order (bearssl_ec.h):
- * with any multiplier below the order, and with any 32-byte one in
- * mulgen(), an addition never meets equal points.
+ * BearSSL.  Multipliers must be below the order (bearssl_ec.h); then an
+ * addition never meets two equal points (the one case the addition
+ * formulas do not cover): in mul(), the accumulator is 16v * P and the
+ * window point d * P with 16v < n and d < 16; in mulgen(), any 32-byte
+ * multiplier is fine (window i adds d * 16^i * G to a sum below 16^i).
  */
 #include "internal.h"
 #include "ec64.h"
