@@ -115,8 +115,9 @@ $(B)/unit: $(UNIT_OBJ) $(OBJ_LIB)
 unit: $(B)/unit
 	$(QEMU) ./$(B)/unit
 
-# src/ec64.c in constant time: its multiplies under valgrind's memcheck
-# with the multiplier and the point marked undefined (tests/unit/ct_ec64.c)
+# src/ec64.c in constant time: its multiplies and its signer under
+# valgrind's memcheck with the multiplier, the point and the key marked
+# undefined (tests/unit/ct_ec64.c)
 $(B)/ct_ec64: tests/unit/ct_ec64.c src/ec64.c src/ec64.h src/ec64_table.h
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(filter-out -MMD -MP,$(WARD_CFLAGS)) -DEC64_CT_CHECK -Isrc \

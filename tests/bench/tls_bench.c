@@ -4,7 +4,8 @@
  * pump, and only the server's calls are timed, on the thread's CPU clock
  * (CLOCK_THREAD_CPUTIME_ID), so the client's own work is left out.
  *
- * usage: tls_bench DIR [N]   (DIR: build/dev-tls, N: handshakes per row)
+ * usage: tls_bench DIR [N [ec]]   (DIR: build/dev-tls, N: handshakes per
+ * row; "ec": only the EC primitives, ours and BearSSL's, for make bench)
  * Not part of `make test`: `make bench-tls` (tests/tls/tls.mk).
  */
 #include <stdio.h>
@@ -430,6 +431,12 @@ main(int argc, char **argv)
 	if (n < 10 || n > 10000)
 		n = 200;
 	calibrate();
+	if (argc > 3 && strcmp(argv[3], "ec") == 0) {	/* make bench */
+		printf("EC primitives, CPU microseconds per operation: ours "
+		    "(src/ec64.c) and BearSSL's default (portable m31 code)\n");
+		primitives(n);
+		return 0;
+	}
 	printf("EC primitives, CPU microseconds per operation: ours "
 	    "(src/ec64.c) and BearSSL's default (portable m31 code)\n");
 	primitives(n);
