@@ -115,6 +115,20 @@ $(B)/unit: $(UNIT_OBJ) $(OBJ_LIB)
 unit: $(B)/unit
 	$(QEMU) ./$(B)/unit
 
+# src/ec64.c in constant time: its multiplies and its signer under
+# valgrind's memcheck with the multiplier, the point and the key marked
+# undefined (tests/unit/ct_ec64.c)
+$(B)/ct_ec64: tests/unit/ct_ec64.c src/ec64.c src/ec64.h src/ec64_table.h
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(filter-out -MMD -MP,$(WARD_CFLAGS)) -DEC64_CT_CHECK -Isrc \
+	    $(WARD_LDFLAGS) -o $@ tests/unit/ct_ec64.c src/ec64.c $(WARD_LIBS)
+.PHONY: check-ec64-ct
+check-ec64-ct: $(B)/ct_ec64
+	valgrind -q --log-file=$(B)/ct_ec64.valgrind ./$(B)/ct_ec64
+ifeq ($(BOARD)$(VARIANT),host)
+test-extra:: check-ec64-ct
+endif
+
 # --- set-up on a fresh Debian machine (idempotent; apt-get as root) -----
 deps:
 	@sh tests/deps.sh

@@ -42,6 +42,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "ec64.h"
 #include "tls.h"
 
 #include <bearssl.h>
@@ -636,7 +637,7 @@ engine_setup(struct tls_conn *t)
 		br_ssl_engine_add_flags(eng,
 		    BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	}
-	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_ec(eng, ec64_get());
 	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
 	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
 	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
@@ -670,8 +671,7 @@ engine_creds(struct tls_conn *t, const struct tls_creds *cr)
 	else
 		br_ssl_server_set_single_ec(&t->sc, cr->chain, cr->nchain,
 		    br_skey_decoder_get_ec(&cr->key), BR_KEYTYPE_SIGN,
-		    cr->issuer_type, br_ec_get_default(),
-		    br_ecdsa_sign_asn1_get_default());
+		    cr->issuer_type, ec64_get(), ec64_ecdsa_sign_asn1());
 	t->inner = t->sc.policy_vtable;
 	t->policy = &wrap_vtable;
 	br_ssl_server_set_policy(&t->sc, &t->policy);

@@ -9,7 +9,7 @@ set -eu
 
 need="build-essential clang libbearssl-dev libjsmn-dev python3 python3-websockets \
 curl redis-server util-linux groff-base openssl libssl-dev \
-nodejs chromium prometheus"
+nodejs chromium prometheus valgrind"
 [ -n "${WARD_DEPS_EXTRA:-}" ] && need="$need $WARD_DEPS_EXTRA"
 
 missing=""

@@ -6,7 +6,9 @@
 # makes ($(B)/ward), `make bench` builds it first. run.sh skips the ward
 # runs, with a note, when the binary is missing.
 #
-# `make bench` first runs `wardload selftest` (offline, well under a
+# `make bench` first prints the EC primitives, ours (src/ec64.c) and
+# BearSSL's side by side (tls_bench ... ec, about 2 s; tests/tls/tls.mk),
+# then runs `wardload selftest` (offline, well under a
 # second), then tests/bench/run.sh: every run BENCH_REPEAT times (default
 # 3), about 7 minutes in all with 5 s windows. Knobs, on the command line
 # or in the environment: BENCH_PORT, BENCH_DURATION, BENCH_REPEAT,
@@ -24,7 +26,8 @@ BENCH_TOOLS	:= $(BENCH_DIR)/wardload $(BENCH_DIR)/epoll_echo
 
 WARD_EPOLL_BIN	?= build/host-epoll/ward
 
-bench: $(BENCH_TOOLS) $(filter $(B)/ward,$(WARD_BIN))
+bench: $(BENCH_TOOLS) $(filter $(B)/ward,$(WARD_BIN)) $(B)/tls_bench
+	./$(B)/tls_bench $(TLS_DEV_DIR) 200 ec
 	$(MAKE) VARIANT=epoll all
 	$(BENCH_DIR)/wardload selftest >$(BENCH_DIR)/selftest.out || \
 	    { cat $(BENCH_DIR)/selftest.out; exit 1; }

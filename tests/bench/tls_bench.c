@@ -4,7 +4,8 @@
  * pump, and only the server's calls are timed, on the thread's CPU clock
  * (CLOCK_THREAD_CPUTIME_ID), so the client's own work is left out.
  *
- * usage: tls_bench DIR [N]   (DIR: build/dev-tls, N: handshakes per row)
+ * usage: tls_bench DIR [N [ec]]   (DIR: build/dev-tls, N: handshakes per
+ * row; "ec": only the EC primitives, ours and BearSSL's, for make bench)
  * Not part of `make test`: `make bench-tls` (tests/tls/tls.mk).
  */
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "ec64.h"
 #include "tls.h"
 
 #include <bearssl.h>
@@ -352,18 +354,17 @@ records(const char *name, uint16_t suite, size_t size, int rounds)
 	tls_conn_reset(s);
 }
 
-/* The primitives a full handshake is made of, for the breakdown. */
+/* The primitives a full handshake is made of, for the breakdown:
+ * microseconds per operation with the implementation ec. */
 static void
-primitives(int n)
+prim_times(const br_ec_impl *ec, br_ecdsa_sign sign, int n, double t[5])
 {
-	const br_ec_impl *ec = br_ec_get_default();
 	br_hmac_drbg_context rng;
 	br_ec_private_key sk;
 	br_ec_public_key pk;
 	uint8_t kbuf[BR_EC_KBUF_PRIV_MAX_SIZE], pbuf[BR_EC_KBUF_PUB_MAX_SIZE];
 	uint8_t pt[133], sig[80], hv[32] = { 1 };
-	size_t xlen;
-	double t0, t;
+	double t0;
 
 	br_hmac_drbg_init(&rng, &br_sha256_vtable, "bench", 5);
 	br_ec_keygen(&rng.vtable, ec, &sk, kbuf, BR_EC_curve25519);
@@ -373,33 +374,51 @@ primitives(int n)
 		memcpy(pt, pk.q, pk.qlen);
 		ec->mul(pt, pk.qlen, sk.x, sk.xlen, BR_EC_curve25519);
 	}
-	t = (now_cpu() - t0) / n;
-	printf("%-44s %8.1f\n", "X25519 multiply (ECDHE shared secret)", t);
+	t[0] = (now_cpu() - t0) / n;
 	t0 = now_cpu();
 	for (int i = 0; i < n; i++)
 		ec->mulgen(pt, sk.x, sk.xlen, BR_EC_curve25519);
-	printf("%-44s %8.1f\n", "X25519 multiply by G (ECDHE key)",
-	    (now_cpu() - t0) / n);
+	t[1] = (now_cpu() - t0) / n;
 	br_ec_keygen(&rng.vtable, ec, &sk, kbuf, BR_EC_secp256r1);
 	br_ec_compute_pub(ec, &pk, pbuf, &sk);
 	t0 = now_cpu();
 	for (int i = 0; i < n; i++)
 		ec->mulgen(pt, sk.x, sk.xlen, BR_EC_secp256r1);
-	printf("%-44s %8.1f\n", "P-256 multiply by G (ECDHE key)",
-	    (now_cpu() - t0) / n);
+	t[2] = (now_cpu() - t0) / n;
 	t0 = now_cpu();
 	for (int i = 0; i < n; i++) {
 		memcpy(pt, pk.q, pk.qlen);
 		ec->mul(pt, pk.qlen, sk.x, sk.xlen, BR_EC_secp256r1);
 	}
-	printf("%-44s %8.1f\n", "P-256 multiply (ECDHE shared secret)",
-	    (now_cpu() - t0) / n);
+	t[3] = (now_cpu() - t0) / n;
 	t0 = now_cpu();
-	for (int i = 0; i < n; i++)
-		xlen = br_ecdsa_sign_asn1_get_default()(ec, &br_sha256_vtable,
-		    hv, &sk, sig);
-	printf("%-44s %8.1f\n", "ECDSA P-256 sign", (now_cpu() - t0) / n);
-	(void)xlen;
+	for (int i = 0; i < n; i++) {
+		if (sign(ec, &br_sha256_vtable, hv, &sk, sig) == 0)
+			abort();
+	}
+	t[4] = (now_cpu() - t0) / n;
+}
+
+/* ours (src/ec64.c) and BearSSL's default side by side */
+static void
+primitives(int n)
+{
+	static const char *const names[5] = {
+		"X25519 multiply (ECDHE shared secret)",
+		"X25519 multiply by G (ECDHE key)",
+		"P-256 multiply by G (ECDHE key)",
+		"P-256 multiply (ECDHE shared secret)",
+		"ECDSA P-256 sign",
+	};
+	double ours[5], theirs[5];
+
+	prim_times(ec64_get(), ec64_ecdsa_sign_asn1(), n, ours);
+	prim_times(br_ec_get_default(), br_ecdsa_sign_asn1_get_default(), n,
+	    theirs);
+	printf("%-44s %8s %8s\n", "", ec64_native() ? "ec64" : "ec64=dflt",
+	    "BearSSL");
+	for (int i = 0; i < 5; i++)
+		printf("%-44s %8.1f %8.1f\n", names[i], ours[i], theirs[i]);
 }
 
 int
@@ -412,7 +431,14 @@ main(int argc, char **argv)
 	if (n < 10 || n > 10000)
 		n = 200;
 	calibrate();
-	printf("BearSSL primitives, microseconds (this CPU, portable code)\n");
+	if (argc > 3 && strcmp(argv[3], "ec") == 0) {	/* make bench */
+		printf("EC primitives, CPU microseconds per operation: ours "
+		    "(src/ec64.c) and BearSSL's default (portable m31 code)\n");
+		primitives(n);
+		return 0;
+	}
+	printf("EC primitives, CPU microseconds per operation: ours "
+	    "(src/ec64.c) and BearSSL's default (portable m31 code)\n");
 	primitives(n);
 	printf("server CPU per handshake, microseconds: median, mean, p90 "
 	    "(timer cost %.2f us per call removed)\n", t_clock);
