@@ -94,6 +94,21 @@
 #define WARD_TLS_PEM_BYTES 32768
 #endif
 
+/*
+ * Random bytes for the TLS engines' generators (HMAC_DRBG state, 64 B per
+ * connection), taken from the OS this many at a time: one getrandom per
+ * 16 connections instead of one each, and no DRBG instantiation (about
+ * 160,000 instructions of SHA-256 per connection with Debian's BearSSL)
+ * nor BearSSL's own system seeder (a cpuid and rdrand, each a trap in a
+ * virtual machine).  Used bytes are wiped at once.
+ */
+#ifndef WARD_TLS_RAND_BYTES
+#define WARD_TLS_RAND_BYTES 1024
+#endif
+#if WARD_TLS_RAND_BYTES < 64 || WARD_TLS_RAND_BYTES % 64 != 0
+#error "WARD_TLS_RAND_BYTES must be a multiple of 64"
+#endif
+
 /* Listening sockets (plain and TLS).  Full: start-up error. */
 #ifndef WARD_MAX_LISTENERS
 #define WARD_MAX_LISTENERS 8

@@ -35,8 +35,8 @@
  *   handshakes skip the signature and the ECDH.  A policy wrapper around
  *   BearSSL's single-key policy sees every full handshake (its choose()
  *   runs only then), which is how a resumption is told from a full one.
- * - Randomness: each context is seeded from port_random at take, on top
- *   of BearSSL's own system seeder.
+ * - Randomness: each context's HMAC_DRBG state comes from port_random at
+ *   take (engine_rand), bought WARD_TLS_RAND_BYTES at a time.
  * - Nothing allocates: contexts, buffers, cache and slots are static.
  */
 #include <stdio.h>
@@ -69,6 +69,11 @@ static unsigned creds_gen;
 /* Start-up / reload scratch: the PEM file and the key's DER. */
 static uint8_t pem_buf[WARD_TLS_PEM_BYTES + 1];
 static uint8_t key_der[8192];
+
+/* OS randomness for the engines, WARD_TLS_RAND_BYTES at a time, each byte
+ * used once and wiped (rand_take). */
+static uint8_t rnd[WARD_TLS_RAND_BYTES];
+static size_t rnd_left;
 
 struct sink {
 	uint8_t	*p;
@@ -505,7 +510,7 @@ tls_creds_reset(void)
 size_t
 tls_creds_bytes(void)
 {
-	return sizeof creds + sizeof pem_buf + sizeof key_der;
+	return sizeof creds + sizeof pem_buf + sizeof key_der + sizeof rnd;
 }
 
 /* ------------------------------------------------------------------ pool */
@@ -547,6 +552,9 @@ struct tls_conn {
 	uint8_t				 used, hs_done, full_hs, eof;
 	uint8_t				 closing;
 	unsigned			 gen;
+	/* read-ahead: ciphertext received past what the engine asked
+	 * for, kept where it lies in ibuf (take_in) */
+	uint16_t			 ra_off, ra_len;
 	uint8_t				 ibuf[BR_SSL_BUFSIZE_INPUT];
 	uint8_t				 obuf[WARD_TLS_OBUF_PLAIN + 85];
 };
@@ -679,11 +687,54 @@ engine_creds(struct tls_conn *t, const struct tls_creds *cr)
 
 static unsigned npeak;		/* most slots taken at once */
 
+static bool
+rand_take(uint8_t *out, size_t n)
+{
+	if (rnd_left < n) {
+		if (port_random(rnd, sizeof rnd) != 0) {
+			memset(rnd, 0, sizeof rnd);
+			rnd_left = 0;
+			return false;
+		}
+		rnd_left = sizeof rnd;
+	}
+	rnd_left -= n;
+	memcpy(out, rnd + rnd_left, n);
+	memset(rnd + rnd_left, 0, n);
+	return true;
+}
+
+/*
+ * The engine's HMAC_DRBG (SHA-256), its state K and V straight from the
+ * OS: what instantiation derives from a seed, without the 3 HMAC_DRBG
+ * updates BearSSL does per connection (init, its system seeder, our
+ * injected seed) nor the seeder's cpuid and rdrand.  The rng fields are
+ * the engine's own (bearssl_ssl.h documents them); rng_os_rand_done
+ * tells br_ssl_server_reset not to seed again.  Without OS bytes the
+ * engine seeds itself as before.
+ */
+static void
+engine_rand(struct tls_conn *t)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	uint8_t kv[64];
+
+	if (!rand_take(kv, sizeof kv))
+		return;
+	memset(&eng->rng, 0, sizeof eng->rng);
+	eng->rng.vtable = &br_hmac_drbg_vtable;
+	eng->rng.digest_class = &br_sha256_vtable;
+	memcpy(eng->rng.K, kv, 32);
+	memcpy(eng->rng.V, kv + 32, 32);
+	memset(kv, 0, sizeof kv);
+	eng->rng_init_done = 2;
+	eng->rng_os_rand_done = 1;
+}
+
 struct tls_conn *
 tls_conn_take(void)
 {
 	struct tls_conn *t;
-	uint8_t seed[32];
 
 	if (!pool_ready)
 		pool_init();
@@ -696,9 +747,7 @@ tls_conn_take(void)
 		npeak = WARD_TLS_CONNS - nfree;
 	engine_setup(t);
 	engine_creds(t, &creds[creds_cur]);
-	if (port_random(seed, sizeof seed) == 0)
-		br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof seed);
-	memset(seed, 0, sizeof seed);
+	engine_rand(t);
 	if (!br_ssl_server_reset(&t->sc)) {
 		free_stack[nfree++] = (uint16_t)(t - pool);
 		nrefused++;
@@ -709,6 +758,8 @@ tls_conn_take(void)
 	t->closing = 0;
 	t->hs_done = 0;
 	t->full_hs = 0;
+	t->ra_off = 0;
+	t->ra_len = 0;
 	t->slot = (int8_t)creds_cur;
 	t->gen = creds[creds_cur].gen;
 	creds[creds_cur].pins++;
@@ -1065,20 +1116,48 @@ send_out(struct tls_conn *t, int fd)
 	return PORT_EAGAIN;
 }
 
-/* Read one chunk of ciphertext: bytes, 0 at TCP EOF, PORT_EAGAIN or < 0. */
+/*
+ * Read ciphertext: bytes given to the engine, 0 at TCP EOF, PORT_EAGAIN
+ * or < 0.  BearSSL asks for a record's 5-byte header, then for its body:
+ * two recv calls per record if taken literally.  Instead one recv fills
+ * ibuf from where the engine asks up to its end, and what the engine did
+ * not ask for yet stays there (ra_off, ra_len) for its next requests.
+ * This is safe because the engine only ever asks for bytes contiguous
+ * from a record's start (ibuf[0], or ibuf[5] between the chunks of a
+ * clear handshake record) and never writes into ibuf beyond what it was
+ * given (AEAD records are opened in place); when it asks at a lower
+ * offset the kept bytes move down to it first.
+ */
 static long
 take_in(struct tls_conn *t, int fd)
 {
-	size_t len;
-	uint8_t *b = tls_conn_recvrec_buf(t, &len);
+	size_t want, n;
+	uint8_t *b = tls_conn_recvrec_buf(t, &want);
 	long r;
 
-	if (b == NULL)
+	if (b == NULL || want == 0)
 		return PORT_EAGAIN;
-	r = port_recv(fd, b, len);
-	if (r > 0)
-		tls_conn_recvrec_ack(t, (size_t)r);
-	return r;
+	if (t->ra_len == 0) {
+		r = port_recv(fd, b, sizeof t->ibuf - (size_t)(b - t->ibuf));
+		if (r <= 0)
+			return r;
+		t->ra_off = (uint16_t)(b - t->ibuf);
+		t->ra_len = (uint16_t)r;
+	} else if (b != t->ibuf + t->ra_off) {
+		memmove(b, t->ibuf + t->ra_off, t->ra_len);
+		t->ra_off = (uint16_t)(b - t->ibuf);
+	}
+	n = MIN(want, (size_t)t->ra_len);
+	t->ra_off = (uint16_t)(t->ra_off + n);
+	t->ra_len = (uint16_t)(t->ra_len - n);
+	tls_conn_recvrec_ack(t, n);
+	return (long)n;
+}
+
+bool
+tls_conn_pending(const struct tls_conn *t)
+{
+	return t->ra_len > 0 || (tls_conn_state(t) & TLS_ST_RECVAPP);
 }
 
 int
