@@ -866,6 +866,61 @@ client_read(br_ssl_engine_context *c, uint8_t *out, size_t cap)
 	return got;
 }
 
+/* One application record from the client, as ciphertext, into out. */
+static size_t
+client_record(br_ssl_engine_context *c, const char *text, uint8_t *out,
+    size_t cap)
+{
+	size_t len, got = 0;
+	const uint8_t *rec;
+	uint8_t *w = br_ssl_engine_sendapp_buf(c, &len);
+
+	if (w == NULL || len < strlen(text))
+		return 0;
+	memcpy(w, text, strlen(text));
+	br_ssl_engine_sendapp_ack(c, strlen(text));
+	br_ssl_engine_flush(c, 0);
+	while ((rec = br_ssl_engine_sendrec_buf(c, &len)) != NULL &&
+	    got + len <= cap) {
+		memcpy(out + got, rec, len);
+		br_ssl_engine_sendrec_ack(c, len);
+		got += len;
+	}
+	return got;
+}
+
+/*
+ * Records that arrive together are read with one recv: the second one
+ * waits in the engine (tls_conn_pending) and is opened without the
+ * socket (fd -1 here).  A record cut after 3 bytes of its header: the
+ * 3 bytes wait, the rest comes from the socket.
+ */
+static void
+read_ahead(struct tls_conn *s, br_ssl_engine_context *c, int sv[2])
+{
+	uint8_t wire[256], buf[64];
+	size_t a = client_record(c, "one", wire, sizeof wire);
+	size_t b = client_record(c, "two", wire + a, sizeof wire - a);
+	size_t d = client_record(c, "three", wire + a + b,
+	    sizeof wire - a - b);
+
+	CHECK(a > 0 && b > 0 && d > 0);
+	CHECK(write(sv[1], wire, a + b + 3) == (ssize_t)(a + b + 3));
+	CHECK(!tls_conn_pending(s));
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), 3);
+	CHECK(memcmp(buf, "one", 3) == 0);
+	CHECK(tls_conn_pending(s));
+	CHECK_EQ(tls_conn_recv(s, -1, buf, sizeof buf), 3);
+	CHECK(memcmp(buf, "two", 3) == 0);
+	CHECK(tls_conn_pending(s));		/* 3 bytes of a header */
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	CHECK(!tls_conn_pending(s));
+	CHECK(write(sv[1], wire + a + b + 3, d - 3) == (ssize_t)(d - 3));
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), 5);
+	CHECK(memcmp(buf, "three", 5) == 0);
+	CHECK(!tls_conn_pending(s));
+}
+
 static void
 test_fd_pump(void)
 {
@@ -913,6 +968,7 @@ test_fd_pump(void)
 	CHECK_EQ(r, 4);
 	CHECK(memcmp(buf, "ping", 4) == 0);
 	CHECK(tls_conn_handshake_done(s));
+	read_ahead(s, c, sv);
 	/* 40,000 bytes back in two iovs, through a socket that fills up */
 	done = 0;
 	len = 0;
