@@ -555,6 +555,8 @@ struct tls_conn {
 	/* read-ahead: ciphertext received past what the engine asked
 	 * for, kept where it lies in ibuf (take_in) */
 	uint16_t			 ra_off, ra_len;
+	uint16_t			 tx_len;	/* ciphertext in tx */
+	uint8_t				 tx[WARD_TLS_GATHER];
 	uint8_t				 ibuf[BR_SSL_BUFSIZE_INPUT];
 	uint8_t				 obuf[WARD_TLS_OBUF_PLAIN + 85];
 };
@@ -804,6 +806,7 @@ tls_conn_take(void)
 	t->full_hs = 0;
 	t->ra_off = 0;
 	t->ra_len = 0;
+	t->tx_len = 0;
 	t->slot = (int8_t)creds_cur;
 	t->gen = creds[creds_cur].gen;
 	creds[creds_cur].pins++;
@@ -975,7 +978,7 @@ tls_conn_state(const struct tls_conn *t)
 
 	if (st & BR_SSL_CLOSED)
 		r |= TLS_ST_CLOSED;
-	if (st & BR_SSL_SENDREC)
+	if ((st & BR_SSL_SENDREC) || t->tx_len > 0)
 		r |= TLS_ST_SENDREC;
 	if (st & BR_SSL_RECVREC)
 		r |= TLS_ST_RECVREC;
@@ -1137,7 +1140,41 @@ failed(const struct tls_conn *t)
 	return tls_conn_error(t) != 0 ? WARD_EPROTO : 0;
 }
 
-/* Send pending ciphertext: 0 when none is left, PORT_EAGAIN, or < 0. */
+/* Write tx out: 0 when it is empty, PORT_EAGAIN, or < 0. */
+static int
+tx_flush(struct tls_conn *t, int fd)
+{
+	struct port_iov iov = { t->tx, t->tx_len };
+	long w;
+
+	if (t->tx_len == 0)
+		return 0;
+	w = port_writev(fd, &iov, 1);
+	if (w < 0)
+		return (int)w;
+	memmove(t->tx, t->tx + w, t->tx_len - (size_t)w);
+	t->tx_len = (uint16_t)(t->tx_len - (size_t)w);
+	return t->tx_len == 0 ? 0 : PORT_EAGAIN;
+}
+
+/* Take the engine's records into tx while they fit: BearSSL makes the
+ * next record only once the last one is taken (WARD_TLS_GATHER). */
+static void
+gather(struct tls_conn *t)
+{
+	const uint8_t *rec;
+	size_t len;
+
+	while ((rec = tls_conn_sendrec_buf(t, &len)) != NULL &&
+	    len <= sizeof t->tx - t->tx_len) {
+		memcpy(t->tx + t->tx_len, rec, len);
+		t->tx_len = (uint16_t)(t->tx_len + len);
+		tls_conn_sendrec_ack(t, len);
+	}
+}
+
+/* Send pending ciphertext: 0 when none is left, PORT_EAGAIN, or < 0.
+ * Small records go out gathered (tx), larger ones from the engine. */
 static int
 send_out(struct tls_conn *t, int fd)
 {
@@ -1145,10 +1182,16 @@ send_out(struct tls_conn *t, int fd)
 		struct port_iov iov;
 		size_t len;
 		long w;
+		int rc;
 
+		gather(t);
+		if ((rc = tx_flush(t, fd)) != 0)
+			return rc;
 		iov.base = tls_conn_sendrec_buf(t, &len);
 		if (iov.base == NULL)
 			return 0;
+		if (len <= sizeof t->tx)
+			continue;	/* tx is empty now: gather takes it */
 		iov.len = len;
 		w = port_writev(fd, &iov, 1);
 		if (w < 0)
@@ -1214,8 +1257,10 @@ tls_conn_pump(struct tls_conn *t, int fd)
 
 		if (t->eof)
 			return WARD_EPROTO;
-		if (st & TLS_ST_CLOSED)
+		if (st & TLS_ST_CLOSED) {
+			(void)tx_flush(t, fd);	/* an alert gathered */
 			return (int)failed(t);
+		}
 		if (st & TLS_ST_SENDREC)
 			w = send_out(t, fd);
 		if (w < 0 && w != PORT_EAGAIN)

@@ -921,6 +921,64 @@ read_ahead(struct tls_conn *s, br_ssl_engine_context *c, int sv[2])
 	CHECK(!tls_conn_pending(s));
 }
 
+/*
+ * A resumed handshake's flight (ServerHello, ChangeCipherSpec, Finished)
+ * leaves in one send: over SOCK_SEQPACKET each send is one message.
+ */
+static void
+gather_flight(void)
+{
+	static uint8_t wire[20000];
+	br_ssl_session_parameters sp;
+	struct tls_conn *s;
+	br_ssl_engine_context *c;
+	size_t len;
+	ssize_t n;
+	uint8_t buf[64], *b;
+	int sv[2], msgs = 0;
+
+	s = tls_conn_take();
+	c = client_start(&cli[0], NULL, false);
+	pump(s, c, 0);
+	CHECK(established(s, c));
+	br_ssl_engine_get_session_parameters(c, &sp);
+	tls_conn_reset(s);
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	s = tls_conn_take();
+	c = client_start(&cli[1], &sp, false);
+	b = br_ssl_engine_sendrec_buf(c, &len);	/* the ClientHello */
+	CHECK(b != NULL && write(sv[1], b, len) == (ssize_t)len);
+	br_ssl_engine_sendrec_ack(c, len);
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	while ((n = read(sv[1], wire, sizeof wire)) > 0) {
+		msgs++;
+		for (size_t off = 0; off < (size_t)n;) {
+			b = br_ssl_engine_recvrec_buf(c, &len);
+			if (b == NULL)
+				break;
+			len = MIN(len, (size_t)n - off);
+			memcpy(b, wire + off, len);
+			br_ssl_engine_recvrec_ack(c, len);
+			off += len;
+		}
+	}
+	CHECK_EQ(msgs, 1);
+	CHECK_EQ(br_ssl_engine_last_error(c), 0);
+	/* the client's ChangeCipherSpec and Finished: resumed */
+	while ((b = br_ssl_engine_sendrec_buf(c, &len)) != NULL &&
+	    write(sv[1], b, len) == (ssize_t)len)
+		br_ssl_engine_sendrec_ack(c, len);
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	CHECK(tls_conn_handshake_done(s) && tls_conn_resumed(s));
+	CHECK(br_ssl_engine_current_state(c) & BR_SSL_SENDAPP);
+	tls_conn_reset(s);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_fd_pump(void)
 {
@@ -1050,6 +1108,8 @@ test_fd_pump(void)
 	tls_conn_reset(s);
 	close(sv[0]);
 	close(sv[1]);
+	CHECK_EQ(tls_conn_used(), 0);
+	gather_flight();
 	CHECK_EQ(tls_conn_used(), 0);
 }
 
