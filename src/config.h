@@ -31,13 +31,14 @@
 /*
  * TLS connection pool.  Cost per slot: the BearSSL server context (4.1 KiB
  * on 64-bit, ~3.8 KiB on 32-bit), the 16,709-byte input record buffer and
- * the WARD_TLS_OBUF_PLAIN + 85-byte output buffer: about 22.5 KiB, in
+ * the WARD_TLS_OBUF_PLAIN + 85-byte output buffer, WARD_TLS_GATHER bytes
+ * of small records going out: 23,264 B (22.7 KiB; 22,904 B on 32-bit), in
  * .bss, so a slot never used costs no resident memory.  A slot is held for
  * the whole life of a TLS connection (BearSSL cannot hand its buffers back
  * mid-connection).  Full: that one client is refused (tls_conn_take gives
  * NULL; conn.c closes it) while every other connection goes on.  Boards
  * set it with -D (a BeagleBone: 32 to 64).  Laptop default 1024: the issue
- * asks for 1,000 idle TLS connections measured; 1024 x 22.5 KiB = 23 MiB
+ * asks for 1,000 idle TLS connections measured; 1024 x 22.7 KiB = 23 MiB
  * of .bss, resident only for the slots ever used (a quiet server touches
  * a few).  tls_max_connections lowers it at start-up, never raises it.
  * Bounds 1..65535.

@@ -23,8 +23,10 @@
  *   would stall on every partial read).  An idle connection cannot hold
  *   less: BearSSL keeps pointers into both buffers for the connection's
  *   life and has no call to give them back, so a slot is held from accept
- *   to close.  Cost: ~22.5 KiB per TLS connection on 64-bit (context 4.1
- *   KiB + 16.3 KiB + 2.1 KiB), ~22.2 KiB on 32-bit.
+ *   to close.  Cost: 23,264 B per TLS connection on 64-bit (context 4.1
+ *   KiB + 16.3 KiB + 2.1 KiB + WARD_TLS_GATHER), 22,904 B on 32-bit.
+ * - Syscalls: one recv per record or burst of records (take_in reads
+ *   ahead into ibuf), one send per burst of small records (tx, gathered).
  * - Credentials: two slots.  A load goes into the spare slot and, when the
  *   pair is good, the spare becomes current.  A handshake pins the slot it
  *   started with (a count per slot) until the handshake completes; after
