@@ -553,6 +553,7 @@ struct tls_conn {
 	int8_t				 slot;	/* pinned creds, or -1 */
 	uint8_t				 used, hs_done, full_hs, eof;
 	uint8_t				 closing;
+	uint8_t				 st;	/* TLS_ST_*, after the last step */
 	unsigned			 gen;
 	/* read-ahead: ciphertext received past what the engine asked
 	 * for, kept where it lies in ibuf (take_in) */
@@ -575,6 +576,26 @@ static br_ssl_engine_context impl;
 
 static br_ssl_session_cache_lru lru;
 static unsigned char lru_store[WARD_TLS_SESSIONS * 100 + 1];
+
+/* BearSSL's state as TLS_ST_* bits (br_ssl_engine_current_state is ~100
+ * instructions: it is asked once per engine step, in note). */
+static unsigned
+engine_state(const struct tls_conn *t)
+{
+	unsigned st = br_ssl_engine_current_state(&t->sc.eng), r = 0;
+
+	if (st & BR_SSL_CLOSED)
+		r |= TLS_ST_CLOSED;
+	if (st & BR_SSL_SENDREC)
+		r |= TLS_ST_SENDREC;
+	if (st & BR_SSL_RECVREC)
+		r |= TLS_ST_RECVREC;
+	if (st & BR_SSL_SENDAPP)
+		r |= TLS_ST_SENDAPP;
+	if (st & BR_SSL_RECVAPP)
+		r |= TLS_ST_RECVAPP;
+	return r;
+}
 
 static struct tls_conn *
 of_policy(const br_ssl_server_policy_class **pctx)
@@ -809,6 +830,7 @@ tls_conn_take(void)
 	t->ra_off = 0;
 	t->ra_len = 0;
 	t->tx_len = 0;
+	t->st = (uint8_t)engine_state(t);
 	t->slot = (int8_t)creds_cur;
 	t->gen = creds[creds_cur].gen;
 	creds[creds_cur].pins++;
@@ -875,19 +897,21 @@ tls_cache_bytes(void)
 
 /* ----------------------------------------------------------- memory pump */
 
-/* After any step: a finished handshake releases its credentials pin. */
+/* After any engine step (every call that can change the engine's state
+ * goes through a wrapper that calls this): the state is cached for
+ * tls_conn_state, and a finished handshake releases its credentials pin. */
 static void
 note(struct tls_conn *t)
 {
-	unsigned st;
+	unsigned st = engine_state(t);
 
+	t->st = (uint8_t)st;
 	if (t->hs_done)
 		return;
-	st = br_ssl_engine_current_state(&t->sc.eng);
-	if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
+	if (st & (TLS_ST_SENDAPP | TLS_ST_RECVAPP)) {
 		t->hs_done = 1;
 		unpin(t);
-	} else if (st & BR_SSL_CLOSED) {
+	} else if (st & TLS_ST_CLOSED) {
 		unpin(t);
 	}
 }
@@ -976,19 +1000,7 @@ tls_conn_close(struct tls_conn *t)
 unsigned
 tls_conn_state(const struct tls_conn *t)
 {
-	unsigned st = br_ssl_engine_current_state(&t->sc.eng), r = 0;
-
-	if (st & BR_SSL_CLOSED)
-		r |= TLS_ST_CLOSED;
-	if ((st & BR_SSL_SENDREC) || t->tx_len > 0)
-		r |= TLS_ST_SENDREC;
-	if (st & BR_SSL_RECVREC)
-		r |= TLS_ST_RECVREC;
-	if (st & BR_SSL_SENDAPP)
-		r |= TLS_ST_SENDAPP;
-	if (st & BR_SSL_RECVAPP)
-		r |= TLS_ST_RECVAPP;
-	return r;
+	return t->st | (t->tx_len > 0 ? TLS_ST_SENDREC : 0u);
 }
 
 bool
