@@ -31,13 +31,14 @@
 /*
  * TLS connection pool.  Cost per slot: the BearSSL server context (4.1 KiB
  * on 64-bit, ~3.8 KiB on 32-bit), the 16,709-byte input record buffer and
- * the WARD_TLS_OBUF_PLAIN + 85-byte output buffer: about 22.5 KiB, in
+ * the WARD_TLS_OBUF_PLAIN + 85-byte output buffer, WARD_TLS_GATHER bytes
+ * of small records going out: 23,264 B (22.7 KiB; 22,904 B on 32-bit), in
  * .bss, so a slot never used costs no resident memory.  A slot is held for
  * the whole life of a TLS connection (BearSSL cannot hand its buffers back
  * mid-connection).  Full: that one client is refused (tls_conn_take gives
  * NULL; conn.c closes it) while every other connection goes on.  Boards
  * set it with -D (a BeagleBone: 32 to 64).  Laptop default 1024: the issue
- * asks for 1,000 idle TLS connections measured; 1024 x 22.5 KiB = 23 MiB
+ * asks for 1,000 idle TLS connections measured; 1024 x 22.7 KiB = 23 MiB
  * of .bss, resident only for the slots ever used (a quiet server touches
  * a few).  tls_max_connections lowers it at start-up, never raises it.
  * Bounds 1..65535.
@@ -92,6 +93,37 @@
 #endif
 #ifndef WARD_TLS_PEM_BYTES
 #define WARD_TLS_PEM_BYTES 32768
+#endif
+
+/*
+ * Random bytes for the TLS engines' generators (HMAC_DRBG state, 64 B per
+ * connection), taken from the OS this many at a time: one getrandom per
+ * 16 connections instead of one each, and no DRBG instantiation (about
+ * 160,000 instructions of SHA-256 per connection with Debian's BearSSL)
+ * nor BearSSL's own system seeder (a cpuid and rdrand, each a trap in a
+ * virtual machine).  Used bytes are wiped at once.
+ */
+/*
+ * Small records leave a TLS connection gathered: records of at most this
+ * many bytes are copied into a per-connection buffer as the engine makes
+ * them and go out in one send (BearSSL holds one record at a time).  A
+ * resumed handshake's ServerHello, ChangeCipherSpec and Finished (~170 B)
+ * leave in one send instead of three: each send on loopback costs ~6 % of
+ * a resumed handshake's server CPU (perf).  Larger records are sent from
+ * the engine's buffer.  Costs this many bytes per TLS connection.
+ */
+#ifndef WARD_TLS_GATHER
+#define WARD_TLS_GATHER 256
+#endif
+#if WARD_TLS_GATHER < 64 || WARD_TLS_GATHER > 4096
+#error "WARD_TLS_GATHER must be 64..4096"
+#endif
+
+#ifndef WARD_TLS_RAND_BYTES
+#define WARD_TLS_RAND_BYTES 1024
+#endif
+#if WARD_TLS_RAND_BYTES < 64 || WARD_TLS_RAND_BYTES % 64 != 0
+#error "WARD_TLS_RAND_BYTES must be a multiple of 64"
 #endif
 
 /* Listening sockets (plain and TLS).  Full: start-up error. */

@@ -267,13 +267,13 @@ xport_writev(struct conn *c, const struct port_iov *iov, int n)
 	return w;
 }
 
-/* The engine holds plaintext: no poll event will come for it, so the
- * loop reads it (conn_read_tls_pending). */
+/* The engine holds plaintext or read-ahead ciphertext: no poll event will
+ * come for it, so the loop reads it (conn_read_tls_pending). */
 static void
 tls_pend_note(struct conn *c)
 {
 	if (c->tls == NULL || (c->flags & CF_TLS_PEND) ||
-	    !(tls_conn_state(c->tls) & TLS_ST_RECVAPP))
+	    !tls_conn_pending(c->tls))
 		return;
 	c->flags |= CF_TLS_PEND;
 	tls_pend[ntls_pend++] = conn_id(c);

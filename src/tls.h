@@ -162,6 +162,9 @@ int	tls_conn_pump(struct tls_conn *t, int fd);
 /* PORT_EV_IN / PORT_EV_OUT the engine needs on fd now (the application's
  * own wishes are added by the caller). */
 unsigned tls_conn_events(const struct tls_conn *t);
+/* Input waits in the engine, no poll needed: plaintext, or ciphertext
+ * read ahead of the engine (tls_conn_recv goes on without the socket). */
+bool	tls_conn_pending(const struct tls_conn *t);
 /* Queue close_notify and send what goes out now.  true when every byte is
  * out (then the caller half-closes and closes). */
 bool	tls_conn_shutdown(struct tls_conn *t, int fd);

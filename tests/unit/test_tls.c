@@ -866,6 +866,119 @@ client_read(br_ssl_engine_context *c, uint8_t *out, size_t cap)
 	return got;
 }
 
+/* One application record from the client, as ciphertext, into out. */
+static size_t
+client_record(br_ssl_engine_context *c, const char *text, uint8_t *out,
+    size_t cap)
+{
+	size_t len, got = 0;
+	const uint8_t *rec;
+	uint8_t *w = br_ssl_engine_sendapp_buf(c, &len);
+
+	if (w == NULL || len < strlen(text))
+		return 0;
+	memcpy(w, text, strlen(text));
+	br_ssl_engine_sendapp_ack(c, strlen(text));
+	br_ssl_engine_flush(c, 0);
+	while ((rec = br_ssl_engine_sendrec_buf(c, &len)) != NULL &&
+	    got + len <= cap) {
+		memcpy(out + got, rec, len);
+		br_ssl_engine_sendrec_ack(c, len);
+		got += len;
+	}
+	return got;
+}
+
+/*
+ * Records that arrive together are read with one recv: the second one
+ * waits in the engine (tls_conn_pending) and is opened without the
+ * socket (fd -1 here).  A record cut after 3 bytes of its header: the
+ * 3 bytes wait, the rest comes from the socket.
+ */
+static void
+read_ahead(struct tls_conn *s, br_ssl_engine_context *c, int sv[2])
+{
+	uint8_t wire[256], buf[64];
+	size_t a = client_record(c, "one", wire, sizeof wire);
+	size_t b = client_record(c, "two", wire + a, sizeof wire - a);
+	size_t d = client_record(c, "three", wire + a + b,
+	    sizeof wire - a - b);
+
+	CHECK(a > 0 && b > 0 && d > 0);
+	CHECK(write(sv[1], wire, a + b + 3) == (ssize_t)(a + b + 3));
+	CHECK(!tls_conn_pending(s));
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), 3);
+	CHECK(memcmp(buf, "one", 3) == 0);
+	CHECK(tls_conn_pending(s));
+	CHECK_EQ(tls_conn_recv(s, -1, buf, sizeof buf), 3);
+	CHECK(memcmp(buf, "two", 3) == 0);
+	CHECK(tls_conn_pending(s));		/* 3 bytes of a header */
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	CHECK(!tls_conn_pending(s));
+	CHECK(write(sv[1], wire + a + b + 3, d - 3) == (ssize_t)(d - 3));
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), 5);
+	CHECK(memcmp(buf, "three", 5) == 0);
+	CHECK(!tls_conn_pending(s));
+}
+
+/*
+ * A resumed handshake's flight (ServerHello, ChangeCipherSpec, Finished)
+ * leaves in one send: over SOCK_SEQPACKET each send is one message.
+ */
+static void
+gather_flight(void)
+{
+	static uint8_t wire[20000];
+	br_ssl_session_parameters sp;
+	struct tls_conn *s;
+	br_ssl_engine_context *c;
+	size_t len;
+	ssize_t n;
+	uint8_t buf[64], *b;
+	int sv[2], msgs = 0;
+
+	s = tls_conn_take();
+	c = client_start(&cli[0], NULL, false);
+	pump(s, c, 0);
+	CHECK(established(s, c));
+	br_ssl_engine_get_session_parameters(c, &sp);
+	tls_conn_reset(s);
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	s = tls_conn_take();
+	c = client_start(&cli[1], &sp, false);
+	b = br_ssl_engine_sendrec_buf(c, &len);	/* the ClientHello */
+	CHECK(b != NULL && write(sv[1], b, len) == (ssize_t)len);
+	br_ssl_engine_sendrec_ack(c, len);
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	while ((n = read(sv[1], wire, sizeof wire)) > 0) {
+		msgs++;
+		for (size_t off = 0; off < (size_t)n;) {
+			b = br_ssl_engine_recvrec_buf(c, &len);
+			if (b == NULL)
+				break;
+			len = MIN(len, (size_t)n - off);
+			memcpy(b, wire + off, len);
+			br_ssl_engine_recvrec_ack(c, len);
+			off += len;
+		}
+	}
+	CHECK_EQ(msgs, 1);
+	CHECK_EQ(br_ssl_engine_last_error(c), 0);
+	/* the client's ChangeCipherSpec and Finished: resumed */
+	while ((b = br_ssl_engine_sendrec_buf(c, &len)) != NULL &&
+	    write(sv[1], b, len) == (ssize_t)len)
+		br_ssl_engine_sendrec_ack(c, len);
+	CHECK_EQ(tls_conn_recv(s, sv[0], buf, sizeof buf), PORT_EAGAIN);
+	CHECK(tls_conn_handshake_done(s) && tls_conn_resumed(s));
+	CHECK(br_ssl_engine_current_state(c) & BR_SSL_SENDAPP);
+	tls_conn_reset(s);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_fd_pump(void)
 {
@@ -913,6 +1026,7 @@ test_fd_pump(void)
 	CHECK_EQ(r, 4);
 	CHECK(memcmp(buf, "ping", 4) == 0);
 	CHECK(tls_conn_handshake_done(s));
+	read_ahead(s, c, sv);
 	/* 40,000 bytes back in two iovs, through a socket that fills up */
 	done = 0;
 	len = 0;
@@ -995,6 +1109,8 @@ test_fd_pump(void)
 	close(sv[0]);
 	close(sv[1]);
 	CHECK_EQ(tls_conn_used(), 0);
+	gather_flight();
+	CHECK_EQ(tls_conn_used(), 0);
 }
 
 /*
@@ -1060,6 +1176,55 @@ test_suites(void)
 
 /* A client listing AES-GCM first gets it where the CPU has AES
  * instructions, ChaCha20 where it has not (ARM boards under qemu). */
+/* One handshake with the client's suites; the suite chosen. */
+static unsigned
+chosen(const uint16_t *suites, size_t n)
+{
+	struct tls_conn *s;
+	br_ssl_engine_context *c;
+	unsigned suite;
+
+	client_suites = suites;
+	client_nsuites = n;
+	s = tls_conn_take();
+	c = client_start(&cli[0], NULL, false);
+	client_suites = NULL;
+	pump(s, c, 0);
+	CHECK(established(s, c));
+	suite = tls_conn_suite(s);
+	tls_conn_reset(s);
+	return suite;
+}
+
+/* AES-256-GCM listed first with AES-128-GCM also offered (OpenSSL's
+ * order): AES-128-GCM, cheaper per record and per resumption; alone, it
+ * is AES-256-GCM; ChaCha20 first with AES instructions: ChaCha20. */
+static void
+suite_twin(void)
+{
+	static const uint16_t openssl[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	};
+	static const uint16_t only256[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	};
+	static const uint16_t chacha_first[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	};
+
+	CHECK_EQ(chosen(openssl, ARRAY_LEN(openssl)), tls_hw_aes() ?
+	    BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 :
+	    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+	CHECK_EQ(chosen(only256, 1),
+	    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384);
+	CHECK_EQ(chosen(chacha_first, ARRAY_LEN(chacha_first)),
+	    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+}
+
 static void
 test_suite_choice(void)
 {
@@ -1081,6 +1246,7 @@ test_suite_choice(void)
 	CHECK_EQ(tls_conn_suite(s), tls_hw_aes() ? aes_first[0] :
 	    aes_first[1]);
 	tls_conn_reset(s);
+	suite_twin();
 }
 
 void suite_tls(void);
