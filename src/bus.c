@@ -671,6 +671,8 @@ deliver(const char *c, size_t n, uint32_t f, uint64_t from,
 	return k;
 }
 
+static void heard(const struct str *inst);
+
 static void
 on_message(void *arg, const struct redis_msg *m)
 {
@@ -697,6 +699,7 @@ on_message(void *arg, const struct redis_msg *m)
 		return;
 	}
 	bus.st.received++;
+	heard(&inst);
 	if (m->channel.n > pl + 2 && memcmp(m->channel.p + pl, "a:", 2) == 0) {
 		struct str t = { m->channel.p + pl + 2, m->channel.n - pl - 2 };
 		struct str b = { m->payload.p + off, m->payload.n - (size_t)off };
@@ -838,6 +841,21 @@ note_tag(const char *id, size_t n)
 	}
 	if (cl.ntags < WARD_BUS_INSTANCES)
 		cl.tags[cl.ntags++] = tag;
+}
+
+/* An instance heard from is live (until the next counts read, which has
+ * it unless it died): a new instance's tag is known before that read. */
+static void
+heard(const struct str *inst)
+{
+	char t[5];
+
+	if (inst->n != 16 || !cl.valid)
+		return;
+	memcpy(t, inst->p, 4);
+	t[4] = '\0';
+	if (!tag_live((uint16_t)strtoul(t, NULL, 16)))
+		note_tag(inst->p, inst->n);
 }
 
 static void
