@@ -624,8 +624,8 @@ direct(const char *c, size_t n, uint32_t f, uint64_t from, const char *flags)
 	}
 	s = member_fn[kind](fanout_find(kind, b, (size_t)bl), k, from, f,
 	    flags);
-	if (s == 0 && flags[0] == '\0')
-		bus.st.direct_unknown++;
+	if (s == 0 && !bus_flag(flags, "ro", a, sizeof a))
+		bus.st.direct_unknown++;	/* a roster answer dropped: known */
 	return (uint32_t)s;
 }
 

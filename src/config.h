@@ -308,12 +308,13 @@
 #ifndef WARD_CALL_FAR
 #define WARD_CALL_FAR (WARD_MAX_ROOMS * WARD_ROOM_PEERS)
 #endif
-/* With Redis: telemedicine members on other instances remembered (182 B
+/* With Redis: telemedicine members on other instances remembered (178 B
  * each: their userId and userName), so telemedicine_joined lists them:
- * four per room.  Full: not remembered (not in later telemedicine_joined;
- * their instance's roster answer still tells a newcomer). */
+ * two per room (a visit is two people).  Full: not remembered (not in
+ * later telemedicine_joined; their instance's roster answer still tells
+ * a newcomer). */
 #ifndef WARD_TM_FAR
-#define WARD_TM_FAR (WARD_MAX_ROOMS * 4)
+#define WARD_TM_FAR (WARD_MAX_ROOMS * 2)
 #endif
 
 /* Deliveries queued from one connection's input that make the loop read
