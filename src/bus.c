@@ -307,7 +307,7 @@ bus_group_msg(int kind, const char *name, size_t n, uint32_t f,
 
 /* Functions the application runs at every bus tick (BUS_HOOKS; the
  * same function added twice runs once). */
-#define BUS_HOOKS	4
+#define BUS_HOOKS	8
 static void (*tick_hook[BUS_HOOKS])(uint64_t now);
 
 void
