@@ -13,7 +13,10 @@
  *	<prefix>:u:<user>		every socket of a user
  *	<prefix>:i:<tag>:s:<socket id>	one socket, on the instance <tag>
  *	<prefix>:i:<tag>:m:<kind>:<name>:<key>	one member of a group there
- *	payload: "w1 <instance> <seq> <op>\n" then the frame's payload
+ *	payload: "w1 <instance> <seq> <op>[ <flags>]\n" then the frame's
+ *	payload; <flags> ("a=v,b=v") are for the kind's hooks (a group
+ *	message with flags goes to bus_group_hook's function, a direct
+ *	member send to bus_member_hook's), "re=<socket id>" the sender
  *
  * <prefix> is redis_prefix (default "ward"); every key and channel name
  * is built by bus_name().  An instance subscribes to "<prefix>:[^i]*"
@@ -34,7 +37,8 @@
 #include "internal.h"
 #include "redis.h"
 
-#define BUS_HDR_MAX	64
+#define BUS_FLAGS_MAX	640	/* "re=<id>,ro=<id>,u=<64 B>,n=<96 B>" escaped: 521 */
+#define BUS_HDR_MAX	(64 + BUS_FLAGS_MAX)
 #define BUS_CHAN_MAX	(WARD_REDIS_NAME_MAX + 3 * 64 * 2)
 
 static struct {
@@ -211,11 +215,11 @@ send_msg(uint32_t f, uint64_t seq, const char *flags, redis_reply_fn cb)
 	return 0;
 }
 
-/* Publish frame f on bus.chan with the next seq. */
+/* Publish frame f on bus.chan with the next seq ("" or " <flags>"). */
 static void
-publish(uint32_t f)
+publish(uint32_t f, const char *flags)
 {
-	if (!bus.on || send_msg(f, bus.seq + 1, "", NULL) != 0)
+	if (!bus.on || send_msg(f, bus.seq + 1, flags, NULL) != 0)
 		return;
 	bus.seq++;
 	bus.st.published++;
@@ -237,15 +241,48 @@ group_chan(int kind, const char *name, size_t n)
 }
 
 void
-bus_group(int kind, const char *name, size_t n, uint32_t f)
+bus_group_flags(int kind, const char *name, size_t n, uint32_t f,
+    const char *flags)
 {
+	char fl[BUS_FLAGS_MAX + 2];
+	int k;
+
 	if (!bus.on)
 		return;
-	if (!group_chan(kind, name, n)) {
+	k = snprintf(fl, sizeof fl, "%s%s", flags[0] != '\0' ? " " : "",
+	    flags);
+	if (!group_chan(kind, name, n) || k < 0 || (size_t)k >= sizeof fl) {
 		bus.st.not_replicated++;
 		return;
 	}
-	publish(f);
+	publish(f, fl);
+}
+
+void
+bus_group(int kind, const char *name, size_t n, uint32_t f)
+{
+	bus_group_flags(kind, name, n, f, "");
+}
+
+/*
+ * The value of flag name in flags ("a=v,b=v"), unescaped into out (cap):
+ * true when present and it fits.
+ */
+bool
+bus_flag(const char *flags, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = flags; p != NULL && *p != '\0';) {
+		const char *e = strchr(p, ',');
+		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		if (len > nl && memcmp(p, name, nl) == 0 && p[nl] == '=')
+			return bus_unescape(p + nl + 1, len - nl - 1, out,
+			    cap) >= 0;
+		p = e != NULL ? e + 1 : NULL;
+	}
+	return false;
 }
 
 /*
@@ -270,7 +307,7 @@ bus_group_msg(int kind, const char *name, size_t n, uint32_t f,
 
 /* Functions the application runs at every bus tick (BUS_HOOKS; the
  * same function added twice runs once). */
-#define BUS_HOOKS	4
+#define BUS_HOOKS	8
 static void (*tick_hook[BUS_HOOKS])(uint64_t now);
 
 void
@@ -307,7 +344,7 @@ bus_type(int type, uint32_t f)
 		bus.st.not_replicated++;
 		return;
 	}
-	publish(f);
+	publish(f, "");
 }
 
 void
@@ -324,7 +361,7 @@ bus_user(const char *user, uint32_t f)
 		bus.st.not_replicated++;
 		return;
 	}
-	publish(f);
+	publish(f, "");
 }
 
 /*
@@ -390,8 +427,17 @@ bus_header(const struct str *m, struct str *inst, uint64_t *seq, int *op)
 
 /* ------------------------------------------------------- direct sends */
 
-/* Per group kind: the family's way to find one member by key. */
+/* Per group kind: the family's way to find one member by key, and its
+ * handler of group messages that carry flags. */
 static bus_member_fn member_fn[WARD_GROUP_KINDS + 1];
+static bus_group_fn group_fn[WARD_GROUP_KINDS + 1];
+
+void
+bus_group_hook(int kind, bus_group_fn fn)
+{
+	if (kind > 0 && kind <= WARD_GROUP_KINDS)
+		group_fn[kind] = fn;
+}
 
 void
 bus_member_hook(int kind, bus_member_fn fn)
@@ -407,6 +453,13 @@ bus_tag(void)
 }
 
 static bool tag_live(uint16_t tag);
+static bool cluster_known(void);
+
+bool
+bus_tag_live(uint16_t tag)
+{
+	return bus.on && redis_up() && tag_live(tag);
+}
 
 /* bus.chan = "<prefix>:i:<tag>:"; its length, or -1. */
 static int
@@ -425,16 +478,18 @@ direct_heard(void *arg, const struct redis_reply *r)
 }
 
 static int
-direct_send(uint32_t f, uint64_t from)
+direct_send(uint32_t f, uint64_t from, const char *more)
 {
-	char flags[24] = "";
+	char flags[BUS_FLAGS_MAX + 2] = "", id[13] = "";
+	int k;
 
-	if (from != 0) {
-		char id[13];
-
+	if (from != 0)
 		reg_id_text(from, id);
-		snprintf(flags, sizeof flags, " re=%s", id);
-	}
+	k = snprintf(flags, sizeof flags, "%s%s%s%s%s",
+	    from != 0 || more[0] != '\0' ? " " : "", from != 0 ? "re=" : "", id,
+	    from != 0 && more[0] != '\0' ? "," : "", more);
+	if (k < 0 || (size_t)k >= sizeof flags)
+		return WARD_EINVAL;
 	if (send_msg(f, 0, flags, direct_heard) != 0)
 		return WARD_EAGAIN;
 	bus.st.direct_sent++;
@@ -463,7 +518,7 @@ bus_send_socket(uint64_t sid, uint32_t f)
 	if ((a = direct_chan(tag)) < 0 ||
 	    snprintf(bus.chan + a, sizeof bus.chan - (size_t)a, "s:%s", id) <= 0)
 		return WARD_EINVAL;
-	return direct_send(f, 0);
+	return direct_send(f, 0, "");
 }
 
 /* Append ":" and s escaped to bus.chan at *at. */
@@ -478,7 +533,7 @@ chan_part(size_t *at, const char *s, size_t n)
 
 int
 bus_direct_member(uint16_t tag, int kind, const char *name, size_t n,
-    const char *key, uint64_t from, uint32_t f)
+    const char *key, uint64_t from, uint32_t f, const char *flags)
 {
 	const char *k = fanout_kind_name(kind);
 	size_t at;
@@ -496,21 +551,36 @@ bus_direct_member(uint16_t tag, int kind, const char *name, size_t n,
 	if (!chan_part(&at, k, strlen(k)) || !chan_part(&at, name, n) ||
 	    !chan_part(&at, key, strlen(key)))
 		return WARD_EINVAL;
-	return direct_send(f, from);
+	return direct_send(f, from, flags != NULL ? flags : "");
 }
 
-/* The "re=<socket id>" flag of a header (0: none). */
-static uint64_t
-flag_re(const struct str *m, long off)
+/* The flags of a header "w1 <inst> <seq> <op>[ <flags>]\n" (off: past
+ * the newline) into out: "" when none or too long. */
+static void
+header_flags(const struct str *m, long off, char *out, size_t cap)
 {
-	const char *h = m->p, *r;
-	size_t n = (size_t)off - 1;
+	const char *p = m->p, *nl = m->p + off - 1;
+	int sp = 0;
+
+	out[0] = '\0';
+	while (p < nl && sp < 4)
+		sp += *p++ == ' ';
+	if (sp == 4 && (size_t)(nl - p) < cap) {
+		memcpy(out, p, (size_t)(nl - p));
+		out[nl - p] = '\0';
+	}
+}
+
+/* The "re=<socket id>" flag (0: none). */
+static uint64_t
+flag_re(const char *flags)
+{
+	char v[16];
 	uint64_t sid;
 
-	for (r = h; r + 16 <= h + n; r++)
-		if (memcmp(r, " re=", 4) == 0 &&
-		    reg_id_parse((struct str){ r + 4, 12 }, &sid))
-			return sid;
+	if (bus_flag(flags, "re", v, sizeof v) &&
+	    reg_id_parse((struct str){ v, strlen(v) }, &sid))
+		return sid;
 	return 0;
 }
 
@@ -530,7 +600,7 @@ split3(const char *c, size_t n, char *a, char *b, long *bl, char *k)
 
 /* A direct send to this instance: "<tag>:s:<id>" or "<tag>:m:...". */
 static uint32_t
-direct(const char *c, size_t n, uint32_t f, uint64_t from)
+direct(const char *c, size_t n, uint32_t f, uint64_t from, const char *flags)
 {
 	char a[96], b[3 * 64 + 1], k[96];
 	uint64_t sid;
@@ -552,15 +622,17 @@ direct(const char *c, size_t n, uint32_t f, uint64_t from)
 		bus.st.malformed++;
 		return 0;
 	}
-	s = member_fn[kind](fanout_find(kind, b, (size_t)bl), k, from, f);
-	if (s == 0)
-		bus.st.direct_unknown++;
+	s = member_fn[kind](fanout_find(kind, b, (size_t)bl), k, from, f,
+	    flags);
+	if (s == 0 && !bus_flag(flags, "ro", a, sizeof a))
+		bus.st.direct_unknown++;	/* a roster answer dropped: known */
 	return (uint32_t)s;
 }
 
 /* Deliver f to the local sockets the channel names (after prefix:). */
 static uint32_t
-deliver(const char *c, size_t n, uint32_t f, uint64_t from)
+deliver(const char *c, size_t n, uint32_t f, uint64_t from,
+    const char *flags)
 {
 	char a[96], b[3 * 64 + 1];
 	const char *colon;
@@ -568,7 +640,7 @@ deliver(const char *c, size_t n, uint32_t f, uint64_t from)
 	uint32_t k = 0;
 
 	if (n > 2 && c[0] == 'i' && c[1] == ':')
-		return direct(c + 2, n - 2, f, from);
+		return direct(c + 2, n - 2, f, from, flags);
 	if (n > 2 && c[0] == 'g' && c[1] == ':') {
 		int kind, g;
 
@@ -578,6 +650,8 @@ deliver(const char *c, size_t n, uint32_t f, uint64_t from)
 		    sizeof b)) <= 0 || (kind = fanout_kind_of(a)) == 0)
 			return 0;
 		g = fanout_find(kind, b, (size_t)bl);
+		if (flags[0] != '\0' && group_fn[kind] != NULL)
+			return group_fn[kind](g, b, (size_t)bl, f, flags);
 		return g > 0 ? fanout_deliver(g, f) : 0;
 	}
 	if (n > 2 && (c[0] == 't' || c[0] == 'u') && c[1] == ':') {
@@ -597,9 +671,12 @@ deliver(const char *c, size_t n, uint32_t f, uint64_t from)
 	return k;
 }
 
+static void heard(const struct str *inst);
+
 static void
 on_message(void *arg, const struct redis_msg *m)
 {
+	static char flags[BUS_FLAGS_MAX + 1];
 	struct str inst;
 	uint64_t seq;
 	int op;
@@ -622,6 +699,7 @@ on_message(void *arg, const struct redis_msg *m)
 		return;
 	}
 	bus.st.received++;
+	heard(&inst);
 	if (m->channel.n > pl + 2 && memcmp(m->channel.p + pl, "a:", 2) == 0) {
 		struct str t = { m->channel.p + pl + 2, m->channel.n - pl - 2 };
 		struct str b = { m->payload.p + off, m->payload.n - (size_t)off };
@@ -637,8 +715,9 @@ on_message(void *arg, const struct redis_msg *m)
 		bus.st.undelivered++;
 		return;
 	}
+	header_flags(&m->payload, off, flags, sizeof flags);
 	bus.st.deliveries += deliver(m->channel.p + pl, m->channel.n - pl, f,
-	    flag_re(&m->payload, off));
+	    flag_re(flags), flags);
 	buf_unref(f);
 }
 
@@ -704,6 +783,12 @@ tag_live(uint16_t tag)
 	return false;
 }
 
+bool
+bus_alone(void)
+{
+	return !bus.on || !redis_up() || (cluster_known() && cl.ntags <= 1);
+}
+
 /* One "<kind>:<name>=<n>" token (s at the kind, eq at the '='). */
 static void
 count_group(char *s, char *eq, uint64_t n)
@@ -756,6 +841,21 @@ note_tag(const char *id, size_t n)
 	}
 	if (cl.ntags < WARD_BUS_INSTANCES)
 		cl.tags[cl.ntags++] = tag;
+}
+
+/* An instance heard from is live (until the next counts read, which has
+ * it unless it died): a new instance's tag is known before that read. */
+static void
+heard(const struct str *inst)
+{
+	char t[5];
+
+	if (inst->n != 16 || !cl.valid)
+		return;
+	memcpy(t, inst->p, 4);
+	t[4] = '\0';
+	if (!tag_live((uint16_t)strtoul(t, NULL, 16)))
+		note_tag(inst->p, inst->n);
 }
 
 static void
@@ -1043,5 +1143,6 @@ bus_stats(struct bus_stats *st)
 size_t
 bus_bytes(void)
 {
-	return sizeof bus + sizeof cl + sizeof pubs + sizeof member_fn;
+	return sizeof bus + sizeof cl + sizeof pubs + sizeof member_fn +
+	    sizeof group_fn;
 }

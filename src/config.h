@@ -333,6 +333,21 @@
 #ifndef WARD_ROOM_PEERS
 #define WARD_ROOM_PEERS 16
 #endif
+/* With Redis: call peers on other instances remembered (12 B each), so a
+ * welcome lists them and room full counts them: every room full of remote
+ * peers.  Full: a peer is not remembered (not in later welcomes, not
+ * counted for room full; its instance's roster answer still tells it). */
+#ifndef WARD_CALL_FAR
+#define WARD_CALL_FAR (WARD_MAX_ROOMS * WARD_ROOM_PEERS)
+#endif
+/* With Redis: telemedicine members on other instances remembered (178 B
+ * each: their userId and userName), so telemedicine_joined lists them:
+ * two per room (a visit is two people).  Full: not remembered (not in
+ * later telemedicine_joined; their instance's roster answer still tells
+ * a newcomer). */
+#ifndef WARD_TM_FAR
+#define WARD_TM_FAR (WARD_MAX_ROOMS * 2)
+#endif
 
 /* Deliveries queued from one connection's input that make the loop read
  * it again (zero wait) before flushing: fan-out coalescing. */

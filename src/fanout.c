@@ -362,6 +362,17 @@ fanout_send(int g, uint32_t frame, const struct conn *except)
 }
 
 uint32_t
+fanout_send_flags(int g, uint32_t frame, const struct conn *except,
+    const char *flags)
+{
+	uint32_t n = deliver(g, frame, except);
+
+	bus_group_flags(groups[g].kind, groups[g].name, groups[g].name_len,
+	    frame, flags);
+	return n;
+}
+
+uint32_t
 fanout_send_named(int kind, const char *name, size_t n, uint32_t frame,
     const struct conn *except)
 {

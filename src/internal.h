@@ -833,6 +833,9 @@ uint32_t fanout_send(int g, uint32_t frame, const struct conn *except);
 void	fanout_turn_end(void);
 /* Local delivery only (what the bus hands in from other instances). */
 uint32_t fanout_deliver(int g, uint32_t frame);
+/* fanout_send with header flags for the other instances' group hook. */
+uint32_t fanout_send_flags(int g, uint32_t frame, const struct conn *except,
+	    const char *flags);
 /* Send to group (kind, name) here and on every instance: local members
  * (0 when none here) are counted. */
 uint32_t fanout_send_named(int kind, const char *name, size_t n,
@@ -1010,6 +1013,22 @@ struct bus_stats {
 int	bus_start(void);
 void	bus_stop(void);
 void	bus_group(int kind, const char *name, size_t n, uint32_t frame);
+/* The same with header flags ("a=v,b=v", values escaped with bus_escape)
+ * for the kind's group hook on the other instances. */
+void	bus_group_flags(int kind, const char *name, size_t n, uint32_t frame,
+	    const char *flags);
+/* Flag name's value in flags, unescaped: false when absent or too long. */
+bool	bus_flag(const char *flags, const char *name, char *out, size_t cap);
+/* A group message with flags from another instance for group name (n
+ * bytes), g the group here (0: no member here): the hook delivers what it
+ * decides; answers the sockets reached. */
+typedef uint32_t (*bus_group_fn)(int g, const char *name, size_t n,
+	    uint32_t frame, const char *flags);
+void	bus_group_hook(int kind, bus_group_fn fn);
+/* Is tag a live instance's (Redis up)?  Is this instance alone (no Redis,
+ * Redis down, or no other live instance in the counts)? */
+bool	bus_tag_live(uint16_t tag);
+bool	bus_alone(void);
 void	bus_type(int type, uint32_t frame);
 void	bus_user(const char *user, uint32_t frame);
 const char *bus_state(void);		/* "up", "down", "off" */
@@ -1065,13 +1084,14 @@ uint16_t bus_tag(void);
 int	bus_send_socket(uint64_t sid, uint32_t frame);
 /* The member key of group (kind, name) on instance tag: the receiving
  * instance calls the kind's hook with the group there (0: none), the key,
- * from (the sending socket, for an answer with bus_send_socket; 0: none)
- * and the frame; the hook answers the sockets it reached (0 or 1). */
+ * from (the sending socket, for an answer with bus_send_socket; 0: none),
+ * the frame and the flags given here (NULL: none; "" there); the hook
+ * answers the sockets it reached. */
 typedef uint32_t (*bus_member_fn)(int g, const char *key, uint64_t from,
-	    uint32_t frame);
+	    uint32_t frame, const char *flags);
 void	bus_member_hook(int kind, bus_member_fn fn);
 int	bus_direct_member(uint16_t tag, int kind, const char *name, size_t n,
-	    const char *key, uint64_t from, uint32_t frame);
+	    const char *key, uint64_t from, uint32_t frame, const char *flags);
 const char *bus_instance(void);
 void	bus_stats(struct bus_stats *st);
 size_t	bus_bytes(void);

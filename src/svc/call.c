@@ -11,6 +11,17 @@
  * room here; a "to" naming a peer of another tag is a direct send to
  * that instance (bus_direct_member), which finds the peer (call_direct)
  * or answers the sender unknown_peer through the bus.
+ *
+ * Each instance remembers the peers of every room on other instances
+ * (far[], whether or not the room has a peer here): learned from their
+ * peer_joined (bus flag hi=<peer>) and from roster answers (ro=<peer>),
+ * forgotten at their peer_left (bye=<peer>), when their instance drops
+ * out of the counts, and all at once while Redis is down.  An instance
+ * that sees a remote peer_joined answers the newcomer's instance with a
+ * peer_joined of each of its own peers of the room (ro=); there a peer
+ * not known yet is remembered and told to the local peers, once (one it
+ * knew was in their welcome or told already).  The welcome lists the
+ * local and the remembered peers, and room full counts both.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,21 +38,124 @@ peer_text(const struct conn *c, char out[9])
 	snprintf(out, 9, "%08x", (unsigned)c->ud[6]);
 }
 
-static void
-announce(struct conn *c, int g, const char *type)
+/* Peers on other instances: (64-bit hash of the room name, peer id). */
+static uint64_t far_room[WARD_CALL_FAR];
+static uint32_t far_pid[WARD_CALL_FAR], nfar;
+
+static uint64_t
+room_hash(const char *s, size_t n)
 {
-	char buf[96], pid[9];
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static long
+far_find(uint64_t room, uint32_t pid)
+{
+	for (uint32_t i = 0; i < nfar; i++)
+		if (far_room[i] == room && far_pid[i] == pid)
+			return (long)i;
+	return -1;
+}
+
+/* Remember pid in room: false when it was known already (true when new,
+ * remembered or, the table full, not). */
+static bool
+far_add(uint64_t room, uint32_t pid)
+{
+	if (far_find(room, pid) >= 0)
+		return false;
+	if (nfar < WARD_CALL_FAR) {
+		far_room[nfar] = room;
+		far_pid[nfar++] = pid;
+	}
+	return true;
+}
+
+static void
+far_del(long i)
+{
+	if (i >= 0) {
+		far_room[i] = far_room[--nfar];
+		far_pid[i] = far_pid[nfar];
+	}
+}
+
+/* The next remembered peer of room from *i on (its instance live): true
+ * and *pid, or false at the end.  Peers of dead instances are dropped. */
+static bool
+far_next(uint64_t room, uint32_t *i, uint32_t *pid)
+{
+	while (*i < nfar) {
+		if (far_room[*i] != room) {
+			(*i)++;
+		} else if (!bus_tag_live((uint16_t)(far_pid[*i] >> 16))) {
+			far_del((long)*i);
+		} else {
+			*pid = far_pid[(*i)++];
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint32_t
+far_count(uint64_t room)
+{
+	uint32_t i = 0, n = 0, pid;
+
+	while (far_next(room, &i, &pid))
+		n++;
+	return n;
+}
+
+/* Redis down: what was remembered may go stale (a peer_left missed). */
+static void
+far_tick(uint64_t now)
+{
+	(void)now;
+	if (strcmp(bus_state(), "up") != 0)
+		nfar = 0;
+}
+
+static uint64_t
+room_of(int g)
+{
+	return room_hash(fanout_name(g), strlen(fanout_name(g)));
+}
+
+static uint32_t
+peer_frame(const char *type, uint32_t pid)
+{
+	char buf[96], id[9];
 	struct jw w;
 
-	peer_text(c, pid);
+	snprintf(id, sizeof id, "%08x", (unsigned)pid);
 	jw_init(&w, buf, sizeof buf);
 	jw_obj(&w);
 	jw_key(&w, "type");
 	jw_str(&w, type);
 	jw_key(&w, "peer_id");
-	jw_str(&w, pid);
+	jw_str(&w, id);
 	jw_obj_end(&w);
-	fanout_send_text(g, buf, w.len, c);
+	return ws_frame(WS_OP_TEXT, buf, w.len);
+}
+
+static void
+announce(struct conn *c, int g, const char *type)
+{
+	char fl[16];
+	uint32_t f = peer_frame(type, c->ud[6]);
+
+	if (f == 0)
+		return;
+	snprintf(fl, sizeof fl, "%s=%08x", strcmp(type, "peer_left") == 0 ?
+	    "bye" : "hi", (unsigned)c->ud[6]);
+	fanout_send_flags(g, f, c, fl);
+	buf_unref(f);
 }
 
 static void
@@ -51,7 +165,7 @@ welcome(struct conn *c, int g)
 	struct jw w;
 	uint32_t f;
 
-	if (!ws_jw_begin(&w, 96 + 12 * WARD_ROOM_PEERS + 64 * 2))
+	if (!ws_jw_begin(&w, 96 + 2 * 12 * WARD_ROOM_PEERS + 64 * 2))
 		return;
 	peer_text(c, pid);
 	jw_obj(&w);
@@ -68,6 +182,11 @@ welcome(struct conn *c, int g)
 		if (m == c)
 			continue;
 		peer_text(m, pid);
+		jw_str(&w, pid);
+	}
+	for (uint32_t i = 0, p, k = 0; k < WARD_ROOM_PEERS &&
+	    far_next(room_of(g), &i, &p); k++) {
+		snprintf(pid, sizeof pid, "%08x", (unsigned)p);
 		jw_str(&w, pid);
 	}
 	jw_arr_end(&w);
@@ -91,10 +210,16 @@ static void
 call_open(struct conn *c, const struct http_req *r)
 {
 	struct reg_profile *e = reg_prof_w(conn_id(c));
-	int g = fanout_join(c, MS_ROOM, gk_call, r->param[0].p, r->param[0].n,
-	    WARD_ROOM_PEERS);
+	int g = fanout_find(gk_call, r->param[0].p, r->param[0].n);
 	uint32_t pid = 0;
 
+	/* room full counts the peers known on other instances too */
+	if (fanout_size(g) + far_count(room_hash(r->param[0].p,
+	    r->param[0].n)) >= WARD_ROOM_PEERS)
+		g = WARD_ETOOBIG;
+	else
+		g = fanout_join(c, MS_ROOM, gk_call, r->param[0].p,
+		    r->param[0].n, WARD_ROOM_PEERS);
 	if (g == WARD_ETOOBIG) {
 		conn_close_ws(c, 1013, "room full");
 		return;
@@ -145,7 +270,7 @@ to_remote(struct conn *c, int g, const char *to, uint32_t f)
 {
 	int rc = bus_direct_member((uint16_t)(strtoul(to, NULL, 16) >> 16),
 	    gk_call, fanout_name(g), strlen(fanout_name(g)), to,
-	    reg[conn_id(c)].id, f);
+	    reg[conn_id(c)].id, f, NULL);
 
 	if (rc == 0)
 		svc_error(c, "unknown_peer", "no such peer in this room");
@@ -157,12 +282,18 @@ to_remote(struct conn *c, int g, const char *to, uint32_t f)
 /* A direct send from another instance to peer key of room g (0: no such
  * room here): to it, or unknown_peer to the sender (from). */
 static uint32_t
-call_direct(int g, const char *key, uint64_t from, uint32_t f)
+call_direct(int g, const char *key, uint64_t from, uint32_t f,
+    const char *flags)
 {
 	static const char e[] = "{\"type\":\"error\",\"error\":\"unknown_peer\","
 	    "\"detail\":\"no such peer in this room\"}";
 	struct conn *dst = g > 0 ? peer_of(g, key) : NULL;
 	uint32_t ef;
+	char ro[16];
+
+	if (bus_flag(flags, "ro", ro, sizeof ro))	/* a roster answer */
+		return g > 0 && far_add(room_of(g), (uint32_t)strtoul(ro,
+		    NULL, 16)) ? fanout_deliver(g, f) : 0;
 
 	if (dst != NULL)
 		return conn_send(dst, f) == 0;
@@ -273,10 +404,55 @@ static const struct route call_routes[] = {
 	{ .pattern = NULL }
 };
 
+/* Answer a newcomer on another instance (peer id pid) with a
+ * peer_joined of each local peer of room g (flag ro=), to its instance. */
+static void
+roster(int g, uint32_t pid)
+{
+	char key[9], fl[16];
+
+	snprintf(key, sizeof key, "%08x", (unsigned)pid);
+	for (struct conn *m = fanout_first(g); m != NULL; m = fanout_next(m,
+	    g)) {
+		uint32_t f = peer_frame("peer_joined", m->ud[6]);
+
+		if (f == 0)
+			continue;
+		snprintf(fl, sizeof fl, "ro=%08x", (unsigned)m->ud[6]);
+		bus_direct_member((uint16_t)(pid >> 16), gk_call,
+		    fanout_name(g), strlen(fanout_name(g)), key, 0, f, fl);
+		buf_unref(f);
+	}
+}
+
+/* A peer_joined (hi=) or peer_left (bye=) from another instance, for
+ * room name (g: the room here, 0: no peer here). */
+static uint32_t
+call_group(int g, const char *name, size_t n, uint32_t f, const char *flags)
+{
+	uint64_t room = room_hash(name, n);
+	char v[16];
+	uint32_t pid;
+
+	if (bus_flag(flags, "bye", v, sizeof v)) {
+		far_del(far_find(room, (uint32_t)strtoul(v, NULL, 16)));
+		return g > 0 ? fanout_deliver(g, f) : 0;
+	}
+	if (!bus_flag(flags, "hi", v, sizeof v))
+		return g > 0 ? fanout_deliver(g, f) : 0;
+	pid = (uint32_t)strtoul(v, NULL, 16);
+	if (!far_add(room, pid) || g == 0)
+		return 0;
+	roster(g, pid);
+	return fanout_deliver(g, f);
+}
+
 static void
 call_init(void)
 {
 	bus_member_hook(gk_call, call_direct);
+	bus_group_hook(gk_call, call_group);
+	bus_set_tick_hook(far_tick);
 }
 
 const struct family call_family = {

@@ -13,6 +13,17 @@
  * profile (user, name), so `to` can name a user and the socket listing
  * shows who is in the call.
  *
+ * With Redis a room spans instances.  A `to` naming no member here is
+ * published on the room's channel with the flag to=<to>: each instance
+ * gives it to its first member of that userId (or clientId) and to no
+ * one else (tm_group).  Members on other instances are remembered (far
+ * table, as call.c does for peers): a telemedicine_user_joined carries
+ * hi=<clientId>,u=<userId>,n=<userName>, a telemedicine_user_left
+ * bye=<clientId>; each instance that sees a remote join answers the
+ * newcomer's instance with its own members (ro=..., a direct member
+ * send), which tells its local members of any it did not know, once.
+ * telemedicine_joined lists the local and the remembered members.
+ *
  * Relayed messages are the sender's JSON object, member by member (the
  * parser has validated it), with the server's `from` fields added; the
  * sender's own `from`/`fromClientId` are dropped, so nobody can speak for
@@ -343,16 +354,223 @@ presence_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
+/* Members on other instances: room hash, clientId, userId, userName. */
+static uint64_t far_room[WARD_TM_FAR], far_cid[WARD_TM_FAR];
+static char far_user[WARD_TM_FAR][NAME_MAX_ + 1], far_name[WARD_TM_FAR][97];
+static uint32_t nfar;
+
+static uint64_t
+room_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t
+room_of(int g)
+{
+	return room_hash(fanout_name(g), strlen(fanout_name(g)));
+}
+
+static long
+far_find(uint64_t room, uint64_t cid)
+{
+	for (uint32_t i = 0; i < nfar; i++)
+		if (far_room[i] == room && far_cid[i] == cid)
+			return (long)i;
+	return -1;
+}
+
+static void
+far_del(long i)
+{
+	if (i < 0)
+		return;
+	nfar--;
+	far_room[i] = far_room[nfar];
+	far_cid[i] = far_cid[nfar];
+	memcpy(far_user[i], far_user[nfar], sizeof far_user[i]);
+	memcpy(far_name[i], far_name[nfar], sizeof far_name[i]);
+}
+
+/* Remember the member of flags ("<key>=<clientId>,u=<user>,n=<name>") in
+ * room: false when it was known already, or the flags are not one. */
+static bool
+far_add(uint64_t room, const char *flags, const char *key)
+{
+	char v[16], u[NAME_MAX_ + 1], n[97];
+	uint64_t cid;
+
+	if (!bus_flag(flags, key, v, sizeof v) ||
+	    !reg_id_parse((struct str){ v, strlen(v) }, &cid) ||
+	    far_find(room, cid) >= 0)
+		return false;
+	if (!bus_flag(flags, "u", u, sizeof u))
+		u[0] = '\0';
+	if (!bus_flag(flags, "n", n, sizeof n))
+		n[0] = '\0';
+	if (nfar < WARD_TM_FAR) {
+		far_room[nfar] = room;
+		far_cid[nfar] = cid;
+		utf8_copy(far_user[nfar], sizeof far_user[nfar], u);
+		utf8_copy(far_name[nfar++], sizeof far_name[0], n);
+	}
+	return true;
+}
+
+/* The next remembered member of room from *i on whose instance is live. */
+static long
+far_next(uint64_t room, uint32_t *i)
+{
+	while (*i < nfar) {
+		if (far_room[*i] != room)
+			(*i)++;
+		else if (!bus_tag_live(reg_id_tag(far_cid[*i])))
+			far_del((long)*i);
+		else
+			return (long)(*i)++;
+	}
+	return -1;
+}
+
+/* Redis down: what was remembered may go stale (a leave missed). */
+static void
+far_tick(uint64_t now)
+{
+	(void)now;
+	if (strcmp(bus_state(), "up") != 0)
+		nfar = 0;
+}
+
+/* "<key>=<c's clientId>,u=<userId>,n=<userName>" (escaped) in out. */
+static bool
+member_flags(char *out, size_t cap, const char *key, const struct conn *c)
+{
+	const struct reg_profile *p = reg_prof(conn_id(c));
+	char id[13];
+	int k;
+	size_t at;
+
+	client_id(c, id);
+	k = snprintf(out, cap, "%s=%s,u=", key, id);
+	if (k < 0 || (size_t)k >= cap)
+		return false;
+	at = (size_t)k;
+	if (!bus_escape(out, cap, &at, p->user, strlen(p->user)) ||
+	    at + 4 > cap)
+		return false;
+	memcpy(out + at, ",n=", 4);
+	at += 3;
+	return bus_escape(out, cap, &at, p->name, strlen(p->name));
+}
+
+#define TM_FLAGS	(40 + 3 * (NAME_MAX_ + 96))
+
 static void
 announce(struct conn *c, int g, const char *type)
 {
 	struct presence a = { c, type, g };
 	uint32_t f = ws_jw_frame(presence_gen, &a);
+	char fl[TM_FLAGS] = "";
 
-	if (f != 0) {
-		fanout_send(g, f, c);
+	if (f == 0)
+		return;
+	if (strcmp(type, "telemedicine_user_joined") == 0) {
+		if (!member_flags(fl, sizeof fl, "hi", c))
+			fl[0] = '\0';
+	} else {
+		memcpy(fl, "bye=", 4);
+		client_id(c, fl + 4);
+	}
+	fanout_send_flags(g, f, c, fl);
+	buf_unref(f);
+}
+
+/* The first member of g but c whose userId or clientId is to. */
+static struct conn *
+member_named(int g, const char *to, const struct conn *c)
+{
+	char id[13];
+
+	for (struct conn *m = fanout_first(g); m; m = fanout_next(m, g)) {
+		client_id(m, id);
+		if (m != c && (strcmp(reg_prof(conn_id(m))->user, to) == 0 ||
+		    strcmp(id, to) == 0))
+			return m;
+	}
+	return NULL;
+}
+
+/* A telemedicine_user_joined of each member of g (flags ro=...), to the
+ * instance of newcomer sid (clientId text cid), for room g there. */
+static void
+roster(int g, uint64_t sid, const char *cid)
+{
+	char fl[TM_FLAGS];
+
+	for (struct conn *m = fanout_first(g); m; m = fanout_next(m, g)) {
+		struct presence a = { m, "telemedicine_user_joined", g };
+		uint32_t f;
+
+		if (!member_flags(fl, sizeof fl, "ro", m) ||
+		    (f = ws_jw_frame(presence_gen, &a)) == 0)
+			continue;
+		bus_direct_member(reg_id_tag(sid), gk_telemed, fanout_name(g),
+		    strlen(fanout_name(g)), cid, 0, f, fl);
 		buf_unref(f);
 	}
+}
+
+/* A room message with flags from another instance: to=, hi=, bye=. */
+static uint32_t
+tm_group(int g, const char *name, size_t len, uint32_t f, const char *flags)
+{
+	uint64_t room = room_hash(name, len), sid;
+	char v[3 * NAME_MAX_ + 1];
+	struct conn *dst;
+
+	if (bus_flag(flags, "to", v, sizeof v))
+		return g > 0 && (dst = member_named(g, v, NULL)) != NULL &&
+		    conn_send(dst, f) == 0;
+	if (bus_flag(flags, "bye", v, sizeof v)) {
+		if (reg_id_parse((struct str){ v, strlen(v) }, &sid))
+			far_del(far_find(room, sid));
+		return g > 0 ? fanout_deliver(g, f) : 0;
+	}
+	if (!bus_flag(flags, "hi", v, sizeof v))
+		return g > 0 ? fanout_deliver(g, f) : 0;
+	if (!far_add(room, flags, "hi") || g == 0 ||
+	    !reg_id_parse((struct str){ v, strlen(v) }, &sid))
+		return 0;
+	roster(g, sid, v);
+	return fanout_deliver(g, f);
+}
+
+/* A roster answer (ro=) for a member of room g here: told to the local
+ * members when it is news. */
+static uint32_t
+tm_direct(int g, const char *key, uint64_t from, uint32_t f,
+    const char *flags)
+{
+	(void)key;
+	(void)from;
+	return g > 0 && far_add(room_of(g), flags, "ro") ?
+	    fanout_deliver(g, f) : 0;
+}
+
+/* Publish f to the member named to on another instance. */
+static void
+to_remote(int g, const char *to, uint32_t f)
+{
+	char fl[4 + 3 * NAME_MAX_ + 1] = "to=";
+	size_t at = 3;
+
+	if (bus_escape(fl, sizeof fl, &at, to, strlen(to)))
+		bus_group_flags(gk_telemed, fanout_name(g),
+		    strlen(fanout_name(g)), f, fl);
 }
 
 static void
@@ -390,6 +608,22 @@ joined_gen(struct jw *w, void *arg)
 		jw_str(w, p->user);
 		jw_key(w, "userName");
 		jw_str(w, p->name);
+		jw_key(w, "clientId");
+		jw_str(w, id);
+		jw_obj_end(w);
+	}
+	for (uint32_t i = 0; ; ) {
+		long k = far_next(room_of(a->g), &i);
+		char id[13];
+
+		if (k < 0)
+			break;
+		reg_id_text(far_cid[k], id);
+		jw_obj(w);
+		jw_key(w, "userId");
+		jw_str(w, far_user[k]);
+		jw_key(w, "userName");
+		jw_str(w, far_name[k]);
 		jw_key(w, "clientId");
 		jw_str(w, id);
 		jw_obj_end(w);
@@ -504,27 +738,19 @@ telemedicine(struct conn *c, const struct json_doc *d, const char *type)
 		return svc_error(c, "too_large", "message too large");
 	i = json_find(d, 0, "to");
 	if (i >= 0) {
-		struct conn *dst = NULL;
-		char id[13];
+		struct conn *dst;
 
 		if (svc_text_of(d, i, to, sizeof to) != 0) {
 			buf_unref(f);
 			return svc_error(c, "invalid_field",
 			    "to must be a string or an integer");
 		}
-		for (struct conn *m = fanout_first(g); m; m = fanout_next(m,
-		    g)) {
-			client_id(m, id);
-			if (m != c && (strcmp(reg_prof(conn_id(m))->user, to) ==
-			    0 || strcmp(id, to) == 0)) {
-				dst = m;
-				break;
-			}
-		}
-		if (dst == NULL)
-			svc_error(c, "unknown_peer", "no such user in the room");
-		else
+		if ((dst = member_named(g, to, c)) != NULL)
 			conn_send(dst, f);
+		else if (!bus_alone())
+			to_remote(g, to, f);
+		else
+			svc_error(c, "unknown_peer", "no such user in the room");
 	} else {
 		fanout_send(g, f, c);
 	}
@@ -625,6 +851,9 @@ static void
 unified_init(void)
 {
 	cfg_services_names(svc_names, scope_names);
+	bus_group_hook(gk_telemed, tm_group);
+	bus_member_hook(gk_telemed, tm_direct);
+	bus_set_tick_hook(far_tick);
 }
 
 const struct family unified_family = {
