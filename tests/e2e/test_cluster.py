@@ -543,12 +543,27 @@ def test_shared_queue_notification():
     check(got == [], "nor on C", got)
 
 
+def queue_state(key, drops):
+    """(LLEN key, the dropped counter) as raw replies."""
+    return redis_cmds(("LLEN", key), ("GET", drops))
+
+
 def test_shared_queue_trim():
+    # Posts alternate between A and C.  Order across two publishers is
+    # not promised (each answers before its write reaches Redis), so each
+    # post waits until its entry is in the list before the next one.
     for k in range(103):
         r, j = req("A" if k % 2 else "C", "POST", "/api/notifications",
                    {"user_id": "q5", "notification": {"k": k}})
         if r.status != 200:
             break
+        n, d = min(k + 1, 100), k + 1 - 100
+        want = b":%d\r\n" % n + (b"$%d\r\n%d\r\n" % (len(str(d)), d)
+                                  if d > 0 else b"$-1\r\n")
+        end = time.monotonic() + 3
+        while (queue_state("ward:q:user:q5", "ward:q:dropped:user") != want
+               and time.monotonic() < end):
+            time.sleep(0.005)
     check(r.status == 200, "103 notifications posted on A and C", r.status)
     end = time.monotonic() + 3    # the last EVAL may follow the answer
     while time.monotonic() < end:
