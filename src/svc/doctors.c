@@ -80,12 +80,10 @@ slot_for(const char *id, const char *name, struct doctor *cur)
 	return NULL;
 }
 
+/* The fields a reader and a shared record both carry. */
 static void
-write_doc(struct jw *w, const struct doctor *d)
+write_status(struct jw *w, const struct doctor *d)
 {
-	jw_obj(w);
-	jw_key(w, "doctor_id");
-	jw_str(w, d->id);
 	jw_key(w, "name");
 	jw_str(w, d->name);
 	jw_key(w, "current_status");
@@ -94,6 +92,15 @@ write_doc(struct jw *w, const struct doctor *d)
 	jw_str(w, d->note);
 	jw_key(w, "is_available");
 	jw_bool(w, d->available);
+}
+
+static void
+write_doc(struct jw *w, const struct doctor *d)
+{
+	jw_obj(w);
+	jw_key(w, "doctor_id");
+	jw_str(w, d->id);
+	write_status(w, d);
 	jw_key(w, "updated_at");
 	jw_time(w, d->updated_us);
 	jw_obj_end(w);
@@ -544,14 +551,7 @@ rs_body(struct jw *w, uint32_t i)
 	const struct doctor *d = &docs[i];
 
 	jw_obj(w);
-	jw_key(w, "name");
-	jw_str(w, d->name);
-	jw_key(w, "current_status");
-	jw_str(w, d->status);
-	jw_key(w, "status_note");
-	jw_str(w, d->note);
-	jw_key(w, "is_available");
-	jw_bool(w, d->available);
+	write_status(w, d);
 	jw_key(w, "updated_us");
 	jw_int(w, d->updated_us);
 	jw_obj_end(w);
