@@ -13,7 +13,7 @@
  * or answers the sender unknown_peer through the bus.
  *
  * Each instance remembers the peers of every room on other instances
- * (far[], whether or not the room has a peer here): learned from their
+ * (a far.c table, whether or not the room has a peer here): learned from their
  * peer_joined (bus flag hi=<peer>) and from roster answers (ro=<peer>),
  * forgotten at their peer_left (bye=<peer>), when their instance drops
  * out of the counts, and all at once while Redis is down.  An instance
@@ -38,93 +38,23 @@ peer_text(const struct conn *c, char out[9])
 	snprintf(out, 9, "%08x", (unsigned)c->ud[6]);
 }
 
-/* Peers on other instances: (64-bit hash of the room name, peer id). */
-static uint64_t far_room[WARD_CALL_FAR];
-static uint32_t far_pid[WARD_CALL_FAR], nfar;
+/* Peers on other instances: (hash of the room name, peer id). */
+static uint64_t far_rooms[WARD_CALL_FAR], far_ids[WARD_CALL_FAR];
 
-static uint64_t
-room_hash(const char *s, size_t n)
+static uint16_t
+pid_tag(uint64_t pid)
 {
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
+	return (uint16_t)(pid >> 16);
 }
 
-static long
-far_find(uint64_t room, uint32_t pid)
-{
-	for (uint32_t i = 0; i < nfar; i++)
-		if (far_room[i] == room && far_pid[i] == pid)
-			return (long)i;
-	return -1;
-}
-
-/* Remember pid in room: false when it was known already (true when new,
- * remembered or, the table full, not). */
-static bool
-far_add(uint64_t room, uint32_t pid)
-{
-	if (far_find(room, pid) >= 0)
-		return false;
-	if (nfar < WARD_CALL_FAR) {
-		far_room[nfar] = room;
-		far_pid[nfar++] = pid;
-	}
-	return true;
-}
+static struct far far = { far_rooms, far_ids, WARD_CALL_FAR, 0, pid_tag,
+    NULL };
 
 static void
-far_del(long i)
-{
-	if (i >= 0) {
-		far_room[i] = far_room[--nfar];
-		far_pid[i] = far_pid[nfar];
-	}
-}
-
-/* The next remembered peer of room from *i on (its instance live): true
- * and *pid, or false at the end.  Peers of dead instances are dropped. */
-static bool
-far_next(uint64_t room, uint32_t *i, uint32_t *pid)
-{
-	while (*i < nfar) {
-		if (far_room[*i] != room) {
-			(*i)++;
-		} else if (!bus_tag_live((uint16_t)(far_pid[*i] >> 16))) {
-			far_del((long)*i);
-		} else {
-			*pid = far_pid[(*i)++];
-			return true;
-		}
-	}
-	return false;
-}
-
-static uint32_t
-far_count(uint64_t room)
-{
-	uint32_t i = 0, n = 0, pid;
-
-	while (far_next(room, &i, &pid))
-		n++;
-	return n;
-}
-
-/* Redis down: what was remembered may go stale (a peer_left missed). */
-static void
-far_tick(uint64_t now)
+far_tick_hook(uint64_t now)
 {
 	(void)now;
-	if (strcmp(bus_state(), "up") != 0)
-		nfar = 0;
-}
-
-static uint64_t
-room_of(int g)
-{
-	return room_hash(fanout_name(g), strlen(fanout_name(g)));
+	far_tick(&far);
 }
 
 static uint32_t
@@ -184,9 +114,12 @@ welcome(struct conn *c, int g)
 		peer_text(m, pid);
 		jw_str(&w, pid);
 	}
-	for (uint32_t i = 0, p, k = 0; k < WARD_ROOM_PEERS &&
-	    far_next(room_of(g), &i, &p); k++) {
-		snprintf(pid, sizeof pid, "%08x", (unsigned)p);
+	for (uint32_t i = 0, k = 0; k < WARD_ROOM_PEERS; k++) {
+		long x = far_next(&far, far_room(g), &i);
+
+		if (x < 0)
+			break;
+		snprintf(pid, sizeof pid, "%08x", (unsigned)far_ids[x]);
 		jw_str(&w, pid);
 	}
 	jw_arr_end(&w);
@@ -214,7 +147,7 @@ call_open(struct conn *c, const struct http_req *r)
 	uint32_t pid = 0;
 
 	/* room full counts the peers known on other instances too */
-	if (fanout_size(g) + far_count(room_hash(r->param[0].p,
+	if (fanout_size(g) + far_count(&far, far_hash(r->param[0].p,
 	    r->param[0].n)) >= WARD_ROOM_PEERS)
 		g = WARD_ETOOBIG;
 	else
@@ -288,12 +221,12 @@ call_direct(int g, const char *key, uint64_t from, uint32_t f,
 	static const char e[] = "{\"type\":\"error\",\"error\":\"unknown_peer\","
 	    "\"detail\":\"no such peer in this room\"}";
 	struct conn *dst = g > 0 ? peer_of(g, key) : NULL;
-	uint32_t ef;
+	uint32_t ef, slot;
 	char ro[16];
 
 	if (bus_flag(flags, "ro", ro, sizeof ro))	/* a roster answer */
-		return g > 0 && far_add(room_of(g), (uint32_t)strtoul(ro,
-		    NULL, 16)) ? fanout_deliver(g, f) : 0;
+		return g > 0 && far_add(&far, far_room(g), strtoul(ro, NULL,
+		    16), &slot) ? fanout_deliver(g, f) : 0;
 
 	if (dst != NULL)
 		return conn_send(dst, f) == 0;
@@ -430,18 +363,18 @@ roster(int g, uint32_t pid)
 static uint32_t
 call_group(int g, const char *name, size_t n, uint32_t f, const char *flags)
 {
-	uint64_t room = room_hash(name, n);
+	uint64_t room = far_hash(name, n);
 	char v[16];
-	uint32_t pid;
+	uint32_t pid, slot;
 
 	if (bus_flag(flags, "bye", v, sizeof v)) {
-		far_del(far_find(room, (uint32_t)strtoul(v, NULL, 16)));
+		far_del(&far, far_find(&far, room, strtoul(v, NULL, 16)));
 		return g > 0 ? fanout_deliver(g, f) : 0;
 	}
 	if (!bus_flag(flags, "hi", v, sizeof v))
 		return g > 0 ? fanout_deliver(g, f) : 0;
 	pid = (uint32_t)strtoul(v, NULL, 16);
-	if (!far_add(room, pid) || g == 0)
+	if (!far_add(&far, room, pid, &slot) || g == 0)
 		return 0;
 	roster(g, pid);
 	return fanout_deliver(g, f);
@@ -452,7 +385,7 @@ call_init(void)
 {
 	bus_member_hook(gk_call, call_direct);
 	bus_group_hook(gk_call, call_group);
-	bus_set_tick_hook(far_tick);
+	bus_set_tick_hook(far_tick_hook);
 }
 
 const struct family call_family = {

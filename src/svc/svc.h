@@ -98,6 +98,24 @@ void	unified_services_json(struct jw *w);
 /* The audit trail (svc/audit.c): one line to data_dir/audit.log. */
 void	audit(const char *event, const struct auth_claims *who,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* -------------------------------------------------------------- far.c */
+/* Members of rooms on other instances (far.c): (room hash, id) pairs in
+ * caller-owned arrays of cap entries; tag gives an id's instance tag;
+ * move (or NULL) moves the family's own per-member arrays from -> to. */
+struct far {
+	uint64_t	*room, *id;
+	uint32_t	 cap, n;
+	uint16_t	(*tag)(uint64_t id);
+	void		(*move)(uint32_t to, uint32_t from);
+};
+uint64_t far_hash(const char *s, size_t n);	/* a room name's hash */
+uint64_t far_room(int g);			/* fanout group g's */
+long	far_find(const struct far *t, uint64_t room, uint64_t id);
+bool	far_add(struct far *t, uint64_t room, uint64_t id, uint32_t *slot);
+void	far_del(struct far *t, long i);
+long	far_next(struct far *t, uint64_t room, uint32_t *i);
+uint32_t far_count(struct far *t, uint64_t room);
+void	far_tick(struct far *t);		/* forget all while down */
 /* ----------------------------------------------------------- squeue.c */
 /* An offline queue shared through Redis (squeue.c): the family's fanout
  * kind and its local mailbox (the store while Redis is off or down). */

@@ -354,95 +354,50 @@ presence_gen(struct jw *w, void *arg)
 	jw_obj_end(w);
 }
 
-/* Members on other instances: room hash, clientId, userId, userName. */
-static uint64_t far_room[WARD_TM_FAR], far_cid[WARD_TM_FAR];
+/* Members on other instances: room hash, clientId (the far.c table),
+ * userId, userName (here, indexed alike). */
+static uint64_t far_rooms[WARD_TM_FAR], far_cid[WARD_TM_FAR];
 static char far_user[WARD_TM_FAR][NAME_MAX_ + 1], far_name[WARD_TM_FAR][97];
-static uint32_t nfar;
-
-static uint64_t
-room_hash(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
-}
-
-static uint64_t
-room_of(int g)
-{
-	return room_hash(fanout_name(g), strlen(fanout_name(g)));
-}
-
-static long
-far_find(uint64_t room, uint64_t cid)
-{
-	for (uint32_t i = 0; i < nfar; i++)
-		if (far_room[i] == room && far_cid[i] == cid)
-			return (long)i;
-	return -1;
-}
 
 static void
-far_del(long i)
+far_move(uint32_t to, uint32_t from)
 {
-	if (i < 0)
-		return;
-	nfar--;
-	far_room[i] = far_room[nfar];
-	far_cid[i] = far_cid[nfar];
-	memcpy(far_user[i], far_user[nfar], sizeof far_user[i]);
-	memcpy(far_name[i], far_name[nfar], sizeof far_name[i]);
+	memcpy(far_user[to], far_user[from], sizeof far_user[to]);
+	memcpy(far_name[to], far_name[from], sizeof far_name[to]);
 }
+
+static struct far far = { far_rooms, far_cid, WARD_TM_FAR, 0, reg_id_tag,
+    far_move };
 
 /* Remember the member of flags ("<key>=<clientId>,u=<user>,n=<name>") in
  * room: false when it was known already, or the flags are not one. */
 static bool
-far_add(uint64_t room, const char *flags, const char *key)
+far_member(uint64_t room, const char *flags, const char *key)
 {
 	char v[16], u[NAME_MAX_ + 1], n[97];
 	uint64_t cid;
+	uint32_t i;
 
 	if (!bus_flag(flags, key, v, sizeof v) ||
 	    !reg_id_parse((struct str){ v, strlen(v) }, &cid) ||
-	    far_find(room, cid) >= 0)
+	    !far_add(&far, room, cid, &i))
 		return false;
+	if (i == UINT32_MAX)
+		return true;		/* new, the table full: not kept */
 	if (!bus_flag(flags, "u", u, sizeof u))
 		u[0] = '\0';
 	if (!bus_flag(flags, "n", n, sizeof n))
 		n[0] = '\0';
-	if (nfar < WARD_TM_FAR) {
-		far_room[nfar] = room;
-		far_cid[nfar] = cid;
-		utf8_copy(far_user[nfar], sizeof far_user[nfar], u);
-		utf8_copy(far_name[nfar++], sizeof far_name[0], n);
-	}
+	utf8_copy(far_user[i], sizeof far_user[i], u);
+	utf8_copy(far_name[i], sizeof far_name[i], n);
 	return true;
 }
 
-/* The next remembered member of room from *i on whose instance is live. */
-static long
-far_next(uint64_t room, uint32_t *i)
-{
-	while (*i < nfar) {
-		if (far_room[*i] != room)
-			(*i)++;
-		else if (!bus_tag_live(reg_id_tag(far_cid[*i])))
-			far_del((long)*i);
-		else
-			return (long)(*i)++;
-	}
-	return -1;
-}
-
-/* Redis down: what was remembered may go stale (a leave missed). */
 static void
-far_tick(uint64_t now)
+far_tick_hook(uint64_t now)
 {
 	(void)now;
-	if (strcmp(bus_state(), "up") != 0)
-		nfar = 0;
+	far_tick(&far);
 }
 
 /* "<key>=<c's clientId>,u=<userId>,n=<userName>" (escaped) in out. */
@@ -528,7 +483,7 @@ roster(int g, uint64_t sid, const char *cid)
 static uint32_t
 tm_group(int g, const char *name, size_t len, uint32_t f, const char *flags)
 {
-	uint64_t room = room_hash(name, len), sid;
+	uint64_t room = far_hash(name, len), sid;
 	char v[3 * NAME_MAX_ + 1];
 	struct conn *dst;
 
@@ -537,12 +492,12 @@ tm_group(int g, const char *name, size_t len, uint32_t f, const char *flags)
 		    conn_send(dst, f) == 0;
 	if (bus_flag(flags, "bye", v, sizeof v)) {
 		if (reg_id_parse((struct str){ v, strlen(v) }, &sid))
-			far_del(far_find(room, sid));
+			far_del(&far, far_find(&far, room, sid));
 		return g > 0 ? fanout_deliver(g, f) : 0;
 	}
 	if (!bus_flag(flags, "hi", v, sizeof v))
 		return g > 0 ? fanout_deliver(g, f) : 0;
-	if (!far_add(room, flags, "hi") || g == 0 ||
+	if (!far_member(room, flags, "hi") || g == 0 ||
 	    !reg_id_parse((struct str){ v, strlen(v) }, &sid))
 		return 0;
 	roster(g, sid, v);
@@ -557,7 +512,7 @@ tm_direct(int g, const char *key, uint64_t from, uint32_t f,
 {
 	(void)key;
 	(void)from;
-	return g > 0 && far_add(room_of(g), flags, "ro") ?
+	return g > 0 && far_member(far_room(g), flags, "ro") ?
 	    fanout_deliver(g, f) : 0;
 }
 
@@ -613,7 +568,7 @@ joined_gen(struct jw *w, void *arg)
 		jw_obj_end(w);
 	}
 	for (uint32_t i = 0; ; ) {
-		long k = far_next(room_of(a->g), &i);
+		long k = far_next(&far, far_room(a->g), &i);
 		char id[13];
 
 		if (k < 0)
@@ -853,7 +808,7 @@ unified_init(void)
 	cfg_services_names(svc_names, scope_names);
 	bus_group_hook(gk_telemed, tm_group);
 	bus_member_hook(gk_telemed, tm_direct);
-	bus_set_tick_hook(far_tick);
+	bus_set_tick_hook(far_tick_hook);
 }
 
 const struct family unified_family = {
