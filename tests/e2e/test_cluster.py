@@ -91,7 +91,12 @@ def wait_redis(names, state, timeout=12.0):
 
 
 def metric(name, key):
-    r = http_request(node(name).port, "GET", "/metrics")
+    return metric_at(node(name).port, key)
+
+
+def metric_at(port, key):
+    """The value of the unlabelled metric key on the ward at port."""
+    r = http_request(port, "GET", "/metrics")
     for line in r.body.decode("utf-8", "replace").splitlines():
         f = line.split()
         if len(f) == 2 and f[0] == key:

@@ -76,12 +76,7 @@ def up(names, state="up", timeout=12.0):
 
 
 def metric(name, key):
-    r = http_request(node(name).port, "GET", "/metrics")
-    for line in r.body.decode("utf-8", "replace").splitlines():
-        f = line.split()
-        if len(f) == 2 and f[0] == key:
-            return float(f[1])
-    return None
+    return tc.metric_at(node(name).port, key)
 
 
 def client_id(name, role="doctor", sub="5"):
