@@ -22,7 +22,7 @@ BENCH_DIR	:= build/bench
 BENCH_CFLAGS	?= -std=c11 -O2 -g -Wall -Wextra -Werror
 BENCH_TOOLS	:= $(BENCH_DIR)/wardload $(BENCH_DIR)/epoll_echo
 
-.PHONY: bench bench-tools bench-selftest bench-tls-wired
+.PHONY: bench bench-tools bench-selftest bench-tls-wired bench-cluster
 
 WARD_EPOLL_BIN	?= build/host-epoll/ward
 
@@ -61,6 +61,12 @@ $(BENCH_DIR)/epoll_echo: tests/bench/epoll_echo.c
 # with the defaults (2 repetitions, 4 s windows).
 TLS_BENCH_REPEAT	?= 2
 TLS_BENCH_DURATION	?= 4
+# The fan-out rows alone, single instance then two instances through a
+# real redis-server, side by side (run.sh's BENCH_ONLY=cluster; ~2 min).
+bench-cluster: $(BENCH_DIR)/wardload $(filter $(B)/ward,$(WARD_BIN))
+	WARDLOAD=$(BENCH_DIR)/wardload WARD_BIN=$(WARD_BIN) \
+	BENCH_DIR=$(BENCH_DIR) BENCH_ONLY=cluster sh tests/bench/run.sh
+
 bench-tls-wired: $(BENCH_DIR)/wardload $(filter $(B)/ward,$(WARD_BIN))
 	WARDLOAD=$(BENCH_DIR)/wardload WARD_BIN=$(WARD_BIN) \
 	BENCH_DIR=$(BENCH_DIR) TLS_DIR=build/dev-tls BENCH_ONLY=tls \

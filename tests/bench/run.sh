@@ -42,7 +42,8 @@
 # BENCH_DIR (scratch and results), BENCH_PORT (default 18950),
 # BENCH_DURATION (measured seconds per run, default 5), BENCH_REPEAT
 # (default 3), BENCH_BUDGET (seconds, default 540), BENCH_ONLY (tls: the
-# TLS runs only), TLS_DIR, TLS_IDLE_CONNS (default 1000; a board build
+# TLS runs only; cluster: the single- and cross-instance fan-out rows
+# only, `make bench-cluster`), TLS_DIR, TLS_IDLE_CONNS (default 1000; a board build
 # under qemu has a smaller TLS pool).  WARD_BIN may be a wrapper script
 # that execs qemu-user on a board's binary (boards/rules.mk's ward-run):
 # the pid measured is then qemu's, whose CPU is the emulated server's.
@@ -519,6 +520,12 @@ summary() {
 	say ""
 	say "== summary (server CPU 0, generator CPU 1; $DUR s windows;" \
 	    "median [min-max] of n runs)"
+	if [ "$ONLY" = cluster ]; then
+		summary_fanout
+		say ""
+		say "RESULT lines: $RESULTS; total time $(($(date +%s) - T0)) s"
+		return
+	fi
 	if [ "$ONLY" = tls ]; then
 		summary_tls
 		say ""
@@ -541,6 +548,16 @@ summary() {
 		    "$(stat $r rss_open_kb med)" "$(stat $r rss_per_conn_b)" \
 		    "" ""
 	done
+	summary_fanout
+	say "  sends over 1 ms behind the 1,000/s pace:" \
+	    "$(sum fanout-100-r1000 late_sends) (poll)," \
+	    "$(sum fanout-100-r1000-epoll late_sends) (epoll)"
+	summary_tls
+	say ""
+	say "RESULT lines: $RESULTS; total time $(($(date +%s) - T0)) s"
+}
+
+summary_fanout() {
 	say ""
 	row "" "n" "deliveries/s" "p50 us" "p99 us" "CPU us/delivery" \
 	    "all p99 us; lost/dups; gen CPU %"
@@ -560,17 +577,11 @@ summary() {
 	say "  cross-instance (fanout-x*: publisher on A, subscribers split" \
 	    "over A and B through Redis): target >= 50 % of fanout-8's" \
 	    "deliveries/s, p99 < 5000 us at 1,000 msg/s x 100 subscribers"
-	say "  sends over 1 ms behind the 1,000/s pace:" \
-	    "$(sum fanout-100-r1000 late_sends) (poll)," \
-	    "$(sum fanout-100-r1000-epoll late_sends) (epoll)"
-	summary_tls
-	say ""
-	say "RESULT lines: $RESULTS; total time $(($(date +%s) - T0)) s"
 }
 
 main() {
 	tools="$WARDLOAD $EPOLL_ECHO"
-	[ "$ONLY" = tls ] && tools=$WARDLOAD
+	[ -n "$ONLY" ] && tools=$WARDLOAD
 	for t in $tools; do
 		if [ ! -x "$t" ]; then
 			say "missing $t (make bench-tools)"
@@ -579,6 +590,20 @@ main() {
 	done
 	mkdir -p "$BENCH_DIR"
 	: >"$RESULTS"
+	if [ "$ONLY" = cluster ]; then
+		# the single-instance fan-out rows, then the cross-instance
+		# ones, in one run (`make bench-cluster`)
+		start_ward "$WARD_BIN" "" || exit 1
+		k=1
+		while another $k; do
+			fanout_runs "" $k
+			k=$((k + 1))
+		done
+		stop_server
+		cluster_runs || say "cross-instance fanout failed"
+		summary
+		exit 0
+	fi
 	if [ "$ONLY" = tls ]; then
 		if [ ! -x "$WARD_BIN" ]; then
 			say "ward: $WARD_BIN not built"
