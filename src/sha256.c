@@ -1,7 +1,7 @@
 /*
  * sha256.c - SHA-256 (FIPS 180-4) as a BearSSL hash class; see sha256.h.
  * Same output and state encoding as br_sha256_vtable, checked byte for
- * byte by tests/unit/test_sha256.c on both compressions.
+ * byte by tests/unit/test_sha256.c.
  */
 #include "sha256.h"
 
