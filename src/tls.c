@@ -45,6 +45,7 @@
 
 #include "internal.h"
 #include "ec64.h"
+#include "sha256.h"
 #include "tls.h"
 
 #include <bearssl.h>
@@ -693,6 +694,7 @@ pool_init(void)
 		    WARD_TLS_SESSIONS * 100);
 	br_ssl_engine_set_default_aes_gcm(&impl);
 	br_ssl_engine_set_default_chapol(&impl);
+	(void)sha256_get();	/* cpuid once, here */
 	hw_aes = br_aes_x86ni_ctr_get_vtable() != NULL ||
 	    br_aes_pwr8_ctr_get_vtable() != NULL;
 	pool_ready = true;
@@ -715,12 +717,20 @@ engine_setup(struct tls_conn *t)
 		    BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	}
 	br_ssl_engine_set_ec(eng, ec64_get());
+	/*
+	 * The transcript is hashed with every hash set here.  SHA-256 is
+	 * the PRF of every suite but the SHA-384 ones and BearSSL signs
+	 * with it whenever the client lists it (br_ssl_choose_hash); SHA-1
+	 * is TLS 1.2's default for a client without signature_algorithms;
+	 * SHA-384 is the PRF of the AES-256-GCM suites.  SHA-224 and
+	 * SHA-512 would be chosen only by a client that lists neither
+	 * SHA-256 nor SHA-384 for signatures, and cost ~5 % of a resumed
+	 * handshake: not set (the engine then never offers them).
+	 */
 	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
-	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
-	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, sha256_get());
 	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
-	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
-	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha256(eng, &sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_gcm(eng, impl.igcm_in, impl.igcm_out);
 	br_ssl_engine_set_aes_ctr(eng, impl.iaes_ctr);
@@ -792,7 +802,7 @@ engine_rand(struct tls_conn *t)
 		return;
 	memset(&eng->rng, 0, sizeof eng->rng);
 	eng->rng.vtable = &br_hmac_drbg_vtable;
-	eng->rng.digest_class = &br_sha256_vtable;
+	eng->rng.digest_class = sha256_get();
 	memcpy(eng->rng.K, kv, 32);
 	memcpy(eng->rng.V, kv + 32, 32);
 	memset(kv, 0, sizeof kv);

@@ -139,6 +139,7 @@ struct conn {
 	enum role	 role;
 	enum cstate	 st;
 	bool		 setup;		/* counted in R.pending */
+	bool		 paced;		/* echo --rate: waits for its slot */
 	uint32_t	 ev;		/* epoll interest */
 	uint64_t	 t0;		/* connect() called */
 	struct buf	 rb;		/* incomplete input */
@@ -260,6 +261,7 @@ struct run {
 	/* handshake */
 	uint64_t	 started;
 	uint64_t	 next_slot;
+	long		 kick_i;	/* echo --rate: next to look at */
 	uint64_t	 period;
 	int		 tfd;		/* wakes hs_kick for the next slot */
 	uint64_t	 tfd_at;
@@ -1279,7 +1281,9 @@ echo_done(struct conn *c)
 		hist_add(&R.h1, R.t_read - t);
 		R.msgs++;
 	}
-	if (R.phase < P_DONE)
+	if (R.phase < P_DONE && R.o.rate > 0)
+		c->paced = true;	/* echo_kick sends it in its slot */
+	else if (R.phase < P_DONE)
 		echo_send(c);
 }
 
@@ -1569,6 +1573,32 @@ timer_arm(uint64_t t)
 	it.it_value.tv_sec = (time_t)(t / WL_NS);
 	it.it_value.tv_nsec = (long)(t % WL_NS);
 	timerfd_settime(R.tfd, TFD_TIMER_ABSTIME, &it, NULL);
+}
+
+/* echo --rate: the next waiting connection sends when the schedule says */
+static void
+echo_kick(uint64_t now)
+{
+	struct conn *c;
+
+	for (long k = 0; k < R.nconn; k++) {
+		c = &R.c[R.kick_i];
+		R.kick_i = (R.kick_i + 1) % R.nconn;
+		if (!c->paced || c->fd < 0 || R.sent >= R.o.count)
+			continue;
+		switch (pace_due(now, &R.next_slot, R.period)) {
+		case 0:
+			R.kick_i = (R.kick_i + R.nconn - 1) % R.nconn;
+			timer_arm(R.next_slot);
+			return;
+		case 2:
+			R.late_sends += R.measuring;
+			break;
+		}
+		c->paced = false;
+		echo_send(c);
+		conn_flush(c);
+	}
 }
 
 static void
@@ -1968,6 +1998,9 @@ tick(uint64_t now)
 		hs_kick(now);
 	if (R.o.mode == M_FANOUT && R.o.rate > 0)
 		pub_try();	/* the pacing timer woke us */
+	if ((R.o.mode == M_ECHO || R.o.mode == M_TCP_ECHO) && R.o.rate > 0 &&
+	    R.phase != P_DONE)
+		echo_kick(now);
 }
 
 static void
@@ -2392,7 +2425,8 @@ usage(void)
 "  --http-pub P      fanout: publish by HTTP POST to P instead\n"
 "  --pub-msg T       fanout message; {seq} and {ts} (ns) are substituted\n"
 "  --marker M        fanout: text right before the seq in received messages\n"
-"  --rate R          handshake: R handshakes/s in all; fanout: R messages/s\n"
+"  --rate R          handshake: R handshakes/s in all; fanout and echo:\n"
+"                    R messages/s in all\n"
 "                    (--inflight still caps messages in flight)\n"
 "  --count N         at most N messages or handshakes\n"
 "  --server-pid P    read the server's CPU time and VmRSS from /proc/P\n"
