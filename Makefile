@@ -112,8 +112,10 @@ $(B)/unit: $(UNIT_OBJ) $(OBJ_LIB)
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(WARD_LDFLAGS) -o $@ $^ $(WARD_LIBS)
 
+# Under qemu-user (a board) the slow randomized unit tests run a tenth of
+# their rounds (WARD_UNIT_QUICK, tests/unit/check.h); the host runs all.
 unit: $(B)/unit
-	$(QEMU) ./$(B)/unit
+	$(if $(QEMU),WARD_UNIT_QUICK=1 )$(QEMU) ./$(B)/unit
 
 # src/ec64.c in constant time: its multiplies and its signer under
 # valgrind's memcheck with the multiplier, the point and the key marked
@@ -249,15 +251,27 @@ build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz_stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(WARD_LIBS)
 
-build/fuzz-replay/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz_stubs.c tests/fuzz/replay.c
+# The replay binaries share one set of ASan objects (compiled once, not
+# once per target: that was two minutes of make test).
+FR_OBJ	:= build/fuzz-replay/obj
+FR_LIB	:= $(patsubst %.c,$(FR_OBJ)/%.o,$(FUZZ_LIB_SRC) tests/fuzz/fuzz_stubs.c \
+	tests/fuzz/replay.c)
+$(FR_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -o $@ $^ $(WARD_LIBS)
+	$(Q)$(HOSTCC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -MMD -MP -c $< -o $@
+
+build/fuzz-replay/%: $(FR_OBJ)/tests/fuzz/fuzz_%.o $(FR_LIB)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -fsanitize=address,undefined -o $@ $^ $(WARD_LIBS)
+-include $(FR_LIB:.o=.d)
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	@for n in $(FUZZ_NAMES); do mkdir -p build/fuzz/corpus-$$n; \
 	  ./build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
-fuzz-replay: $(addprefix build/fuzz-replay/,$(FUZZ_NAMES))
+fuzz-replay:
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2) \
+	    $(addprefix build/fuzz-replay/,$(FUZZ_NAMES))
 	@sh tests/fuzz/replay.sh $(FUZZ_NAMES)
 
 clean:

@@ -10,6 +10,7 @@
 #define WARD_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern unsigned check_passed, check_failed;
@@ -35,6 +36,22 @@ extern const char *check_suite;
 	if (memcmp((a), (b), (n)) == 0) { check_passed++; } else { \
 	check_failed++; fprintf(stderr, "FAIL %s:%d [%s] memcmp(%s, %s)\n", \
 	    __FILE__, __LINE__, check_suite, #a, #b); } } while (0)
+
+/*
+ * The loop count of a slow randomized test: n, or n / 10 (at least 1)
+ * when WARD_UNIT_QUICK is set.  The Makefile sets it when the unit
+ * binary runs under qemu-user (a board), where the emulated CPU is ~20x
+ * slower; the host build runs every count in full.
+ */
+static inline int
+check_scale(int n)
+{
+	const char *q = getenv("WARD_UNIT_QUICK");
+
+	if (q == NULL || *q == '\0' || *q == '0')
+		return n;
+	return n / 10 > 0 ? n / 10 : 1;
+}
 
 /* Deterministic PRNG for random split points (xorshift). */
 static inline unsigned

@@ -51,6 +51,7 @@ test_rfc7748(void)
 {
 	const br_ec_impl *ec = ec64_get();
 	unsigned char u[32], want[32], k[32], kb[32], a[32], b[32];
+	int steps = check_scale(1000) == 1000 ? 1000 : 1;
 
 	unhex(u, "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c");
 	unhex(want, "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
@@ -65,7 +66,7 @@ test_rfc7748(void)
 	memset(k, 0, 32);
 	k[0] = 9;
 	memcpy(u, k, 32);
-	for (int i = 1; i <= 1000; i++) {
+	for (int i = 1; i <= steps; i++) {
 		unsigned char r[32];
 
 		memcpy(r, u, 32);
@@ -79,7 +80,8 @@ test_rfc7748(void)
 		}
 	}
 	unhex(want, "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
-	CHECK_MEM(k, want, 32);
+	if (steps == 1000)	/* the 1,000-step answer: full runs only */
+		CHECK_MEM(k, want, 32);
 
 	/* section 6.1: both public keys, then the shared secret both ways */
 	unhex(k, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
@@ -169,7 +171,7 @@ test_c25519_diff(void)
 	unsigned char u[33], k[40];
 	int bad = 0;
 
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < check_scale(1000); i++) {
 		size_t kl = i % 5 == 0 ? (size_t)(check_rand(&seed) % 33) : 32;
 
 		rnd(u, 32);
@@ -223,7 +225,7 @@ test_p256_diff(void)
 	unsigned char pt[65], k[40];
 	int bad = 0;
 
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < check_scale(300); i++) {
 		size_t kl = i % 4 == 0 ? (size_t)(check_rand(&seed) % 33) : 32;
 
 		p256_point(pt);
@@ -232,7 +234,7 @@ test_p256_diff(void)
 			k[0] &= 0x7f;
 		bad += diff_mul(BR_EC_secp256r1, pt, 65, k, kl, true);
 	}
-	for (int i = 0; i < 1200; i++) {
+	for (int i = 0; i < check_scale(1200); i++) {
 		size_t kl = i % 4 == 0 ? (size_t)(check_rand(&seed) % 33) : 32;
 
 		rnd(k, kl);
