@@ -630,7 +630,8 @@ _Static_assert((WARD_USER_BUCKETS & (WARD_USER_BUCKETS - 1)) == 0,
 #ifndef WARD_BUS_COUNT_TTL_MS
 #define WARD_BUS_COUNT_TTL_MS 3000
 #endif
-/* Groups of a counted kind (diagnosis channels, for GET /ws/status)
+/* Groups of a counted kind (a family asks with bus_count_kind: per-group
+ * socket counts for its status endpoint)
  * each instance writes with its counts, and the cluster's groups the
  * reader keeps (72 B each); above: left out (that instance's figure, or
  * the cluster's listing, is short; the totals of the socket types stay
