@@ -437,6 +437,13 @@ main(int argc, char **argv)
 		primitives(n);
 		return 0;
 	}
+	if (argc > 3 && strcmp(argv[3], "resumed") == 0) {	/* profiling */
+		load(dir, "server-ec");
+		full("full handshake, ECDSA P-256 + X25519",
+		    BR_EC_curve25519, 0, 10, &sp);
+		resumed("resumed handshake (session cache)", &sp, n);
+		return 0;
+	}
 	printf("EC primitives, CPU microseconds per operation: ours "
 	    "(src/ec64.c) and BearSSL's default (portable m31 code)\n");
 	primitives(n);
