@@ -134,6 +134,9 @@ endif
 # --- set-up on a fresh Debian machine (idempotent; apt-get as root) -----
 deps:
 	@sh tests/deps.sh
+ifeq ($(BOARD)$(BEARSSL_SRC),host1)
+	@sh tests/boards/deps.sh -s dpkg-dev
+endif
 
 # --- run: dev mode on 127.0.0.1:8000 ------------------------------------
 # ARGS= adds options: make run ARGS="--set listen=127.0.0.1:9000"

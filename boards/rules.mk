@@ -6,7 +6,9 @@
 #   BOARD_ARCH      Debian architecture (armhf, arm64): multiarch for deps
 #   BOARD_DEPS      Debian packages `make BOARD=x deps` installs
 #   BEARSSL_SRC     1: build BearSSL from `apt-get source bearssl` with $(CC)
-#                   into $(BEARSSL_DIR) (toolchains Debian's .a cannot serve)
+#                   into $(BEARSSL_DIR) (toolchains Debian's .a cannot serve;
+#                   the host, for BearSSL at -O2: boards/host.mk)
+#   BEARSSL_TEST    test: run BearSSL's own tests on that build (native only)
 #   JSMN_INC        a directory to copy jsmn.h into (compilers that do not
 #                   search /usr/include, e.g. musl-gcc)
 #   BOARD_LISTEN, BOARD_DATA_DIR, BOARD_CORS, BOARD_LOG
@@ -74,10 +76,12 @@ endif
 
 ifneq ($(BEARSSL_SRC),)
 BOARD_PREREQ	+= $(BEARSSL_DIR)/build/libbearssl.a
+# (a rebuilt library relinks the server; $^ then names it once more)
+$(B)/ward: $(BEARSSL_DIR)/build/libbearssl.a
 BEARSSL_BUILD_CFLAGS ?= -W -Wall -Os $(filter -m%,$(BOARD_CFLAGS))
 $(BEARSSL_DIR)/build/libbearssl.a:
 	sh tests/boards/bearssl.sh "$(BEARSSL_DIR)" "$(CC)" "$(BOARD_AR)" \
-	    "$(BEARSSL_BUILD_CFLAGS)"
+	    "$(BEARSSL_BUILD_CFLAGS)" $(BEARSSL_TEST)
 endif
 ifneq ($(JSMN_INC),)
 BOARD_PREREQ	+= $(JSMN_INC)/jsmn.h

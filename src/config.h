@@ -11,6 +11,11 @@
 #define WARD_CONFIG_H
 
 #define WARD_VERSION "0.1.0"
+/* Which BearSSL the build linked (--version): a board that builds it from
+ * source says how (boards/host.mk). */
+#ifndef WARD_BEARSSL_BUILD
+#define WARD_BEARSSL_BUILD "the toolchain's libbearssl"
+#endif
 
 /*
  * Connection pool.  Cost per slot: struct conn (~160 B), a registry entry

@@ -357,7 +357,8 @@ parse_args(int argc, char **argv, struct args *a)
 		else if (strcmp(s, "--print-config") == 0)
 			a->print_config = true;
 		else if (strcmp(s, "--version") == 0) {
-			out("ward %s\n", WARD_VERSION);
+			out("ward %s\nBearSSL: %s\n", WARD_VERSION,
+			    WARD_BEARSSL_BUILD);
 			exit(0);
 		} else if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
 			usage();

@@ -211,6 +211,9 @@ port_listen(const char *host, const char *service, int backlog)
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		/* Linux copies TCP_NODELAY to every accepted socket:
+		 * port_accept then saves a system call per connection */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (ai->ai_family == AF_INET6 && host != NULL)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 			    sizeof one);
@@ -282,7 +285,7 @@ port_accept(int lfd, struct port_addr *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	int fd, one = 1;
+	int fd;
 
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
 	/* one call instead of accept + four fcntl (Linux, the BSDs) */
@@ -299,7 +302,13 @@ port_accept(int lfd, struct port_addr *peer)
 		return PORT_EIO;
 	}
 #endif
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifndef __linux__
+	{
+		int one = 1;	/* elsewhere it may not be inherited */
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+#endif
 	if (peer != NULL)
 		to_addr(&ss, peer);
 	return fd;

@@ -96,5 +96,37 @@ def test_total():
           "tests/total.sh", rule.group(1)[-300:] if rule else mk[:0])
 
 
+def test_bearssl_from_source():
+    """The host build links BearSSL built from Debian's source at -O2
+    (boards/host.mk), statically, and says so in --version; the library
+    was kept only because BearSSL's own tests passed."""
+    r = make("-s", "board-info")
+    out = r.stdout.decode()
+    check(r.returncode == 0 and "libbearssl.a" in out and
+          "deps/bearssl-host" in out,
+          "the host board names the source-built libbearssl.a", out[-400:])
+    ward = os.environ.get("WARD_BIN") or os.path.join(ROOT, "build", "host",
+                                                      "ward")
+    v = subprocess.run([ward, "--version"], capture_output=True, timeout=10)
+    lines = v.stdout.decode().splitlines()
+    check(v.returncode == 0 and len(lines) == 2 and
+          lines[1] == "BearSSL: Debian source package, -O2, static",
+          "--version names the BearSSL the build linked", lines)
+    ldd = subprocess.run(["ldd", ward], capture_output=True, timeout=10)
+    check("libbearssl" not in ldd.stdout.decode(),
+          "no libbearssl.so among the server's shared libraries",
+          ldd.stdout.decode())
+    logs = [os.path.join(ROOT, "build", "deps", "bearssl-host", f)
+            for f in ("testcrypto.log", "testx509.log")]
+    text = ""
+    for f in logs:
+        if os.path.exists(f):
+            text += open(f, errors="replace").read()
+    check("Test GCM" in text and "Name extraction: OK" in text,
+          "BearSSL's own testcrypto and testx509 ran on that build",
+          text[-300:])
+
+
 if __name__ == "__main__":
-    run_tests([test_missing_deps_message, test_no_forced_j, test_total])
+    run_tests([test_missing_deps_message, test_no_forced_j, test_total,
+               test_bearssl_from_source])
