@@ -49,7 +49,8 @@ bench-selftest: $(BENCH_DIR)/wardload
 
 $(BENCH_DIR)/wardload: tests/bench/wardload.c
 	@mkdir -p $(@D)
-	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c -lssl -lcrypto
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c -lssl -lcrypto \
+	    -lbearssl
 
 $(BENCH_DIR)/epoll_echo: tests/bench/epoll_echo.c
 	@mkdir -p $(@D)

@@ -59,6 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bearssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -133,6 +134,21 @@ struct buf {
 	size_t		 cap;
 };
 
+/* --tls-lib bearssl: a certificate "validator" that takes any chain, and
+ * a connection's engine (see "TLS with BearSSL" below). */
+struct wl_x509 {
+	const br_x509_class	*vtable;
+	br_x509_decoder_context	 dec;		/* the leaf's */
+	unsigned		 certs;		/* certificates ended */
+};
+
+struct brconn {
+	br_ssl_client_context	 cc;
+	struct wl_x509		 x509;
+	struct buf		 in;	/* ciphertext the engine did not take */
+	unsigned char		 io[BR_SSL_BUFSIZE_BIDI];
+};
+
 struct conn {
 	int		 fd;
 	int		 idx;
@@ -154,6 +170,7 @@ struct conn {
 	uint64_t	 hi;		/* fanout: highest seq seen */
 	uint64_t	 seen;		/* bit k: seq hi - k seen */
 	SSL		*ssl;		/* --tls */
+	struct brconn	*br;		/* --tls --tls-lib bearssl */
 };
 
 /* A fanout message on its way to every subscriber. */
@@ -198,6 +215,7 @@ struct opts {
 	bool			 tls_resume;
 	bool			 tls_only;	/* handshake: no upgrade */
 	const char		*tls_groups;
+	bool			 tls_bearssl;	/* --tls-lib bearssl */
 };
 
 struct srvcpu {
@@ -284,6 +302,7 @@ struct run {
 	uint64_t	 tls_full;	/* handshakes done, in the window */
 	uint64_t	 tls_reused;	/* of which resumed */
 	char		 tls_info[96];	/* the last one's group and suite */
+	br_ec_impl	 br_ec;		/* --tls-lib bearssl: curves offered */
 };
 
 static struct run R;
@@ -842,6 +861,11 @@ conn_close(struct conn *c)
 		SSL_free(c->ssl);
 	}
 	c->ssl = NULL;
+	if (c->br != NULL) {
+		free(c->br->in.p);
+		free(c->br);
+	}
+	c->br = NULL;
 	if (c->fd >= 0)
 		close(c->fd);	/* also leaves the epoll set */
 	c->fd = -1;
@@ -897,7 +921,7 @@ conn_flush(struct conn *c)
 		return;
 	if (c->st == C_TLS)
 		return;
-	if (c->ssl != NULL) {
+	if (c->ssl != NULL || c->br != NULL) {
 		tls_flush(c);
 		return;
 	}
@@ -1007,7 +1031,7 @@ static void
 conn_connected(struct conn *c)
 {
 	R.reached = true;
-	if (R.o.tls && c->ssl == NULL) {
+	if (R.o.tls && c->ssl == NULL && c->br == NULL) {
 		tls_start(c);
 		return;
 	}
@@ -1123,7 +1147,35 @@ tls_fail(struct conn *c, const char *what, int err)
 	conn_fail(c, "tls %s: %d %s", what, err, e);
 }
 
-/* The handshake is done: count it, then on as in clear (or close). */
+static void br_bye(struct conn *);
+
+/* A handshake is done (either library; R.t_read is its time): count it,
+ * then on as in clear, or with --tls-only close_notify and close. */
+static void
+tls_opened(struct conn *c, bool reused)
+{
+	if (R.measuring) {
+		R.tls_full++;
+		R.tls_reused += reused;
+	}
+	c->st = C_UPGRADING;
+	if (R.o.tls_only) {
+		if (R.measuring) {
+			hist_add(&R.h1, R.t_read - c->t0);
+			R.msgs++;
+		}
+		R.opened++;
+		if (c->ssl != NULL)
+			SSL_shutdown(c->ssl);	/* close_notify; no wait */
+		else
+			br_bye(c);
+		conn_close(c);
+		return;
+	}
+	conn_connected(c);
+}
+
+/* OpenSSL's handshake is done: note it, keep the session. */
 static void
 tls_done(struct conn *c)
 {
@@ -1133,35 +1185,30 @@ tls_done(struct conn *c)
 	snprintf(R.tls_info, sizeof R.tls_info, "%s %s",
 	    SSL_group_to_name(c->ssl, SSL_get_negotiated_group(c->ssl)),
 	    SSL_get_cipher_name(c->ssl));
-	if (R.measuring) {
-		R.tls_full++;
-		R.tls_reused += SSL_session_reused(c->ssl) == 1;
-	}
 	if (R.o.tls_resume && !SSL_session_reused(c->ssl) &&
 	    (s = SSL_get1_session(c->ssl)) != NULL) {
 		if (R.tls_sess != NULL)
 			SSL_SESSION_free(R.tls_sess);
 		R.tls_sess = s;
 	}
-	c->st = C_UPGRADING;
-	if (R.o.tls_only) {
-		if (R.measuring) {
-			hist_add(&R.h1, R.t_read - c->t0);
-			R.msgs++;
-		}
-		R.opened++;
-		SSL_shutdown(c->ssl);	/* close_notify; no wait */
-		conn_close(c);
-		return;
-	}
-	conn_connected(c);
+	tls_opened(c, SSL_session_reused(c->ssl) == 1);
 }
+
+static void br_step(struct conn *);
+static void br_start(struct conn *);
+static ssize_t br_recv(struct conn *, unsigned char *, size_t);
+static void br_flush(struct conn *);
 
 static void
 tls_step(struct conn *c)
 {
-	int r = SSL_do_handshake(c->ssl), e;
+	int r, e;
 
+	if (c->br != NULL) {
+		br_step(c);
+		return;
+	}
+	r = SSL_do_handshake(c->ssl);
 	if (r == 1) {
 		tls_done(c);
 		return;
@@ -1177,6 +1224,10 @@ tls_step(struct conn *c)
 static void
 tls_start(struct conn *c)
 {
+	if (R.o.tls_bearssl) {
+		br_start(c);
+		return;
+	}
 	c->ssl = SSL_new(R.tls_ctx);
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		die("SSL_new failed");
@@ -1196,6 +1247,8 @@ tls_recv(struct conn *c, unsigned char *d, size_t cap)
 	size_t got = 0;
 	int r, e;
 
+	if (c->br != NULL)
+		return br_recv(c, d, cap);
 	while (got < cap) {
 		r = SSL_read(c->ssl, d + got, (int)MIN_SZ(cap - got, 1 << 30));
 		if (r > 0) {
@@ -1231,6 +1284,10 @@ tls_flush(struct conn *c)
 {
 	int r, e;
 
+	if (c->br != NULL) {
+		br_flush(c);
+		return;
+	}
 	while (c->wb.pos < c->wb.len) {
 		r = SSL_write(c->ssl, c->wb.p + c->wb.pos,
 		    (int)MIN_SZ(c->wb.len - c->wb.pos, 1 << 30));
@@ -1247,6 +1304,484 @@ tls_flush(struct conn *c)
 	if (c->wb.pos == c->wb.len)
 		buf_reset(&c->wb);
 	conn_watch(c, c->wb.len > 0);
+}
+
+/* ---- TLS with BearSSL (--tls --tls-lib bearssl) ---- */
+
+/*
+ * A second client, lighter than OpenSSL's: saturated, both CPUs busy, the
+ * generator's own cost per round trip shows up in the server's figure
+ * (loopback TCP work lands on either side), so a cheaper client lets the
+ * row measure the server.  One engine per connection with its
+ * bidirectional buffer, allocated when the connection starts, driven from
+ * the same epoll loop with the same contracts as tls_step(), tls_recv()
+ * and tls_flush() above: one recv() per event into a scratch buffer, fed
+ * to the engine (recvrec) while the plaintext is taken out (recvapp) as
+ * records complete, ciphertext it cannot take yet kept for the next
+ * call; sends go in with sendapp, a flush, then one send() per record.
+ * TLS 1.2, the ECDHE AES-GCM and ChaCha20 suites, SNI "localhost", no
+ * resumption.  The certificate is not verified (as OpenSSL's
+ * SSL_VERIFY_NONE): brx_* accepts any chain and gives the engine the
+ * leaf's public key.
+ */
+
+static const uint16_t br_suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+
+static struct wl_x509 *
+brx_of(const br_x509_class *const *ctx)
+{
+	return (struct wl_x509 *)(uintptr_t)ctx;
+}
+
+static void
+brx_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct wl_x509 *x = brx_of(ctx);
+
+	(void)server_name;	/* not matched: loopback, not verified */
+	x->certs = 0;
+}
+
+static void
+brx_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct wl_x509 *x = brx_of(ctx);
+
+	(void)length;
+	if (x->certs == 0)
+		br_x509_decoder_init(&x->dec, NULL, NULL);
+}
+
+static void
+brx_append(const br_x509_class **ctx, const unsigned char *p, size_t n)
+{
+	struct wl_x509 *x = brx_of(ctx);
+
+	if (x->certs == 0)
+		br_x509_decoder_push(&x->dec, p, n);
+}
+
+static void
+brx_end_cert(const br_x509_class **ctx)
+{
+	brx_of(ctx)->certs++;
+}
+
+/* 0 when the leaf decoded to a public key; nothing else is checked. */
+static unsigned
+brx_end_chain(const br_x509_class **ctx)
+{
+	struct wl_x509 *x = brx_of(ctx);
+
+	if (x->certs == 0)
+		return BR_ERR_X509_EMPTY_CHAIN;
+	return (unsigned)br_x509_decoder_last_error(&x->dec);
+}
+
+static const br_x509_pkey *
+brx_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	struct wl_x509 *x = brx_of(ctx);
+
+	if (usages != NULL)
+		*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+	return x->certs > 0 ? br_x509_decoder_get_pkey(&x->dec) : NULL;
+}
+
+static const br_x509_class brx_class = {
+	sizeof(struct wl_x509), brx_start_chain, brx_start_cert, brx_append,
+	brx_end_cert, brx_end_chain, brx_get_pkey
+};
+
+static const char *
+br_suite_name(unsigned s)
+{
+	switch (s) {
+	case BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-ECDSA-AES128-GCM-SHA256";
+	case BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-RSA-AES128-GCM-SHA256";
+	case BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256:
+		return "ECDHE-ECDSA-CHACHA20-POLY1305";
+	case BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:
+		return "ECDHE-RSA-CHACHA20-POLY1305";
+	case BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:
+		return "ECDHE-ECDSA-AES256-GCM-SHA384";
+	case BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:
+		return "ECDHE-RSA-AES256-GCM-SHA384";
+	default:
+		return "unknown-suite";
+	}
+}
+
+static const struct {
+	const char	*opt;		/* --tls-groups name */
+	const char	*name;		/* as OpenSSL prints it */
+	int		 id;
+} br_curves[] = {
+	{ "X25519", "x25519", BR_EC_curve25519 },
+	{ "P-256", "secp256r1", BR_EC_secp256r1 },
+	{ "P-384", "secp384r1", BR_EC_secp384r1 },
+	{ "P-521", "secp521r1", BR_EC_secp521r1 },
+};
+#define BR_NCURVES	(sizeof br_curves / sizeof br_curves[0])
+
+static const char *
+br_curve_name(int id)
+{
+	size_t i;
+
+	for (i = 0; i < BR_NCURVES; i++)
+		if (br_curves[i].id == id)
+			return br_curves[i].name;
+	return "unknown-curve";
+}
+
+/*
+ * The curves offered (--tls-groups, OpenSSL's names; default: all four):
+ * BearSSL's default EC implementation with its supported_curves mask cut
+ * down.  BearSSL lists them in its own order (by id), whatever the order
+ * given.
+ */
+static void
+br_groups(const char *list)
+{
+	const char *p = list;
+	uint32_t mask = 0;
+	size_t n, i;
+
+	R.br_ec = *br_ec_get_default();
+	if (list == NULL)
+		return;
+	while (*p != '\0') {
+		n = strcspn(p, ":");
+		for (i = 0; i < BR_NCURVES; i++)
+			if (strlen(br_curves[i].opt) == n &&
+			    strncasecmp(p, br_curves[i].opt, n) == 0)
+				break;
+		if (i == BR_NCURVES)
+			die("--tls-groups %s: BearSSL's are X25519, P-256, "
+			    "P-384, P-521", list);
+		mask |= (uint32_t)1 << br_curves[i].id;
+		p += n + (p[n] == ':');
+	}
+	R.br_ec.supported_curves &= mask;
+	if (R.br_ec.supported_curves == 0)
+		die("--tls-groups %s: none that BearSSL has", list);
+}
+
+static void
+br_fail(struct conn *c, const char *what)
+{
+	conn_fail(c, "tls %s: BearSSL error %d", what,
+	    br_ssl_engine_last_error(&c->br->cc.eng));
+}
+
+/* Plaintext or ciphertext left over by an earlier read (a read is due
+ * without the socket being readable). */
+static bool
+br_pending(struct conn *c)
+{
+	if (c->br == NULL || c->fd < 0)
+		return false;
+	return c->br->in.pos < c->br->in.len ||
+	    (br_ssl_engine_current_state(&c->br->cc.eng) & BR_SSL_RECVAPP);
+}
+
+/* What the engine has to send, one send() per record: 1 all sent, 0 the
+ * socket is full, -1 failed (said and closed). */
+static int
+br_send(struct conn *c)
+{
+	br_ssl_engine_context *e = &c->br->cc.eng;
+	unsigned char *p;
+	size_t n;
+	ssize_t r;
+
+	while ((p = br_ssl_engine_sendrec_buf(e, &n)) != NULL) {
+		r = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return 0;
+		if (r < 0) {
+			conn_fail(c, "send: %s", strerror(errno));
+			return -1;
+		}
+		br_ssl_engine_sendrec_ack(e, (size_t)r);
+	}
+	return 1;
+}
+
+/* Plaintext out of the engine into d[*got..cap). */
+static size_t
+br_take(br_ssl_engine_context *e, unsigned char *d, size_t cap, size_t *got)
+{
+	unsigned char *p;
+	size_t n, t = 0;
+
+	while (*got < cap && (p = br_ssl_engine_recvapp_buf(e, &n)) != NULL) {
+		n = MIN_SZ(n, cap - *got);
+		memcpy(d + *got, p, n);
+		br_ssl_engine_recvapp_ack(e, n);
+		*got += n;
+		t += n;
+	}
+	return t;
+}
+
+/* Ciphertext p[0..n) into the engine, the plaintext out into d[*got..cap)
+ * as records complete, until neither moves; the bytes the engine took. */
+static size_t
+br_pump(br_ssl_engine_context *e, const unsigned char *p, size_t n,
+    unsigned char *d, size_t cap, size_t *got)
+{
+	unsigned char *in;
+	size_t used = 0, k, t;
+
+	for (;;) {
+		t = br_take(e, d, cap, got);
+		k = 0;
+		if (used < n && (in = br_ssl_engine_recvrec_buf(e, &k)) !=
+		    NULL) {
+			k = MIN_SZ(k, n - used);
+			memcpy(in, p + used, k);
+			br_ssl_engine_recvrec_ack(e, k);	/* runs it */
+			used += k;
+		}
+		if (k == 0 && t == 0)
+			return used;
+	}
+}
+
+/* The held ciphertext, as far as the engine takes it now. */
+static void
+br_held(struct conn *c, unsigned char *d, size_t cap, size_t *got)
+{
+	struct buf *b = &c->br->in;
+
+	if (b->pos == b->len) {
+		br_take(&c->br->cc.eng, d, cap, got);
+		return;
+	}
+	b->pos += br_pump(&c->br->cc.eng, b->p + b->pos, b->len - b->pos, d,
+	    cap, got);
+	if (b->pos == b->len)
+		buf_reset(b);
+}
+
+/* recv() once into ct, fed to the engine; what it cannot take is held.
+ * recv()'s result. */
+static ssize_t
+br_recv_once(struct conn *c, unsigned char *ct, size_t room,
+    unsigned char *d, size_t cap, size_t *got)
+{
+	ssize_t r = recv(c->fd, ct, room, 0);
+	size_t used;
+
+	if (r > 0) {
+		used = br_pump(&c->br->cc.eng, ct, (size_t)r, d, cap, got);
+		if (used < (size_t)r)
+			buf_put(&c->br->in, ct + used, (size_t)r - used);
+	}
+	return r;
+}
+
+static void
+br_done(struct conn *c)
+{
+	br_ssl_engine_context *e = &c->br->cc.eng;
+	br_ssl_session_parameters sp;
+
+	R.t_read = now_ns();
+	br_ssl_engine_get_session_parameters(e, &sp);
+	snprintf(R.tls_info, sizeof R.tls_info, "%s %s (BearSSL)",
+	    br_curve_name(br_ssl_engine_get_ecdhe_curve(e)),
+	    br_suite_name(sp.cipher_suite));
+	memset(&sp, 0, sizeof sp);	/* the master secret */
+	tls_opened(c, false);
+}
+
+/* The handshake, as far as it goes: done once the engine takes
+ * application data.  At most one recv() per call. */
+static void
+br_step(struct conn *c)
+{
+	static unsigned char ct[WL_SCRATCH];
+	br_ssl_engine_context *e = &c->br->cc.eng;
+	size_t got = 0, held;
+	unsigned st, i;
+	bool did = false;
+	ssize_t r;
+
+	for (i = 0; i < 64; i++) {
+		st = br_ssl_engine_current_state(e);
+		if (st & BR_SSL_CLOSED) {
+			br_fail(c, "handshake");
+			return;
+		}
+		if (st & BR_SSL_SENDREC) {
+			if ((r = br_send(c)) <= 0) {
+				if (r == 0)
+					conn_watch(c, true);
+				return;
+			}
+			continue;
+		}
+		if (st & BR_SSL_SENDAPP) {
+			br_done(c);
+			return;
+		}
+		if ((held = c->br->in.len - c->br->in.pos) > 0) {
+			br_held(c, NULL, 0, &got);
+			if (c->br->in.len - c->br->in.pos < held)
+				continue;
+		}
+		if (did || held > 0)
+			break;
+		did = true;
+		r = br_recv_once(c, ct, sizeof ct, NULL, 0, &got);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (r <= 0) {
+			conn_fail(c, "tls handshake: %s", r == 0 ?
+			    "connection closed" : strerror(errno));
+			return;
+		}
+	}
+	conn_watch(c, false);
+}
+
+static void
+br_start(struct conn *c)
+{
+	static br_x509_minimal_context unused;	/* replaced by brx_class */
+	br_ssl_engine_context *e;
+	struct brconn *b;
+
+	if (R.br_ec.mul == NULL)
+		br_groups(R.o.tls_groups);
+	if ((b = calloc(1, sizeof *b)) == NULL)
+		die("out of memory");
+	c->br = b;
+	e = &b->cc.eng;
+	br_ssl_client_init_full(&b->cc, &unused, NULL, 0);
+	br_ssl_engine_set_versions(e, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(e, br_suites,
+	    sizeof br_suites / sizeof br_suites[0]);
+	br_ssl_engine_set_ec(e, &R.br_ec);
+	b->x509.vtable = &brx_class;
+	br_ssl_engine_set_x509(e, &b->x509.vtable);
+	br_ssl_engine_set_buffer(e, b->io, sizeof b->io, 1);
+	c->st = C_TLS;
+	if (!br_ssl_client_reset(&b->cc, "localhost", 0)) {
+		br_fail(c, "reset");
+		return;
+	}
+	br_step(c);
+}
+
+/*
+ * As tls_recv(): everything up to cap, > 0; 0 at the peer's close
+ * (close_notify, or a plain end of stream); -1 with errno EAGAIN when
+ * nothing is complete yet (or failed: said and closed), or recv()'s
+ * errno.  First what an earlier call left (plaintext in the engine,
+ * ciphertext held), then at most one recv() of up to cap bytes less a
+ * record's worth, so that the plaintext of a record the engine holds
+ * part of still fits.
+ */
+static ssize_t
+br_recv(struct conn *c, unsigned char *d, size_t cap)
+{
+	static unsigned char ct[WL_SCRATCH];
+	br_ssl_engine_context *e = &c->br->cc.eng;
+	size_t got = 0, room;
+	ssize_t r = -1;
+	unsigned st;
+	int err = EAGAIN;
+
+	br_held(c, d, cap, &got);
+	if (got < cap && c->br->in.pos == c->br->in.len) {
+		room = MIN_SZ(sizeof ct, cap - got);
+		if (room > 2 * BR_SSL_BUFSIZE_INPUT)
+			room -= BR_SSL_BUFSIZE_INPUT;
+		r = br_recv_once(c, ct, room, d, cap, &got);
+		if (r < 0 && errno != EINTR)
+			err = errno;
+	}
+	if (got > 0)
+		return (ssize_t)got;	/* an end or an error: next call */
+	st = br_ssl_engine_current_state(e);
+	if ((st & BR_SSL_SENDREC) && !(st & BR_SSL_SENDAPP)) {
+		/* closing (a close_notify came): ours back, best effort */
+		if (br_send(c) < 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		st = br_ssl_engine_current_state(e);
+	}
+	if (st & BR_SSL_CLOSED) {
+		if (br_ssl_engine_last_error(e) == BR_ERR_OK)
+			return 0;
+		br_fail(c, "read");
+		errno = EAGAIN;
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	errno = err;
+	return -1;
+}
+
+/* As tls_flush(): c->wb into records, sent as far as the socket takes. */
+static void
+br_flush(struct conn *c)
+{
+	br_ssl_engine_context *e = &c->br->cc.eng;
+	unsigned char *p;
+	size_t n;
+	int r;
+
+	while ((r = br_send(c)) > 0 && c->wb.pos < c->wb.len) {
+		if ((p = br_ssl_engine_sendapp_buf(e, &n)) == NULL) {
+			if (br_ssl_engine_current_state(e) & BR_SSL_CLOSED) {
+				br_fail(c, "write");
+				return;
+			}
+			break;
+		}
+		n = MIN_SZ(n, c->wb.len - c->wb.pos);
+		memcpy(p, c->wb.p + c->wb.pos, n);
+		br_ssl_engine_sendapp_ack(e, n);
+		c->wb.pos += n;
+		br_ssl_engine_flush(e, 0);
+	}
+	if (r < 0)
+		return;
+	if (c->wb.pos == c->wb.len)
+		buf_reset(&c->wb);
+	conn_watch(c, c->wb.len > 0 || br_pending(c) ||
+	    (br_ssl_engine_current_state(e) & BR_SSL_SENDREC));
+}
+
+/* --tls-only: close_notify, one send(), no wait (as SSL_shutdown()). */
+static void
+br_bye(struct conn *c)
+{
+	br_ssl_engine_context *e = &c->br->cc.eng;
+	unsigned char *p;
+	size_t n;
+
+	br_ssl_engine_close(e);
+	if ((p = br_ssl_engine_sendrec_buf(e, &n)) != NULL)
+		(void)send(c->fd, p, n, MSG_NOSIGNAL);
 }
 
 /* ---- echo ---- */
@@ -1812,7 +2347,8 @@ conn_read(struct conn *c)
 	size_t used;
 	ssize_t n;
 
-	n = c->ssl != NULL ? tls_recv(c, scratch, sizeof scratch) :
+	n = c->ssl != NULL || c->br != NULL ?
+	    tls_recv(c, scratch, sizeof scratch) :
 	    recv(c->fd, scratch, sizeof scratch, 0);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
@@ -1862,7 +2398,9 @@ conn_event(struct conn *c, uint32_t ev)
 		tls_step(c);
 		return;
 	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+	/* BearSSL: plaintext or ciphertext an earlier read left over
+	 * (tls_flush then watches EPOLLOUT, to be woken) */
+	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) || br_pending(c))
 		conn_read(c);
 	if (c->fd >= 0)
 		conn_flush(c);
@@ -2123,7 +2661,9 @@ run_init(void)
 	R.t_setup_end = R.t_start + (uint64_t)(R.o.setup_timeout * WL_NS);
 	R.t_hard = R.t_setup_end + (uint64_t)((R.o.warmup + R.o.duration +
 	    R.o.hold + 1) * WL_NS);
-	if (R.o.tls)
+	if (R.o.tls && R.o.tls_bearssl)
+		br_groups(R.o.tls_groups);
+	else if (R.o.tls)
 		R.tls_ctx = tls_ctx_new(R.o.tls_groups);
 	R.rss0 = srv_rss();
 }
@@ -2299,8 +2839,9 @@ report(void)
 		    "%" PRIu64 " resumed; offered %s; last: %s\n", R.tls_full,
 		    R.tls_reused, R.o.tls_groups ? R.o.tls_groups : "default",
 		    R.tls_info);
-		res_add(" tls=1 tls_hs=%" PRIu64 " tls_resumed=%" PRIu64,
-		    R.tls_full, R.tls_reused);
+		res_add(" tls=1 tls_lib=%s tls_hs=%" PRIu64
+		    " tls_resumed=%" PRIu64, R.o.tls_bearssl ? "bearssl" :
+		    "openssl", R.tls_full, R.tls_reused);
 	}
 	if (R.last_status)
 		res_add(" status=%d", R.last_status);
@@ -2444,8 +2985,11 @@ usage(void)
 "                    idle vCPU can take milliseconds to wake, which would be\n"
 "                    counted as the server's latency\n"
 "  --tls             TLS (OpenSSL client, certificate not verified)\n"
-"  --tls-groups G    key exchange, OpenSSL's names: X25519, P-256 (--tls)\n"
-"  --tls-resume      offer the last session again (--tls)\n"
+"  --tls-lib L       the TLS client: openssl (default) or bearssl (TLS 1.2,\n"
+"                    ECDHE with AES-GCM or ChaCha20; lighter per record)\n"
+"  --tls-groups G    key exchange, OpenSSL's names: X25519, P-256 (--tls;\n"
+"                    with bearssl, the curves offered, in BearSSL's order)\n"
+"  --tls-resume      offer the last session again (--tls, openssl only)\n"
 "  --tls-only        handshake: TLS handshake, close_notify, close; no\n"
 "                    WebSocket upgrade (--tls)\n", stderr);
 	exit(2);
@@ -2476,6 +3020,7 @@ static const struct option longopts[] = {
 	{ "tls-resume", no_argument, NULL, 'R' },
 	{ "tls-only", no_argument, NULL, 'O' },
 	{ "tls-groups", required_argument, NULL, 'G' },
+	{ "tls-lib", required_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -2529,6 +3074,12 @@ opt_str(struct opts *o, int ch, const char *a)
 	case 'G':
 		o->tls = true;
 		o->tls_groups = a;
+		break;
+	case 'K':
+		o->tls = true;
+		if (strcmp(a, "bearssl") != 0 && strcmp(a, "openssl") != 0)
+			die("--tls-lib %s: openssl or bearssl", a);
+		o->tls_bearssl = strcmp(a, "bearssl") == 0;
 		break;
 	default:
 		usage();
@@ -2642,6 +3193,8 @@ opts_parse(int argc, char **argv, struct opts *o)
 		die("--tls-only: handshake mode only");
 	if (o->tls && o->mode == M_TCP_ECHO)
 		die("--tls: not with tcp-echo");
+	if (o->tls_bearssl && o->tls_resume)
+		die("--tls-resume: OpenSSL only (--tls-lib openssl)");
 }
 
 /* ---- self-test (RFC known answers, framing, histogram) ---- */
