@@ -1484,15 +1484,17 @@ br_fail(struct conn *c, const char *what)
 	    br_ssl_engine_last_error(&c->br->cc.eng));
 }
 
-/* Plaintext or ciphertext left over by an earlier read (a read is due
- * without the socket being readable). */
+/* Plaintext or ciphertext left over by an earlier read, or an end or
+ * error it returned data before: a read is due without the socket being
+ * readable. */
 static bool
 br_pending(struct conn *c)
 {
 	if (c->br == NULL || c->fd < 0)
 		return false;
 	return c->br->in.pos < c->br->in.len ||
-	    (br_ssl_engine_current_state(&c->br->cc.eng) & BR_SSL_RECVAPP);
+	    (br_ssl_engine_current_state(&c->br->cc.eng) &
+	    (BR_SSL_RECVAPP | BR_SSL_CLOSED));
 }
 
 /* What the engine has to send, one send() per record: 1 all sent, 0 the
@@ -3562,16 +3564,13 @@ st_wire(void)
 	R = (struct run){ 0 };
 }
 
-/* A throwaway server: an EC P-256 key and a self-signed certificate. */
-static SSL_CTX *
-st_tls_server(void)
+/* A self-signed certificate for k (CN localhost), or NULL. */
+static X509 *
+st_cert(EVP_PKEY *k)
 {
-	SSL_CTX *x = SSL_CTX_new(TLS_server_method());
-	EVP_PKEY *k = EVP_EC_gen("P-256");
 	X509 *crt = X509_new();
-	bool ok;
 
-	if (x == NULL || k == NULL || crt == NULL)
+	if (crt == NULL || k == NULL)
 		return NULL;
 	X509_set_version(crt, 2);	/* v3 */
 	ASN1_INTEGER_set(X509_get_serialNumber(crt), 1);
@@ -3580,9 +3579,26 @@ st_tls_server(void)
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(crt), "CN",
 	    MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
 	X509_set_issuer_name(crt, X509_get_subject_name(crt));
-	ok = X509_set_pubkey(crt, k) == 1 &&
-	    X509_sign(crt, k, EVP_sha256()) > 0 &&
-	    SSL_CTX_use_certificate(x, crt) == 1 &&
+	if (X509_set_pubkey(crt, k) != 1 ||
+	    X509_sign(crt, k, EVP_sha256()) <= 0) {
+		X509_free(crt);
+		return NULL;
+	}
+	return crt;
+}
+
+/* A throwaway server: an EC P-256 key and a self-signed certificate. */
+static SSL_CTX *
+st_tls_server(void)
+{
+	SSL_CTX *x = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *crt = st_cert(k);
+	bool ok;
+
+	if (x == NULL || k == NULL || crt == NULL)
+		return NULL;
+	ok = SSL_CTX_use_certificate(x, crt) == 1 &&
 	    SSL_CTX_use_PrivateKey(x, k) == 1;
 	X509_free(crt);
 	EVP_PKEY_free(k);
@@ -3689,9 +3705,315 @@ st_tls(void)
 	R = (struct run){ 0 };
 }
 
+/* Runs a chain of DER certificates through brx_class as BearSSL's engine
+ * would (in 7-byte pieces); the key it gives, or NULL (*err: end_chain). */
+static const br_x509_pkey *
+st_brx_chain(struct wl_x509 *x, unsigned char *const *der, const int *len,
+    int n, unsigned *err)
+{
+	const br_x509_class **v = &x->vtable;
+	unsigned usages = 0;
+	const br_x509_pkey *pk;
+	int i, k;
+
+	x->vtable = &brx_class;
+	brx_class.start_chain(v, "localhost");
+	for (i = 0; i < n; i++) {
+		brx_class.start_cert(v, (uint32_t)len[i]);
+		for (k = 0; k < len[i]; k += 7)
+			brx_class.append(v, der[i] + k,
+			    (size_t)(len[i] - k < 7 ? len[i] - k : 7));
+		brx_class.end_cert(v);
+	}
+	if ((*err = brx_class.end_chain(v)) != 0)
+		return NULL;
+	pk = brx_class.get_pkey((const br_x509_class *const *)v, &usages);
+	return usages & BR_KEYTYPE_SIGN ? pk : NULL;
+}
+
+/* Whether pk is k's EC public key, on curve. */
+static bool
+st_brx_is(const br_x509_pkey *pk, EVP_PKEY *k, int curve)
+{
+	unsigned char *q = NULL;
+	size_t n = EVP_PKEY_get1_encoded_public_key(k, &q);
+	bool ok = pk != NULL && pk->key_type == BR_KEYTYPE_EC &&
+	    pk->key.ec.curve == curve && n > 0 && pk->key.ec.qlen == n &&
+	    memcmp(pk->key.ec.q, q, n) == 0;
+
+	OPENSSL_free(q);
+	return ok;
+}
+
+/* The any-chain x509 class: the leaf's key, whatever follows it. */
+static void
+st_brx(void)
+{
+	static struct wl_x509 x;
+	EVP_PKEY *k256 = EVP_EC_gen("P-256"), *k384 = EVP_EC_gen("P-384");
+	X509 *c256 = st_cert(k256), *c384 = st_cert(k384);
+	unsigned char *der[2] = { NULL, NULL }, *one[1], junk[64];
+	int len[2] = { 0, 0 }, one_len[1];
+	unsigned err;
+
+	if (c256 == NULL || c384 == NULL ||
+	    (len[0] = i2d_X509(c256, &der[0])) <= 0 ||
+	    (len[1] = i2d_X509(c384, &der[1])) <= 0) {
+		st_check(false, "brx: test certificates");
+		return;
+	}
+	st_check(st_brx_is(st_brx_chain(&x, der, len, 2, &err), k256,
+	    BR_EC_secp256r1), "brx: a P-256 leaf's key, not the next one's");
+	one[0] = der[1];
+	one_len[0] = len[1];
+	st_check(st_brx_is(st_brx_chain(&x, one, one_len, 1, &err), k384,
+	    BR_EC_secp384r1), "brx: a P-384 leaf alone");
+	one[0] = der[0];
+	one_len[0] = len[0] - 1;
+	st_check(st_brx_chain(&x, one, one_len, 1, &err) == NULL && err != 0,
+	    "brx: a truncated leaf refused");
+	memset(junk, 0x30, sizeof junk);
+	one[0] = junk;
+	one_len[0] = sizeof junk;
+	st_check(st_brx_chain(&x, one, one_len, 1, &err) == NULL && err != 0,
+	    "brx: a leaf that is no certificate refused");
+	st_check(st_brx_chain(&x, der, len, 0, &err) == NULL &&
+	    err == BR_ERR_X509_EMPTY_CHAIN, "brx: an empty chain refused");
+	OPENSSL_free(der[0]);
+	OPENSSL_free(der[1]);
+	X509_free(c256);
+	X509_free(c384);
+	EVP_PKEY_free(k256);
+	EVP_PKEY_free(k384);
+}
+
+/* What the client sent, as the server reads it: one masked frame whose
+ * payload is p[0..n). */
+static bool
+st_br_frame_in(SSL *s, const unsigned char *p, size_t n)
+{
+	static char got[512];
+	struct wsh h;
+	int r = st_tls_read(s, got, sizeof got), hl;
+
+	if (r <= 0 || (hl = ws_parse((unsigned char *)got, (size_t)r,
+	    &h)) <= 0)
+		return false;
+	ws_mask((unsigned char *)got + hl, (unsigned char *)got + hl,
+	    (size_t)h.len, h.mask);
+	return h.masked && h.len == n && (size_t)r == (size_t)hl + n &&
+	    memcmp(got + hl, p, n) == 0;
+}
+
+/* The server's records for p[0..n), split after cut bytes, read raw off
+ * the client's socket into ct; their length. */
+static size_t
+st_br_records(SSL *s, int cfd, const void *p, int n, int cut,
+    unsigned char *ct, size_t cap)
+{
+	ssize_t r;
+
+	SSL_write(s, p, cut);
+	SSL_write(s, (const char *)p + cut, n - cut);
+	r = recv(cfd, ct, cap, 0);
+	return r > 0 ? (size_t)r : 0;
+}
+
+/* An echo round trip over the BearSSL client, every split of two records
+ * carrying two frames (the second across them) delivered whole. */
+static void
+st_br_echo(SSL *s, struct conn *c, int sv)
+{
+	static uint64_t ts[1];
+	static unsigned char ct[1024];
+	char resp[256];
+	unsigned char two[128];
+	size_t n, L, k, bad = 0;
+	uint64_t msgs;
+
+	c->ts = ts;
+	snprintf(resp, sizeof resp, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n\r\n", c->accept);
+	SSL_write(s, resp, (int)strlen(resp));
+	conn_event(c, EPOLLIN);
+	st_check(c->st == C_OPEN && c->fd >= 0,
+	    "tls bearssl: the 101 read, the socket open");
+	st_check(st_br_frame_in(s, R.payload, 32),
+	    "tls bearssl: the first echo frame arrives, masked");
+	n = st_srv_frame(two, 1, 1, R.payload, 32);
+	SSL_write(s, two, (int)n);
+	conn_event(c, EPOLLIN);
+	st_check(R.msgs == 1 && R.bad == 0 && st_br_frame_in(s, R.payload, 32),
+	    "tls bearssl: echoed back, counted, the next one sent");
+	n += st_srv_frame(two + n, 1, 1, R.payload, 32);
+	for (k = 1, L = 2; k < L && k < sizeof ct; k++) {
+		msgs = R.msgs;
+		L = st_br_records(s, c->fd, two, (int)n, 50, ct, sizeof ct);
+		if (L < 2 || c->fd < 0 || send(sv, ct, k, 0) != (ssize_t)k)
+			break;
+		conn_event(c, EPOLLIN);
+		send(sv, ct + k, L - k, 0);
+		conn_event(c, EPOLLIN);
+		bad += R.msgs != msgs + 2 || R.bad != 0 || c->fd < 0;
+		while (st_br_frame_in(s, R.payload, 32))
+			;	/* the client's next ones */
+	}
+	st_check(bad == 0 && L > 100 && k == L,
+	    "tls bearssl: two records split at every byte deliver both frames");
+}
+
+/* tls_recv() with a small cap: a record's plaintext the engine holds,
+ * ciphertext it cannot take yet kept, all of it delivered in order. */
+static void
+st_br_small(SSL *s, struct conn *c)
+{
+	static unsigned char big[1050], got[1100];
+	size_t have = 0, i;
+	bool held = false, pending = false;
+	ssize_t r = 0;
+
+	for (i = 0; i < sizeof big; i++)
+		big[i] = (unsigned char)(i * 13 + 5);
+	SSL_write(s, big, 1000);
+	SSL_write(s, big + 1000, 50);
+	for (i = 0; i < 200 && have < sizeof big && c->br != NULL; i++) {
+		r = tls_recv(c, got + have, 100);
+		if (r <= 0 && errno != EAGAIN)
+			break;
+		have += r > 0 ? (size_t)r : 0;
+		held = held || (c->br && c->br->in.len > c->br->in.pos);
+		pending = pending || (have > 0 && have < 1000 &&
+		    br_pending(c));
+	}
+	st_check(have == sizeof big && memcmp(got, big, have) == 0 && held &&
+	    pending && !br_pending(c),
+	    "tls bearssl: 100-byte reads deliver two records, leftovers held");
+	SSL_shutdown(s);
+	r = c->br != NULL ? tls_recv(c, got, sizeof got) : -1;
+	st_check(r == 0, "tls bearssl: the server's close_notify is an end");
+}
+
+/* Two records, the second with a flipped byte: the first one's bytes
+ * read, the engine's failure wakes the connection (EPOLLOUT) and fails
+ * it, said. */
+static void
+st_br_corrupt(SSL *s, struct conn *c, int sv)
+{
+	static unsigned char ct[256];
+	size_t L = st_br_records(s, c->fd, "0123456789", 10, 5, ct,
+	    sizeof ct);
+	uint64_t errors = R.errors;
+	bool woken;
+
+	if (L > 20)
+		ct[L - 3] ^= 1;
+	send(sv, ct, L, 0);
+	conn_event(c, EPOLLIN);	/* the first record's 5 bytes */
+	woken = c->fd >= 0 && (c->ev & EPOLLOUT);
+	if (c->fd >= 0)
+		conn_event(c, EPOLLOUT);
+	st_check(L > 20 && woken && c->fd < 0 && c->br == NULL &&
+	    R.errors == errors + 1 && strstr(R.why, "BearSSL error") != NULL,
+	    "tls bearssl: a forged record fails the connection");
+}
+
+static void
+st_tls_br_one(SSL_CTX *srv, const char *groups, const char *info,
+    const char *what)
+{
+	static struct conn c;
+	char got[512];
+	int sv = -1;
+	SSL *s;
+
+	R.o.tls_groups = groups;
+	R.br_ec.mul = NULL;	/* br_start: br_groups() again */
+	R.why[0] = '\0';
+	s = st_tls_pair(srv, &c, &sv);
+	st_check(s != NULL && c.st == C_UPGRADING && c.br != NULL &&
+	    c.ssl == NULL && SSL_version(s) == TLS1_2_VERSION &&
+	    strcmp(R.tls_info, info) == 0, what);
+	if (s == NULL || c.br == NULL || c.st != C_UPGRADING) {
+		printf("  (tls_info '%s', why '%s')\n", R.tls_info, R.why);
+		SSL_free(s);
+		return;
+	}
+	st_check(st_tls_read(s, got, sizeof got) > 0 &&
+	    strncmp(got, "GET /ws/echo HTTP/1.1\r\n", 23) == 0,
+	    "tls bearssl: the upgrade request arrives in the clear");
+	if (groups == NULL) {
+		st_br_echo(s, &c, sv);
+		if (c.fd >= 0)
+			st_br_small(s, &c);
+	} else {
+		st_br_corrupt(s, &c, sv);
+	}
+	conn_close(&c);
+	SSL_free(s);
+	close(sv);
+}
+
+/* The BearSSL client against an in-process OpenSSL server that prefers
+ * what ward picks (X25519, ECDHE-ECDSA with AES-128-GCM). */
+static void
+st_tls_br(void)
+{
+	static struct conn c;
+	static unsigned char payload[32];
+	SSL_CTX *srv = st_tls_server();
+	char got[64];
+	int sv = -1;
+	SSL *s;
+
+	if (srv == NULL || (R.ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    SSL_CTX_set1_groups_list(srv, "X25519:P-256") != 1 ||
+	    SSL_CTX_set_cipher_list(srv, "ECDHE-ECDSA-AES128-GCM-SHA256:"
+	    "ECDHE-ECDSA-CHACHA20-POLY1305") != 1) {
+		st_check(false, "tls bearssl: a test server");
+		return;
+	}
+	SSL_CTX_set_options(srv, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	rng_seed();
+	memset(payload, 'p', sizeof payload);
+	R.o.tls = R.o.tls_bearssl = true;
+	R.o.path = "/ws/echo";
+	R.o.mode = M_ECHO;
+	R.o.size = 32;
+	R.o.inflight = 1;
+	R.o.count = (uint64_t)WL_MAX_COUNT;
+	R.payload = payload;
+	R.phase = P_MEASURE;
+	R.measuring = true;
+	snprintf(R.o.host, sizeof R.o.host, "127.0.0.1:1");
+	st_tls_br_one(srv, NULL, "x25519 ECDHE-ECDSA-AES128-GCM-SHA256 "
+	    "(BearSSL)", "tls bearssl: TLS 1.2, X25519, ECDHE-ECDSA-AES128-GCM");
+	st_tls_br_one(srv, "P-256", "secp256r1 ECDHE-ECDSA-AES128-GCM-SHA256 "
+	    "(BearSSL)", "tls bearssl: --tls-groups P-256 offers P-256 only");
+	st_check(R.br_ec.supported_curves == (uint32_t)1 << BR_EC_secp256r1,
+	    "tls bearssl: the curve mask for P-256");
+
+	/* --tls-only: counted, close_notify, closed, the engine freed */
+	R.o.mode = M_HANDSHAKE;
+	R.o.tls_only = true;
+	R.o.tls_groups = NULL;
+	R.msgs = 0;
+	s = st_tls_pair(srv, &c, &sv);
+	st_check(s && c.fd < 0 && c.br == NULL && R.msgs == 1 &&
+	    st_tls_read(s, got, sizeof got) == 0 &&
+	    SSL_get_error(s, 0) == SSL_ERROR_ZERO_RETURN,
+	    "tls bearssl --tls-only: counted, then close_notify and close");
+	SSL_free(s);
+	close(sv);
+	SSL_CTX_free(srv);
+	close(R.ep);
+	R = (struct run){ 0 };
+}
+
 static int
 selftest(void)
 {
+	signal(SIGPIPE, SIG_IGN);	/* a failed check, not a crash */
 	st_hash();
 	st_framing();
 	st_misc();
@@ -3700,6 +4022,8 @@ selftest(void)
 	st_marker();
 	st_wire();
 	st_tls();
+	st_brx();
+	st_tls_br();
 	printf("selftest: %d passed, %d failed\n", st_pass, st_fail);
 	return st_fail ? 1 : 0;
 }
