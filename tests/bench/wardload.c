@@ -223,6 +223,7 @@ struct opts {
 
 struct srvcpu {
 	uint64_t	ticks;
+	uint64_t	uticks;		/* of which in user mode */
 	uint64_t	ns;
 	bool		sched;
 };
@@ -793,6 +794,7 @@ srv_cpu_read(struct srvcpu *s)
 	if (p == NULL || sscanf(p, "%llu %llu", &ut, &st) != 2)
 		return false;
 	s->ticks = ut + st;
+	s->uticks = ut;
 	snprintf(path, sizeof path, "/proc/%d/schedstat", R.o.server_pid);
 	s->sched = false;
 	if ((f = fopen(path, "r")) != NULL) {
@@ -2708,7 +2710,7 @@ per_s(uint64_t n)
 static void
 report_cpu(const char *unit, uint64_t n)
 {
-	double stat_s, sched_s = 0, gen = 0, usr = 0, gen_us, fpr;
+	double stat_s, usr_s, sched_s = 0, gen = 0, usr = 0, gen_us, fpr;
 
 	if (window_s() > 0) {
 		gen = 100 * (R.gen1 - R.gen0) / window_s();
@@ -2726,16 +2728,20 @@ report_cpu(const char *unit, uint64_t n)
 		return;
 	stat_s = (double)(R.cpu1.ticks - R.cpu0.ticks) /
 	    (double)sysconf(_SC_CLK_TCK);
+	usr_s = (double)(R.cpu1.uticks - R.cpu0.uticks) /
+	    (double)sysconf(_SC_CLK_TCK);
 	if (R.cpu0.sched && R.cpu1.sched)
 		sched_s = (double)(R.cpu1.ns - R.cpu0.ns) / 1e9;
 	printf("  server CPU      %.3f s (stat), %.3f s (schedstat), "
-	    "%.0f %% of one core\n", stat_s, sched_s,
-	    100 * stat_s / window_s());
-	printf("  per %-11s %.2f us (stat), %.2f us (schedstat)\n", unit,
-	    stat_s * 1e6 / (double)n, sched_s * 1e6 / (double)n);
+	    "%.0f %% of one core (%.0f %% user)\n", stat_s, sched_s,
+	    100 * stat_s / window_s(), 100 * usr_s / window_s());
+	printf("  per %-11s %.2f us (stat), %.2f us (schedstat), %.2f us "
+	    "user\n", unit, stat_s * 1e6 / (double)n,
+	    sched_s * 1e6 / (double)n, usr_s * 1e6 / (double)n);
 	res_add(" srv_cpu_s=%.3f srv_cpu_pct=%.0f srv_cpu_us_per_%s=%.2f"
-	    " srv_sched_us_per_%s=%.2f", stat_s, 100 * stat_s / window_s(),
-	    unit, stat_s * 1e6 / (double)n, unit, sched_s * 1e6 / (double)n);
+	    " srv_sched_us_per_%s=%.2f srv_usr_us_per_%s=%.2f", stat_s,
+	    100 * stat_s / window_s(), unit, stat_s * 1e6 / (double)n, unit,
+	    sched_s * 1e6 / (double)n, unit, usr_s * 1e6 / (double)n);
 }
 
 static void
