@@ -537,8 +537,9 @@ summary_tls() {
 	    "saturated; tls-32 is the same with wardload's OpenSSL client;" \
 	    "the -paced rows, at $PACE msg/s for both, are shown beside" \
 	    "it, not the target; gen CPU us: the generator's CPU per" \
-	    "round trip, srv user us: the server's user-mode part of its" \
-	    "own);" \
+	    "round trip; srv user us: the user-mode part of the server's," \
+	    "from tick-sampled utime: rough, and noise in the -paced" \
+	    "rows);" \
 	    "<= 650 us per full handshake" \
 	    "(ECDSA P-256 + X25519: tls-hs-x25519), <= 100 us per resumed" \
 	    "one; <= 24 KiB per idle TLS connection (RSS; the pool's" \
