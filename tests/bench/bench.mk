@@ -40,16 +40,18 @@ bench: $(BENCH_TOOLS) $(filter $(B)/ward,$(WARD_BIN)) $(B)/tls_bench
 bench-tools: $(BENCH_TOOLS)
 
 # the generator's own checks (SHA-1, framing, masking, pacing, the
-# subscriber read path, the TLS client against an in-process OpenSSL
-# server): part of `make test`.  wardload links OpenSSL's libssl (Debian
-# libssl-dev) for --tls; ward itself does not.
+# subscriber read path, the TLS clients, OpenSSL's and BearSSL's, against
+# an in-process OpenSSL server): part of `make test`.  wardload links
+# OpenSSL's libssl (Debian libssl-dev) for --tls, and BearSSL (as ward
+# does) for --tls-lib bearssl.
 bench-selftest: $(BENCH_DIR)/wardload
 	@out=$$($(BENCH_DIR)/wardload selftest 2>&1); rc=$$?; \
 	printf '%s\n' "$$out" | grep -v '^ok ' | tail -n 20; exit $$rc
 
 $(BENCH_DIR)/wardload: tests/bench/wardload.c
 	@mkdir -p $(@D)
-	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c -lssl -lcrypto
+	$(HOSTCC) $(BENCH_CFLAGS) -o $@ tests/bench/wardload.c -lssl -lcrypto \
+	    -lbearssl
 
 $(BENCH_DIR)/epoll_echo: tests/bench/epoll_echo.c
 	@mkdir -p $(@D)
