@@ -21,7 +21,8 @@
 #      certificate): echo 100 x 32 B in clear and over TLS back to back,
 #      over TLS with wardload's OpenSSL client (tls-32) and with its
 #      BearSSL one (tls-32-br, the lighter generator: the target row),
-#      and the ratio of server CPU per round trip, saturated and paced at
+#      in clear with a generator burning 1 us more per reply (the method
+#      check, tls-plain-32-burn1us), and the ratio of server CPU per round trip, saturated and paced at
 #      TLS_PACE_RATE msg/s (default 20000) for both; TLS handshakes flat out
 #      (10 connectors, --tls-only: handshake, close_notify, close) with
 #      X25519 and with P-256 key exchange, resumed ones (session cache);
@@ -396,6 +397,12 @@ tls_runs() {
 		# server's (both CPUs busy), and BearSSL's is the lighter
 		bench_tls "tls-32-br#$k" echo --tls --tls-lib bearssl \
 		    --conns 100 --size 32 --duration "$DUR" --setup-timeout 10
+		# the method check: clear again, the generator spending
+		# 1 us more CPU per reply (about what OpenSSL's client adds
+		# over TLS): the server does the same work, yet its CPU per
+		# round trip rises with the generator's
+		bench "tls-plain-32-burn1us#$k" echo --conns 100 --size 32 \
+		    --burn-ns 1000 --duration "$DUR" --setup-timeout 10
 		# the same at a fixed rate below saturation (TLS_PACE_RATE
 		# msg/s in all, the same for both): as many wake-ups per
 		# message in clear as over TLS
@@ -509,9 +516,11 @@ summary_tls() {
 	say ""
 	row "TLS" "n" "msg/s or hs/s" "p50 us" "p99 us" "CPU us/rt or /hs" \
 	    "vs clear; gen CPU us; srv user us"
-	for r in tls-plain-32 tls-32 tls-32-br tls-plain-32-paced \
-	    tls-32-paced tls-32-br-paced; do
+	for r in tls-plain-32 tls-32 tls-32-br tls-plain-32-burn1us \
+	    tls-plain-32-paced tls-32-paced tls-32-br-paced; do
 		case $r in
+		tls-plain-32-burn1us)
+			vs=$(ratio $r tls-plain-32 srv_cpu_us_per_rt) ;;
 		tls-plain-*) vs=1 ;;
 		*-paced) vs=$(ratio $r tls-plain-32-paced srv_cpu_us_per_rt) ;;
 		*) vs=$(ratio $r tls-plain-32 srv_cpu_us_per_rt) ;;
@@ -535,6 +544,8 @@ summary_tls() {
 	say "  targets: TLS echo CPU <= 1.35 x clear (tls-32-br (BearSSL" \
 	    "generator) vs tls-plain-32, same server, back to back," \
 	    "saturated; tls-32 is the same with wardload's OpenSSL client;" \
+	    "tls-plain-32-burn1us is clear with a generator spending 1 us" \
+	    "more per reply: what the generator alone does to the row;" \
 	    "the -paced rows, at $PACE msg/s for both, are shown beside" \
 	    "it, not the target; gen CPU us: the generator's CPU per" \
 	    "round trip; srv user us: the user-mode part of the server's," \

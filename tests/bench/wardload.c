@@ -205,6 +205,7 @@ struct opts {
 	long			 size;
 	long			 inflight;
 	long			 rate;
+	long			 burn_ns;	/* echo: CPU spent per reply */
 	uint64_t		 count;
 	double			 duration;
 	double			 warmup;
@@ -1827,6 +1828,12 @@ echo_done(struct conn *c)
 	t = c->ts[c->tshead];
 	c->tshead = (c->tshead + 1) % (unsigned)R.o.inflight;
 	c->tsn--;
+	if (R.o.burn_ns > 0) {
+		uint64_t b0 = now_ns();
+
+		while (now_ns() - b0 < (uint64_t)R.o.burn_ns)
+			;
+	}
 	if (R.measuring) {
 		hist_add(&R.h1, R.t_read - t);
 		R.msgs++;
@@ -3002,7 +3009,10 @@ usage(void)
 "                    with bearssl, the curves offered, in BearSSL's order)\n"
 "  --tls-resume      offer the last session again (--tls, openssl only)\n"
 "  --tls-only        handshake: TLS handshake, close_notify, close; no\n"
-"                    WebSocket upgrade (--tls)\n", stderr);
+"                    WebSocket upgrade (--tls)\n"
+"  --burn-ns N       echo: spend N ns of the generator's CPU per reply (a\n"
+"                    method check: how much a costlier generator moves the\n"
+"                    server's CPU per round trip when both saturate)\n", stderr);
 	exit(2);
 }
 
@@ -3032,6 +3042,7 @@ static const struct option longopts[] = {
 	{ "tls-only", no_argument, NULL, 'O' },
 	{ "tls-groups", required_argument, NULL, 'G' },
 	{ "tls-lib", required_argument, NULL, 'K' },
+	{ "burn-ns", required_argument, NULL, 'N' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -3131,6 +3142,9 @@ opt_one(struct opts *o, int ch, const char *a)
 		break;
 	case 'n':
 		o->count = (uint64_t)opt_num(a, 1, WL_MAX_COUNT, "count");
+		break;
+	case 'N':
+		o->burn_ns = (long)opt_num(a, 0, 1000000, "burn-ns");
 		break;
 	case 'S':
 		o->server_pid = (int)opt_num(a, 1, 4194304, "server-pid");
