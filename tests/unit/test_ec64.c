@@ -429,7 +429,7 @@ test_ecdsa_signer(void)
 		&br_sha1_vtable, &br_sha224_vtable, &br_sha256_vtable,
 		&br_sha384_vtable, &br_sha512_vtable
 	};
-	unsigned char x[40], hv[64], sig[80], q[65];
+	unsigned char x[40], hv[64], sig[160], q[65];	/* sig: P-384 ASN.1 up to 104 */
 	br_ec_private_key sk = { BR_EC_secp256r1, x, 32 };
 	br_ec_public_key pk = { BR_EC_secp256r1, q, 65 };
 	int bad = 0;
