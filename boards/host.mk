@@ -12,7 +12,7 @@ PORT_EV		?= poll
 # statically.  Debian's libbearssl is built -Os, which costs BearSSL's
 # handshake interpreter half its speed: a resumed handshake takes 59 us of
 # server CPU with it and 33 us at -O2, a full one 453 and 317 us
-# (docs/performance.md "BearSSL at -O2").  `make deps` adds the deb-src
+# (docs/performance.md "TLS, fourth pass").  `make deps` adds the deb-src
 # entry the fetch needs.  WARD_BEARSSL=system links Debian's libbearssl.
 WARD_BEARSSL	?= source
 ifeq ($(WARD_BEARSSL),source)
