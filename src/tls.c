@@ -526,37 +526,28 @@ tls_creds_bytes(void)
  * (ARMv7, and ARMv8 too: BearSSL 0.6 has no ARMv8 crypto code) BearSSL's
  * constant-time AES costs ~6x ChaCha20 (measured under qemu-arm: 265 vs
  * 46 us per 4 KiB): the server's order, ChaCha20 first, is enforced.
+ *
+ * One list per key type: BearSSL matches each suite the client offers
+ * against the list in its handshake interpreter (scan-suite, a loop over
+ * the list per offered suite: ~30 from OpenSSL, ~40 from BearSSL's own
+ * client), so holding only the suites the certificate's key can sign
+ * (ECDHE_ECDSA for an EC key, ECDHE_RSA for an RSA one; the others could
+ * never be chosen) halves that loop, in full and resumed handshakes
+ * alike.  Indexed [RSA key][no AES instructions].
  */
-/*
- * The suites, in our order of preference, one list per key type: BearSSL
- * matches each suite the client offers against this list in its
- * handshake interpreter (scan-suite, a loop over the list per offered
- * suite: ~30 offered by OpenSSL, ~40 by BearSSL's own client), so a list
- * holding only the suites the certificate's key can serve (ECDHE_ECDSA
- * for an EC key, ECDHE_RSA for an RSA one) costs half the interpreter's
- * time on that loop, full and resumed handshakes alike; the others could
- * never be chosen.  AES-128-GCM first where the CPU has AES instructions,
- * ChaCha20-Poly1305 first where it does not (server's order enforced).
- */
-static const uint16_t suites_ec_aes[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-};
-static const uint16_t suites_ec_chacha[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-};
-static const uint16_t suites_rsa_aes[] = {
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-};
-static const uint16_t suites_rsa_chacha[] = {
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+static const uint16_t suites[2][2][3] = {
+	{ {	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 },
+	  {	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 } },
+	{ {	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 },
+	  {	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 } },
 };
 static bool hw_aes;
 
@@ -719,21 +710,14 @@ static void
 engine_setup(struct tls_conn *t, const struct tls_creds *cr)
 {
 	br_ssl_engine_context *eng = &t->sc.eng;
-	bool rsa = cr->key_type == BR_KEYTYPE_RSA;
+	const uint16_t *list = suites[cr->key_type == BR_KEYTYPE_RSA][!hw_aes];
 
 	br_ssl_server_zero(&t->sc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	if (hw_aes) {
-		br_ssl_engine_set_suites(eng,
-		    rsa ? suites_rsa_aes : suites_ec_aes,
-		    ARRAY_LEN(suites_ec_aes));
-	} else {
-		br_ssl_engine_set_suites(eng,
-		    rsa ? suites_rsa_chacha : suites_ec_chacha,
-		    ARRAY_LEN(suites_ec_chacha));
+	br_ssl_engine_set_suites(eng, list, ARRAY_LEN(suites[0][0]));
+	if (!hw_aes)
 		br_ssl_engine_add_flags(eng,
 		    BR_OPT_ENFORCE_SERVER_PREFERENCES);
-	}
 	br_ssl_engine_set_ec(eng, ec64_get());
 	/*
 	 * The transcript is hashed with every hash set here.  SHA-256 is
