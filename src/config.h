@@ -345,11 +345,11 @@
 #ifndef WARD_CALL_FAR
 #define WARD_CALL_FAR (WARD_MAX_ROOMS * WARD_ROOM_PEERS)
 #endif
-/* With Redis: telemedicine members on other instances remembered (178 B
- * each: their userId and userName), so telemedicine_joined lists them:
- * two per room (a visit is two people).  Full: not remembered (not in
- * later telemedicine_joined; their instance's roster answer still tells
- * a newcomer). */
+/* With Redis: members of the unified endpoint's two-person rooms on
+ * other instances remembered (178 B each: their user id and name), so
+ * its join notice lists them: two per room.  Full: not remembered (not
+ * in later join notices; their instance's roster answer still tells a
+ * newcomer). */
 #ifndef WARD_TM_FAR
 #define WARD_TM_FAR (WARD_MAX_ROOMS * 2)
 #endif
